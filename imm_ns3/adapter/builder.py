@@ -1,0 +1,302 @@
+"""Build the ns-3 network of a :class:`~imm_ns3.topology.Topology`, one object per plan entry.
+
+Wired links are ns-3 point-to-point links, a wired sub-network is a CSMA LAN, base stations are
+``ApWifiMac`` access points and mobile hosts ``StaWifiMac`` stations on one YANS channel, all in
+one ESS. Every address is assigned exactly as the plan says (no helper-chosen addresses), and
+unicast routing between fixed nodes is ns-3's global routing, computed once the addresses are
+set. The MMP routing inside domains is added by the MMP adapter on top of this.
+
+Teardown rule (PLATFORM-NOTES "Traces and files"): pcap files are only flushed and closed when
+the devices die, which needs every Python reference to them dropped before
+``Simulator::Destroy``; :meth:`Network.close` does that.
+"""
+
+from __future__ import annotations
+
+import gc
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+from ..scenario import (
+    ConstantVelocityMobility,
+    RandomWaypointMobility,
+    WaypointMobility,
+    band_of,
+    channel_centre_mhz,
+    free_space_loss_1m_db,
+)
+from ..topology import Topology, neighbour_address, static_routes, waypoint_schedule
+from .runtime import Bridge
+
+_STANDARDS = {
+    "802.11a": "WIFI_STANDARD_80211a",
+    "802.11b": "WIFI_STANDARD_80211b",
+    "802.11g": "WIFI_STANDARD_80211g",
+    "802.11n-2.4GHz": "WIFI_STANDARD_80211n",
+    "802.11n-5GHz": "WIFI_STANDARD_80211n",
+    "802.11ac": "WIFI_STANDARD_80211ac",
+}
+
+# Fixed random-stream bases, so that a node's randomness does not depend on creation order.
+_STREAM_WIFI = 1000
+_STREAM_MOBILITY = 5000
+
+
+def reference_loss_db(topo: Topology) -> float:
+    w = topo.scenario.wifi
+    if w.propagation.reference_loss_db is not None:
+        return w.propagation.reference_loss_db
+    return free_space_loss_1m_db(channel_centre_mhz(band_of(w.standard), w.channel))
+
+
+class Network:
+    """The ns-3 objects of one run, reachable by the names of the plan."""
+
+    def __init__(self, topo: Topology, bridge: Bridge):
+        self.topo = topo
+        self.bridge = bridge
+        self.ns = bridge.ns
+        self.nodes: dict[str, Any] = {}
+        self.node_ids: dict[str, int] = {}
+        # (node, peer) -> device on node's side of the wired link to peer
+        self.p2p_devices: dict[tuple[str, str], Any] = {}
+        self.lan_devices: dict[str, Any] = {}
+        self.ap_devices: dict[str, Any] = {}
+        self.sta_devices: dict[str, Any] = {}
+        self.bs_by_mac: dict[int, str] = {}
+        self.mobility: dict[str, Any] = {}
+        self._keep: list[Any] = []  # helpers whose lifetime must match the run
+
+    # ---- queries used by tests and protocol adapters -----------------------------------
+    def ipv4(self, name: str) -> Any:
+        return self.nodes[name].GetObject[self.ns.Ipv4]()
+
+    def addresses(self, name: str) -> list[str]:
+        ip = self.ipv4(name)
+        out = []
+        for i in range(1, ip.GetNInterfaces()):
+            for j in range(ip.GetNAddresses(i)):
+                out.append(str(ip.GetAddress(i, j).GetLocal()))
+        return out
+
+    def position(self, name: str) -> tuple[float, float, float]:
+        mm = self.nodes[name].GetObject[self.ns.MobilityModel]()
+        p = mm.GetPosition()
+        return (p.x, p.y, p.z)
+
+    def close(self) -> None:
+        """Drop every reference to ns-3 objects (before Simulator::Destroy)."""
+        for attr in ("nodes", "p2p_devices", "lan_devices", "ap_devices", "sta_devices",
+                     "mobility"):
+            getattr(self, attr).clear()
+        self._keep.clear()
+        gc.collect()
+
+
+def _add_address(ns: Any, node: Any, dev: Any, addr: ipaddress.IPv4Address,
+                 net: ipaddress.IPv4Network) -> int:
+    ipv4 = node.GetObject[ns.Ipv4]()
+    idx = ipv4.GetInterfaceForDevice(dev)
+    if idx < 0:
+        idx = ipv4.AddInterface(dev)
+    ipv4.AddAddress(idx, ns.Ipv4InterfaceAddress(ns.Ipv4Address(str(addr)),
+                                                 ns.Ipv4Mask(str(net.netmask))))
+    ipv4.SetMetric(idx, 1)
+    ipv4.SetUp(idx)
+    return idx
+
+
+def build_network(topo: Topology, bridge: Bridge, pcap_dir: Path | None = None) -> Network:
+    ns = bridge.ns
+    s = topo.scenario
+    net = Network(topo, bridge)
+
+    # Nodes, in plan order (ns-3 node ids follow it).
+    for name in topo.nodes:
+        node = ns.CreateObject[ns.Node]()
+        ns.Names.Add(name, node)
+        net.nodes[name] = node
+        net.node_ids[name] = int(node.GetId())
+    internet = ns.InternetStackHelper()
+    for node in net.nodes.values():
+        internet.Install(node)
+
+    # Wired point-to-point links.
+    for lk in topo.links:
+        p2p = ns.PointToPointHelper()
+        p2p.SetDeviceAttribute("DataRate", ns.StringValue(f"{lk.rate_mbps}Mbps"))
+        p2p.SetChannelAttribute("Delay", ns.StringValue(f"{lk.delay_ms}ms"))
+        devs = p2p.Install(net.nodes[lk.a], net.nodes[lk.b])
+        da, db = devs.Get(0), devs.Get(1)
+        net.p2p_devices[(lk.a, lk.b)] = da
+        net.p2p_devices[(lk.b, lk.a)] = db
+        _add_address(ns, net.nodes[lk.a], da, lk.addr_a, lk.network)
+        _add_address(ns, net.nodes[lk.b], db, lk.addr_b, lk.network)
+        if pcap_dir is not None:
+            p2p.EnablePcap(str(pcap_dir / f"{lk.a}-{lk.b}.pcap"), da, False, True)
+            p2p.EnablePcap(str(pcap_dir / f"{lk.b}-{lk.a}.pcap"), db, False, True)
+
+    # Wired sub-networks: one CSMA LAN each.
+    for lan in topo.lans:
+        csma = ns.CsmaHelper()
+        csma.SetChannelAttribute("DataRate", ns.StringValue(f"{lan.rate_mbps}Mbps"))
+        csma.SetChannelAttribute("Delay", ns.StringValue(f"{lan.delay_ms}ms"))
+        members = ns.NodeContainer()
+        for m in lan.members:
+            members.Add(net.nodes[m])
+        devs = csma.Install(members)
+        for i, (m, addr) in enumerate(zip(lan.members, lan.addresses)):
+            dev = devs.Get(i)
+            net.lan_devices[m] = dev
+            _add_address(ns, net.nodes[m], dev, addr, lan.network)
+            if pcap_dir is not None:
+                csma.EnablePcap(str(pcap_dir / f"{m}-lan.pcap"), dev, False, True)
+
+    _build_wifi(net, pcap_dir)
+    _build_mobility(net)
+    _install_static_routes(net)
+    return net
+
+
+def _install_static_routes(net: Network) -> None:
+    """The fixed network's unicast routes, as planned by :func:`topology.static_routes`.
+
+    (ns-3's global routing cannot be used: it treats the one WiFi channel as one broadcast
+    link and aborts when base stations of different sub-networks share it.)
+    """
+    ns, topo = net.ns, net.topo
+    helper = ns.Ipv4StaticRoutingHelper()
+    for name, routes in static_routes(topo).items():
+        ipv4 = net.ipv4(name)
+        sr = helper.GetStaticRouting(ipv4)
+        for r in routes:
+            addr, kind = neighbour_address(topo, name, r.via)
+            dev = net.p2p_devices[(name, r.via)] if kind == "p2p" else net.lan_devices[name]
+            iface = ipv4.GetInterfaceForDevice(dev)
+            if r.dest is None:
+                sr.SetDefaultRoute(ns.Ipv4Address(str(addr)), iface)
+            else:
+                sr.AddNetworkRouteTo(ns.Ipv4Address(str(r.dest.network_address)),
+                                     ns.Ipv4Mask(str(r.dest.netmask)),
+                                     ns.Ipv4Address(str(addr)), iface)
+
+
+def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
+    ns, topo = net.ns, net.topo
+    w = topo.scenario.wifi
+    band = "BAND_2_4GHZ" if band_of(w.standard) == "2.4GHz" else "BAND_5GHZ"
+    width = 22 if w.standard == "802.11b" else 20
+    chan_settings = ns.StringValue(f"{{{w.channel}, {width}, {band}, 0}}")
+
+    ch = ns.YansWifiChannelHelper()
+    ch.SetPropagationDelay("ns3::ConstantSpeedPropagationDelayModel")
+    p = w.propagation
+    if p.model == "log_distance":
+        ch.AddPropagationLoss("ns3::LogDistancePropagationLossModel",
+                              "Exponent", ns.DoubleValue(p.exponent),
+                              "ReferenceLoss", ns.DoubleValue(reference_loss_db(topo)))
+    elif p.model == "friis":
+        ch.AddPropagationLoss("ns3::FriisPropagationLossModel",
+                              "Frequency", ns.DoubleValue(
+                                  channel_centre_mhz(band_of(w.standard), w.channel) * 1e6))
+    else:
+        ch.AddPropagationLoss("ns3::RangePropagationLossModel",
+                              "MaxRange", ns.DoubleValue(p.range_m))
+    channel = ch.Create()
+
+    wifi = ns.WifiHelper()
+    wifi.SetStandard(getattr(ns, _STANDARDS[w.standard]))
+    ssid = ns.Ssid(w.ssid)
+    all_devs = ns.NetDeviceContainer()
+
+    def phy_for(tx_power_dbm: float) -> Any:
+        phy = ns.YansWifiPhyHelper()
+        phy.SetChannel(channel)
+        phy.Set("ChannelSettings", chan_settings)
+        phy.Set("TxPowerStart", ns.DoubleValue(tx_power_dbm))
+        phy.Set("TxPowerEnd", ns.DoubleValue(tx_power_dbm))
+        phy.SetPcapDataLinkType(ns.WifiPhyHelper.DLT_IEEE802_11_RADIO)
+        return phy
+
+    for bs, radio in topo.radios.items():
+        phy = phy_for(radio.tx_power_dbm)
+        mac = ns.WifiMacHelper()
+        mac.SetType("ns3::ApWifiMac", "Ssid", ns.SsidValue(ssid),
+                    "BeaconInterval", ns.TimeValue(ns.MicroSeconds(round(w.beacon_interval_s * 1e6))))
+        devs = wifi.Install(phy, mac, net.nodes[bs])
+        dev = devs.Get(0)
+        all_devs.Add(dev)
+        net.ap_devices[bs] = dev
+        net.bs_by_mac[int(net.bridge.c.DeviceMac(dev))] = bs
+        _add_address(ns, net.nodes[bs], dev, radio.address, radio.network)
+        if pcap_dir is not None:
+            phy.EnablePcap(str(pcap_dir / f"{bs}-wifi.pcap"), dev, False, True)
+        net._keep.append(phy)
+
+    for mh in topo.mobile_hosts:
+        phy = phy_for(mh.tx_power_dbm)
+        mac = ns.WifiMacHelper()
+        mac.SetType("ns3::StaWifiMac", "Ssid", ns.SsidValue(ssid),
+                    "ActiveProbing", ns.BooleanValue(w.active_probing),
+                    "MaxMissedBeacons", ns.UintegerValue(w.max_missed_beacons),
+                    "ProbeRequestTimeout", ns.TimeValue(
+                        ns.MicroSeconds(round(w.probe_request_timeout_s * 1e6))))
+        devs = wifi.Install(phy, mac, net.nodes[mh.name])
+        dev = devs.Get(0)
+        all_devs.Add(dev)
+        net.sta_devices[mh.name] = dev
+        # No IP interface yet: the care-of address is configured by DRCP when the host enters
+        # a sub-network ([0029]). (An interface with no address would also make ns-3's global
+        # routing abort with NS_FATAL when it reads address 0 of every interface.)
+        if pcap_dir is not None:
+            phy.EnablePcap(str(pcap_dir / f"{mh.name}-wifi.pcap"), dev, False, True)
+        net._keep.append(phy)
+    wifi.AssignStreams(all_devs, _STREAM_WIFI)
+    net._keep.append(channel)
+
+
+def _build_mobility(net: Network) -> None:
+    ns, topo = net.ns, net.topo
+    s = topo.scenario
+    for bs, radio in topo.radios.items():
+        mm = ns.CreateObject[ns.ConstantPositionMobilityModel]()
+        mm.SetPosition(ns.Vector(*radio.position_m))
+        net.nodes[bs].AggregateObject(mm)
+        net.mobility[bs] = mm
+
+    m = s.mobility
+    for mh in topo.mobile_hosts:
+        node = net.nodes[mh.name]
+        if isinstance(m, WaypointMobility):
+            mm = ns.CreateObject[ns.WaypointMobilityModel]()
+            node.AggregateObject(mm)
+            for t, pos in waypoint_schedule(m, mh.start_s):
+                mm.AddWaypoint(ns.Waypoint(ns.NanoSeconds(round(t * 1e9)), ns.Vector(*pos)))
+        elif isinstance(m, ConstantVelocityMobility):
+            import math
+
+            mm = ns.CreateObject[ns.ConstantVelocityMobilityModel]()
+            node.AggregateObject(mm)
+            mm.SetPosition(ns.Vector(*m.position_m))
+            rad = math.radians(m.heading_deg)
+            mm.SetVelocity(ns.Vector(m.speed_mps * math.cos(rad), m.speed_mps * math.sin(rad), 0.0))
+        elif isinstance(m, RandomWaypointMobility):
+            x0, y0, x1, y1 = m.area_m
+            alloc = ns.CreateObject[ns.RandomRectanglePositionAllocator]()
+            alloc.SetAttribute("X", ns.StringValue(f"ns3::UniformRandomVariable[Min={x0}|Max={x1}]"))
+            alloc.SetAttribute("Y", ns.StringValue(f"ns3::UniformRandomVariable[Min={y0}|Max={y1}]"))
+            alloc.AssignStreams(_STREAM_MOBILITY + 10 * mh.index)
+            lo = m.min_speed_mps if m.min_speed_mps is not None else m.speed_mps
+            mm = ns.CreateObject[ns.RandomWaypointMobilityModel]()
+            mm.SetAttribute("Speed", ns.StringValue(
+                f"ns3::UniformRandomVariable[Min={lo}|Max={m.speed_mps}]"))
+            mm.SetAttribute("Pause", ns.StringValue(f"ns3::ConstantRandomVariable[Constant={m.pause_s}]"))
+            mm.SetAttribute("PositionAllocator", ns.PointerValue(alloc))
+            mm.AssignStreams(_STREAM_MOBILITY + 10 * mh.index + 2)
+            mm.SetPosition(alloc.GetNext())
+            node.AggregateObject(mm)
+            net._keep.append(alloc)
+        else:  # pragma: no cover - the scenario schema allows no other model
+            raise TypeError(f"unknown mobility model {m!r}")
+        net.mobility[mh.name] = mm

@@ -1,0 +1,44 @@
+"""Radio-level handoff detection on ns-3 WiFi (step 402 of Figure 4A).
+
+Connects each mobile host's ``StaWifiMac`` trace sources to its
+:class:`~imm_ns3.handoff.HandoffDetector`:
+
+- ``Assoc`` / ``DeAssoc`` (one Python call per association change), and
+- ``BeaconArrival`` kept in C++ (no Python per beacon): read at ``DeAssoc`` time to tell when
+  the last beacon of the old base station was heard.
+"""
+
+from __future__ import annotations
+
+from ..events import EventLog
+from ..handoff import HandoffDetector
+from .builder import Network
+
+
+def attach_handoff_detectors(net: Network, log: EventLog) -> dict[str, HandoffDetector]:
+    ns, bridge = net.ns, net.bridge
+    detectors: dict[str, HandoffDetector] = {}
+    for mh in net.topo.mobile_hosts:
+        det = HandoffDetector(mh.name, net.topo.movement_kind, log)
+        detectors[mh.name] = det
+        mac = ns.DynamicCast[ns.WifiNetDevice](net.sta_devices[mh.name]).GetMac()
+        beacon_token = bridge.register(f"{mh.name} BeaconArrival", lambda *a: None)
+        if not bridge.c.ConnectBeaconArrival(mac, beacon_token):
+            raise RuntimeError("StaWifiMac has no BeaconArrival trace source")
+
+        def on_assoc(mac_u64: int, det=det) -> None:
+            det.associated(bridge.now_ns(), _bs_name(net, mac_u64))
+
+        def on_deassoc(mac_u64: int, det=det, tok=beacon_token) -> None:
+            det.deassociated(bridge.now_ns(), _bs_name(net, mac_u64), int(bridge.c.LastBeaconNs(tok)))
+
+        bridge.connect_mac_trace(mac, "Assoc", f"{mh.name} StaWifiMac/Assoc", on_assoc)
+        bridge.connect_mac_trace(mac, "DeAssoc", f"{mh.name} StaWifiMac/DeAssoc", on_deassoc)
+    return detectors
+
+
+def _bs_name(net: Network, mac_u64: int) -> str:
+    try:
+        return net.bs_by_mac[mac_u64]
+    except KeyError:
+        raise KeyError(f"association with unknown BSSID {mac_u64:012x}") from None

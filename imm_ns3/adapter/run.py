@@ -1,0 +1,226 @@
+"""Run one scenario on ns-3: build, attach the protocol adapters, simulate, collect, tear down.
+
+Several runs may follow one another in one process (tests, sweep workers): each run resets the
+simulator, the object names and the RNG run number, sets nothing through ``Config::SetDefault``
+(those persist between runs), and drops every reference to its ns-3 objects before
+``Simulator::Destroy``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import tomli_w
+
+from .. import __version__
+from ..events import EventLog
+from ..results import (
+    HANDOFF_KINDS,
+    RunResult,
+    signalling_summary,
+    staging_dir,
+    table,
+    write_run,
+)
+from ..scenario import Scenario
+from ..topology import Topology, build_topology
+from .builder import Network, build_network
+from .radio import attach_handoff_detectors
+from .runtime import Bridge, CallbackError, ns3, ns3_version  # noqa: F401
+
+RNG_SEED = 20021024  # ns-3 RngSeed; the run's ``seed`` is the RngRun (independent replications)
+
+# Hooks other layers use to add themselves to a run: fn(ctx) called after the network is
+# built and before the simulation starts. The MMP, MIP-LR and SIP adapters register here.
+_SETUP_HOOKS: list[Callable[["RunContext"], None]] = []
+
+
+def register_setup_hook(fn: Callable[["RunContext"], None]) -> Callable[["RunContext"], None]:
+    if fn not in _SETUP_HOOKS:
+        _SETUP_HOOKS.append(fn)
+    return fn
+
+
+class RunContext:
+    """What a protocol adapter gets to hook itself into a run."""
+
+    def __init__(self, scenario: Scenario, topo: Topology, net: Network, bridge: Bridge,
+                 log: EventLog, seed: int):
+        self.scenario = scenario
+        self.topo = topo
+        self.net = net
+        self.bridge = bridge
+        self.log = log
+        self.seed = seed
+        self.detectors: dict[str, Any] = {}
+        self.care_of_addresses: dict[str, list[str]] = {mh.name: [] for mh in topo.mobile_hosts}
+        self.flow_rows: list[dict] = []
+        self.signalling_rows: list[dict] = []
+        self.collectors: list[Callable[[], None]] = []  # run after the simulation ends
+
+
+class _Progress:
+    """Simulated vs wall time on stderr, shown only once a run has taken a few seconds."""
+
+    def __init__(self, bridge: Bridge, duration_s: float, enabled: bool, after_wall_s: float = 3.0):
+        self.bridge, self.duration, self.enabled = bridge, duration_s, enabled
+        self.after = after_wall_s
+        self.bar = None
+        self.t0 = time.perf_counter()
+        self.step = max(duration_s / 200.0, 0.05)
+        if enabled:
+            bridge.call_later(self.step, self._tick, name="progress")
+
+    def _tick(self) -> None:
+        wall = time.perf_counter() - self.t0
+        now = self.bridge.now()
+        if self.bar is None and wall >= self.after:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=round(self.duration, 3), unit="sim-s", file=sys.stderr,
+                            desc="simulating", leave=False, dynamic_ncols=True,
+                            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f}"
+                                       " sim-s [{elapsed}<{remaining}, {postfix}]")
+        if self.bar is not None:
+            self.bar.n = round(min(now, self.duration), 3)
+            self.bar.set_postfix_str(f"{now / max(wall, 1e-9):.1f}x real time", refresh=True)
+        if now + self.step < self.duration:
+            self.bridge.call_later(self.step, self._tick, name="progress")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _reset_simulator(ns: Any) -> None:
+    ns.Simulator.Destroy()
+    ns.Names.Clear()
+
+
+def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | Path | None = None,
+                 pcap: bool = False, progress: bool = False,
+                 scenario_file: str | None = None,
+                 setup: Callable[[RunContext], None] | None = None) -> RunResult:
+    """Simulate ``scenario`` once and return its results (written to ``out_dir`` if given).
+
+    ``setup(ctx)`` is an optional extra hook (after the registered protocol hooks), e.g. for
+    tests that add a probe or a failing callback.
+    """
+    seed = scenario.simulation.seed if seed is None else int(seed)
+    if pcap and out_dir is None:
+        raise ValueError("pcap=True needs out_dir: pcap files are written under out_dir/pcap/")
+    topo = build_topology(scenario)
+    ns = ns3()
+    staging = None
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        staging = staging_dir(out_dir)
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+    pcap_dir = None
+    if pcap:
+        pcap_dir = staging / "pcap"
+        pcap_dir.mkdir()
+
+    _reset_simulator(ns)
+    ns.RngSeedManager.SetSeed(RNG_SEED)
+    ns.RngSeedManager.SetRun(seed)
+    bridge = Bridge().activate()
+    log = EventLog()
+    net = None
+    bar = None
+    try:
+        net = build_network(topo, bridge, pcap_dir)
+        ctx = RunContext(scenario, topo, net, bridge, log, seed)
+        ctx.detectors = attach_handoff_detectors(net, log)
+        for hook in list(_SETUP_HOOKS) + ([setup] if setup else []):
+            hook(ctx)
+        duration = scenario.simulation.duration_s
+        bar = _Progress(bridge, duration, progress)
+        wall0 = time.perf_counter()
+        ns.Simulator.Stop(ns.Seconds(duration))
+        ns.Simulator.Run()
+        wall = time.perf_counter() - wall0
+        bar.close()
+        if bridge.error is not None:
+            raise bridge.error
+        sim_end = bridge.now()
+        for collect in ctx.collectors:
+            collect()
+        result = _collect(scenario, topo, ctx, seed, sim_end, wall, scenario_file)
+        result.extra["python_events"] = bridge.python_events
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        bridge.deactivate()
+        if net is not None:
+            net.close()
+        net = None
+        ctx = None  # noqa: F841 - drop the context's references to ns-3 objects too
+        _reset_simulator(ns)  # closes the pcap files
+
+    if out_dir is not None:
+        write_run(result, staging, out_dir)
+    return result
+
+
+def _collect(scenario: Scenario, topo: Topology, ctx: RunContext, seed: int, sim_end: float,
+             wall: float, scenario_file: str | None) -> RunResult:
+    rows = []
+    for det in ctx.detectors.values():
+        for ho in det.handoffs:
+            r = ho.row()
+            r.update(old_domain=topo.domain_of(ho.old_bs), new_domain=topo.domain_of(ho.new_bs),
+                     old_subnet=topo.subnet_of(ho.old_bs), new_subnet=topo.subnet_of(ho.new_bs))
+            rows.append(r)
+    tables = {
+        "handoffs": table("handoffs", rows),
+        "events": table("events", ctx.log.rows()),
+        "flows": table("flows", ctx.flow_rows),
+        "signalling": table("signalling", ctx.signalling_rows),
+    }
+    counts = {k: 0 for k in HANDOFF_KINDS}
+    for r in rows:
+        counts[r["kind"]] += 1
+    flows = [{k: _plain(v) for k, v in rec.items()} for rec in tables["flows"].to_dict("records")]
+    summary = {
+        "imm_ns3_version": __version__,
+        "ns3_version": ns3_version(),
+        "scenario": scenario.name,
+        "scenario_file": scenario_file,
+        "seed": seed,
+        "sim_time_s": round(sim_end, 9),
+        "wall_time_s": round(wall, 3),
+        "speedup": round(sim_end / wall, 1) if wall > 0 else None,
+        "mobile_hosts": [
+            {"name": mh.name, "permanent_address": str(mh.permanent_address),
+             "sip_url": mh.sip_url} for mh in topo.mobile_hosts
+        ],
+        "handoffs": counts,
+        "care_of_addresses": ctx.care_of_addresses,
+        "flows": flows,
+        "signalling": signalling_summary(tables["signalling"]),
+        "events": len(ctx.log),
+        "fingerprint": ctx.log.fingerprint(),
+    }
+    scenario_toml = tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
+    return RunResult(summary, tables, scenario_toml)
+
+
+def _plain(v: Any) -> Any:
+    """A JSON-ready Python value from a pandas/numpy cell (NA -> None)."""
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+__all__ = ["run_scenario", "RunContext", "register_setup_hook", "CallbackError"]

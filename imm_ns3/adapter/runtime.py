@@ -1,0 +1,238 @@
+"""ns-3 import, C++ shims, and the bridge that routes ns-3 events to Python.
+
+The rules of ../shared/PLATFORM-NOTES.md are encoded here once, so no other module has to
+know them:
+
+- ``from ns import ns`` costs 10-20 s: :func:`ns3` imports once per process, from an empty
+  directory (the wheel's loader globs the working directory recursively for ``.so`` files and
+  fails on other ns-3 builds or venvs it finds there).
+- Python callables cannot be handed to ns-3: one C++ ``std::function`` per signature is
+  assigned once per process (:func:`shims`); events and trace sources carry integer tokens
+  that the active :class:`Bridge` maps to Python callables, which it keeps referenced for the
+  whole run.
+- A Python exception inside a callback must not unwind through ``Simulator::Run``: the bridge
+  catches it, records which callback raised, stops the simulator cleanly, and the runner
+  re-raises it as :class:`CallbackError` after ``Run`` returns.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import traceback
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Callable
+
+_lock = threading.Lock()
+_ns: Any = None
+_cppyy: Any = None
+_shims: Any = None
+_active: "Bridge | None" = None
+
+
+def ns3() -> Any:
+    """Return the ``ns`` namespace of the ns-3 bindings, importing it once per process."""
+    global _ns, _cppyy
+    if _ns is not None:
+        return _ns
+    with _lock:
+        if _ns is None:
+            cwd = os.getcwd()
+            with tempfile.TemporaryDirectory(prefix="imm-ns3-import-") as empty:
+                os.chdir(empty)
+                try:
+                    from ns import ns as _imported  # noqa: PLC0415 (deliberately lazy)
+                    import cppyy  # noqa: PLC0415
+                finally:
+                    os.chdir(cwd)
+            _cppyy = cppyy
+            _ns = _imported
+    return _ns
+
+
+def ns3_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("ns3")
+    except Exception:  # pragma: no cover - metadata missing in odd installs
+        return "unknown"
+
+
+def shims() -> Any:
+    """Compile the C++ shims (once per process) and return their namespace ``imm``."""
+    global _shims
+    if _shims is not None:
+        return _shims
+    ns3()
+    with _lock:
+        if _shims is None:
+            src = (resources.files("imm_ns3.adapter") / "shims.h").read_text()
+            _cppyy.cppdef(src)
+            s = _cppyy.gbl.imm
+            # Assigned once, referenced forever by this module: the trampolines below look up
+            # the active bridge, so no per-run Python callable is ever handed to C++.
+            s.g_fire = _fire
+            s.g_mac_event = _mac_event
+            s.g_recv = _recv
+            _shims = s
+    return _shims
+
+
+# The trampolines: module-level functions that live as long as the process.
+def _fire(token: int) -> None:
+    if _active is not None:
+        _active._fire(token)
+
+
+def _mac_event(token: int, mac: int) -> None:
+    if _active is not None:
+        _active._dispatch_handler(token, (mac,))
+
+
+def _recv(token: int, ip: int, port: int, data: Any, n: int) -> None:
+    if _active is not None:
+        if n:
+            data.reshape((n,))
+            payload = bytes(data)
+        else:
+            payload = b""
+        _active._dispatch_handler(token, (ip, port, payload))
+
+
+class CallbackError(RuntimeError):
+    """A Python callback raised inside the simulation; the run was stopped cleanly."""
+
+    def __init__(self, name: str, at_s: float, exc: BaseException, tb: str):
+        self.callback = name
+        self.at_s = at_s
+        self.original = exc
+        self.traceback_text = tb
+        super().__init__(
+            f"callback {name!r} raised {type(exc).__name__}: {exc} (at t={at_s:.6f} s);"
+            " the simulation was stopped"
+        )
+
+
+@dataclass
+class _Handler:
+    name: str
+    fn: Callable[..., Any]
+
+
+class Bridge:
+    """Python side of the shims for one simulation run.
+
+    Holds every Python callable handed to ns-3 (by token), so none is garbage-collected during
+    the run, and guards each call: the first exception stops the run and is kept in
+    :attr:`error`.
+    """
+
+    def __init__(self) -> None:
+        self.ns = ns3()
+        self.c = shims()
+        self._timers: dict[int, tuple[str, Callable[..., Any], tuple]] = {}
+        self._handlers: dict[int, _Handler] = {}
+        self._next_token = 1
+        self.error: CallbackError | None = None
+        self.python_events = 0
+
+    # ---- lifetime ---------------------------------------------------------------------
+    def activate(self) -> "Bridge":
+        global _active
+        if _active is not None and _active is not self:
+            raise RuntimeError("another simulation is active in this process")
+        self.c.ResetRunState()
+        _active = self
+        return self
+
+    def deactivate(self) -> None:
+        global _active
+        if _active is self:
+            _active = None
+        self._timers.clear()
+        self._handlers.clear()
+
+    # ---- time -------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.c.NowNs() * 1e-9
+
+    def now_ns(self) -> int:
+        return int(self.c.NowNs())
+
+    # ---- timers -----------------------------------------------------------------------
+    def _token(self) -> int:
+        t = self._next_token
+        self._next_token += 1
+        return t
+
+    def call_later(self, delay_s: float, fn: Callable[..., Any], *args: Any,
+                   name: str | None = None, node_id: int | None = None) -> int:
+        """Run ``fn(*args)`` after ``delay_s`` simulated seconds; returns a handle for cancel."""
+        if delay_s < 0:
+            raise ValueError(f"delay_s must be >= 0, got {delay_s}")
+        token = self._token()
+        self._timers[token] = (name or getattr(fn, "__qualname__", "timer"), fn, args)
+        delay_ns = int(round(delay_s * 1e9))
+        if node_id is None:
+            self.c.ScheduleToken(delay_ns, token)
+        else:
+            self.c.ScheduleTokenWithContext(node_id, delay_ns, token)
+        return token
+
+    def call_at(self, when_s: float, fn: Callable[..., Any], *args: Any, **kw: Any) -> int:
+        return self.call_later(max(0.0, when_s - self.now()), fn, *args, **kw)
+
+    def cancel(self, handle: int) -> None:
+        # The C++ event still fires and finds no token: cheaper than keeping EventIds.
+        self._timers.pop(handle, None)
+
+    def _fire(self, token: int) -> None:
+        entry = self._timers.pop(token, None)
+        if entry is None or self.error is not None:
+            return
+        name, fn, args = entry
+        self._guarded(name, fn, args)
+
+    # ---- trace and socket handlers ----------------------------------------------------
+    def register(self, name: str, fn: Callable[..., Any]) -> int:
+        """Keep ``fn`` for the run and return the token that C++ will call it with."""
+        token = self._token()
+        self._handlers[token] = _Handler(name, fn)
+        return token
+
+    def _dispatch_handler(self, token: int, args: tuple) -> None:
+        h = self._handlers.get(token)
+        if h is None or self.error is not None:
+            return
+        self._guarded(h.name, h.fn, args)
+
+    def _guarded(self, name: str, fn: Callable[..., Any], args: tuple) -> None:
+        self.python_events += 1
+        try:
+            fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - must never unwind into C++
+            self.error = CallbackError(name, self.now(), exc, traceback.format_exc())
+            self.ns.Simulator.Stop()
+
+    # ---- helpers for adapters ---------------------------------------------------------
+    def connect_mac_trace(self, obj: Any, source: str, name: str,
+                          fn: Callable[[int], Any]) -> None:
+        token = self.register(name, fn)
+        if not self.c.ConnectMacTrace(obj, source, token):
+            raise RuntimeError(f"trace source {source!r} not found on {obj.GetInstanceTypeId().GetName()}")
+
+    def udp_socket(self, node: Any, port: int, name: str,
+                   on_datagram: Callable[[int, int, bytes], Any], *, ip: int = 0,
+                   broadcast: bool = False) -> Any:
+        """A UDP socket bound to ``ip:port`` whose datagrams go to ``on_datagram(ip, port, data)``."""
+        token = self.register(name, on_datagram)
+        sock = self.c.UdpSocket(node, ip, port, broadcast, token)
+        if not sock:
+            raise RuntimeError(f"{name}: cannot bind UDP port {port} on node {node.GetId()}")
+        return sock
+
+    def udp_send(self, sock: Any, data: bytes, ip: int, port: int) -> int:
+        return int(self.c.UdpSendTo(sock, data, len(data), ip, port))

@@ -1,0 +1,128 @@
+// C++ shims between ns-3 and the Python protocol cores, compiled once per process with
+// cppyy.cppdef (see imm_ns3/adapter/runtime.py).
+//
+// Why they exist (../shared/PLATFORM-NOTES.md): ns-3 cannot call a Python function given to
+// Simulator::Schedule, MakeCallback or TraceConnect directly. Each shim holds one
+// std::function per signature that Python assigns once per process; ns-3 events and trace
+// sources carry an integer token, and Python looks the token up in its own tables. Strings are
+// never passed through std::function (cppyy cannot bind them): addresses travel as integers,
+// payloads as (pointer, length).
+//
+// Everything here is cheap C++: the per-beacon trace stays in C++ (no Python per beacon).
+
+#include <cstdint>
+#include <functional>
+#include <unordered_map>
+#include <vector>
+
+namespace imm {
+
+// ---- Scheduling ---------------------------------------------------------------------------
+// One dispatcher for every Python timer: Python keeps token -> callable.
+std::function<void(uint64_t)> g_fire;
+
+inline void Fire(uint64_t token) {
+  if (g_fire) g_fire(token);
+}
+
+inline void ScheduleToken(int64_t delay_ns, uint64_t token) {
+  ns3::Simulator::Schedule(ns3::NanoSeconds(delay_ns), &Fire, token);
+}
+
+// Same, but the event runs in a node's context (ns-3 logs and traces show the node id).
+inline void ScheduleTokenWithContext(uint32_t node_id, int64_t delay_ns, uint64_t token) {
+  ns3::Simulator::ScheduleWithContext(node_id, ns3::NanoSeconds(delay_ns), &Fire, token);
+}
+
+inline int64_t NowNs() { return ns3::Simulator::Now().GetNanoSeconds(); }
+
+// ---- Addresses as integers ----------------------------------------------------------------
+inline uint64_t MacToU64(const ns3::Mac48Address& a) {
+  uint8_t b[6];
+  a.CopyTo(b);
+  uint64_t v = 0;
+  for (int i = 0; i < 6; ++i) v = (v << 8) | b[i];
+  return v;
+}
+
+inline uint64_t DeviceMac(ns3::Ptr<ns3::NetDevice> dev) {
+  return MacToU64(ns3::Mac48Address::ConvertFrom(dev->GetAddress()));
+}
+
+// ---- MAC-address trace sources (StaWifiMac Assoc / DeAssoc) --------------------------------
+// g_mac_event(token, mac): token says which station and which trace source.
+std::function<void(uint64_t, uint64_t)> g_mac_event;
+
+inline void OnMacEvent(uint64_t token, ns3::Mac48Address a) {
+  if (g_mac_event) g_mac_event(token, MacToU64(a));
+}
+
+inline bool ConnectMacTrace(ns3::Ptr<ns3::Object> obj, const char* source, uint64_t token) {
+  return obj->TraceConnectWithoutContext(source, ns3::MakeBoundCallback(&OnMacEvent, token));
+}
+
+// ---- Beacon arrival, kept in C++ -----------------------------------------------------------
+// The time of the last beacon a station received from its AP: read by Python at the moment
+// of DeAssoc to split the radio-level handoff into detection and re-association.
+std::unordered_map<uint64_t, int64_t> g_last_beacon_ns;
+
+inline void OnBeaconArrival(uint64_t token, ns3::Time t) { g_last_beacon_ns[token] = t.GetNanoSeconds(); }
+
+inline bool ConnectBeaconArrival(ns3::Ptr<ns3::Object> mac, uint64_t token) {
+  return mac->TraceConnectWithoutContext("BeaconArrival",
+                                         ns3::MakeBoundCallback(&OnBeaconArrival, token));
+}
+
+inline int64_t LastBeaconNs(uint64_t token) {
+  auto it = g_last_beacon_ns.find(token);
+  return it == g_last_beacon_ns.end() ? -1 : it->second;
+}
+
+// ---- UDP sockets --------------------------------------------------------------------------
+// g_recv(token, src_ip, src_port, data, len): one call per datagram.
+std::function<void(uint64_t, uint32_t, uint16_t, const uint8_t*, uint32_t)> g_recv;
+
+inline void OnSocketRecv(uint64_t token, ns3::Ptr<ns3::Socket> s) {
+  ns3::Address from;
+  ns3::Ptr<ns3::Packet> p;
+  std::vector<uint8_t> buf;
+  while ((p = s->RecvFrom(from))) {
+    uint32_t n = p->GetSize();
+    buf.resize(n ? n : 1);
+    p->CopyData(buf.data(), n);
+    uint32_t ip = 0;
+    uint16_t port = 0;
+    if (ns3::InetSocketAddress::IsMatchingType(from)) {
+      auto in = ns3::InetSocketAddress::ConvertFrom(from);
+      ip = in.GetIpv4().Get();
+      port = in.GetPort();
+    }
+    if (g_recv) g_recv(token, ip, port, buf.data(), n);
+  }
+}
+
+inline ns3::Ptr<ns3::Socket> UdpSocket(ns3::Ptr<ns3::Node> node, uint32_t ip, uint16_t port,
+                                       bool broadcast, uint64_t token) {
+  auto s = ns3::Socket::CreateSocket(node, ns3::TypeId::LookupByName("ns3::UdpSocketFactory"));
+  if (s->Bind(ns3::InetSocketAddress(ns3::Ipv4Address(ip), port)) != 0) return nullptr;
+  s->SetAllowBroadcast(broadcast);
+  s->SetRecvCallback(ns3::MakeBoundCallback(&OnSocketRecv, token));
+  return s;
+}
+
+inline int UdpSendTo(ns3::Ptr<ns3::Socket> s, const char* data, uint32_t n, uint32_t ip,
+                     uint16_t port) {
+  auto p = ns3::Create<ns3::Packet>(reinterpret_cast<const uint8_t*>(data), n);
+  return s->SendTo(p, 0, ns3::InetSocketAddress(ns3::Ipv4Address(ip), port));
+}
+
+// Send through a given interface's device (e.g. a broadcast beacon on one down-link).
+inline int UdpBindToDevice(ns3::Ptr<ns3::Socket> s, ns3::Ptr<ns3::NetDevice> dev) {
+  s->BindToNetDevice(dev);
+  return 0;
+}
+
+// ---- Reset between runs in one process -----------------------------------------------------
+inline void ResetRunState() { g_last_beacon_ns.clear(); }
+
+}  // namespace imm

@@ -1,0 +1,138 @@
+"""The results contract of one run (documented in docs/results.md).
+
+A run directory holds:
+
+- ``summary.json`` -- versions, scenario, seed, times, counts (see :data:`SUMMARY_KEYS`);
+- ``scenario.toml`` -- the scenario as run, every default filled in: ``imm-sim run`` on it
+  reproduces the run;
+- ``handoffs.parquet``, ``events.parquet``, ``flows.parquet``, ``signalling.parquet`` -- tidy
+  tables with the columns of :data:`TABLES` (later protocol layers add columns at the end);
+- ``pcap/`` with ``--pcap``.
+
+A directory is only ever complete: everything is written to a staging directory beside it and
+renamed into place at the end, so a run that fails or is killed leaves no directory that looks
+like results (a staging directory's name starts with ``.`` and ends in ``.partial``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+# Column -> pandas dtype, in order. Empty tables are written with these dtypes too.
+TABLES: dict[str, dict[str, str]] = {
+    "handoffs": {
+        "mh": "string", "t_s": "float64", "kind": "string", "old_bs": "string",
+        "new_bs": "string", "old_domain": "string", "new_domain": "string",
+        "old_subnet": "string", "new_subnet": "string", "last_beacon_s": "float64",
+        "deassoc_s": "float64", "l2_detect_s": "float64", "l2_assoc_s": "float64",
+        "l2_s": "float64",
+    },
+    "events": {"t_s": "float64", "node": "string", "role": "string", "event": "string",
+               "detail": "string"},
+    "flows": {"name": "string", "kind": "string", "src": "string", "dst": "string",
+              "sent_packets": "int64", "received_packets": "int64", "lost_packets": "int64",
+              "sent_bytes": "int64", "received_bytes": "int64", "resets": "Int64"},
+    "signalling": {"node": "string", "role": "string", "message": "string",
+                   "count": "int64", "bytes": "int64"},
+}
+
+SUMMARY_KEYS = (
+    "imm_ns3_version", "ns3_version", "scenario", "scenario_file", "seed", "sim_time_s",
+    "wall_time_s", "speedup", "mobile_hosts", "handoffs", "care_of_addresses", "flows",
+    "signalling", "events", "fingerprint",
+)
+
+HANDOFF_KINDS = ("intra_domain", "inter_domain", "inter_subnet")
+
+
+def table(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """A DataFrame with the contract's columns and dtypes (extra columns kept at the end)."""
+    schema = TABLES[name]
+    df = pd.DataFrame(rows)
+    for col, dtype in schema.items():
+        if col not in df.columns:
+            df[col] = pd.Series([None] * len(df), dtype=dtype if dtype != "int64" else "Int64")
+    extra = [c for c in df.columns if c not in schema]
+    df = df[list(schema) + extra]
+    return df.astype({c: d for c, d in schema.items()}) if len(df) else df.astype(
+        {c: d for c, d in schema.items()})
+
+
+def signalling_summary(sig: pd.DataFrame) -> dict[str, dict[str, dict[str, int]]]:
+    """{role: {message: {count, bytes}}} from the signalling table."""
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    if len(sig):
+        g = sig.groupby(["role", "message"], sort=True)[["count", "bytes"]].sum()
+        for (role, msg), r in g.iterrows():
+            out.setdefault(str(role), {})[str(msg)] = {"count": int(r["count"]),
+                                                      "bytes": int(r["bytes"])}
+    return out
+
+
+@dataclass
+class RunResult:
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+    scenario_toml: str = ""
+    out_dir: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def handoffs(self) -> pd.DataFrame:
+        return self.tables["handoffs"]
+
+    @property
+    def events(self) -> pd.DataFrame:
+        return self.tables["events"]
+
+    @property
+    def flows(self) -> pd.DataFrame:
+        return self.tables["flows"]
+
+    @property
+    def signalling(self) -> pd.DataFrame:
+        return self.tables["signalling"]
+
+
+def staging_dir(out_dir: Path) -> Path:
+    out_dir = Path(out_dir)
+    return out_dir.parent / f".{out_dir.name}.{os.getpid()}.partial"
+
+
+def write_run(result: RunResult, staging: Path, out_dir: Path) -> Path:
+    """Write tables and summary into ``staging``, then move it to ``out_dir`` in one rename."""
+    staging.mkdir(parents=True, exist_ok=True)
+    for name, df in result.tables.items():
+        df.to_parquet(staging / f"{name}.parquet", index=False)
+    (staging / "scenario.toml").write_text(result.scenario_toml)
+    # summary.json last: a reader that sees it knows the tables are there.
+    (staging / "summary.json").write_text(json.dumps(result.summary, indent=2, sort_keys=False) + "\n")
+    out_dir = Path(out_dir)
+    old = None
+    if out_dir.exists():
+        old = out_dir.parent / f".{out_dir.name}.{os.getpid()}.old"
+        os.replace(out_dir, old)
+    os.replace(staging, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    result.out_dir = out_dir
+    return out_dir
+
+
+def read_run(out_dir: str | Path) -> RunResult:
+    """Read a run directory written by :func:`write_run`."""
+    d = Path(out_dir)
+    summary_path = d / "summary.json"
+    if not summary_path.exists():
+        raise FileNotFoundError(f"{d}: no summary.json; not a complete imm-ns3 run directory")
+    summary = json.loads(summary_path.read_text())
+    tables = {name: pd.read_parquet(d / f"{name}.parquet") for name in TABLES}
+    toml_path = d / "scenario.toml"
+    return RunResult(summary, tables, toml_path.read_text() if toml_path.exists() else "", d)

@@ -1,0 +1,385 @@
+"""The network a scenario declares, as plain data: nodes, links, addresses, radios.
+
+Nothing here touches ns-3. The adapter's builder turns a :class:`Topology` into ns-3 objects
+one-to-one, so tests can check the plan (counts, links, addresses, positions) without the
+simulator, and check the built network against the same plan with it.
+
+Address plan (documented in docs/scenario.md):
+- every wired point-to-point link gets a /30 from ``addressing.infrastructure_prefix``, in the
+  order links are listed in :attr:`Topology.links`;
+- a wired sub-network is a LAN behind its own router ``<subnet>-r``: the router takes the first
+  host address of the prefix, the hosts the following ones in file order;
+- in a wireless sub-network the base stations' WiFi interfaces take the first host addresses of
+  the prefix, in file order; the rest of the prefix is the care-of address pool handed out by
+  the sub-network's DRCP server ([0029]);
+- mobile host ``mhN`` has the permanent address ``permanent_prefix`` host number 9+N
+  (mh1 = x.x.x.10), and the SIP URL ``sip:mhN@<sip_domain>`` ([0027]).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .scenario import (
+    ConstantVelocityMobility,
+    LinkSpec,
+    RandomWaypointMobility,
+    Scenario,
+    WaypointMobility,
+)
+
+PERMANENT_ADDRESS_OFFSET = 9  # mhN gets host number 9 + N of the permanent prefix
+
+MOVEMENT_KINDS = ("intra_domain", "inter_domain", "inter_subnet")
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    name: str
+    role: str  # backbone_router, border_router, subnet_router, gateway, intermediate,
+    #            base_station, correspondent, home_location_register, sip_server,
+    #            home_agent, drcp_server, mobile_host
+    subnet: str | None = None
+    domain: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkPlan:
+    """A wired point-to-point link; ``a`` is the upper end (towards the backbone)."""
+
+    kind: str  # backbone, access, border, domain, server
+    a: str
+    b: str
+    rate_mbps: float
+    delay_ms: float
+    network: ipaddress.IPv4Network
+    addr_a: ipaddress.IPv4Address
+    addr_b: ipaddress.IPv4Address
+    uplink_rank: int | None = None  # for domain links: 0 = the lower node's first up-link
+
+
+@dataclass(frozen=True)
+class LanPlan:
+    subnet: str
+    router: str
+    members: tuple[str, ...]  # router first
+    addresses: tuple[ipaddress.IPv4Address, ...]
+    network: ipaddress.IPv4Network
+    rate_mbps: float
+    delay_ms: float
+
+
+@dataclass(frozen=True)
+class RadioPlan:
+    base_station: str
+    position_m: tuple[float, float, float]
+    channel: int
+    tx_power_dbm: float
+    address: ipaddress.IPv4Address
+    network: ipaddress.IPv4Network
+
+
+@dataclass(frozen=True)
+class MobileHostPlan:
+    name: str
+    index: int  # 0-based
+    permanent_address: ipaddress.IPv4Address
+    sip_url: str
+    tx_power_dbm: float
+    start_s: float  # time its walk starts (waypoint model)
+
+
+@dataclass
+class Topology:
+    scenario: Scenario
+    nodes: dict[str, NodePlan] = field(default_factory=dict)
+    links: list[LinkPlan] = field(default_factory=list)
+    lans: list[LanPlan] = field(default_factory=list)
+    radios: dict[str, RadioPlan] = field(default_factory=dict)
+    mobile_hosts: list[MobileHostPlan] = field(default_factory=list)
+
+    # ---- ground truth of movements -----------------------------------------------------
+    def domain_of(self, base_station: str) -> str:
+        return self.scenario.nodes[base_station].domain
+
+    def subnet_of(self, base_station: str) -> str:
+        return self.scenario.domains[self.domain_of(base_station)].subnet
+
+    def movement_kind(self, old_bs: str, new_bs: str) -> str:
+        """The kind of a move between two base stations, from the topology ([0026], [0046])."""
+        if self.domain_of(old_bs) == self.domain_of(new_bs):
+            return "intra_domain"
+        if self.subnet_of(old_bs) == self.subnet_of(new_bs):
+            return "inter_domain"
+        return "inter_subnet"
+
+    # ---- views -------------------------------------------------------------------------
+    def roles(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for n in self.nodes.values():
+            out[n.role] = out.get(n.role, 0) + 1
+        return out
+
+    def links_of(self, node: str) -> list[LinkPlan]:
+        return [lk for lk in self.links if node in (lk.a, lk.b)]
+
+    def coa_pool(self, subnet: str) -> list[ipaddress.IPv4Address]:
+        """Care-of addresses of a wireless sub-network: its prefix less the base stations'."""
+        net = ipaddress.IPv4Network(self.scenario.subnets[subnet].prefix)
+        used = {r.address for r in self.radios.values() if r.network == net}
+        return [a for a in net.hosts() if a not in used]
+
+
+class _Allocator:
+    def __init__(self, prefix: str):
+        self._subnets = ipaddress.IPv4Network(prefix).subnets(new_prefix=30)
+
+    def next(self) -> ipaddress.IPv4Network:
+        try:
+            return next(self._subnets)
+        except StopIteration:
+            raise ValueError(
+                "addressing.infrastructure_prefix: too small for the scenario's wired links"
+            ) from None
+
+
+def _spec(default: LinkSpec, rate: float | None, delay: float | None) -> tuple[float, float]:
+    return (rate if rate is not None else default.rate_mbps,
+            delay if delay is not None else default.delay_ms)
+
+
+def build_topology(s: Scenario) -> Topology:
+    """Plan every node, link, address and radio of scenario ``s`` (deterministic order)."""
+    t = Topology(scenario=s)
+    alloc = _Allocator(s.addressing.infrastructure_prefix)
+
+    def add_node(name: str, role: str, subnet: str | None = None, domain: str | None = None):
+        t.nodes[name] = NodePlan(name, role, subnet, domain)
+
+    def add_link(kind: str, a: str, b: str, rate: float, delay: float, rank: int | None = None):
+        net = alloc.next()
+        h = list(net.hosts())
+        t.links.append(LinkPlan(kind, a, b, rate, delay, net, h[0], h[1], rank))
+
+    for r in s.backbone.routers:
+        add_node(r, "backbone_router")
+    for lk in s.backbone.links:
+        add_link("backbone", lk.a, lk.b, *_spec(s.links.backbone, lk.rate_mbps, lk.delay_ms))
+
+    for sname, sn in s.subnets.items():
+        access = _spec(s.links.access, *(
+            (sn.access_link.rate_mbps, sn.access_link.delay_ms) if sn.access_link else (None, None)))
+        net = ipaddress.IPv4Network(sn.prefix)
+        if sn.kind == "wired":
+            router = f"{sname}-r"
+            add_node(router, "subnet_router", subnet=sname)
+            add_link("access", sn.attach, router, *access)
+            members = [h for h, host in s.hosts.items() if host.subnet == sname]
+            for h in members:
+                add_node(h, s.hosts[h].role, subnet=sname)
+            hosts = net.hosts()
+            addrs = tuple(next(hosts) for _ in range(1 + len(members)))
+            t.lans.append(LanPlan(sname, router, (router, *members), addrs, net,
+                                  s.links.lan.rate_mbps, s.links.lan.delay_ms))
+            continue
+
+        domains = [d for d, dom in s.domains.items() if dom.subnet == sname]
+        gateways = [n for d in domains for n in s.nodes_of(d, "gateway")]
+        top = None
+        if sn.border_router == "always" or len(gateways) > 1:
+            top = f"{sname}-br"
+            add_node(top, "border_router", subnet=sname)
+            add_link("access", sn.attach, top, *access)
+        for d in domains:
+            for n in s.nodes_of(d):
+                add_node(n, s.nodes[n].role, subnet=sname, domain=d)
+        for gw in gateways:
+            if top is None:
+                add_link("access", sn.attach, gw, *access)
+            else:
+                add_link("border", top, gw, s.links.domain.rate_mbps, s.links.domain.delay_ms)
+        # Domain trees: one link per declared up-link, upper end first ([0028], Figure 2B).
+        for d in domains:
+            for n in s.nodes_of(d):
+                for rank, up in enumerate(s.nodes[n].uplinks):
+                    add_link("domain", up.node, n,
+                             *_spec(s.links.domain, up.rate_mbps, up.delay_ms), rank=rank)
+        # The sub-network's DRCP server ([0029]) hangs from the border router, or the gateway.
+        drcp = f"{sname}-drcp"
+        add_node(drcp, "drcp_server", subnet=sname)
+        add_link("server", top or gateways[0], drcp, s.links.lan.rate_mbps, s.links.lan.delay_ms)
+        # Radios: base stations' WiFi interfaces take the first addresses of the prefix.
+        hosts = net.hosts()
+        for d in domains:
+            for bs in s.nodes_of(d, "base_station"):
+                node = s.nodes[bs]
+                t.radios[bs] = RadioPlan(
+                    bs, node.position_m, s.wifi.channel,
+                    node.tx_power_dbm if node.tx_power_dbm is not None else s.wifi.tx_power_dbm,
+                    next(hosts), net)
+
+    perm = ipaddress.IPv4Network(s.mobile_hosts.permanent_prefix)
+    stagger = s.mobile_hosts.start_stagger_s
+    start = s.mobility.start_s if isinstance(s.mobility, WaypointMobility) else 0.0
+    for i in range(s.mobile_hosts.count):
+        name = f"mh{i + 1}"
+        add_node(name, "mobile_host")
+        addr = perm.network_address + PERMANENT_ADDRESS_OFFSET + i + 1
+        if addr >= perm.broadcast_address:
+            raise ValueError(
+                f"mobile_hosts.count: {s.mobile_hosts.count} hosts do not fit in permanent_prefix"
+                f" {perm} (host numbers {PERMANENT_ADDRESS_OFFSET + 1} and up are used)")
+        t.mobile_hosts.append(MobileHostPlan(
+            name, i, addr, f"sip:{name}@{s.mobile_hosts.sip_domain}",
+            s.mobile_hosts.tx_power_dbm if s.mobile_hosts.tx_power_dbm is not None else s.wifi.tx_power_dbm,
+            start + i * stagger))
+    return t
+
+
+# --------------------------------------------------------------------------------------------
+# Mobility: the waypoint walk as explicit (time, position) pairs, computed here so that tests
+# and the builder agree on when a host is where.
+# --------------------------------------------------------------------------------------------
+
+
+def waypoint_schedule(m: WaypointMobility, start_s: float) -> list[tuple[float, tuple[float, float, float]]]:
+    """(time_s, position) of each waypoint arrival and departure for a walk starting at start_s."""
+    out = [(0.0, m.waypoints_m[0])]
+    t = start_s
+    if start_s > 0:
+        out.append((t, m.waypoints_m[0]))
+    for prev, nxt in zip(m.waypoints_m, m.waypoints_m[1:]):
+        if m.pause_s > 0:
+            t += m.pause_s
+            out.append((t, prev))
+        t += math.dist(prev, nxt) / m.speed_mps
+        out.append((t, nxt))
+    return out
+
+
+def position_at(m: WaypointMobility, start_s: float, t: float) -> tuple[float, float, float]:
+    sched = waypoint_schedule(m, start_s)
+    if t <= sched[0][0]:
+        return sched[0][1]
+    for (t0, p0), (t1, p1) in zip(sched, sched[1:]):
+        if t0 <= t <= t1:
+            f = 0.0 if t1 == t0 else (t - t0) / (t1 - t0)
+            return tuple(a + f * (b - a) for a, b in zip(p0, p1))  # type: ignore[return-value]
+    return sched[-1][1]
+
+
+def iter_mobility_kinds() -> Iterator[type]:
+    yield from (WaypointMobility, ConstantVelocityMobility, RandomWaypointMobility)
+
+
+# --------------------------------------------------------------------------------------------
+# Unicast routes of the fixed network
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """``dest`` is reached through neighbour ``via`` (None for a default route's dest)."""
+
+    dest: ipaddress.IPv4Network | None  # None = default route
+    via: str
+
+
+def _adjacency(t: Topology) -> dict[str, dict[str, float]]:
+    """Wired neighbours with the link delay (ms) as cost; a small per-hop cost breaks ties."""
+    adj: dict[str, dict[str, float]] = {n: {} for n, p in t.nodes.items() if p.role != "mobile_host"}
+    for lk in t.links:
+        cost = lk.delay_ms + 1e-3
+        adj[lk.a][lk.b] = min(cost, adj[lk.a].get(lk.b, math.inf))
+        adj[lk.b][lk.a] = min(cost, adj[lk.b].get(lk.a, math.inf))
+    for lan in t.lans:
+        for x in lan.members:
+            for y in lan.members:
+                if x != y:
+                    adj[x][y] = lan.delay_ms + 1e-3
+    return adj
+
+
+def destinations(t: Topology) -> list[tuple[ipaddress.IPv4Network, tuple[str, ...]]]:
+    """Every routed network with the nodes that own it (are attached to it)."""
+    out: list[tuple[ipaddress.IPv4Network, tuple[str, ...]]] = []
+    for lk in t.links:
+        out.append((lk.network, (lk.a, lk.b)))
+    for lan in t.lans:
+        out.append((lan.network, lan.members))
+    for sname, sn in t.scenario.subnets.items():
+        if sn.kind == "wireless":
+            # From outside, a wireless sub-network is reached at its top: the border router,
+            # or the gateway of its only domain. Inside, MMP routes ([0030]-[0032]).
+            top = f"{sname}-br" if f"{sname}-br" in t.nodes else next(
+                n for n in t.scenario.nodes
+                if t.scenario.nodes[n].role == "gateway"
+                and t.scenario.domains[t.scenario.nodes[n].domain].subnet == sname)
+            out.append((ipaddress.IPv4Network(sn.prefix), (top,)))
+    return out
+
+
+def static_routes(t: Topology) -> dict[str, list[Route]]:
+    """Shortest-delay unicast routes of every fixed node, compressed behind a default route.
+
+    For each destination network, a multi-source Dijkstra from its owners gives every node its
+    next hop; each node's most frequent next hop becomes its default route and only the other
+    destinations get explicit routes (backbone routers keep full tables). Directly attached
+    networks need no route.
+    """
+    import heapq
+
+    adj = _adjacency(t)
+    next_hops: dict[str, dict[ipaddress.IPv4Network, str]] = {n: {} for n in adj}
+    for net, owners in destinations(t):
+        dist = {o: 0.0 for o in owners}
+        hop: dict[str, str] = {}
+        heap = [(0.0, o, o) for o in sorted(owners)]
+        heapq.heapify(heap)
+        while heap:
+            d, n, towards = heapq.heappop(heap)
+            if d > dist.get(n, math.inf):
+                continue
+            for nb, c in sorted(adj[n].items()):
+                nd = d + c
+                if nd < dist.get(nb, math.inf) - 1e-12:
+                    dist[nb] = nd
+                    hop[nb] = n  # nb reaches net through n
+                    heapq.heappush(heap, (nd, nb, towards))
+        for n, via in hop.items():
+            if n not in owners:
+                next_hops[n][net] = via
+    routes: dict[str, list[Route]] = {}
+    for n, table in next_hops.items():
+        if t.nodes[n].role == "backbone_router":
+            # Backbone routers hold full tables: a default route there could only loop.
+            routes[n] = [Route(net, via) for net, via in sorted(table.items(), key=lambda kv: kv[0])]
+            continue
+        if not table:
+            routes[n] = []
+            continue
+        counts: dict[str, int] = {}
+        for via in table.values():
+            counts[via] = counts.get(via, 0) + 1
+        default = max(sorted(counts), key=lambda v: counts[v])
+        rs = [Route(None, default)]
+        rs += [Route(net, via) for net, via in sorted(table.items(), key=lambda kv: kv[0])
+               if via != default]
+        routes[n] = rs
+    return routes
+
+
+def neighbour_address(t: Topology, node: str, via: str) -> tuple[ipaddress.IPv4Address, str]:
+    """``via``'s address on the link it shares with ``node``, and that link's kind ('p2p'/'lan')."""
+    for lk in t.links:
+        if (lk.a, lk.b) == (node, via):
+            return lk.addr_b, "p2p"
+        if (lk.a, lk.b) == (via, node):
+            return lk.addr_a, "p2p"
+    for lan in t.lans:
+        if node in lan.members and via in lan.members:
+            return lan.addresses[lan.members.index(via)], "lan"
+    raise KeyError(f"{node} and {via} share no link")
