@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import tomllib
+import types
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -63,6 +64,7 @@ class LinkDefaults(_Model):
     lan: LinkSpec = LinkSpec(rate_mbps=100.0, delay_ms=0.1)
 
 
+TIME_UNIT_S = 1.024e-3  # 802.11 time unit (TU)
 WIFI_STANDARDS = ("802.11a", "802.11b", "802.11g", "802.11n-2.4GHz", "802.11n-5GHz", "802.11ac")
 CHANNELS_24GHZ = tuple(range(1, 14))
 CHANNELS_5GHZ = (36, 40, 44, 48, 52, 56, 60, 64, 100, 104, 108, 112, 116, 120, 124, 128, 132,
@@ -112,7 +114,9 @@ class WifiSpec(_Model):
         " their operating channel, so all cells of the ESS share it.",
     )
     tx_power_dbm: float = Field(16.0, ge=-10, le=30, description="Default transmit power.")
-    beacon_interval_s: float = Field(0.1024, gt=0, le=10, description="802.11 beacon interval.")
+    beacon_interval_s: float = Field(
+        0.1024, gt=0, le=10,
+        description="802.11 beacon interval: a whole number of time units (1 TU = 1.024 ms).")
     max_missed_beacons: int = Field(
         5, ge=1, le=100, description="Beacons a station may miss before it leaves its AP."
     )
@@ -123,6 +127,18 @@ class WifiSpec(_Model):
         0.05, gt=0, le=5, description="How long a scanning station waits for probe responses."
     )
     propagation: Propagation = Propagation()
+
+    @field_validator("beacon_interval_s")
+    @classmethod
+    def _beacon_interval(cls, v: float) -> float:
+        # ns-3 aborts (NS_FATAL) unless the interval is a whole number of 802.11 time units.
+        tu = round(v / TIME_UNIT_S)
+        if tu < 1 or abs(tu * TIME_UNIT_S - v) > 1e-9:
+            near = max(tu, 1) * TIME_UNIT_S
+            raise ValueError(
+                f"must be a whole number of 802.11 time units (1 TU = 1.024 ms), e.g. 0.1024"
+                f" (100 TU); got {v}, nearest {near:.6g} ({max(tu, 1)} TU)")
+        return v
 
     @field_validator("standard")
     @classmethod
@@ -151,14 +167,6 @@ def _check_prefix(v: str) -> str:
         raise ValueError(f"must be an IPv4 prefix such as '10.1.0.0/16' ({e})") from None
     if net.prefixlen > 29:
         raise ValueError(f"prefix {v} is too small: use /29 or shorter")
-    return v
-
-
-def _check_address(v: str) -> str:
-    try:
-        ipaddress.IPv4Address(v)
-    except ValueError:
-        raise ValueError(f"must be an IPv4 address such as '10.0.0.10'; got {v!r}") from None
     return v
 
 
@@ -562,29 +570,27 @@ def parse_override(item: str) -> tuple[str, Any]:
     return key, value
 
 
+def _is_union(tp: Any) -> bool:
+    return get_origin(tp) in (Union, types.UnionType)
+
+
 def _unwrap(tp: Any) -> Any:
-    """Strip Optional/Annotated from a field annotation."""
+    """Strip Annotated and Optional from a field annotation."""
     while True:
-        origin = get_origin(tp)
-        if origin is Annotated:
+        if get_origin(tp) is Annotated:
             tp = get_args(tp)[0]
-        elif origin is Union:
-            args = [a for a in get_args(tp) if a is not type(None)]
-            if len(args) == 1:
-                tp = args[0]
-            else:
-                return tp
+        elif _is_union(tp) and len([a for a in get_args(tp) if a is not type(None)]) == 1:
+            tp = next(a for a in get_args(tp) if a is not type(None))
         else:
-            return tp
-        if str(get_origin(tp)) == "types.UnionType":  # pragma: no cover
             return tp
 
 
 def _models_in(tp: Any) -> list[type[BaseModel]]:
+    """The pydantic models a field may hold (several for a discriminated union)."""
     tp = _unwrap(tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return [tp]
-    if get_origin(tp) is Union or type(tp).__name__ == "UnionType":
+    if _is_union(tp):
         return [a for a in get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)]
     return []
 

@@ -383,3 +383,13 @@ def neighbour_address(t: Topology, node: str, via: str) -> tuple[ipaddress.IPv4A
         if node in lan.members and via in lan.members:
             return lan.addresses[lan.members.index(via)], "lan"
     raise KeyError(f"{node} and {via} share no link")
+
+
+def plan_or_error(s: Scenario) -> Topology:
+    """:func:`build_topology`, with planning problems reported as a ScenarioError."""
+    from .scenario import ScenarioError
+
+    try:
+        return build_topology(s)
+    except ValueError as e:
+        raise ScenarioError([str(e)]) from None

@@ -138,6 +138,7 @@ class Bridge:
         self._next_token = 1
         self.error: CallbackError | None = None
         self.python_events = 0
+        self._sockets: list[Any] = []
 
     # ---- lifetime ---------------------------------------------------------------------
     def activate(self) -> "Bridge":
@@ -149,7 +150,16 @@ class Bridge:
         return self
 
     def deactivate(self) -> None:
+        """End of run: close every socket (before Simulator::Destroy) and forget callables.
+
+        A socket still open when the simulator is destroyed crashes the process when its last
+        Python reference goes (its destructor frees an endpoint of the destroyed UDP
+        protocol); closed first, it is safe to drop at any time.
+        """
         global _active
+        for sock in self._sockets:
+            sock.Close()
+        self._sockets.clear()
         if _active is self:
             _active = None
         self._timers.clear()
@@ -232,6 +242,7 @@ class Bridge:
         sock = self.c.UdpSocket(node, ip, port, broadcast, token)
         if not sock:
             raise RuntimeError(f"{name}: cannot bind UDP port {port} on node {node.GetId()}")
+        self._sockets.append(sock)
         return sock
 
     def udp_send(self, sock: Any, data: bytes, ip: int, port: int) -> int:

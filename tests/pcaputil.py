@@ -1,0 +1,41 @@
+"""A minimal pcap reader for tests: enough to count frames and classify 802.11 ones."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+LINKTYPE_IEEE802_11_RADIOTAP = 127
+LINKTYPE_PPP = 9
+LINKTYPE_ETHERNET = 1
+
+
+def read_pcap(path: Path) -> tuple[int, list[bytes]]:
+    data = Path(path).read_bytes()
+    magic = struct.unpack("<I", data[:4])[0]
+    if magic == 0xA1B2C3D4:
+        endian = "<"
+    elif magic == 0xD4C3B2A1:
+        endian = ">"
+    else:
+        raise ValueError(f"{path}: not a pcap file (magic {magic:#x})")
+    linktype = struct.unpack(endian + "I", data[20:24])[0]
+    frames, off = [], 24
+    while off + 16 <= len(data):
+        _, _, incl, _ = struct.unpack(endian + "IIII", data[off:off + 16])
+        frames.append(data[off + 16: off + 16 + incl])
+        off += 16 + incl
+    return linktype, frames
+
+
+def wifi_frame_types(frames: list[bytes]) -> dict[str, int]:
+    """Count 802.11 management frames by subtype name (radiotap-encapsulated)."""
+    names = {0x00: "assoc_request", 0x10: "assoc_response", 0x40: "probe_request",
+             0x50: "probe_response", 0x80: "beacon", 0xB0: "authentication"}
+    out: dict[str, int] = {}
+    for f in frames:
+        rt_len = struct.unpack("<H", f[2:4])[0]
+        fc = f[rt_len]
+        name = names.get(fc & 0xFC, "other")
+        out[name] = out.get(name, 0) + 1
+    return out

@@ -1,0 +1,162 @@
+"""Scenario files: good files load, every bad field is named, --set works by dotted path."""
+
+from __future__ import annotations
+
+import pytest
+
+from imm_ns3.scenario import (
+    ScenarioError,
+    apply_overrides,
+    load_scenario,
+    parse_override,
+    validate_dict,
+)
+from imm_ns3.topology import plan_or_error
+
+
+def test_builtin_patent_walk_loads():
+    s = load_scenario("patent-walk")
+    assert s.name == "patent-walk"
+    assert set(s.subnets) == {"sn0", "sn1", "sn2"}
+    assert {d: s.domains[d].subnet for d in s.domains} == {"d502": "sn1", "d503": "sn1", "d504": "sn2"}
+    assert s.base_stations() == ["bs502a", "bs502b", "bs503a", "bs504a", "bs504b"]
+    assert s.mobility.model == "waypoints" and s.mobility.speed_mps == 10.0
+
+
+def _errors(data) -> list[str]:
+    with pytest.raises(ScenarioError) as ei:
+        plan_or_error(validate_dict(data))
+    return ei.value.problems
+
+
+def _set(data, path, value):
+    node = data
+    parts = path.split(".")
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+    node[parts[-1]] = value
+    return data
+
+
+@pytest.mark.parametrize("path,value,expect", [
+    ("wifi.bogus", 1, "wifi.bogus: unknown field"),
+    ("wifi.standard", "802.11q", "wifi.standard: must be one of 802.11a"),
+    ("wifi.channel", 40, "wifi.channel: 40 is not a 2.4GHz channel"),
+    ("wifi.beacon_interval_s", 0, "wifi.beacon_interval_s: Input should be greater than 0"),
+    ("wifi.beacon_interval_s", 0.05, "wifi.beacon_interval_s: must be a whole number of 802.11 time units (1 TU = 1.024 ms), e.g. 0.1024 (100 TU); got 0.05, nearest 0.050176 (49 TU)"),
+    ("wifi.tx_power_dbm", "loud", "wifi.tx_power_dbm: Input should be a valid number"),
+    ("links.domain.rate_mbps", -5, "links.domain.rate_mbps: Input should be greater than 0"),
+    ("links.backbone.delay_ms", -1, "links.backbone.delay_ms: Input should be greater than or equal to 0"),
+    ("mobility.waypoints_m", [], "mobility.waypoints_m: List should have at least 1 item"),
+    ("mobility.speed_mps", 0, "mobility.speed_mps: Input should be greater than 0"),
+    ("mobility.model", "teleport", "mobility.model: must be one of waypoints, constant_velocity, random_waypoint"),
+    ("nodes.bs502a.domain", "d999", "nodes.bs502a.domain: unknown domain 'd999'; allowed: d502, d503, d504"),
+    ("nodes.bs502a.uplinks", [], "nodes.bs502a.uplinks: a base_station needs at least one up-link"),
+    ("nodes.bs502a.uplinks", ["bs502b"], "nodes.bs502a.uplinks.0: 'bs502b' is a base station"),
+    ("nodes.bs502a.uplinks", ["in504"], "nodes.bs502a.uplinks.0: 'in504' is in domain 'd504', not 'd502'"),
+    ("nodes.gw502.uplinks", ["in502"], "nodes.gw502.uplinks: a gateway has no up-links"),
+    ("nodes.in502.position_m", [1, 2, 3], "nodes.in502.position_m: only base stations have a radio"),
+    ("subnets.sn1.prefix", "10.1.0.0/33", "subnets.sn1.prefix: must be an IPv4 prefix"),
+    ("subnets.sn2.prefix", "10.1.0.0/16", "subnets.sn2.prefix: 10.1.0.0/16 overlaps subnets.sn1.prefix"),
+    ("subnets.sn1.attach", "nowhere", "subnets.sn1.attach: unknown backbone router 'nowhere'; allowed: core"),
+    ("subnets.sn1.kind", "satellite", "subnets.sn1.kind: Input should be 'wired' or 'wireless'"),
+    ("hosts.ch.subnet", "sn1", "hosts.ch.subnet: 'sn1' is wireless"),
+    ("hosts.ch.role", "printer", "hosts.ch.role: Input should be 'correspondent'"),
+    ("domains.d503.subnet", "sn0", "domains.d503.subnet: 'sn0' is a wired sub-network"),
+    ("mobile_hosts.count", 0, "mobile_hosts.count: Input should be greater than or equal to 1"),
+    ("mobile_hosts.permanent_prefix", "10.0.0.0/29", "mobile_hosts.count: 1 hosts do not fit"),
+    ("simulation.duration_s", -3, "simulation.duration_s: Input should be greater than 0"),
+    ("addressing.infrastructure_prefix", "172.16.0.0/29", "addressing.infrastructure_prefix: too small"),
+])
+def test_bad_field_is_named(walk_dict, path, value, expect):
+    problems = _errors(_set(walk_dict, path, value))
+    assert any(p.startswith(expect) for p in problems), problems
+    assert all("\n" not in p for p in problems)
+
+
+def test_base_station_in_no_domain(walk_dict):
+    del walk_dict["nodes"]["bs502a"]["domain"]
+    assert "nodes.bs502a.domain: required field is missing" in _errors(walk_dict)
+
+
+def test_uplink_cycle_is_reported(walk_dict):
+    walk_dict["nodes"]["in502"]["uplinks"] = ["in503"]
+    walk_dict["nodes"]["in503"]["domain"] = "d502"
+    walk_dict["nodes"]["in503"]["uplinks"] = ["in502"]
+    problems = _errors(walk_dict)
+    assert any("form a cycle and reach no gateway" in p for p in problems), problems
+
+
+def test_domain_without_gateway(walk_dict):
+    del walk_dict["nodes"]["gw503"]
+    walk_dict["nodes"]["in503"]["uplinks"] = []
+    walk_dict["nodes"]["in503"]["role"] = "gateway"
+    walk_dict["nodes"]["in503"]["domain"] = "d502"
+    problems = _errors(walk_dict)
+    assert "domains.d503: no node with role 'gateway' in this domain" in problems
+
+
+def test_duplicate_names(walk_dict):
+    walk_dict["hosts"]["core"] = {"subnet": "sn0", "role": "correspondent"}
+    assert any(p.startswith("names: core used for more than one thing") for p in _errors(walk_dict))
+
+
+def test_unknown_top_level_key(walk_dict):
+    walk_dict["mobilty"] = {}
+    assert "mobilty: unknown field; check the spelling (see docs/scenario.md)" in _errors(walk_dict)
+
+
+def test_override_parsing():
+    assert parse_override("mobility.speed_mps=10") == ("mobility.speed_mps", 10)
+    assert parse_override("wifi.standard=802.11a") == ("wifi.standard", "802.11a")
+    assert parse_override("mobility.waypoints_m=[[0,0],[5,0]]") == ("mobility.waypoints_m", [[0, 0], [5, 0]])
+    assert parse_override("wifi.active_probing=false") == ("wifi.active_probing", False)
+    assert parse_override("name=a=b") == ("name", "a=b")
+    with pytest.raises(ScenarioError, match="expected KEY=VALUE"):
+        parse_override("mobility.speed_mps")
+    with pytest.raises(ScenarioError, match="dotted path"):
+        parse_override("mobility..speed=1")
+
+
+def test_override_applies_and_validates():
+    s = load_scenario("patent-walk", ["mobility.speed_mps=20", "wifi.beacon_interval_s=0.2048",
+                                      "nodes.bs504b.position_m=[400, 5, 0]"])
+    assert s.mobility.speed_mps == 20
+    assert s.wifi.beacon_interval_s == 0.2048
+    assert s.nodes["bs504b"].position_m == (400, 5, 0)
+
+
+def test_override_of_a_defaulted_field(walk_dict):
+    # wifi.probe_request_timeout_s is not in the file: overriding its default is allowed.
+    out = apply_overrides(walk_dict, ["wifi.probe_request_timeout_s=0.1"])
+    assert validate_dict(out).wifi.probe_request_timeout_s == 0.1
+
+
+@pytest.mark.parametrize("item,expect", [
+    ("mobility.sped=1", "--set mobility.sped: 'mobility.sped' is not a scenario field; allowed at this level: model, pause_s, speed_mps, start_s, waypoints_m"),
+    ("nodes.bsX.position_m=[1,2]", "--set nodes.bsX.position_m: no entry 'bsX' under 'nodes'"),
+    ("wifi.channel.x=1", "--set wifi.channel.x: 'wifi.channel' is a value, it has no field 'x'"),
+    ("nosuch=1", "--set nosuch: 'nosuch' is not a scenario field"),
+])
+def test_override_path_must_exist(walk_dict, item, expect):
+    with pytest.raises(ScenarioError) as ei:
+        apply_overrides(walk_dict, [item])
+    assert ei.value.problems[0].startswith(expect), ei.value.problems
+
+
+def test_override_does_not_touch_input(walk_dict):
+    before = repr(walk_dict)
+    apply_overrides(walk_dict, ["mobility.speed_mps=3"])
+    assert repr(walk_dict) == before
+
+
+def test_missing_file_names_builtins():
+    with pytest.raises(ScenarioError, match="built-in: patent-walk"):
+        load_scenario("no/such/file.toml")
+
+
+def test_invalid_toml(tmp_path):
+    p = tmp_path / "bad.toml"
+    p.write_text("name = \n")
+    with pytest.raises(ScenarioError, match="is not valid TOML"):
+        load_scenario(p)
