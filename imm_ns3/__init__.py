@@ -10,3 +10,20 @@ The package is split so that nothing but :mod:`imm_ns3.adapter` imports ns-3 or 
 """
 
 __version__ = "0.1.0"
+
+
+def simulate(scenario="patent-walk", set=None, *, seed=None, out_dir=None, pcap=False,
+             progress=False):
+    """Run one simulation from Python (notebooks, scripts) and return its RunResult.
+
+    ``scenario`` is a file path, a built-in name or a :class:`~imm_ns3.scenario.Scenario`;
+    ``set`` a list of ``"KEY=VALUE"`` strings or a ``{dotted.path: value}`` dict, as ``--set``.
+    Nothing is written unless ``out_dir`` is given.
+    """
+    from .adapter import run_scenario
+    from .scenario import Scenario, load_scenario
+
+    s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, set)
+    if isinstance(scenario, Scenario) and set:
+        raise ValueError("pass overrides with a scenario name or file, not a Scenario object")
+    return run_scenario(s, seed=seed, out_dir=out_dir, pcap=pcap, progress=progress)

@@ -58,10 +58,14 @@ class LinkSpec(_Model):
 class LinkDefaults(_Model):
     """Link parameters used wherever a link does not give its own."""
 
-    backbone: LinkSpec = LinkSpec(rate_mbps=1000.0, delay_ms=10.0)
-    access: LinkSpec = LinkSpec(rate_mbps=100.0, delay_ms=2.0)
-    domain: LinkSpec = LinkSpec(rate_mbps=100.0, delay_ms=1.0)
-    lan: LinkSpec = LinkSpec(rate_mbps=100.0, delay_ms=0.1)
+    backbone: LinkSpec = Field(LinkSpec(rate_mbps=1000.0, delay_ms=10.0),
+                               description="Links between backbone routers.")
+    access: LinkSpec = Field(LinkSpec(rate_mbps=100.0, delay_ms=2.0),
+                             description="A sub-network's link to its backbone router.")
+    domain: LinkSpec = Field(LinkSpec(rate_mbps=100.0, delay_ms=1.0),
+                             description="Links inside MMP domains, and border router to gateways.")
+    lan: LinkSpec = Field(LinkSpec(rate_mbps=100.0, delay_ms=0.1),
+                          description="Wired sub-network LANs and the DRCP servers' links.")
 
 
 TIME_UNIT_S = 1.024e-3  # 802.11 time unit (TU)
@@ -126,7 +130,7 @@ class WifiSpec(_Model):
     probe_request_timeout_s: float = Field(
         0.05, gt=0, le=5, description="How long a scanning station waits for probe responses."
     )
-    propagation: Propagation = Propagation()
+    propagation: Propagation = Field(Propagation(), description="Radio propagation loss model.")
 
     @field_validator("beacon_interval_s")
     @classmethod
@@ -149,6 +153,8 @@ class WifiSpec(_Model):
 
 
 class Addressing(_Model):
+    """Where addresses that no sub-network owns come from."""
+
     infrastructure_prefix: str = Field(
         "172.16.0.0/12",
         description="Addresses of the wired point-to-point links (backbone, access, domain).",
@@ -178,15 +184,17 @@ def _check_prefix(v: str) -> str:
 class BackboneLink(_Model):
     a: str = Field(description="A backbone router.")
     b: str = Field(description="Another backbone router.")
-    rate_mbps: float | None = Field(None, gt=0)
-    delay_ms: float | None = Field(None, ge=0)
+    rate_mbps: float | None = Field(None, gt=0, description="Default: links.backbone.")
+    delay_ms: float | None = Field(None, ge=0, description="Default: links.backbone.")
 
 
 class Backbone(_Model):
     """The backbone router network (112 in Figure 1)."""
 
-    routers: list[str] = Field(default_factory=lambda: ["core"], min_length=1)
-    links: list[BackboneLink] = Field(default_factory=list)
+    routers: list[str] = Field(default_factory=lambda: ["core"], min_length=1,
+                               description="Names of the backbone routers.")
+    links: list[BackboneLink] = Field(default_factory=list,
+                                      description="Links between them: [{a, b, rate_mbps?, delay_ms?}].")
 
 
 class Subnet(_Model):
@@ -216,9 +224,11 @@ class Domain(_Model):
 
 
 class Uplink(_Model):
+    """An up-link of a domain node: a bare node name, or a table with link parameters."""
+
     node: str = Field(description="The node above, towards a gateway.")
-    rate_mbps: float | None = Field(None, gt=0)
-    delay_ms: float | None = Field(None, ge=0)
+    rate_mbps: float | None = Field(None, gt=0, description="Default: links.domain.")
+    delay_ms: float | None = Field(None, ge=0, description="Default: links.domain.")
 
 
 NODE_ROLES = ("gateway", "intermediate", "base_station")
@@ -238,7 +248,8 @@ class DomainNode(_Model):
     position_m: tuple[float, float, float] | None = Field(
         None, description="Base stations: position of the access point (x, y, z) in metres."
     )
-    tx_power_dbm: float | None = Field(None, ge=-10, le=30, description="Base stations.")
+    tx_power_dbm: float | None = Field(None, ge=-10, le=30,
+                                       description="Base stations; default: wifi.tx_power_dbm.")
 
     @field_validator("uplinks", mode="before")
     @classmethod
@@ -297,9 +308,11 @@ class WaypointMobility(_Model):
 
 
 class ConstantVelocityMobility(_Model):
+    """Move in a straight line at a constant speed from a start position."""
+
     model: Literal["constant_velocity"] = "constant_velocity"
-    position_m: tuple[float, float, float] = Field(description="Start position.")
-    speed_mps: float = Field(5.0, ge=0, le=100)
+    position_m: tuple[float, float, float] = Field(description="Start position (x, y[, z]).")
+    speed_mps: float = Field(5.0, ge=0, le=100, description="Speed (0 = stand still).")
     heading_deg: float = Field(0.0, description="Direction in the x-y plane, 0 = +x, 90 = +y.")
 
     @field_validator("position_m", mode="before")
@@ -309,13 +322,15 @@ class ConstantVelocityMobility(_Model):
 
 
 class RandomWaypointMobility(_Model):
+    """ns-3 random waypoint: pick a random point in the area, walk there, pause, repeat."""
+
     model: Literal["random_waypoint"] = "random_waypoint"
     area_m: tuple[float, float, float, float] = Field(
         description="Rectangle (x_min, y_min, x_max, y_max) in metres."
     )
     speed_mps: float = Field(5.0, gt=0, le=100, description="Maximum speed.")
     min_speed_mps: float | None = Field(None, gt=0, description="Minimum speed; default = speed.")
-    pause_s: float = Field(0.0, ge=0)
+    pause_s: float = Field(0.0, ge=0, description="Pause at each random waypoint.")
 
     @model_validator(mode="after")
     def _check(self) -> "RandomWaypointMobility":
@@ -345,7 +360,8 @@ class MobileHosts(_Model):
     start_stagger_s: float = Field(
         0.0, ge=0, description="Host i starts its walk i * stagger seconds later (waypoints)."
     )
-    tx_power_dbm: float | None = Field(None, ge=-10, le=30)
+    tx_power_dbm: float | None = Field(None, ge=-10, le=30,
+                                       description="Default: wifi.tx_power_dbm.")
 
     @field_validator("permanent_prefix")
     @classmethod
@@ -354,6 +370,8 @@ class MobileHosts(_Model):
 
 
 class Simulation(_Model):
+    """Length and randomness of a run."""
+
     duration_s: float = Field(60.0, gt=0, le=1e6, description="Simulated time.")
     seed: int = Field(1, ge=1, lt=2**31, description="ns-3 RngRun; the CLI's --seed wins.")
 
@@ -364,19 +382,23 @@ class Simulation(_Model):
 
 
 class Scenario(_Model):
-    name: str = Field("unnamed", min_length=1)
-    description: str = ""
-    simulation: Simulation = Simulation()
-    wifi: WifiSpec = WifiSpec()
-    links: LinkDefaults = LinkDefaults()
-    addressing: Addressing = Addressing()
-    backbone: Backbone = Backbone()
-    subnets: dict[str, Subnet] = Field(min_length=1)
-    domains: dict[str, Domain] = Field(default_factory=dict)
-    nodes: dict[str, DomainNode] = Field(default_factory=dict)
-    hosts: dict[str, Host] = Field(default_factory=dict)
-    mobile_hosts: MobileHosts = MobileHosts()
-    mobility: Mobility
+    """A scenario file. Named things (sub-networks, domains, nodes, hosts) are tables keyed by
+    their name; every name in a scenario is unique."""
+
+    name: str = Field("unnamed", min_length=1, description="Name of the scenario (results use it).")
+    description: str = Field("", description="Free text.")
+    simulation: Simulation = Field(Simulation(), description="Length and seed.")
+    wifi: WifiSpec = Field(WifiSpec(), description="802.11 settings of all radios.")
+    links: LinkDefaults = Field(LinkDefaults(), description="Default wired link parameters.")
+    addressing: Addressing = Field(Addressing(), description="Infrastructure addresses.")
+    backbone: Backbone = Field(Backbone(), description="Backbone routers and links (112, Figure 1).")
+    subnets: dict[str, Subnet] = Field(min_length=1, description="Sub-networks by name.")
+    domains: dict[str, Domain] = Field(default_factory=dict, description="MMP domains by name.")
+    nodes: dict[str, DomainNode] = Field(default_factory=dict,
+                                         description="Gateways, intermediate nodes, base stations.")
+    hosts: dict[str, Host] = Field(default_factory=dict, description="Fixed hosts by name.")
+    mobile_hosts: MobileHosts = Field(MobileHosts(), description="How many mobile hosts, and their addresses.")
+    mobility: Mobility = Field(description="Mobility model shared by the mobile hosts: see below.")
 
     @model_validator(mode="after")
     def _cross_check(self) -> "Scenario":

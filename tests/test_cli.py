@@ -1,0 +1,104 @@
+"""imm-sim: exit codes, one-line errors, nothing written on bad input, results on success."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from imm_ns3.cli import main
+from imm_ns3.docgen import render
+from imm_ns3.scenario import builtin_path
+
+from conftest import ROOT
+
+
+def _invoke(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_validate_builtin():
+    r = _invoke("validate", "patent-walk")
+    assert r.exit_code == 0, r.output
+    assert "patent-walk: valid" in r.output
+    assert "base stations 5, gateways 3, intermediate nodes 3" in r.output
+
+
+def _bad_file(tmp_path, old, new):
+    text = builtin_path("patent-walk").read_text()
+    assert old in text
+    p = tmp_path / "bad.toml"
+    p.write_text(text.replace(old, new, 1))
+    return str(p)
+
+
+@pytest.mark.parametrize("old,new,expect", [
+    ('ssid = "imm"', 'ssid = "imm"\nbogus = 1', "error: wifi.bogus: unknown field"),
+    ("backbone = { rate_mbps = 1000.0", "backbone = { rate_mbps = -1000.0",
+     "error: links.backbone.rate_mbps: Input should be greater than 0"),
+    ("access = { rate_mbps = 100.0, delay_ms = 2.0 }", "access = { rate_mbps = 100.0, delay_ms = -2.0 }",
+     "error: links.access.delay_ms: Input should be greater than or equal to 0"),
+    ('[nodes.bs502b]\ndomain = "d502"', '[nodes.bs502b]\n', "error: nodes.bs502b.domain: required field is missing"),
+    ("waypoints_m = [[0.0, 0.0, 0.0], [400.0, 0.0, 0.0]]", "waypoints_m = []",
+     "error: mobility.waypoints_m: List should have at least 1 item"),
+    ("speed_mps = 10.0", 'speed_mps = "fast"', "error: mobility.speed_mps: Input should be a valid number"),
+])
+def test_bad_file_exits_2_and_writes_nothing(tmp_path, old, new, expect):
+    path = _bad_file(tmp_path, old, new)
+    out = tmp_path / "out"
+    for cmd in (["validate", path], ["run", path, "--out", str(out)]):
+        r = _invoke(*cmd)
+        assert r.exit_code == 2, r.output
+        lines = r.output.strip().splitlines()
+        assert any(line.startswith(expect) for line in lines), r.output
+        assert "Traceback" not in r.output
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
+def test_bad_set_path_exits_2(tmp_path):
+    r = _invoke("run", "--set", "mobility.sped=3", "--out", str(tmp_path / "o"))
+    assert r.exit_code == 2
+    assert r.output.startswith("error: --set mobility.sped: 'mobility.sped' is not a scenario field")
+    assert not (tmp_path / "o").exists()
+
+
+def test_out_dir_that_is_not_a_run_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    r = _invoke("run", "--out", str(tmp_path))
+    assert r.exit_code == 2 and "is not an imm-ns3 run directory" in r.output
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_bad_input_in_a_real_process_fails_before_importing_ns3():
+    code = ("import sys, runpy; sys.argv=['imm-sim','run','--set','wifi.channel=99'];"
+            "\ntry:\n runpy.run_module('imm_ns3', run_name='__main__')"
+            "\nfinally:\n print('NS_IMPORTED' if 'ns' in sys.modules else 'NS_NOT_IMPORTED', file=sys.stderr)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 2
+    assert p.stderr.startswith("error: wifi.channel: 99 is not a 2.4GHz channel of 802.11g")
+    assert "NS_NOT_IMPORTED" in p.stderr
+
+
+def test_scenario_docs_are_generated_from_the_schema():
+    doc = (ROOT / "docs" / "scenario.md").read_text()
+    assert render(doc) == doc, "docs/scenario.md is stale: run python -m imm_ns3.docgen"
+
+
+@pytest.mark.ns3
+def test_run_writes_results_and_prints_a_summary(ns3_ready, tmp_path):
+    out = tmp_path / "run"
+    r = _invoke("run", "--set", "simulation.duration_s=15", "--seed", "2", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert "patent-walk  seed 2: 15 s simulated" in r.output
+    assert "handoffs: intra_domain 0, inter_domain 1, inter_subnet 0" in r.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["seed"] == 2 and summary["handoffs"]["inter_domain"] == 1
+    # Running again into the same directory replaces it.
+    r = _invoke("run", "--set", "simulation.duration_s=5", "--seed", "2", "--out", str(out), "-q")
+    assert r.exit_code == 0 and r.output == ""
+    assert json.loads((out / "summary.json").read_text())["sim_time_s"] == 5.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
