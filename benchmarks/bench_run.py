@@ -1,0 +1,80 @@
+"""Benchmark: how much faster than real time is a run, and what does Python cost?
+
+Prints, for patent-walk with 1, 10 and 40 mobile hosts, the wall time of Simulator::Run for
+imm-ns3 and for a plain C++ ns-3 program of the same radio network (baseline_wifi.cc, built here
+against the wheel's headers), in the same process run. Timings live here, never in tests.
+
+    .venv/bin/python benchmarks/bench_run.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+LIBS = ["core", "network", "mobility", "wifi", "propagation", "spectrum", "antenna", "energy",
+        "internet", "bridge", "traffic-control", "stats", "config-store"]
+
+
+def build_baseline(workdir: Path) -> Path:
+    import ns3 as wheel  # the wheel's package directory holds include/ and lib64/
+
+    root = Path(wheel.__path__[0])
+    exe = workdir / "baseline_wifi"
+    libs = [f"-lns3.44-{m}" for m in LIBS if (root / "lib64" / f"libns3.44-{m}.so").exists()]
+    cmd = ["g++", "-std=c++20", "-O2", f"-I{root / 'include'}", str(HERE / "baseline_wifi.cc"),
+           "-o", str(exe), f"-L{root / 'lib64'}", *libs, f"-Wl,-rpath,{root / 'lib64'}"]
+    subprocess.run(cmd, check=True)
+    return exe
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+
+    from imm_ns3.adapter import run_scenario
+    from imm_ns3.adapter.builder import reference_loss_db
+    from imm_ns3.adapter.runtime import ns3
+    from imm_ns3.scenario import load_scenario
+    from imm_ns3.topology import build_topology
+
+    t0 = time.perf_counter()
+    ns3()
+    print(f"ns-3 import: {time.perf_counter() - t0:.1f} s (once per process)")
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = build_baseline(Path(tmp))
+        print(f"{'hosts':>5} {'sim s':>6} {'imm-ns3 wall s':>15} {'x real time':>11}"
+              f" {'C++ wall s':>10} {'x real time':>11} {'overhead':>8} {'py events':>9}")
+        for n in (1, 10, 40):
+            s = load_scenario("patent-walk", [f"mobile_hosts.count={n}",
+                                              "mobile_hosts.start_stagger_s=0.25"])
+            topo = build_topology(s)
+            ours, base = [], []
+            for _ in range(args.repeat):
+                r = run_scenario(s)
+                ours.append(r.summary["wall_time_s"])
+                w = s.wifi
+                argv = [str(exe), str(s.simulation.duration_s), str(w.tx_power_dbm),
+                        str(w.propagation.exponent), str(reference_loss_db(topo)),
+                        str(round(w.beacon_interval_s * 1e6)), str(w.max_missed_beacons),
+                        str(s.mobility.start_s), "0.25", str(s.mobility.speed_mps), str(n),
+                        str(s.mobility.waypoints_m[0][0]), str(s.mobility.waypoints_m[-1][0])]
+                argv += [f"{r_.position_m[0]},{r_.position_m[1]}" for r_ in topo.radios.values()]
+                out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout.split()
+                base.append(float(out[0]))
+            sim = s.simulation.duration_s
+            o, b = statistics.median(ours), statistics.median(base)
+            print(f"{n:>5} {sim:>6.0f} {o:>15.3f} {sim / o:>11.1f} {b:>10.3f} {sim / b:>11.1f}"
+                  f" {o / b:>7.2f}x {r.extra['python_events']:>9}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
