@@ -251,3 +251,22 @@ def test_several_mobile_hosts_each_detect_their_handoffs(ns3_ready):
     t3 = h[(h.mh == "mh3")].t_s.to_numpy()
     assert ((t3 - t1) > 3.5).all() and ((t3 - t1) < 4.5).all()  # started 4 s later
     assert r.summary["handoffs"] == {"intra_domain": 3, "inter_domain": 3, "inter_subnet": 3}
+
+
+def test_figure_2c_network_builds_and_detects_handoffs(ns3_ready, tmp_path):
+    from scenarios_fig2c import FIG2C
+
+    p = tmp_path / "fig2c.toml"
+    p.write_text(FIG2C)
+    s = load_scenario(p)
+    devices = {}
+
+    def setup(ctx):
+        devices.update({n: int(node.GetNDevices()) for n, node in ctx.net.nodes.items()})
+
+    r = run_scenario(s, setup=setup)
+    # bs278a: loopback + two up-links + radio; in276b: loopback + two up + two down;
+    # wl-br: loopback + access + two gateways + the DRCP server.
+    assert devices["bs278a"] == 4 and devices["in276b"] == 5 and devices["wl-br"] == 5
+    assert list(zip(r.handoffs.old_bs, r.handoffs.new_bs, r.handoffs.kind)) == [
+        ("bs278a", "bs278b", "intra_domain")]

@@ -137,3 +137,20 @@ def test_border_router_always(walk_dict):
     t = build_topology(validate_dict(walk_dict))
     assert t.nodes["sn2-br"].role == "border_router"
     assert ("sn2-br", "gw504") in {(lk.a, lk.b) for lk in t.links}
+
+
+def test_figure_2c_domain_with_two_gateways_and_two_uplinks(tmp_path):
+    from scenarios_fig2c import FIG2C
+
+    p = tmp_path / "fig2c.toml"
+    p.write_text(FIG2C)
+    t = build_topology(load_scenario(p))
+    assert t.nodes["wl-br"].role == "border_router"  # two gateways -> border router ([0028])
+    assert {(lk.a, lk.b) for lk in t.links if lk.kind == "border"} == {("wl-br", "gw274a"), ("wl-br", "gw274b")}
+    ranks = {(lk.a, lk.b): lk.uplink_rank for lk in t.links if lk.kind == "domain"}
+    assert ranks == {("gw274a", "in276a"): 0, ("gw274b", "in276a"): 1, ("gw274b", "in276b"): 0,
+                     ("gw274a", "in276b"): 1, ("in276a", "bs278a"): 0, ("in276b", "bs278a"): 1,
+                     ("in276b", "bs278b"): 0}
+    assert next(lk for lk in t.links if (lk.a, lk.b) == ("gw274a", "in276b")).delay_ms == 5.0
+    routes = static_routes(t)
+    assert _follow(t, routes, "ch", "10.5.0.9") == ["ch", "lan-r", "core", "wl-br"]
