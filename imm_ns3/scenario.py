@@ -369,6 +369,59 @@ class MobileHosts(_Model):
         return _check_prefix(v)
 
 
+class MmpConfig(_Model):
+    """MMP micro-mobility ([0028]-[0053])."""
+
+    handoff: Literal["hard", "semisoft"] = Field(
+        "hard", description="Cache hand-off within a domain: hard ([0035]) or semisoft ([0036]).")
+    semisoft_period_s: float = Field(
+        0.1, gt=0, le=10, description="How long the crossover node bicasts before the hard update.")
+    beacon_interval_s: float = Field(0.5, gt=0, le=60, description="Gateway-beacon period ([0030]).")
+    bs_beacon_interval_s: float = Field(
+        0.1, gt=0, le=60, description="Base-station beacon period on the wireless side ([0047]).")
+    cache_timeout_s: float = Field(
+        3.0, gt=0, le=3600, description="Soft-state lifetime of a routing-cache entry ([0033]).")
+    route_update_interval_s: float = Field(
+        1.0, gt=0, le=3600,
+        description="An idle mobile host sends a route-update after this long ([0033], [0051]).")
+    classify_wait_max_s: float = Field(
+        0.005, ge=0, le=10,
+        description="Random wait before classifying up-links and gateways ([0037], [0042]).")
+    uplink_policy: Literal["latency", "reliability"] = Field(
+        "latency", description="Primary up-link/gateway by beacon latency or by sequence gaps.")
+    failover_beacons: int = Field(
+        3, ge=1, le=100,
+        description="Gateway-beacons an up-link may miss before a node switches away from it.")
+    registration_timeout_s: float = Field(
+        0.5, gt=0, le=60, description="Registration, DRCP request: wait this long, then retry.")
+    max_retries: int = Field(5, ge=0, le=100, description="Retries of a registration or request.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "MmpConfig":
+        if self.route_update_interval_s >= self.cache_timeout_s:
+            raise ValueError("mmp.route_update_interval_s: must be shorter than mmp.cache_timeout_s,"
+                             " or idle hosts lose their routes between refreshes")
+        return self
+
+
+class DrcpConfig(_Model):
+    """DRCP address configuration ([0029])."""
+
+    advertisement_interval_s: float = Field(
+        0.5, gt=0, le=60, description="Period of each DRCP server's advertisements.")
+    lease_s: int = Field(60, ge=2, le=10**6, description="Address lease; renewed at half-life.")
+
+
+class ProbeConfig(_Model):
+    """Downlink UDP constant-bit-rate probe from the correspondent host to each mobile host."""
+
+    enabled: bool = Field(True, description="Send the probe flow (named 'probe').")
+    rate_pps: float = Field(50.0, gt=0, le=100000, description="Packets per second per host.")
+    size_bytes: int = Field(200, ge=16, le=1400, description="UDP payload size.")
+    start_s: float = Field(1.0, ge=0, description="When the first probe packet is sent.")
+    source: str | None = Field(None, description="Sending host; default: the first correspondent.")
+
+
 class Simulation(_Model):
     """Length and randomness of a run."""
 
@@ -399,6 +452,9 @@ class Scenario(_Model):
     hosts: dict[str, Host] = Field(default_factory=dict, description="Fixed hosts by name.")
     mobile_hosts: MobileHosts = Field(MobileHosts(), description="How many mobile hosts, and their addresses.")
     mobility: Mobility = Field(description="Mobility model shared by the mobile hosts: see below.")
+    mmp: MmpConfig = Field(MmpConfig(), description="MMP micro-mobility parameters.")
+    drcp: DrcpConfig = Field(DrcpConfig(), description="DRCP parameters.")
+    probe: ProbeConfig = Field(ProbeConfig(), description="The downlink probe flow.")
 
     @model_validator(mode="after")
     def _cross_check(self) -> "Scenario":
@@ -525,6 +581,14 @@ def _cross_problems(s: Scenario):
             yield f"hosts.{name}.subnet: unknown sub-network {host.subnet!r}; allowed: {_names('subnets', s.subnets)}"
         elif s.subnets[host.subnet].kind != "wired":
             yield f"hosts.{name}.subnet: {host.subnet!r} is wireless; fixed hosts sit on wired sub-networks"
+
+    if s.probe.enabled:
+        cors = [h for h, host in s.hosts.items() if host.role == "correspondent"]
+        if s.probe.source is not None and s.probe.source not in cors:
+            yield (f"probe.source: {s.probe.source!r} is not a correspondent host; allowed:"
+                   f" {', '.join(cors) or '(none declared)'}")
+        elif not cors:
+            yield "probe.enabled: the probe needs a host with role 'correspondent' (or set it false)"
 
     all_names = (list(routers) + list(s.subnets) + list(s.domains) + list(s.nodes) + list(s.hosts)
                  + [f"mh{i + 1}" for i in range(s.mobile_hosts.count)])

@@ -1,0 +1,303 @@
+"""The mobile host's MMP daemon: Figure 4A, steps 402-418 ([0046]-[0051]).
+
+Sans-I/O. The radio tells it about every association change (step 402, :meth:`on_radio`); it
+then waits for the new base station's beacon (404) and compares its domain with the previous
+one (406):
+
+- same domain (408): the new base station becomes the default router and a cache hand-off
+  message goes to the gateway, hard or semi-soft ([0035], [0036]);
+- another domain (410): wait for the DRCP advertisement and compare sub-networks (412):
+  - same sub-network (414): default router, then a registration with the current care-of
+    address ([0049]);
+  - another sub-network (416-418): a new care-of address from DRCP, default router,
+    registration, and the gateway's acknowledgement ([0050]).
+
+An idle host sends a route-update before its caches expire (step 418 side note, [0051]).
+Every movement produces a :class:`Movement` record with the time of each step, from which the
+latency components of ``handoffs.parquet`` are computed; the daemon's classification is kept
+beside the topology's ground truth so the two can be checked against each other.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .messages import (
+    DRCP_OK,
+    BaseStationBeacon,
+    CacheUpdate,
+    DrcpAdvertisement,
+    DrcpReply,
+    DrcpRequest,
+    Message,
+    Registration,
+    RegistrationAck,
+    RouteUpdate,
+    ip_str,
+)
+
+DETACHED, WAIT_BEACON, WAIT_ADV, WAIT_DRCP, WAIT_ACK, ATTACHED = (
+    "detached", "wait_beacon", "wait_adv", "wait_drcp", "wait_ack", "attached")
+
+
+@dataclass
+class Movement:
+    """One pass through Figure 4A, from the radio-level handoff to the end of the update."""
+
+    t_radio: float
+    kind: str | None = None  # the daemon's view: attach / intra_domain / inter_domain / inter_subnet
+    t_beacon: float | None = None  # base-station beacon heard (404)
+    t_adv: float | None = None  # DRCP advertisement heard (410)
+    t_drcp: float | None = None  # care-of address configured (416)
+    t_update: float | None = None  # cache hand-off or registration sent (408 / 414 / 418)
+    t_done: float | None = None  # acknowledgement (registrations), or update sent (hand-offs)
+    coa_before: int | None = None
+    coa_after: int | None = None
+    retries: int = 0
+
+    def components(self) -> dict[str, float | None]:
+        def d(a, b):
+            return None if a is None or b is None else b - a
+        return {
+            "mmp_kind": self.kind,
+            "beacon_wait_s": d(self.t_radio, self.t_beacon),
+            "adv_wait_s": d(self.t_beacon, self.t_adv),
+            "drcp_s": d(self.t_adv, self.t_drcp),
+            "update_s": d(self.t_update, self.t_done),
+            "mmp_s": d(self.t_radio, self.t_done),
+            "coa": ip_str(self.coa_after) if self.coa_after else None,
+            "coa_changed": (self.coa_after is not None and self.coa_before != self.coa_after),
+            "mmp_retries": self.retries,
+        }
+
+
+class MobileHostDaemon:
+    def __init__(self, name: str, env: Any, *, mh_id: int, client_id: int, handoff: str = "hard",
+                 semisoft_period_s: float = 0.1, route_update_interval_s: float = 1.0,
+                 registration_timeout_s: float = 0.5, max_retries: int = 5):
+        self.name, self.env = name, env
+        self.mh_id, self.client_id = mh_id, client_id
+        self.handoff = handoff
+        self.semisoft_period_s = semisoft_period_s
+        self.route_update_interval_s = route_update_interval_s
+        self.registration_timeout_s = registration_timeout_s
+        self.max_retries = max_retries
+        self.state = DETACHED
+        self.coa: int | None = None
+        self.subnet: ipaddress.IPv4Network | None = None
+        self.domain_id: int | None = None
+        self.gateway_ip: int | None = None
+        self.bs: BaseStationBeacon | None = None
+        self.drcp_server: int | None = None
+        self.lease_s = 0
+        self.seq = 0
+        self.xid = 0
+        self.movements: list[Movement] = []
+        self.coa_history: list[int] = []
+        self._coa_listeners: list[Callable[[int | None, int], None]] = []
+        self._retry = None
+        self._renew = None
+        self._pending_beacon: BaseStationBeacon | None = None
+        self._route_timer = None
+
+    @property
+    def movement(self) -> Movement | None:
+        return self.movements[-1] if self.movements else None
+
+    def add_coa_listener(self, fn: Callable[[int | None, int], None]) -> None:
+        """MIP-LR and SIP subscribe here: called with (old, new) on every care-of change."""
+        self._coa_listeners.append(fn)
+
+    # ---- step 402 -----------------------------------------------------------------------------
+    def on_radio(self, new_bs: str, old_bs: str | None) -> None:
+        self._cancel_retry()
+        self.state = WAIT_BEACON
+        self.movements.append(Movement(self.env.now(), coa_before=self.coa))
+        self.env.log("mmp_wait_beacon", f"after association with {new_bs}")
+
+    # ---- messages -----------------------------------------------------------------------------
+    def receive(self, msg: Message, src_ip: int = 0) -> None:
+        if isinstance(msg, BaseStationBeacon):
+            self._on_bs_beacon(msg)
+        elif isinstance(msg, DrcpAdvertisement):
+            self._on_advertisement(msg)
+        elif isinstance(msg, DrcpReply):
+            self._on_drcp_reply(msg)
+        elif isinstance(msg, RegistrationAck):
+            self._on_ack(msg)
+
+    def _on_bs_beacon(self, b: BaseStationBeacon) -> None:
+        if self.state != WAIT_BEACON:
+            return  # periodic beacons of the current base station
+        mv = self.movement
+        mv.t_beacon = self.env.now()
+        if self.domain_id is not None and b.domain_id == self.domain_id:
+            # Step 408: same domain -> default router and cache hand-off ([0048]).
+            self.bs = b
+            mv.kind = "intra_domain"
+            self.env.set_default_router(b.bs_ip)
+            self.seq += 1
+            semisoft = self.handoff == "semisoft"
+            self._send_up(self.gateway_ip, CacheUpdate(self.coa, self.mh_id, self.seq, int(semisoft)))
+            mv.t_update = mv.t_done = self.env.now()
+            mv.coa_after = self.coa
+            self.state = ATTACHED
+            if semisoft:
+                # [0036]: the crossover bicasts; after the semi-soft period the hard update
+                # removes the old entry.
+                self.env.call_later(self.semisoft_period_s, self._semisoft_end, self.seq)
+            self.env.log("mmp_cache_handoff", f"{'semisoft' if semisoft else 'hard'} via bs {b.bs_id}")
+            self._restart_route_updates()
+        else:
+            # Step 410: another domain (or the first one) -> wait for the DRCP advertisement.
+            self._pending_beacon = b
+            self.state = WAIT_ADV
+
+    def _semisoft_end(self, seq: int) -> None:
+        if self.state == ATTACHED and seq == self.seq:
+            self.seq += 1
+            self._send_up(self.gateway_ip, CacheUpdate(self.coa, self.mh_id, self.seq, 0))
+            self.env.log("mmp_semisoft_end", "hard cache update")
+
+    def _on_advertisement(self, adv: DrcpAdvertisement) -> None:
+        if self.state != WAIT_ADV:
+            return
+        mv = self.movement
+        mv.t_adv = self.env.now()
+        b = self._pending_beacon
+        subnet = ipaddress.IPv4Network((adv.subnet, adv.prefix_len))
+        self.bs, self.drcp_server = b, adv.server_ip
+        self.env.set_default_router(b.bs_ip)
+        if self.coa is not None and self.subnet == subnet:
+            # Step 414: same sub-network -> register the current care-of address ([0049]).
+            mv.kind = "inter_domain"
+            self._enter_domain(b)
+            self._register()
+        else:
+            # Step 416: new sub-network -> a new care-of address first ([0050]).
+            mv.kind = "inter_subnet" if self.coa is not None else "attach"
+            self._enter_domain(b)
+            self.subnet = subnet
+            self._cancel_renew()
+            if self.coa is not None:
+                self.env.clear_address()
+            self.coa = None
+            self.xid += 1
+            self.state = WAIT_DRCP
+            self._send_drcp_request(0, attempt=0)
+
+    def _enter_domain(self, b: BaseStationBeacon) -> None:
+        self.domain_id, self.gateway_ip = b.domain_id, b.gateway_ip
+
+    def _send_drcp_request(self, requested: int, attempt: int) -> None:
+        self._send_up(self.drcp_server, DrcpRequest(self.client_id, self.xid, requested))
+        if attempt < self.max_retries:
+            self._retry = self.env.call_later(self.registration_timeout_s * 2 ** attempt,
+                                              self._drcp_timeout, self.xid, attempt + 1)
+
+    def _drcp_timeout(self, xid: int, attempt: int) -> None:
+        if self.state == WAIT_DRCP and xid == self.xid:
+            self.movement.retries += 1
+            self.env.log("drcp_retry", f"attempt {attempt}")
+            self._send_drcp_request(0, attempt)
+
+    def _on_drcp_reply(self, r: DrcpReply) -> None:
+        if r.client_id != self.client_id:
+            return
+        if self.state == WAIT_DRCP and r.xid == self.xid:
+            if r.status != DRCP_OK:
+                self.env.log("drcp_refused", f"status {r.status}")
+                return  # the retry timer asks again
+            self._cancel_retry()
+            mv = self.movement
+            old = self.coa_history[-1] if self.coa_history else None
+            self.coa = r.address
+            self.lease_s = r.lease_s
+            self.env.configure_address(r.address, r.prefix_len)
+            self.env.set_default_router(self.bs.bs_ip)
+            mv.t_drcp = self.env.now()
+            self.coa_history.append(r.address)
+            self.env.log("coa", f"{ip_str(r.address)}/{r.prefix_len} lease {r.lease_s}s")
+            self._schedule_renewal()
+            self._register()
+            for fn in self._coa_listeners:
+                fn(old, r.address)
+        elif self.state not in (WAIT_DRCP,) and r.address == self.coa and r.status == DRCP_OK:
+            self.lease_s = r.lease_s  # a renewal
+            self._schedule_renewal()
+
+    def _schedule_renewal(self) -> None:
+        self._cancel_renew()
+        if self.lease_s:
+            self._renew = self.env.call_later(self.lease_s / 2, self._renew_lease)
+
+    def _renew_lease(self) -> None:
+        self._renew = None
+        if self.coa is not None and self.state == ATTACHED:
+            self.xid += 1
+            self._send_up(self.drcp_server, DrcpRequest(self.client_id, self.xid, self.coa))
+        self._renew = self.env.call_later(self.lease_s / 2, self._renew_lease)
+
+    def _register(self, attempt: int = 0) -> None:
+        mv = self.movement
+        if attempt == 0:
+            self.seq += 1
+            mv.t_update = self.env.now()
+        self.state = WAIT_ACK
+        self._send_up(self.gateway_ip, Registration(self.coa, self.mh_id, self.seq))
+        if attempt < self.max_retries:
+            self._retry = self.env.call_later(self.registration_timeout_s * 2 ** attempt,
+                                              self._registration_timeout, self.seq, attempt + 1)
+        else:
+            self._retry = None
+
+    def _registration_timeout(self, seq: int, attempt: int) -> None:
+        if self.state == WAIT_ACK and seq == self.seq:
+            self.movement.retries += 1
+            self.env.log("registration_retry", f"attempt {attempt}")
+            self._register(attempt)
+
+    def _on_ack(self, ack: RegistrationAck) -> None:
+        if self.state != WAIT_ACK or ack.seq != self.seq or ack.coa != self.coa:
+            return
+        self._cancel_retry()
+        mv = self.movement
+        mv.t_done = self.env.now()
+        mv.coa_after = self.coa
+        self.state = ATTACHED
+        self.env.log("registered", f"{ip_str(self.coa)} gw {ip_str(ack.gateway_ip)} domain {ack.domain_id}")
+        self._restart_route_updates()
+
+    # ---- soft-state refresh ([0033], [0051]) -----------------------------------------------------
+    def _restart_route_updates(self) -> None:
+        if self._route_timer is not None:
+            self.env.cancel(self._route_timer)
+        self._route_timer = self.env.call_later(self.route_update_interval_s, self._route_update_check)
+
+    def _route_update_check(self) -> None:
+        self._route_timer = None
+        now = self.env.now()
+        idle = now - self.env.last_uplink_tx()
+        if self.state == ATTACHED and self.coa is not None:
+            if idle >= self.route_update_interval_s - 1e-9:
+                self.seq += 1
+                self._send_up(self.gateway_ip, RouteUpdate(self.coa, self.mh_id, self.seq))
+                idle = 0.0
+        delay = max(self.route_update_interval_s - idle, 1e-3)
+        self._route_timer = self.env.call_later(delay, self._route_update_check)
+
+    # ---- helpers ---------------------------------------------------------------------------------
+    def _send_up(self, dst: int, msg: Message) -> None:
+        self.env.send_up(dst, msg)
+
+    def _cancel_retry(self) -> None:
+        if self._retry is not None:
+            self.env.cancel(self._retry)
+            self._retry = None
+
+    def _cancel_renew(self) -> None:
+        if self._renew is not None:
+            self.env.cancel(self._renew)
+            self._renew = None

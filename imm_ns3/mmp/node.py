@@ -1,0 +1,305 @@
+"""MMP in the network: gateways, intermediate nodes, base stations, border routers.
+
+Sans-I/O: a node is a plain object driven by :meth:`MmpNode.receive` (a message, the interface
+it came in on, the time) and by its timers, and acting through an :class:`Env` it is given. In
+ns-3 the Env is the adapter (``imm_ns3.adapter.mmp``); in tests it is an in-memory fake. Nothing
+here imports ns-3.
+
+Interfaces are small integers chosen by the Env (ns-3 interface indices in the adapter).
+``uplinks`` are ordered by preference (the scenario's order); ``downlinks`` are the links to the
+nodes below; a base station's ``wireless`` interface is its access point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from .cache import CREATED, RoutingCache
+from .messages import (
+    BaseStationBeacon,
+    CacheUpdate,
+    DrcpAdvertisement,
+    DrcpReply,
+    GatewayBeacon,
+    HostRoute,
+    Message,
+    Registration,
+    RegistrationAck,
+    RouteUpdate,
+    ip_str,
+)
+
+
+class Env(Protocol):
+    """What a protocol core may do to the world."""
+
+    def now(self) -> float: ...
+    def call_later(self, delay_s: float, fn: Callable[..., Any], *args: Any) -> Any: ...
+    def cancel(self, handle: Any) -> None: ...
+    def rand(self) -> float: ...  # uniform [0, 1)
+    def send(self, iface: int, msg: Message) -> None: ...  # to the neighbour on iface
+    def send_to(self, dst_ip: int, msg: Message) -> None: ...  # routed unicast
+    def log(self, event: str, detail: str = "") -> None: ...
+
+
+class DomainEnv(Env, Protocol):
+    def set_uplink(self, iface: int | None) -> None: ...  # the primary up-link (None: none)
+    def cache(self) -> RoutingCache: ...
+
+
+@dataclass
+class _LinkStats:
+    """What a node knows about one up-link for one gateway ([0037], [0042])."""
+
+    last_seq: int = -1
+    last_rx: float = -1.0
+    latency_s: float = float("inf")  # smoothed arrival - timestamp
+    gaps: int = 0  # missing sequence numbers seen
+    received: int = 0
+
+
+@dataclass
+class _GatewayState:
+    forwarded_seq: int = -1
+    pending_seq: int = -1  # a classification wait is running for this seq
+    pending_beacon: GatewayBeacon | None = None
+    links: dict[int, _LinkStats] = field(default_factory=dict)
+
+
+class MmpNode:
+    """One domain node. ``role``: 'gateway', 'intermediate' or 'base_station'."""
+
+    def __init__(self, name: str, role: str, env: DomainEnv, *, domain_id: int,
+                 uplinks: list[int], downlinks: list[int], wireless: int | None = None,
+                 gateway_ip: int = 0, border_router_ip: int = 0, bs_id: int = 0, bs_ip: int = 0,
+                 beacon_interval_s: float = 0.5, bs_beacon_interval_s: float = 0.1,
+                 classify_wait_max_s: float = 0.005, failover_beacons: int = 3,
+                 uplink_policy: str = "latency"):
+        if role not in ("gateway", "intermediate", "base_station"):
+            raise ValueError(f"role: {role!r}")
+        self.name, self.role, self.env = name, role, env
+        self.domain_id = domain_id
+        self.uplinks, self.downlinks, self.wireless = list(uplinks), list(downlinks), wireless
+        self.gateway_ip, self.border_router_ip = gateway_ip, border_router_ip
+        self.bs_id, self.bs_ip = bs_id, bs_ip
+        self.beacon_interval_s = beacon_interval_s
+        self.bs_beacon_interval_s = bs_beacon_interval_s
+        self.classify_wait_max_s = classify_wait_max_s
+        self.failover_beacons = failover_beacons
+        self.uplink_policy = uplink_policy
+        self.seq = 0
+        self.gateways: dict[int, _GatewayState] = {}
+        self.primary_gateway: int | None = None
+        self.primary_uplink: int | None = None
+        self.learnt_domain_id: int | None = domain_id if role == "gateway" else None
+        self._seen_floods: dict[tuple, float] = {}
+        self._hostroute_seq = 0
+        self.faults: dict[str, int] = {}
+        self.down_ifaces: set[int] = set()
+
+    # ---- life cycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        if self.role == "gateway":
+            self.env.call_later(self.env.rand() * self.beacon_interval_s, self._gateway_beacon)
+        else:
+            self.env.call_later(self.beacon_interval_s, self._check_uplinks)
+        if self.role == "base_station":
+            self.env.call_later(self.env.rand() * self.bs_beacon_interval_s, self._bs_beacon)
+
+    # ---- gateway-beacons ([0030], [0037]-[0038], [0042]-[0043]) -----------------------------
+    def _gateway_beacon(self) -> None:
+        self.seq += 1
+        b = GatewayBeacon(self.gateway_ip, self.domain_id, self.seq,
+                          int(round(self.env.now() * 1e9)))
+        for iface in self.downlinks:
+            if iface not in self.down_ifaces:
+                self.env.send(iface, b)
+        self.env.call_later(self.beacon_interval_s, self._gateway_beacon)
+
+    def _on_gateway_beacon(self, b: GatewayBeacon, iface: int) -> None:
+        if iface not in self.uplinks:
+            self._fault("beacon_from_below")
+            return
+        now = self.env.now()
+        g = self.gateways.setdefault(b.gateway_ip, _GatewayState())
+        st = g.links.setdefault(iface, _LinkStats())
+        if b.seq <= st.last_seq:
+            self._fault("stale_beacon")
+            return
+        if st.last_seq >= 0 and b.seq > st.last_seq + 1:
+            st.gaps += b.seq - st.last_seq - 1
+        st.last_seq, st.last_rx, st.received = b.seq, now, st.received + 1
+        lat = now - b.timestamp_ns * 1e-9
+        st.latency_s = lat if st.latency_s == float("inf") else 0.75 * st.latency_s + 0.25 * lat
+        if b.seq <= g.forwarded_seq:
+            return  # [0038]: already forwarded; recorded for classification only
+        if g.pending_seq == b.seq:
+            return  # the classification wait for this beacon is running
+        g.pending_seq, g.pending_beacon = b.seq, b
+        wait = self.env.rand() * self.classify_wait_max_s
+        self.env.call_later(wait, self._classify_and_forward, b.gateway_ip)
+
+    def _alive(self, st: _LinkStats, now: float) -> bool:
+        return st.last_rx >= 0 and now - st.last_rx <= self.failover_beacons * self.beacon_interval_s
+
+    def _rank(self, iface: int, st: _LinkStats) -> tuple:
+        pref = self.uplinks.index(iface)
+        if self.uplink_policy == "reliability":
+            return (st.gaps, round(st.latency_s, 6), pref)
+        return (round(st.latency_s, 6), st.gaps, pref)
+
+    def _classify(self, now: float) -> tuple[int | None, int | None]:
+        """Primary gateway and up-link among the live ones ([0037], [0042])."""
+        best = None
+        for gw, g in self.gateways.items():
+            for iface, st in g.links.items():
+                if iface in self.down_ifaces or not self._alive(st, now):
+                    continue
+                key = self._rank(iface, st)
+                if best is None or key < best[0]:
+                    best = (key, gw, iface)
+        return (None, None) if best is None else (best[1], best[2])
+
+    def _classify_and_forward(self, gateway_ip: int) -> None:
+        now = self.env.now()
+        g = self.gateways[gateway_ip]
+        b = g.pending_beacon
+        g.pending_seq, g.pending_beacon = -1, None
+        self._reclassify(now)
+        if b is None or b.seq <= g.forwarded_seq:
+            return
+        g.forwarded_seq = b.seq
+        if gateway_ip != self.primary_gateway:
+            return  # [0043]: only the primary gateway's beacons go down the tree
+        self.learnt_domain_id = b.domain_id
+        for iface in self.downlinks:
+            if iface not in self.down_ifaces:
+                self.env.send(iface, b)
+
+    def _reclassify(self, now: float) -> None:
+        gw, up = self._classify(now)
+        if (gw, up) != (self.primary_gateway, self.primary_uplink):
+            old = (self.primary_gateway, self.primary_uplink)
+            self.primary_gateway, self.primary_uplink = gw, up
+            self.env.set_uplink(up)
+            if old[1] is not None:
+                self.env.log("uplink_switch", f"if{old[1]}->if{up} gw {ip_str(gw) if gw else '-'}")
+            else:
+                self.env.log("uplink", f"if{up} gw {ip_str(gw)}")
+
+    def _check_uplinks(self) -> None:
+        """Fail over when the primary up-link or gateway falls silent ([0040], [0045])."""
+        self._reclassify(self.env.now())
+        self.env.call_later(self.beacon_interval_s, self._check_uplinks)
+
+    # ---- base-station beacons ([0047]) -------------------------------------------------------
+    def _bs_beacon(self) -> None:
+        if self.primary_gateway is not None and self.wireless is not None:
+            self.env.send(self.wireless, BaseStationBeacon(
+                self.bs_id, self.bs_ip, self.primary_gateway, self.learnt_domain_id or 0))
+        self.env.call_later(self.bs_beacon_interval_s, self._bs_beacon)
+
+    # ---- routing caches: messages from mobile hosts, on every hop ---------------------------
+    def on_uplink_control(self, msg: Message, iface: int) -> str | None:
+        """A Registration / CacheUpdate / RouteUpdate passing up through this node ([0031],
+        [0033]-[0036]). Returns what happened to the cache. Called on every hop, the gateway
+        included, before the packet is forwarded or delivered."""
+        cache, now = self.env.cache(), self.env.now()
+        if isinstance(msg, Registration):
+            what = cache.hard(msg.coa, iface, now)
+        elif isinstance(msg, CacheUpdate):
+            what = (cache.semisoft if msg.semisoft else cache.hard)(msg.coa, iface, now)
+        elif isinstance(msg, RouteUpdate):
+            what = cache.refresh(msg.coa, iface, now)
+        else:
+            self._fault("unexpected_message")
+            return None
+        if what != "refreshed":
+            self.env.log(f"cache_{what}", f"{ip_str(msg.coa)} if{iface} by {msg.name}")
+        if self.role == "gateway" and (what == CREATED or isinstance(msg, Registration)):
+            # A registration means the host (re-)entered this domain: the border router must
+            # route its care-of address here even if an old entry was still alive.
+            self._advertise_host(msg.coa)
+        return what
+
+    def on_cache_created(self, coa: int) -> None:
+        """The forwarding cache created an entry from a data packet (self-healing, [0040])."""
+        self.env.log("cache_created", f"{ip_str(coa)} by data")
+        if self.role == "gateway":
+            self._advertise_host(coa)
+
+    def _advertise_host(self, coa: int) -> None:
+        if self.border_router_ip:
+            self._hostroute_seq += 1
+            self.env.send_to(self.border_router_ip, HostRoute(coa, self.gateway_ip,
+                                                             self._hostroute_seq, 0))
+
+    # ---- messages addressed to this node -----------------------------------------------------
+    def receive(self, msg: Message, iface: int, src_ip: int = 0) -> None:
+        if isinstance(msg, GatewayBeacon):
+            self._on_gateway_beacon(msg, iface)
+        elif isinstance(msg, Registration) and self.role == "gateway":
+            # Endpoint of a registration ([0050]): acknowledge it to the care-of address.
+            self.env.send_to(msg.coa, RegistrationAck(msg.coa, msg.seq, self.gateway_ip,
+                                                      self.domain_id))
+        elif isinstance(msg, (CacheUpdate, RouteUpdate)) and self.role == "gateway":
+            pass  # the caches were updated on the way up; nothing to answer
+        elif isinstance(msg, (DrcpAdvertisement, DrcpReply)):
+            self._flood_down(msg, iface)
+        else:
+            self._fault("unexpected_message")
+
+    def _flood_down(self, msg: Message, iface: int) -> None:
+        """Relay a DRCP advertisement or reply down the tree to the wireless side ([0029])."""
+        key = (msg.TYPE, msg.server_ip, msg.seq) if isinstance(msg, DrcpAdvertisement) \
+            else (msg.TYPE, msg.client_id, msg.xid)
+        now = self.env.now()
+        if key in self._seen_floods:
+            return  # a second copy over another up-link (Figure 2B)
+        self._seen_floods[key] = now
+        if len(self._seen_floods) > 256:
+            for k in [k for k, t in self._seen_floods.items() if now - t > 60]:
+                del self._seen_floods[k]
+        for down in self.downlinks:
+            if down != iface and down not in self.down_ifaces:
+                self.env.send(down, msg)
+        if self.wireless is not None:
+            self.env.send(self.wireless, msg)
+
+    # ---- failures --------------------------------------------------------------------------
+    def interface_down(self, iface: int) -> None:
+        self.down_ifaces.add(iface)
+        self.env.cache().remove_interface(iface)
+        self._reclassify(self.env.now())
+
+    def interface_up(self, iface: int) -> None:
+        self.down_ifaces.discard(iface)
+
+    def _fault(self, kind: str) -> None:
+        self.faults[kind] = self.faults.get(kind, 0) + 1
+
+
+class BorderRouter:
+    """Joins a sub-network's gateways; learns which gateway reaches each care-of address from
+    their HostRoute messages ([0031], [0045])."""
+
+    def __init__(self, name: str, env: Any):
+        self.name, self.env = name, env
+        self.routes: dict[int, tuple[int, int]] = {}  # host -> (gateway_ip, seq)
+
+    def receive(self, msg: Message, iface: int, src_ip: int = 0) -> None:
+        if not isinstance(msg, HostRoute):
+            return
+        cur = self.routes.get(msg.host)
+        if msg.withdraw:
+            if cur and cur[0] == msg.gateway_ip:
+                del self.routes[msg.host]
+                self.env.remove_host_route(msg.host)
+                self.env.log("host_route_withdrawn", f"{ip_str(msg.host)} via {ip_str(msg.gateway_ip)}")
+            return
+        if cur is None or cur[0] != msg.gateway_ip or msg.seq > cur[1]:
+            self.routes[msg.host] = (msg.gateway_ip, msg.seq)
+            if cur is None or cur[0] != msg.gateway_ip:
+                self.env.set_host_route(msg.host, msg.gateway_ip)
+                self.env.log("host_route", f"{ip_str(msg.host)} via {ip_str(msg.gateway_ip)}")
