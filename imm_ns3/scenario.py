@@ -130,6 +130,11 @@ class WifiSpec(_Model):
     probe_request_timeout_s: float = Field(
         0.05, gt=0, le=5, description="How long a scanning station waits for probe responses."
     )
+    rate_manager: Literal["minstrel", "aarf", "ideal", "constant"] = Field(
+        "minstrel",
+        description="Rate control: 'minstrel' (Linux's; MinstrelHt on 802.11n/ac), 'aarf',"
+        " 'ideal' (picks rates from SNR and never steps down after losses: fragile under"
+        " hidden-terminal interference), 'constant' (the standard's lowest OFDM/DSSS rate).")
     propagation: Propagation = Field(Propagation(), description="Radio propagation loss model.")
 
     @field_validator("beacon_interval_s")

@@ -11,5 +11,6 @@ Importing this package does not import ns-3; the first simulation does.
 """
 
 from .run import CallbackError, RunContext, register_setup_hook, run_scenario
+from . import mmp as _mmp  # noqa: F401,E402 - registers MMP/DRCP with every run
 
 __all__ = ["run_scenario", "RunContext", "register_setup_hook", "CallbackError"]

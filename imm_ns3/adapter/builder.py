@@ -38,9 +38,10 @@ _STANDARDS = {
     "802.11ac": "WIFI_STANDARD_80211ac",
 }
 
-# Fixed random-stream bases, so that a node's randomness does not depend on creation order.
-_STREAM_WIFI = 1000
-_STREAM_MOBILITY = 5000
+# Random streams are assigned explicitly, so a run's randomness depends on its seed only (not on
+# what ran before it in the process, nor on creation order).
+_STREAM_BASE = 100  # internet stack, then WiFi: each block starts where the last one ended
+_STREAM_MOBILITY = 1_000_000  # mobility models: 10 streams per mobile host from here
 
 
 def reference_loss_db(topo: Topology) -> float:
@@ -67,6 +68,7 @@ class Network:
         self.bs_by_mac: dict[int, str] = {}
         self.mobility: dict[str, Any] = {}
         self._keep: list[Any] = []  # helpers whose lifetime must match the run
+        self.next_stream = 0  # first random stream number not yet assigned
 
     # ---- queries used by tests and protocol adapters -----------------------------------
     def ipv4(self, name: str) -> Any:
@@ -119,8 +121,11 @@ def build_network(topo: Topology, bridge: Bridge, pcap_dir: Path | None = None) 
         net.nodes[name] = node
         net.node_ids[name] = int(node.GetId())
     internet = ns.InternetStackHelper()
+    all_nodes = ns.NodeContainer()
     for node in net.nodes.values():
         internet.Install(node)
+        all_nodes.Add(node)
+    net.next_stream = _STREAM_BASE + int(internet.AssignStreams(all_nodes, _STREAM_BASE))
 
     # Wired point-to-point links.
     for lk in topo.links:
@@ -207,6 +212,20 @@ def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
 
     wifi = ns.WifiHelper()
     wifi.SetStandard(getattr(ns, _STANDARDS[w.standard]))
+    ht = w.standard in ("802.11n-2.4GHz", "802.11n-5GHz", "802.11ac")
+    if w.rate_manager == "minstrel":
+        wifi.SetRemoteStationManager("ns3::MinstrelHtWifiManager" if ht else "ns3::MinstrelWifiManager")
+    elif w.rate_manager == "aarf":
+        wifi.SetRemoteStationManager("ns3::AarfWifiManager")
+    elif w.rate_manager == "ideal":
+        wifi.SetRemoteStationManager("ns3::IdealWifiManager")
+    else:
+        mode = {"802.11b": "DsssRate1Mbps", "802.11g": "ErpOfdmRate6Mbps"}.get(
+            w.standard, "OfdmRate6Mbps")
+        if ht:
+            mode = "HtMcs0" if w.standard != "802.11ac" else "VhtMcs0"
+        wifi.SetRemoteStationManager("ns3::ConstantRateWifiManager", "DataMode",
+                                     ns.StringValue(mode), "ControlMode", ns.StringValue(mode))
     ssid = ns.Ssid(w.ssid)
     all_devs = ns.NetDeviceContainer()
 
@@ -252,7 +271,7 @@ def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
         if pcap_dir is not None:
             phy.EnablePcap(str(pcap_dir / f"{mh.name}-wifi.pcap"), dev, False, True)
         net._keep.append(phy)
-    wifi.AssignStreams(all_devs, _STREAM_WIFI)
+    net.next_stream += int(wifi.AssignStreams(all_devs, net.next_stream))
     net._keep.append(channel)
 
 

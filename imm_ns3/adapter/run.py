@@ -62,6 +62,9 @@ class RunContext:
         self.flow_rows: list[dict] = []
         self.signalling_rows: list[dict] = []
         self.collectors: list[Callable[[], None]] = []  # run after the simulation ends
+        # Columns added to each mobile host's handoff rows, in the order of its handoffs.
+        self.handoff_extra: dict[str, list[dict]] = {}
+        self.extra_summary: dict[str, Any] = {}
 
 
 class _Progress:
@@ -100,6 +103,12 @@ class _Progress:
 def _reset_simulator(ns: Any) -> None:
     ns.Simulator.Destroy()
     ns.Names.Clear()
+    # Device addresses come from process-wide counters: without this the second run of a
+    # scenario in one process gets other MAC addresses (and another event log).
+    for cls in (ns.Mac48Address, ns.Mac16Address, ns.Mac64Address, ns.Mac8Address):
+        cls.ResetAllocationIndex()
+    # Likewise the automatic numbering of random streams (ARP jitter, ...).
+    ns.RngSeedManager.ResetNextStreamIndex()
 
 
 def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | Path | None = None,
@@ -176,11 +185,14 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
 def _collect(scenario: Scenario, topo: Topology, ctx: RunContext, seed: int, sim_end: float,
              wall: float, scenario_file: str | None) -> RunResult:
     rows = []
-    for det in ctx.detectors.values():
-        for ho in det.handoffs:
+    for mh, det in ctx.detectors.items():
+        extra = ctx.handoff_extra.get(mh, [])
+        for i, ho in enumerate(det.handoffs):
             r = ho.row()
             r.update(old_domain=topo.domain_of(ho.old_bs), new_domain=topo.domain_of(ho.new_bs),
                      old_subnet=topo.subnet_of(ho.old_bs), new_subnet=topo.subnet_of(ho.new_bs))
+            if i < len(extra):
+                r.update(extra[i])
             rows.append(r)
     tables = {
         "handoffs": table("handoffs", rows),
@@ -211,6 +223,7 @@ def _collect(scenario: Scenario, topo: Topology, ctx: RunContext, seed: int, sim
         "signalling": signalling_summary(tables["signalling"]),
         "events": len(ctx.log),
         "fingerprint": ctx.log.fingerprint(),
+        **ctx.extra_summary,
     }
     scenario_toml = tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
     return RunResult(summary, tables, scenario_toml)

@@ -30,6 +30,7 @@ _ns: Any = None
 _cppyy: Any = None
 _shims: Any = None
 _active: "Bridge | None" = None
+_compiled: set[str] = set()
 
 
 def ns3() -> Any:
@@ -92,14 +93,40 @@ def _mac_event(token: int, mac: int) -> None:
         _active._dispatch_handler(token, (mac,))
 
 
-def _recv(token: int, ip: int, port: int, data: Any, n: int) -> None:
+def _recv(token: int, ip: int, port: int, dev: int, data: Any, n: int) -> None:
     if _active is not None:
-        if n:
-            data.reshape((n,))
-            payload = bytes(data)
-        else:
-            payload = b""
-        _active._dispatch_handler(token, (ip, port, payload))
+        _active._dispatch_handler(token, (ip, port, _bytes(data, n), dev))
+
+
+def _bytes(data: Any, n: int) -> bytes:
+    if not n:
+        return b""
+    data.reshape((n,))
+    return bytes(data)
+
+
+def _mmp_control(token: int, iface: int, src: int, data: Any, n: int) -> int:
+    if _active is None:
+        return 0
+    return _active._dispatch_handler(token, (iface, src, _bytes(data, n)), default=0)
+
+
+def _cache_created(token: int, coa: int) -> None:
+    if _active is not None:
+        _active._dispatch_handler(token, (coa,))
+
+
+def compile_extension(header: str) -> Any:
+    """Compile another header of this package into the process once; returns ``cppyy.gbl.imm``."""
+    shims()
+    with _lock:
+        if header not in _compiled:
+            _cppyy.cppdef((resources.files("imm_ns3.adapter") / header).read_text())
+            _compiled.add(header)
+            if header == "mmp_routing.h":
+                _cppyy.gbl.imm.g_mmp_control = _mmp_control
+                _cppyy.gbl.imm.g_cache_created = _cache_created
+    return _cppyy.gbl.imm
 
 
 class CallbackError(RuntimeError):
@@ -213,19 +240,21 @@ class Bridge:
         self._handlers[token] = _Handler(name, fn)
         return token
 
-    def _dispatch_handler(self, token: int, args: tuple) -> None:
+    def _dispatch_handler(self, token: int, args: tuple, default: Any = None) -> Any:
         h = self._handlers.get(token)
         if h is None or self.error is not None:
-            return
-        self._guarded(h.name, h.fn, args)
+            return default
+        return self._guarded(h.name, h.fn, args, default)
 
-    def _guarded(self, name: str, fn: Callable[..., Any], args: tuple) -> None:
+    def _guarded(self, name: str, fn: Callable[..., Any], args: tuple, default: Any = None) -> Any:
         self.python_events += 1
         try:
-            fn(*args)
+            out = fn(*args)
         except BaseException as exc:  # noqa: BLE001 - must never unwind into C++
             self.error = CallbackError(name, self.now(), exc, traceback.format_exc())
             self.ns.Simulator.Stop()
+            return default
+        return default if out is None else out
 
     # ---- helpers for adapters ---------------------------------------------------------
     def connect_mac_trace(self, obj: Any, source: str, name: str,
@@ -235,10 +264,12 @@ class Bridge:
             raise RuntimeError(f"trace source {source!r} not found on {obj.GetInstanceTypeId().GetName()}")
 
     def udp_socket(self, node: Any, port: int, name: str,
-                   on_datagram: Callable[[int, int, bytes], Any], *, ip: int = 0,
-                   broadcast: bool = False) -> Any:
-        """A UDP socket bound to ``ip:port`` whose datagrams go to ``on_datagram(ip, port, data)``."""
-        token = self.register(name, on_datagram)
+                   on_datagram: Callable[..., Any], *, ip: int = 0,
+                   broadcast: bool = False, with_device: bool = False) -> Any:
+        """A UDP socket bound to ``ip:port`` whose datagrams go to ``on_datagram(ip, port, data)``
+        (``on_datagram(ip, port, data, device_index)`` with ``with_device``)."""
+        fn = on_datagram if with_device else (lambda ip, port, data, dev: on_datagram(ip, port, data))
+        token = self.register(name, fn)
         sock = self.c.UdpSocket(node, ip, port, broadcast, token)
         if not sock:
             raise RuntimeError(f"{name}: cannot bind UDP port {port} on node {node.GetId()}")

@@ -79,8 +79,9 @@ inline int64_t LastBeaconNs(uint64_t token) {
 }
 
 // ---- UDP sockets --------------------------------------------------------------------------
-// g_recv(token, src_ip, src_port, data, len): one call per datagram.
-std::function<void(uint64_t, uint32_t, uint16_t, const uint8_t*, uint32_t)> g_recv;
+// g_recv(token, src_ip, src_port, device_index, data, len): one call per datagram;
+// device_index is the index on its node of the device the datagram came in by.
+std::function<void(uint64_t, uint32_t, uint16_t, uint32_t, const uint8_t*, uint32_t)> g_recv;
 
 inline void OnSocketRecv(uint64_t token, ns3::Ptr<ns3::Socket> s) {
   ns3::Address from;
@@ -92,12 +93,15 @@ inline void OnSocketRecv(uint64_t token, ns3::Ptr<ns3::Socket> s) {
     p->CopyData(buf.data(), n);
     uint32_t ip = 0;
     uint16_t port = 0;
+    uint32_t dev = 0xffffffff;
+    ns3::Ipv4PacketInfoTag tag;
+    if (p->RemovePacketTag(tag)) dev = tag.GetRecvIf();
     if (ns3::InetSocketAddress::IsMatchingType(from)) {
       auto in = ns3::InetSocketAddress::ConvertFrom(from);
       ip = in.GetIpv4().Get();
       port = in.GetPort();
     }
-    if (g_recv) g_recv(token, ip, port, buf.data(), n);
+    if (g_recv) g_recv(token, ip, port, dev, buf.data(), n);
   }
 }
 
@@ -106,6 +110,7 @@ inline ns3::Ptr<ns3::Socket> UdpSocket(ns3::Ptr<ns3::Node> node, uint32_t ip, ui
   auto s = ns3::Socket::CreateSocket(node, ns3::TypeId::LookupByName("ns3::UdpSocketFactory"));
   if (s->Bind(ns3::InetSocketAddress(ns3::Ipv4Address(ip), port)) != 0) return nullptr;
   s->SetAllowBroadcast(broadcast);
+  s->SetRecvPktInfo(true);
   s->SetRecvCallback(ns3::MakeBoundCallback(&OnSocketRecv, token));
   return s;
 }

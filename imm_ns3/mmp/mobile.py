@@ -133,7 +133,7 @@ class MobileHostDaemon:
             return  # periodic beacons of the current base station
         mv = self.movement
         mv.t_beacon = self.env.now()
-        if self.domain_id is not None and b.domain_id == self.domain_id:
+        if self.domain_id is not None and b.domain_id == self.domain_id and self.coa is not None:
             # Step 408: same domain -> default router and cache hand-off ([0048]).
             self.bs = b
             mv.kind = "intra_domain"

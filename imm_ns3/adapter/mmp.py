@@ -1,0 +1,486 @@
+"""MMP and DRCP on ns-3: the cores of imm_ns3.mmp wired to sockets, the routing hook and the
+radio, plus the downlink probe flow and the measurements of handoffs.
+
+Registered as a run setup hook: every run of a scenario with MMP domains gets, per node,
+
+- gateways, intermediate nodes, base stations: an :class:`~imm_ns3.mmp.node.MmpNode` core, a
+  UDP socket on MMP_PORT, and the C++ routing hook ``imm::MmpRouting`` (``mmp_routing.h``)
+  that forwards packets up and down the tree and holds the routing cache;
+- border routers: a :class:`~imm_ns3.mmp.node.BorderRouter` that installs host routes;
+- DRCP servers: a :class:`~imm_ns3.mmp.drcp.DrcpServer`;
+- mobile hosts: a :class:`~imm_ns3.mmp.mobile.MobileHostDaemon` fed by the radio-level handoff
+  detector, configuring the station's address and default route;
+- the probe: a C++ constant-bit-rate sender at the correspondent host per mobile host, whose
+  destination follows the host's care-of address, and a C++ receiver at the host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import zlib
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from ..mmp.drcp import DrcpServer
+from ..mmp.messages import (
+    DRCP_SERVER_PORT,
+    MMP_PORT,
+    CacheUpdate,
+    DrcpRequest,
+    Message,
+    MessageError,
+    Registration,
+    RouteUpdate,
+    decode,
+    ip_int,
+)
+from ..mmp.mobile import MobileHostDaemon
+from ..mmp.node import BorderRouter, MmpNode
+from .run import RunContext, register_setup_hook
+from .runtime import compile_extension
+
+BROADCAST = 0xFFFFFFFF
+NO_ADDRESS_MASK = 0xFFFFFFFF
+PROBE_PORT = 9
+IP_UDP_HEADER = 28  # signalling bytes count the IP packet: payload + UDP + IPv4 headers
+MMP_PRIORITY = 10  # above static routing (0) in each node's Ipv4ListRouting
+PROBE_DRAIN_S = 1.0  # the probe stops this long before the end: nothing is in flight then
+
+
+def _seeded(seed: int, name: str) -> random.Random:
+    return random.Random(zlib.crc32(f"{seed}:{name}".encode()))
+
+
+class _Stats:
+    """Signalling and fault counters of the run."""
+
+    def __init__(self):
+        self.sent: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        self.faults: dict[tuple[str, str], int] = defaultdict(int)
+
+    def count(self, node: str, role: str, msg: Message) -> None:
+        c = self.sent[(node, role, msg.name)]
+        c[0] += 1
+        c[1] += len(msg) + IP_UDP_HEADER
+
+    def rows(self) -> list[dict]:
+        return [{"node": n, "role": r, "message": m, "count": c, "bytes": b}
+                for (n, r, m), (c, b) in sorted(self.sent.items())]
+
+
+class _Base:
+    """What every node's Env shares: time, timers, randomness, log, signalling count."""
+
+    def __init__(self, ctx: RunContext, name: str, role: str, stats: _Stats):
+        self.ctx, self.name, self.role, self.stats = ctx, name, role, stats
+        self.bridge = ctx.bridge
+        self._rng = _seeded(ctx.seed, name)
+        self.node = ctx.net.nodes[name]
+        self.node_id = ctx.net.node_ids[name]
+
+    def now(self) -> float:
+        return self.bridge.now()
+
+    def call_later(self, delay_s: float, fn, *args):
+        return self.bridge.call_later(delay_s, fn, *args, name=f"{self.name} {getattr(fn, '__name__', 'timer')}",
+                                      node_id=self.node_id)
+
+    def cancel(self, handle) -> None:
+        self.bridge.cancel(handle)
+
+    def rand(self) -> float:
+        return self._rng.random()
+
+    def log(self, event: str, detail: str = "") -> None:
+        self.ctx.log.record(self.bridge.now_ns(), self.name, self.role, event, detail)
+
+    def _send(self, sock, dst: int, port: int, msg: Message) -> None:
+        self.stats.count(self.name, self.role, msg)
+        self.bridge.udp_send(sock, msg.encode(), dst, port)
+
+    def _decode(self, data: bytes) -> Message | None:
+        try:
+            return decode(data)
+        except MessageError as e:
+            self.stats.faults[(self.name, e.fault)] += 1
+            self.log("malformed", e.fault)
+            return None
+
+
+class _CppCache:
+    """The RoutingCache interface over the C++ forwarding cache (same semantics)."""
+
+    _OPS = ("created", "refreshed", "replaced", "added")
+
+    def __init__(self, shim):
+        self.shim = shim
+
+    def refresh(self, coa, iface, now=None):
+        return self._OPS[self.shim.Refresh(coa, iface)]
+
+    def hard(self, coa, iface, now=None):
+        return self._OPS[self.shim.Hard(coa, iface)]
+
+    def semisoft(self, coa, iface, now=None):
+        return self._OPS[self.shim.Semisoft(coa, iface)]
+
+    def lookup(self, coa, now=None):
+        return tuple(int(i) for i in self.shim.Lookup(coa))
+
+    def remove_interface(self, iface):
+        return self.shim.RemoveInterface(iface)
+
+
+class _DomainNodeEnv(_Base):
+    def __init__(self, ctx, name, role, stats, shim, peers: dict[int, int], wireless: int | None):
+        super().__init__(ctx, name, role, stats)
+        self.shim, self.peers, self.wireless = shim, peers, wireless
+        self._cache = _CppCache(shim)
+        self.sock = self.bridge.udp_socket(self.node, MMP_PORT, f"{name} MMP socket", self._on_datagram,
+                                           with_device=True)
+        self.air = None
+        if wireless is not None:
+            self.air = self.bridge.udp_socket(self.node, 0, f"{name} wireless socket",
+                                              lambda *a: None, broadcast=True)
+            self.bridge.c.UdpBindToDevice(self.air, ctx.net.ap_devices[name])
+        self.core: MmpNode | None = None
+
+    def cache(self):
+        return self._cache
+
+    def set_uplink(self, iface):
+        self.shim.SetUplink(-1 if iface is None else iface, self.peers.get(iface, 0) if iface is not None else 0)
+
+    def send(self, iface, msg):
+        if iface == self.wireless:
+            self._send(self.air, BROADCAST, MMP_PORT, msg)
+        else:
+            self._send(self.sock, self.peers[iface], MMP_PORT, msg)
+
+    def send_to(self, dst, msg):
+        self._send(self.sock, dst, MMP_PORT, msg)
+
+    def _on_datagram(self, src: int, port: int, data: bytes, dev: int) -> None:
+        msg = self._decode(data)
+        if msg is None:
+            return
+        iface = self.ctx.net.ipv4(self.name).GetInterfaceForDevice(self.node.GetDevice(dev)) \
+            if dev != 0xFFFFFFFF else -1
+        if self.core.role == "gateway" and isinstance(msg, (Registration, CacheUpdate, RouteUpdate)):
+            # Delivered locally before any routing hook sees it: apply the hop here ([0031]).
+            self.core.on_uplink_control(msg, iface)
+        self.core.receive(msg, iface, src)
+
+    def on_control(self, iface: int, src: int, data: bytes) -> int:
+        msg = self._decode(data)
+        if msg is None:
+            return 1
+        self.core.on_uplink_control(msg, iface)
+        return 0
+
+
+class _BorderEnv(_Base):
+    def __init__(self, ctx, name, stats, gateway_links: dict[int, tuple[int, int]]):
+        super().__init__(ctx, name, "border_router", stats)
+        self.gateway_links = gateway_links  # gateway ip -> (next hop, iface)
+        ns = ctx.bridge.ns
+        self.sr = ns.Ipv4StaticRoutingHelper().GetStaticRouting(ctx.net.ipv4(name))
+        self.sock = self.bridge.udp_socket(self.node, MMP_PORT, f"{name} MMP socket", self._on_datagram)
+        self.core = BorderRouter(name, self)
+
+    def set_host_route(self, host: int, gateway_ip: int) -> None:
+        hop, iface = self.gateway_links[gateway_ip]
+        self.bridge.c.SetHostRoute(self.sr, host, hop, iface)
+
+    def remove_host_route(self, host: int) -> None:
+        self.bridge.c.SetHostRoute(self.sr, host, 0, 0)
+
+    def _on_datagram(self, src, port, data):
+        msg = self._decode(data)
+        if msg is not None:
+            self.core.receive(msg, 0, src)
+
+
+class _DrcpEnv(_Base):
+    def __init__(self, ctx, name, stats):
+        super().__init__(ctx, name, "drcp_server", stats)
+        self.sock = self.bridge.udp_socket(self.node, DRCP_SERVER_PORT, f"{name} DRCP socket", self._on_datagram)
+        self.core: DrcpServer | None = None
+
+    def send_to(self, dst, msg):
+        self._send(self.sock, dst, MMP_PORT, msg)
+
+    def _on_datagram(self, src, port, data):
+        msg = self._decode(data)
+        if msg is not None:
+            self.core.receive(msg, 0, src)
+
+
+class _MobileEnv(_Base):
+    def __init__(self, ctx, name, stats, on_coa):
+        super().__init__(ctx, name, "mobile_host", stats)
+        ns = ctx.bridge.ns
+        c = ctx.bridge.c
+        dev = ctx.net.sta_devices[name]
+        self.ipv4 = ctx.net.ipv4(name)
+        self.iface = self.ipv4.AddInterface(dev)
+        # No address yet: 0.0.0.0/32 (a /0 would make every destination look on-link, and the
+        # host would ARP for the DRCP server instead of sending to its base station).
+        c.SetOnlyAddress(self.ipv4, self.iface, 0, NO_ADDRESS_MASK)
+        self.ipv4.SetUp(self.iface)
+        self.sr = ns.Ipv4StaticRoutingHelper().GetStaticRouting(self.ipv4)
+        c.TrackSends(self.node)
+        self.sock = self.bridge.udp_socket(self.node, MMP_PORT, f"{name} MMP socket", self._on_datagram,
+                                           broadcast=True)
+        self.on_coa = on_coa
+        self.core: MobileHostDaemon | None = None
+
+    def send_up(self, dst, msg):
+        port = DRCP_SERVER_PORT if isinstance(msg, DrcpRequest) else MMP_PORT
+        self._send(self.sock, dst, port, msg)
+
+    def set_default_router(self, bs_ip):
+        self.bridge.c.SetDefaultRouteOnly(self.sr, bs_ip, self.iface)
+
+    def configure_address(self, addr, prefix_len):
+        mask = int(ipaddress.IPv4Network(f"0.0.0.0/{prefix_len}").netmask)
+        self.bridge.c.SetOnlyAddress(self.ipv4, self.iface, addr, mask)
+        self.on_coa(addr)
+
+    def clear_address(self):
+        self.bridge.c.SetOnlyAddress(self.ipv4, self.iface, 0, NO_ADDRESS_MASK)
+        self.on_coa(0)
+
+    def last_uplink_tx(self) -> float:
+        t = int(self.bridge.c.LastTxNs(self.node_id))
+        return float("-inf") if t < 0 else t * 1e-9
+
+    def _on_datagram(self, src, port, data):
+        msg = self._decode(data)
+        if msg is not None:
+            self.core.receive(msg, src)
+
+
+def _addr_on(topo, node: str, peer: str) -> int:
+    for lk in topo.links:
+        if (lk.a, lk.b) == (node, peer):
+            return int(lk.addr_a)
+        if (lk.a, lk.b) == (peer, node):
+            return int(lk.addr_b)
+    raise KeyError((node, peer))
+
+
+def gateway_ip(topo, gw: str) -> int:
+    """A gateway's address in beacons and registrations: its end of the link above it."""
+    up = next(lk for lk in topo.links if lk.b == gw and lk.kind in ("access", "border"))
+    return int(up.addr_b)
+
+
+def setup_mmp(ctx: RunContext) -> None:
+    s, topo, net, bridge = ctx.scenario, ctx.topo, ctx.net, ctx.bridge
+    if not s.domains:
+        return
+    c = compile_extension("mmp_routing.h")
+    c.ResetMmpState()
+    stats = _Stats()
+    cfg = s.mmp
+    domain_ids = {d: (dom.domain_id if dom.domain_id is not None else i + 1)
+                  for i, (d, dom) in enumerate(s.domains.items())}
+    gw_ips = {n: gateway_ip(topo, n) for n, p in topo.nodes.items() if p.role == "gateway"}
+    border_ip = {}
+    for n, p in topo.nodes.items():
+        if p.role == "border_router":
+            border_ip[p.subnet] = n
+    envs: dict[str, Any] = {}
+    mmp_nodes: dict[str, _DomainNodeEnv] = {}
+
+    # ---- domain nodes ----------------------------------------------------------------------
+    for name, spec in s.nodes.items():
+        dom = s.domains[spec.domain]
+        subnet = ipaddress.IPv4Network(s.subnets[dom.subnet].prefix)
+        ipv4 = net.ipv4(name)
+        shim = c.InstallMmpRouting(net.nodes[name], MMP_PRIORITY)
+        is_gw = spec.role == "gateway"
+        peers: dict[int, int] = {}
+        downlinks, uplinks = [], []
+        for lk in topo.links:
+            if lk.kind != "domain":
+                continue
+            if lk.a == name:
+                iface = ipv4.GetInterfaceForDevice(net.p2p_devices[(name, lk.b)])
+                shim.AddDownlink(iface, int(lk.addr_b))
+                peers[iface] = int(lk.addr_b)
+                downlinks.append(iface)
+            elif lk.b == name:
+                iface = ipv4.GetInterfaceForDevice(net.p2p_devices[(name, lk.a)])
+                peers[iface] = int(lk.addr_a)
+                uplinks.append((lk.uplink_rank, iface))
+        wireless = None
+        if spec.role == "base_station":
+            wireless = ipv4.GetInterfaceForDevice(net.ap_devices[name])
+            shim.SetWireless(wireless)
+        env = _DomainNodeEnv(ctx, name, spec.role, stats, shim, peers, wireless)
+        env.core = MmpNode(
+            name, spec.role, env, domain_id=domain_ids[spec.domain],
+            uplinks=[i for _, i in sorted(uplinks)], downlinks=downlinks, wireless=wireless,
+            gateway_ip=gw_ips.get(name, 0),
+            border_router_ip=(_addr_on(topo, border_ip[dom.subnet], name)
+                              if is_gw and dom.subnet in border_ip else 0),
+            bs_id=list(topo.radios).index(name) + 1 if wireless is not None else 0,
+            bs_ip=int(topo.radios[name].address) if wireless is not None else 0,
+            beacon_interval_s=cfg.beacon_interval_s, bs_beacon_interval_s=cfg.bs_beacon_interval_s,
+            classify_wait_max_s=cfg.classify_wait_max_s, failover_beacons=cfg.failover_beacons,
+            uplink_policy=cfg.uplink_policy)
+        token = bridge.register(f"{name} MMP routing hook", _NodeHooks(env))
+        # Gateways are told when a data packet creates an entry, to advertise it ([0031]).
+        shim.Configure(token, is_gw, int(subnet.network_address), int(subnet.netmask),
+                       int(round(cfg.cache_timeout_s * 1e9)), MMP_PORT, is_gw)
+        envs[name] = mmp_nodes[name] = env
+
+    # ---- border routers and DRCP servers ---------------------------------------------------
+    for sub, br in border_ip.items():
+        links = {}
+        for gw in gw_ips:
+            if s.domains[s.nodes[gw].domain].subnet == sub:
+                iface = net.ipv4(br).GetInterfaceForDevice(net.p2p_devices[(br, gw)])
+                links[gw_ips[gw]] = (gw_ips[gw], iface)
+        envs[br] = _BorderEnv(ctx, br, stats, links)
+    for sub, sn in s.subnets.items():
+        if sn.kind != "wireless":
+            continue
+        name = f"{sub}-drcp"
+        env = _DrcpEnv(ctx, name, stats)
+        server_ip = int(next(lk.addr_b for lk in topo.links if lk.b == name))
+        gws = [gw_ips[g] for g in gw_ips if s.domains[s.nodes[g].domain].subnet == sub]
+        env.core = DrcpServer(name, env, server_ip=server_ip,
+                              subnet=ipaddress.IPv4Network(sn.prefix),
+                              pool=[int(a) for a in topo.coa_pool(sub)], gateways=gws,
+                              lease_s=s.drcp.lease_s,
+                              advertisement_interval_s=s.drcp.advertisement_interval_s)
+        envs[name] = env
+
+    # ---- mobile hosts and the probe ----------------------------------------------------------
+    probe_src = None
+    if s.probe.enabled:
+        probe_src = s.probe.source or next(h for h, host in s.hosts.items() if host.role == "correspondent")
+    stop_s = s.simulation.duration_s - PROBE_DRAIN_S
+    probes = {}
+    for mh in topo.mobile_hosts:
+        sender = receiver = None
+        if probe_src is not None:
+            sender = c.ProbeSender(net.nodes[probe_src], PROBE_PORT, 1.0 / s.probe.rate_pps,
+                                   s.probe.size_bytes)
+            receiver = c.ProbeReceiver(net.nodes[mh.name], PROBE_PORT)
+            if s.probe.start_s < stop_s:
+                sender.Start(s.probe.start_s, stop_s)
+            probes[mh.name] = (sender, receiver)
+
+        def on_coa(addr: int, mh=mh.name, sender=sender) -> None:
+            if addr:
+                ctx.care_of_addresses[mh].append(str(ipaddress.IPv4Address(addr)))
+            if sender is not None:
+                # The probe's sender learns the new address at once: an oracle standing in for
+                # the macro-mobility protocols (MIP-LR, SIP), which measure their own part.
+                sender.SetDestination(addr)
+
+        env = _MobileEnv(ctx, mh.name, stats, on_coa)
+        mac = int(bridge.c.DeviceMac(net.sta_devices[mh.name]))
+        env.core = MobileHostDaemon(
+            mh.name, env, mh_id=int(mh.permanent_address), client_id=mac, handoff=cfg.handoff,
+            semisoft_period_s=cfg.semisoft_period_s,
+            route_update_interval_s=cfg.route_update_interval_s,
+            registration_timeout_s=cfg.registration_timeout_s, max_retries=cfg.max_retries)
+        ctx.detectors[mh.name].add_listener(
+            lambda ho, core=env.core: core.on_radio(ho.new_bs, ho.old_bs))
+        envs[mh.name] = env
+    ctx.mmp = envs
+
+    for env in envs.values():
+        start = getattr(env.core, "start", None)
+        if start:
+            start()
+
+    def collect() -> None:
+        _collect(ctx, envs, mmp_nodes, stats, probes, probe_src, stop_s)
+
+    ctx.collectors.append(collect)
+
+
+class _NodeHooks:
+    """A node's routing-hook token: control messages (3 args) and cache creations (1 arg)."""
+
+    def __init__(self, env: _DomainNodeEnv):
+        self.env = env
+
+    def __call__(self, *args):
+        if len(args) == 3:
+            return self.env.on_control(*args)
+        self.env.core.on_cache_created(*args)
+        return None
+
+
+def _collect(ctx: RunContext, envs, mmp_nodes, stats: _Stats, probes, probe_src, stop_s) -> None:
+    s = ctx.scenario
+    ctx.signalling_rows.extend(stats.rows())
+    counters = defaultdict(int)
+    for env in mmp_nodes.values():
+        for k in ("up", "down", "bicast", "noRoute", "noUplink", "controlSeen", "controlDropped"):
+            counters[k] += int(getattr(env.shim, k))
+    ctx.extra_summary["mmp"] = {
+        "forwarded_up": counters["up"], "forwarded_down": counters["down"],
+        "bicast_copies": counters["bicast"], "dropped_no_route": counters["noRoute"],
+        "dropped_no_uplink": counters["noUplink"],
+        "faults": {f"{n}:{f}": v for (n, f), v in sorted(stats.faults.items())},
+    }
+    size = s.probe.size_bytes
+    for mh in ctx.topo.mobile_hosts:
+        env = envs[mh.name]
+        movements = list(env.core.movements)
+        sender_receiver = probes.get(mh.name)
+        arrivals = sent_times = seqs = None
+        if sender_receiver is not None:
+            sender, receiver = sender_receiver
+            seqs = np.array(list(receiver.seqs), dtype=np.int64)
+            arrivals = np.array(list(receiver.arrivals), dtype=np.int64) * 1e-9
+            sent = int(sender.sent)
+            unique = np.unique(seqs)
+            ctx.flow_rows.append({
+                "name": "probe", "kind": "udp", "src": probe_src, "dst": mh.name,
+                "sent_packets": sent, "received_packets": int(len(unique)),
+                "lost_packets": sent - int(len(unique)), "sent_bytes": sent * size,
+                "received_bytes": int(len(unique)) * size, "resets": None,
+                "duplicates": int(len(seqs) - len(unique)),
+            })
+            sent_times = s.probe.start_s + np.arange(sent) / s.probe.rate_pps
+        _handoff_components(ctx, mh.name, movements, seqs, arrivals, sent_times)
+
+
+def _handoff_components(ctx, mh, movements, seqs, arrivals, sent_times) -> None:
+    """Join the daemon's movement records and the probe's losses to each radio handoff."""
+    by_t = {round(m.t_radio, 9): m for m in movements}
+    det = ctx.detectors[mh]
+    hos = det.handoffs
+    rows = ctx.handoff_extra.setdefault(mh, [])
+    for i, ho in enumerate(hos):
+        mv = by_t.get(round(ho.t_s, 9))
+        row = mv.components() if mv else {}
+        if sent_times is not None and len(sent_times):
+            # Each handoff owns the probe packets sent between the midpoints to its neighbours.
+            lo = -np.inf if i == 0 else (hos[i - 1].t_s + ho.t_s) / 2
+            hi = np.inf if i + 1 == len(hos) else (ho.t_s + hos[i + 1].t_s) / 2
+            window = np.nonzero((sent_times >= lo) & (sent_times < hi))[0]
+            got = seqs[(seqs >= (window[0] if len(window) else 0)) &
+                       (seqs <= (window[-1] if len(window) else -1))]
+            uniq = np.unique(got)
+            row["probe_lost"] = int(len(window) - len(uniq))
+            row["probe_duplicates"] = int(len(got) - len(uniq))
+            # The interruption: the longest silence of the probe within the handoff's window.
+            inside = np.sort(arrivals[(arrivals >= lo) & (arrivals < hi)])
+            row["probe_gap_s"] = float(np.diff(inside).max()) if len(inside) > 1 else None
+        rows.append(row)
+
+
+register_setup_hook(setup_mmp)

@@ -1,0 +1,368 @@
+// MMP forwarding in ns-3: the routing hook of gateways, intermediate nodes and base stations,
+// and the downlink probe flow. Compiled once per process after shims.h (adapter/mmp.py).
+//
+// imm::MmpRouting is an Ipv4RoutingProtocol inserted into each domain node's Ipv4ListRouting
+// above static routing. It forwards real packets:
+//   - up: a packet arriving from below (a down-link or the wireless side) leaves on the primary
+//     up-link chosen by the node's Python core from gateway-beacons ([0030], [0039]); at the
+//     gateway it is left to static routing towards the backbone;
+//   - down: a packet for an address of the domain's sub-network is sent on every down-link its
+//     routing cache holds for that address (two during semi-soft bicast, [0036]); with no
+//     entry it is dropped and counted ([0031]);
+//   - every packet from below whose source is in the sub-network refreshes (or creates) the
+//     cache entry on the interface it came in by ([0033], [0040]);
+//   - an MMP control message from below (UDP to port MMP_PORT: registration, cache update,
+//     route-update) is first shown to the node's Python core, which applies the cache operation
+//     of its kind ([0031], [0035], [0036]); then it is forwarded like any other packet.
+// Data packets never call Python. The cache semantics are those of imm_ns3/mmp/cache.py; a
+// conformance test drives both with the same operations.
+//
+// Note: Ipv4ListRouting delivers packets addressed to the node itself before asking any
+// routing protocol, so the gateway applies its cache operation when the message arrives on
+// its socket (adapter/mmp.py), not here.
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+namespace imm {
+
+// Python: an MMP control message seen on its way up. Returns 1 to drop it (malformed).
+std::function<int(uint64_t, uint32_t, uint32_t, const uint8_t*, uint32_t)> g_mmp_control;
+// Python: a data packet created a cache entry at a node that asked to be told (gateways).
+std::function<void(uint64_t, uint32_t)> g_cache_created;
+
+class MmpRouting : public ns3::Ipv4RoutingProtocol {
+ public:
+  enum Op { CREATED = 0, REFRESHED = 1, REPLACED = 2, ADDED = 3 };
+
+  static ns3::TypeId GetTypeId() {
+    static ns3::TypeId tid = ns3::TypeId("imm::MmpRouting")
+                                 .SetParent<ns3::Ipv4RoutingProtocol>()
+                                 .SetGroupName("imm");
+    return tid;
+  }
+
+  // ---- configuration (from Python, once) ---------------------------------------------------
+  void Configure(uint64_t token, bool gateway, uint32_t prefix, uint32_t mask, int64_t timeout_ns,
+                 uint16_t control_port, bool notify_created) {
+    m_token = token;
+    m_gateway = gateway;
+    m_prefix = prefix & mask;
+    m_mask = mask;
+    m_timeout = timeout_ns;
+    m_port = control_port;
+    m_notifyCreated = notify_created;
+  }
+  void AddDownlink(uint32_t iface, uint32_t peer) { m_below.insert(iface); m_peer[iface] = peer; }
+  void SetWireless(uint32_t iface) { m_below.insert(iface); m_wireless = (int32_t)iface; }
+  void SetUplink(int32_t iface, uint32_t peer) { m_uplink = iface; m_uplinkPeer = peer; }
+  int32_t GetUplink() const { return m_uplink; }
+
+  // ---- the routing cache ([0031], [0033], [0035], [0036]) ----------------------------------
+  int Refresh(uint32_t coa, uint32_t iface) {
+    int64_t now = ns3::Simulator::Now().GetNanoSeconds();
+    auto& ent = Live(coa, now);
+    for (auto& e : ent)
+      if (e.first == iface) { e.second = now + m_timeout; return REFRESHED; }
+    bool existed = !ent.empty();
+    ent.assign(1, {iface, now + m_timeout});
+    return existed ? REPLACED : CREATED;
+  }
+  int Hard(uint32_t coa, uint32_t iface) {
+    int64_t now = ns3::Simulator::Now().GetNanoSeconds();
+    auto& ent = Live(coa, now);
+    if (ent.size() == 1 && ent[0].first == iface) { ent[0].second = now + m_timeout; return REFRESHED; }
+    bool existed = !ent.empty();
+    ent.assign(1, {iface, now + m_timeout});
+    return existed ? REPLACED : CREATED;
+  }
+  int Semisoft(uint32_t coa, uint32_t iface) {
+    int64_t now = ns3::Simulator::Now().GetNanoSeconds();
+    auto& ent = Live(coa, now);
+    for (auto& e : ent)
+      if (e.first == iface) { e.second = now + m_timeout; return REFRESHED; }
+    bool existed = !ent.empty();
+    ent.push_back({iface, now + m_timeout});
+    return existed ? ADDED : CREATED;
+  }
+  std::vector<uint32_t> Lookup(uint32_t coa) {
+    std::vector<uint32_t> out;
+    for (auto& e : Live(coa, ns3::Simulator::Now().GetNanoSeconds())) out.push_back(e.first);
+    return out;
+  }
+  uint32_t RemoveInterface(uint32_t iface) {
+    uint32_t n = 0;
+    for (auto it = m_cache.begin(); it != m_cache.end();) {
+      auto& v = it->second;
+      size_t before = v.size();
+      v.erase(std::remove_if(v.begin(), v.end(), [&](auto& e) { return e.first == iface; }), v.end());
+      n += before != v.size();
+      it = v.empty() ? m_cache.erase(it) : std::next(it);
+    }
+    return n;
+  }
+  uint32_t CacheSize() const { return m_cache.size(); }
+
+  // ---- counters ------------------------------------------------------------------------------
+  uint64_t up = 0, down = 0, bicast = 0, noRoute = 0, noUplink = 0, controlSeen = 0,
+           controlDropped = 0;
+
+  // ---- Ipv4RoutingProtocol ---------------------------------------------------------------------
+  ns3::Ptr<ns3::Ipv4Route> RouteOutput(ns3::Ptr<ns3::Packet> p, const ns3::Ipv4Header& h,
+                                       ns3::Ptr<ns3::NetDevice> oif,
+                                       ns3::Socket::SocketErrno& err) override {
+    uint32_t dst = h.GetDestination().Get();
+    if (!InPrefix(dst) || h.GetDestination().IsBroadcast() || IsLocal(dst)) return nullptr;
+    auto ifs = Lookup(dst);
+    if (ifs.empty()) {
+      err = ns3::Socket::ERROR_NOROUTETOHOST;
+      return nullptr;
+    }
+    auto r = MakeRoute(h, ifs[0]);
+    r->SetSource(SourceFor(ifs[0]));
+    err = ns3::Socket::ERROR_NOTERROR;
+    return r;
+  }
+
+  bool RouteInput(ns3::Ptr<const ns3::Packet> p, const ns3::Ipv4Header& h,
+                  ns3::Ptr<const ns3::NetDevice> idev, const UnicastForwardCallback& ucb,
+                  const MulticastForwardCallback& mcb, const LocalDeliverCallback& lcb,
+                  const ErrorCallback& ecb) override {
+    int32_t iif = m_ipv4->GetInterfaceForDevice(idev);
+    uint32_t src = h.GetSource().Get(), dst = h.GetDestination().Get();
+    if (h.GetDestination().IsBroadcast() || h.GetDestination().IsMulticast()) return false;
+    bool local = IsLocal(dst);
+    if (iif >= 0 && m_below.count((uint32_t)iif)) {
+      if (InPrefix(src)) {
+        if (IsControl(p, h)) {
+          ++controlSeen;
+          if (Control(p, (uint32_t)iif, src)) { ++controlDropped; return true; }
+        } else if (Refresh(src, (uint32_t)iif) == CREATED && m_notifyCreated && g_cache_created) {
+          g_cache_created(m_token, src);
+        }
+      }
+      if (local) return false;
+      if (m_gateway) return InPrefix(dst) ? Down(p, h, ucb) : false;
+      return Up(p, h, ucb);
+    }
+    if (!local && InPrefix(dst)) return Down(p, h, ucb);
+    return false;
+  }
+
+  void NotifyInterfaceUp(uint32_t) override {}
+  void NotifyInterfaceDown(uint32_t iface) override { RemoveInterface(iface); }
+  void NotifyAddAddress(uint32_t, ns3::Ipv4InterfaceAddress) override {}
+  void NotifyRemoveAddress(uint32_t, ns3::Ipv4InterfaceAddress) override {}
+  void SetIpv4(ns3::Ptr<ns3::Ipv4> ipv4) override { m_ipv4 = ipv4; }
+  void PrintRoutingTable(ns3::Ptr<ns3::OutputStreamWrapper> stream,
+                         ns3::Time::Unit unit = ns3::Time::S) const override {
+    *stream->GetStream() << "MMP cache entries: " << m_cache.size() << "\n";
+  }
+
+ protected:
+  void DoDispose() override {
+    m_ipv4 = nullptr;
+    m_cache.clear();
+    ns3::Ipv4RoutingProtocol::DoDispose();
+  }
+
+ private:
+  using Entry = std::vector<std::pair<uint32_t, int64_t>>;
+
+  Entry& Live(uint32_t coa, int64_t now) {
+    auto& ent = m_cache[coa];
+    ent.erase(std::remove_if(ent.begin(), ent.end(), [&](auto& e) { return e.second <= now; }),
+              ent.end());
+    return ent;
+  }
+  bool InPrefix(uint32_t a) const { return m_mask != 0 && (a & m_mask) == m_prefix; }
+  bool IsLocal(uint32_t a) const {
+    for (uint32_t i = 0; i < m_ipv4->GetNInterfaces(); ++i)
+      for (uint32_t j = 0; j < m_ipv4->GetNAddresses(i); ++j)
+        if (m_ipv4->GetAddress(i, j).GetLocal().Get() == a) return true;
+    return false;
+  }
+  bool IsControl(ns3::Ptr<const ns3::Packet> p, const ns3::Ipv4Header& h) const {
+    if (h.GetProtocol() != 17 || p->GetSize() < 8) return false;
+    uint8_t b[4];
+    p->CopyData(b, 4);
+    return ((uint16_t)b[2] << 8 | b[3]) == m_port;
+  }
+  // Returns true to drop.
+  bool Control(ns3::Ptr<const ns3::Packet> p, uint32_t iif, uint32_t src) {
+    if (!g_mmp_control) return false;
+    uint32_t n = p->GetSize();
+    std::vector<uint8_t> buf(n);
+    p->CopyData(buf.data(), n);
+    return g_mmp_control(m_token, iif, src, buf.data() + 8, n - 8) != 0;
+  }
+  ns3::Ptr<ns3::Ipv4Route> MakeRoute(const ns3::Ipv4Header& h, uint32_t iface) {
+    auto r = ns3::Create<ns3::Ipv4Route>();
+    r->SetDestination(h.GetDestination());
+    r->SetSource(h.GetSource());
+    uint32_t hop = (int32_t)iface == m_wireless ? h.GetDestination().Get()
+                   : (int32_t)iface == m_uplink ? m_uplinkPeer
+                                                : m_peer[iface];
+    r->SetGateway(ns3::Ipv4Address(hop));
+    r->SetOutputDevice(m_ipv4->GetNetDevice(iface));
+    return r;
+  }
+  ns3::Ipv4Address SourceFor(uint32_t iface) const { return m_ipv4->GetAddress(iface, 0).GetLocal(); }
+  bool Down(ns3::Ptr<const ns3::Packet> p, const ns3::Ipv4Header& h,
+            const UnicastForwardCallback& ucb) {
+    auto ifs = Lookup(h.GetDestination().Get());
+    if (ifs.empty()) { ++noRoute; return true; }
+    for (size_t i = 0; i < ifs.size(); ++i) {
+      if (!m_ipv4->IsUp(ifs[i])) continue;
+      ns3::Ptr<const ns3::Packet> copy = i ? ns3::Ptr<const ns3::Packet>(p->Copy()) : p;
+      ucb(MakeRoute(h, ifs[i]), copy, h);
+      ++down;
+      if (i) ++bicast;
+    }
+    return true;
+  }
+  bool Up(ns3::Ptr<const ns3::Packet> p, const ns3::Ipv4Header& h,
+          const UnicastForwardCallback& ucb) {
+    if (m_uplink < 0 || !m_ipv4->IsUp(m_uplink)) { ++noUplink; return true; }
+    ucb(MakeRoute(h, (uint32_t)m_uplink), p, h);
+    ++up;
+    return true;
+  }
+
+  ns3::Ptr<ns3::Ipv4> m_ipv4;
+  uint64_t m_token = 0;
+  bool m_gateway = false, m_notifyCreated = false;
+  uint32_t m_prefix = 0, m_mask = 0;
+  int64_t m_timeout = 3000000000LL;
+  uint16_t m_port = 0;
+  std::set<uint32_t> m_below;
+  std::unordered_map<uint32_t, uint32_t> m_peer;
+  int32_t m_wireless = -1, m_uplink = -1;
+  uint32_t m_uplinkPeer = 0;
+  std::unordered_map<uint32_t, Entry> m_cache;
+};
+
+inline ns3::Ptr<MmpRouting> InstallMmpRouting(ns3::Ptr<ns3::Node> node, int16_t priority) {
+  auto ipv4 = node->GetObject<ns3::Ipv4>();
+  auto list = ns3::DynamicCast<ns3::Ipv4ListRouting>(ipv4->GetRoutingProtocol());
+  auto r = ns3::CreateObject<MmpRouting>();
+  list->AddRoutingProtocol(r, priority);
+  return r;
+}
+
+// ---- The downlink probe: a constant-bit-rate UDP flow, all in C++ ----------------------------
+// Payload: seq (u32), send time (i64 ns), padding. The receiver keeps (seq, arrival) pairs.
+class ProbeSender : public ns3::SimpleRefCount<ProbeSender> {
+ public:
+  ProbeSender(ns3::Ptr<ns3::Node> node, uint16_t port, double interval_s, uint32_t size)
+      : m_interval(ns3::Seconds(interval_s)), m_size(size) {
+    m_sock = ns3::Socket::CreateSocket(node, ns3::TypeId::LookupByName("ns3::UdpSocketFactory"));
+    m_sock->Bind();
+    m_port = port;
+  }
+  void SetDestination(uint32_t ip) { m_dst = ip; }
+  void Start(double at_s, double stop_s) {
+    m_stop = ns3::Seconds(stop_s);
+    ns3::Simulator::Schedule(ns3::Seconds(at_s) - ns3::Simulator::Now(), &ProbeSender::Send, this);
+  }
+  void Close() { m_sock->Close(); m_sock = nullptr; }
+  uint32_t sent = 0, unsent = 0;
+  uint64_t sentBytes = 0;
+
+ private:
+  void Send() {
+    if (!m_sock || ns3::Simulator::Now() >= m_stop) return;
+    std::vector<uint8_t> buf(m_size, 0);
+    uint32_t seq = sent;
+    int64_t t = ns3::Simulator::Now().GetNanoSeconds();
+    for (int i = 0; i < 4; ++i) buf[i] = (seq >> (24 - 8 * i)) & 0xff;
+    for (int i = 0; i < 8; ++i) buf[4 + i] = (t >> (56 - 8 * i)) & 0xff;
+    ++sent;
+    if (m_dst == 0) {
+      ++unsent;  // no care-of address yet: counted as sent and lost
+    } else {
+      auto p = ns3::Create<ns3::Packet>(buf.data(), m_size);
+      m_sock->SendTo(p, 0, ns3::InetSocketAddress(ns3::Ipv4Address(m_dst), m_port));
+      sentBytes += m_size;
+    }
+    ns3::Simulator::Schedule(m_interval, &ProbeSender::Send, this);
+  }
+  ns3::Ptr<ns3::Socket> m_sock;
+  ns3::Time m_interval, m_stop;
+  uint32_t m_size, m_dst = 0;
+  uint16_t m_port = 0;
+};
+
+class ProbeReceiver : public ns3::SimpleRefCount<ProbeReceiver> {
+ public:
+  ProbeReceiver(ns3::Ptr<ns3::Node> node, uint16_t port) {
+    m_sock = ns3::Socket::CreateSocket(node, ns3::TypeId::LookupByName("ns3::UdpSocketFactory"));
+    m_sock->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), port));
+    m_sock->SetRecvCallback(ns3::MakeCallback(&ProbeReceiver::Recv, this));
+  }
+  void Close() { m_sock->Close(); m_sock = nullptr; }
+  std::vector<uint32_t> seqs;
+  std::vector<int64_t> arrivals;
+  uint64_t bytes = 0;
+
+ private:
+  void Recv(ns3::Ptr<ns3::Socket> s) {
+    ns3::Ptr<ns3::Packet> p;
+    while ((p = s->Recv())) {
+      uint8_t b[4];
+      if (p->GetSize() < 4) continue;
+      p->CopyData(b, 4);
+      seqs.push_back((uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]);
+      arrivals.push_back(ns3::Simulator::Now().GetNanoSeconds());
+      bytes += p->GetSize();
+    }
+  }
+  ns3::Ptr<ns3::Socket> m_sock;
+};
+
+// Last time a node sent an IPv4 packet of its own (for the idle route-update of [0051]).
+std::unordered_map<uint32_t, int64_t> g_last_tx_ns;
+inline void OnIpTx(uint32_t node, ns3::Ptr<const ns3::Packet>, ns3::Ptr<ns3::Ipv4>, uint32_t) {
+  g_last_tx_ns[node] = ns3::Simulator::Now().GetNanoSeconds();
+}
+inline bool TrackSends(ns3::Ptr<ns3::Node> node) {
+  auto ipv4 = node->GetObject<ns3::Ipv4L3Protocol>();
+  return ipv4->TraceConnectWithoutContext("Tx", ns3::MakeBoundCallback(&OnIpTx, node->GetId()));
+}
+inline int64_t LastTxNs(uint32_t node) {
+  auto it = g_last_tx_ns.find(node);
+  return it == g_last_tx_ns.end() ? -1 : it->second;
+}
+inline void ResetMmpState() { g_last_tx_ns.clear(); }
+
+// The mobile host's one default route: via its current base station ([0048]-[0050]).
+inline void SetDefaultRouteOnly(ns3::Ptr<ns3::Ipv4StaticRouting> sr, uint32_t gw, uint32_t iface) {
+  for (uint32_t i = sr->GetNRoutes(); i-- > 0;) {
+    auto r = sr->GetRoute(i);
+    if (r.IsDefault() || (r.GetDest().Get() == 0 && r.GetDestNetworkMask().Get() == 0))
+      sr->RemoveRoute(i);
+  }
+  sr->SetDefaultRoute(ns3::Ipv4Address(gw), iface);
+}
+
+// Replace every address of an interface by one (0.0.0.0/0 while the host has none).
+inline void SetOnlyAddress(ns3::Ptr<ns3::Ipv4> ipv4, uint32_t iface, uint32_t addr, uint32_t mask) {
+  while (ipv4->GetNAddresses(iface) > 0) ipv4->RemoveAddress(iface, 0);
+  ipv4->AddAddress(iface, ns3::Ipv4InterfaceAddress(ns3::Ipv4Address(addr), ns3::Ipv4Mask(mask)));
+}
+
+// Host routes at a border router (the OSPF/RIP result of [0031]): replace or remove.
+inline void SetHostRoute(ns3::Ptr<ns3::Ipv4StaticRouting> sr, uint32_t host, uint32_t next_hop,
+                         uint32_t iface) {
+  for (uint32_t i = sr->GetNRoutes(); i-- > 0;) {
+    auto r = sr->GetRoute(i);
+    if (r.IsHost() && r.GetDest().Get() == host) sr->RemoveRoute(i);
+  }
+  if (next_hop) sr->AddHostRouteTo(ns3::Ipv4Address(host), ns3::Ipv4Address(next_hop), iface);
+}
+
+}  // namespace imm
