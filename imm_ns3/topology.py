@@ -126,11 +126,12 @@ class Topology:
     def links_of(self, node: str) -> list[LinkPlan]:
         return [lk for lk in self.links if node in (lk.a, lk.b)]
 
-    def coa_pool(self, subnet: str) -> list[ipaddress.IPv4Address]:
-        """Care-of addresses of a wireless sub-network: its prefix less the base stations'."""
+    def coa_range(self, subnet: str) -> tuple[int, int, set[int]]:
+        """Care-of addresses of a wireless sub-network: (first, last, excluded) as integers --
+        the prefix's host addresses less the base stations'."""
         net = ipaddress.IPv4Network(self.scenario.subnets[subnet].prefix)
-        used = {r.address for r in self.radios.values() if r.network == net}
-        return [a for a in net.hosts() if a not in used]
+        used = {int(r.address) for r in self.radios.values() if r.network == net}
+        return int(net.network_address) + 1, int(net.broadcast_address) - 1, used
 
 
 class _Allocator:

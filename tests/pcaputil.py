@@ -39,3 +39,28 @@ def wifi_frame_types(frames: list[bytes]) -> dict[str, int]:
         name = names.get(fc & 0xFC, "other")
         out[name] = out.get(name, 0) + 1
     return out
+
+
+def wifi_udp_payloads(frames: list[bytes]) -> list[tuple[int, int, int, int, bytes]]:
+    """(src_ip, dst_ip, src_port, dst_port, payload) of every UDP-in-IPv4 802.11 data frame."""
+    out = []
+    for f in frames:
+        rt_len = struct.unpack("<H", f[2:4])[0]
+        mac = f[rt_len:]
+        fc = mac[0]
+        if (fc & 0x0C) != 0x08:  # not a data frame
+            continue
+        hdr = 24 + (2 if fc & 0x80 else 0)  # QoS data carries a QoS control field
+        llc = mac[hdr:hdr + 8]
+        if len(llc) < 8 or llc[6:8] != b"\x08\x00":
+            continue
+        ip = mac[hdr + 8:]
+        ihl = (ip[0] & 0x0F) * 4
+        if ip[9] != 17:
+            continue
+        total = struct.unpack("!H", ip[2:4])[0]
+        src, dst = struct.unpack("!II", ip[12:20])
+        udp = ip[ihl:total]
+        sport, dport, ulen = struct.unpack("!HHH", udp[:6])
+        out.append((src, dst, sport, dport, bytes(udp[8:ulen])))
+    return out

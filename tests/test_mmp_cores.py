@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from imm_ns3.mmp.drcp import DrcpServer
+from imm_ns3.mmp.drcp import AddressPool, DrcpServer
 from imm_ns3.mmp.messages import (
     DRCP_EXHAUSTED,
     DRCP_NOT_OURS,
@@ -251,8 +251,10 @@ class _SrvEnv:
 def _server(loop, pool_size=3, lease_s=10):
     env = _SrvEnv(loop)
     net = ipaddress.IPv4Network("10.2.0.0/16")
-    pool = [int(net.network_address) + 3 + i for i in range(pool_size)]
-    s = DrcpServer("d", env, server_ip=ip_int("172.16.0.58"), subnet=net, pool=pool,
+    first = int(net.network_address) + 1
+    pool = [first + 2 + i for i in range(pool_size)]  # .1 and .2 are base stations
+    s = DrcpServer("d", env, server_ip=ip_int("172.16.0.58"), subnet=net,
+                   pool=AddressPool(first, first + 1 + pool_size, {first, first + 1}),
                    gateways=[GW, GW + 1], lease_s=lease_s, advertisement_interval_s=0.5)
     return s, env, pool
 
@@ -452,3 +454,16 @@ def test_daemon_and_domain_together_move_the_route(kind):
     loop.run(loop.now() + 0.5)
     assert envs["in"].cache().lookup(COA, loop.now()) == (2,)
     assert envs["bsB"].cache().lookup(COA, loop.now()) == (9,)
+
+
+def test_address_pool_lowest_free_first_and_reuse():
+    p = AddressPool(10, 20, {11, 13})
+    assert len(p) == 9
+    assert [p.take() for _ in range(3)] == [10, 12, 14]
+    p.release(12)
+    assert p.take() == 12  # freed addresses come back first
+    assert p.take(18) == 18  # a requested free address is granted
+    assert p.take() == 15  # addresses skipped over stay available, lowest first
+    assert p.take(18) == 16  # 18 is taken: the lowest free one instead
+    assert not p.contains(13) and not p.contains(21) and p.contains(20)
+    assert [p.take() for _ in range(4)] == [17, 19, 20, None]

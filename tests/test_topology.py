@@ -60,8 +60,9 @@ def test_radio_addresses_and_positions(topo):
         "bs504a": ("10.2.0.1", (260.0, 0.0, 0.0)),
         "bs504b": ("10.2.0.2", (390.0, 0.0, 0.0)),
     }
-    pool = topo.coa_pool("sn1")
-    assert ipaddress.IPv4Address("10.1.0.3") not in pool and pool[0] == ipaddress.IPv4Address("10.1.0.4")
+    first, last, excluded = topo.coa_range("sn1")
+    assert (first, last) == (int(ipaddress.IPv4Address("10.1.0.1")), int(ipaddress.IPv4Address("10.1.255.254")))
+    assert excluded == {int(ipaddress.IPv4Address(f"10.1.0.{i}")) for i in (1, 2, 3)}
 
 
 def test_lan_and_mobile_host_addresses(topo):

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..mmp.drcp import DrcpServer
+from ..mmp.drcp import AddressPool, DrcpServer
 from ..mmp.messages import (
     DRCP_SERVER_PORT,
     MMP_PORT,
@@ -147,6 +147,7 @@ class _DomainNodeEnv(_Base):
                                               lambda *a: None, broadcast=True)
             self.bridge.c.UdpBindToDevice(self.air, ctx.net.ap_devices[name])
         self.core: MmpNode | None = None
+        self._iface_of_device: dict[int, int] = {}
 
     def cache(self):
         return self._cache
@@ -167,8 +168,11 @@ class _DomainNodeEnv(_Base):
         msg = self._decode(data)
         if msg is None:
             return
-        iface = self.ctx.net.ipv4(self.name).GetInterfaceForDevice(self.node.GetDevice(dev)) \
-            if dev != 0xFFFFFFFF else -1
+        iface = self._iface_of_device.get(dev)
+        if iface is None:
+            iface = (self.ctx.net.ipv4(self.name).GetInterfaceForDevice(self.node.GetDevice(dev))
+                     if dev != 0xFFFFFFFF else -1)
+            self._iface_of_device[dev] = iface
         if self.core.role == "gateway" and isinstance(msg, (Registration, CacheUpdate, RouteUpdate)):
             # Delivered locally before any routing hook sees it: apply the hop here ([0031]).
             self.core.on_uplink_control(msg, iface)
@@ -357,7 +361,7 @@ def setup_mmp(ctx: RunContext) -> None:
         gws = [gw_ips[g] for g in gw_ips if s.domains[s.nodes[g].domain].subnet == sub]
         env.core = DrcpServer(name, env, server_ip=server_ip,
                               subnet=ipaddress.IPv4Network(sn.prefix),
-                              pool=[int(a) for a in topo.coa_pool(sub)], gateways=gws,
+                              pool=AddressPool(*topo.coa_range(sub)), gateways=gws,
                               lease_s=s.drcp.lease_s,
                               advertisement_interval_s=s.drcp.advertisement_interval_s)
         envs[name] = env

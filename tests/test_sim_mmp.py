@@ -1,0 +1,174 @@
+"""MMP and DRCP on ns-3: the message flow of Figure 5, care-of addresses, latency components,
+probe accounting, semi-soft bicast, soft state, bad input."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from imm_ns3.adapter import run_scenario
+from imm_ns3.mmp import messages as m
+from imm_ns3.scenario import load_scenario
+
+from pcaputil import read_pcap, wifi_udp_payloads
+
+pytestmark = pytest.mark.ns3
+
+
+def _mh_messages(walk_run):
+    """Every MMP/DRCP message the mobile host sent or received on the air, in order."""
+    _, frames = read_pcap(walk_run.out_dir / "pcap" / "mh1-wifi.pcap")
+    out, seen = [], set()
+    for src, dst, sport, dport, payload in wifi_udp_payloads(frames):
+        if m.MMP_PORT not in (sport, dport) and m.DRCP_SERVER_PORT not in (sport, dport):
+            continue
+        key = (src, dst, payload)
+        if key in seen and not isinstance(m.decode(payload), m.BaseStationBeacon):
+            continue  # the same frame captured again (a MAC retransmission)
+        seen.add(key)
+        out.append((src, dst, m.decode(payload)))
+    return out
+
+
+def test_figure5_message_flow_on_the_air(walk_run):
+    """[0052]-[0053]: beacon, advertisement, address, registration (+ack) on entering domain
+    502; the same with a new address in domain 504; a cache hand-off inside domain 504."""
+    msgs = _mh_messages(walk_run)
+    # Drop the periodic beacons and advertisements once the flow moved past them.
+    flow = []
+    for src, dst, msg in msgs:
+        if isinstance(msg, (m.BaseStationBeacon, m.DrcpAdvertisement)):
+            if flow and flow[-1][0] == msg.name:
+                continue
+        flow.append((msg.name, msg))
+    names = [n for n, _ in flow if n not in ("RouteUpdate",)]
+
+    def first(seq, start=0):
+        i = start
+        for want in seq:
+            while names[i] != want:
+                i += 1
+            i += 1
+        return i
+
+    entry = ["BaseStationBeacon", "DrcpAdvertisement", "DrcpRequest", "DrcpReply", "Registration",
+             "RegistrationAck"]
+    i = first(entry)  # 530, 532, 534, 536 of Figure 5
+    i = first(["Registration", "RegistrationAck"], i)  # domain 503 (same sub-network)
+    i = first(entry, i)  # 540, 542, 544, 546: domain 504 with a new address
+    first(["CacheUpdate"], i)  # 550, 552: between base stations of domain 504
+    regs = [msg for n, msg in flow if n == "Registration"]
+    assert [m.ip_str(r.coa) for r in regs] == ["10.1.0.4", "10.1.0.4", "10.2.0.3"]
+    assert all(r.mh_id == m.ip_int("10.0.0.10") for r in regs)
+    cu = [msg for n, msg in flow if n == "CacheUpdate"]
+    assert len(cu) == 1 and cu[0].semisoft == 0 and m.ip_str(cu[0].coa) == "10.2.0.3"
+    # The DRCP request leaves with no address: 0.0.0.0 -> the sub-network's DRCP server.
+    reqs = [(src, dst) for src, dst, msg in msgs if isinstance(msg, m.DrcpRequest)]
+    assert reqs[0][0] == 0 and reqs[-1][0] == 0
+
+
+def test_care_of_address_changes_only_across_sub_networks(walk_run):
+    assert walk_run.summary["care_of_addresses"] == {"mh1": ["10.1.0.4", "10.2.0.3"]}
+    h = walk_run.handoffs
+    assert list(h.coa) == ["10.1.0.4", "10.2.0.3", "10.2.0.3"]
+    assert list(h.coa_changed) == [False, True, False]
+    # The daemon's own classification (from beacons and advertisements) agrees with the
+    # topology's ground truth.
+    assert list(h.mmp_kind) == list(h.kind)
+
+
+def test_latency_components(walk_run):
+    s = load_scenario("patent-walk")
+    h = walk_run.handoffs.set_index("kind")
+    for kind in h.index:
+        row = h.loc[kind]
+        assert 0 < row.beacon_wait_s <= s.mmp.bs_beacon_interval_s + 0.01
+        assert row.mmp_retries == 0
+    assert 0 < h.loc["inter_domain", "adv_wait_s"] <= s.drcp.advertisement_interval_s + 0.01
+    assert 0 < h.loc["inter_subnet", "drcp_s"] < 0.05
+    assert 0 < h.loc["inter_subnet", "update_s"] < 0.05  # registration -> acknowledgement
+    assert h.loc["intra_domain", "update_s"] == 0  # a cache hand-off is not acknowledged
+    for kind in h.index:
+        row = h.loc[kind]
+        parts = sum(v for v in (row.beacon_wait_s, row.adv_wait_s, row.drcp_s) if v == v)
+        assert row.mmp_s >= parts - 1e-9
+
+
+def test_probe_conservation_and_losses_at_handoffs(walk_run):
+    (flow,) = walk_run.summary["flows"]
+    assert flow["name"] == "probe" and flow["dst"] == "mh1"
+    assert flow["sent_packets"] == flow["received_packets"] + flow["lost_packets"]
+    assert flow["duplicates"] == 0
+    h = walk_run.handoffs
+    # Loss happens at the handoffs: roughly the radio interruption plus MMP's update, at 50/s.
+    assert h.probe_lost.sum() <= flow["lost_packets"]
+    for row in h.itertuples():
+        expected = (row.l2_s + row.mmp_s) * 50
+        assert expected - 6 <= row.probe_lost <= expected + 6, row
+        assert row.l2_s < row.probe_gap_s < row.l2_s + row.mmp_s + 0.1
+
+
+def test_mmp_signalling_is_counted_by_role_and_type(walk_run):
+    sig = walk_run.summary["signalling"]
+    assert sig["mobile_host"]["Registration"]["count"] == 3
+    assert sig["mobile_host"]["CacheUpdate"]["count"] == 1
+    assert sig["mobile_host"]["DrcpRequest"]["count"] == 2
+    assert sig["gateway"]["RegistrationAck"]["count"] == 3
+    assert sig["gateway"]["HostRoute"]["count"] == 2  # sn1's border router learns 502 then 503
+    assert sig["mobile_host"]["Registration"]["bytes"] == 3 * (14 + 28)
+    assert walk_run.summary["mmp"]["dropped_no_uplink"] == 0
+
+
+def test_semisoft_bicasts_at_the_crossover():
+    s = load_scenario("patent-walk", ["mmp.handoff='semisoft'", "mmp.semisoft_period_s=0.2"])
+    r = run_scenario(s)
+    ev = r.events
+    cross = ev[(ev.node == "in504") & ev.event.isin(["cache_added", "cache_replaced"])]
+    assert list(cross.event) == ["cache_added", "cache_replaced"]
+    assert 0.19 < cross.t_s.iloc[1] - cross.t_s.iloc[0] < 0.21  # the semi-soft period
+    assert r.summary["mmp"]["bicast_copies"] > 0
+    (flow,) = r.summary["flows"]
+    assert flow["sent_packets"] == flow["received_packets"] + flow["lost_packets"]
+    # With break-before-make 802.11 the old base station is out of reach during the semi-soft
+    # period, so its copies cannot arrive: no duplicates, and no gain over hard hand-off.
+    assert flow["duplicates"] == 0
+
+
+def test_idle_host_keeps_its_routes_with_route_updates():
+    s = load_scenario("patent-walk", [
+        "mobility={model='constant_velocity', position_m=[5, 0, 0], speed_mps=0}",
+        "simulation.duration_s=20", "mmp.cache_timeout_s=2.0", "mmp.route_update_interval_s=0.8"])
+    r = run_scenario(s)
+    (flow,) = r.summary["flows"]
+    assert flow["lost_packets"] == 0 and flow["received_packets"] == flow["sent_packets"] > 800
+    assert r.summary["signalling"]["mobile_host"]["RouteUpdate"]["count"] >= 20
+
+
+def test_malformed_mmp_messages_are_counted_and_the_run_goes_on():
+    s = load_scenario("patent-walk", ["simulation.duration_s=5"])
+
+    def setup(ctx):
+        b = ctx.bridge
+        sock = b.udp_socket(ctx.net.nodes["ch"], 5555, "attacker", lambda *a: None)
+        gw = int(next(lk.addr_b for lk in ctx.topo.links if lk.b == "gw504"))
+        for i, junk in enumerate([b"", b"\x07\x01", b"\x01\x63abc", b"\x01\x03" + bytes(5)]):
+            b.call_at(2.0 + i * 0.1, lambda j=junk: b.udp_send(sock, j, gw, m.MMP_PORT), name="junk")
+
+    r = run_scenario(s, setup=setup)
+    faults = r.summary["mmp"]["faults"]
+    assert faults == {"gw504:bad_version": 1, "gw504:truncated": 2, "gw504:unknown_type": 1}
+    assert r.summary["care_of_addresses"]["mh1"] == ["10.1.0.4"]
+
+
+def test_exhausted_drcp_pool_is_an_event_not_a_crash():
+    # sn1 as a /29: 6 host addresses, 3 of them base stations -> 3 care-of addresses, 5 hosts.
+    s = load_scenario("patent-walk", ["subnets.sn1.prefix='10.1.0.0/29'", "mobile_hosts.count=5",
+                                      "simulation.duration_s=4", "mobility.start_s=10"])
+    r = run_scenario(s)
+    coas = r.summary["care_of_addresses"]
+    assert sorted(a for v in coas.values() for a in v) == ["10.1.0.4", "10.1.0.5", "10.1.0.6"]
+    ev = r.events
+    assert (ev.event == "drcp_pool_exhausted").sum() >= 2
+    assert set(ipaddress.IPv4Address(a) for v in coas.values() for a in v) <= set(
+        ipaddress.IPv4Network("10.1.0.0/29").hosts())
