@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-BUILTIN_SCENARIOS = ("patent-walk",)
+BUILTIN_SCENARIOS = ("patent-walk", "redundancy")
 DEFAULT_SCENARIO = "patent-walk"
 
 
@@ -427,6 +427,23 @@ class ProbeConfig(_Model):
     source: str | None = Field(None, description="Sending host; default: the first correspondent.")
 
 
+class Failure(_Model):
+    """A link or node that fails at ``at_s`` (and comes back at ``restore_s``) ([0039]-[0045])."""
+
+    at_s: float = Field(ge=0, description="When it fails.")
+    restore_s: float | None = Field(None, gt=0, description="When it comes back (never if absent).")
+    link: tuple[str, str] | None = Field(None, description="A wired link, by the nodes at its ends.")
+    node: str | None = Field(None, description="A fixed node (e.g. a gateway): all its links fail.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Failure":
+        if (self.link is None) == (self.node is None):
+            raise ValueError("give exactly one of 'link' (two node names) or 'node'")
+        if self.restore_s is not None and self.restore_s <= self.at_s:
+            raise ValueError("restore_s must be later than at_s")
+        return self
+
+
 class Simulation(_Model):
     """Length and randomness of a run."""
 
@@ -460,6 +477,8 @@ class Scenario(_Model):
     mmp: MmpConfig = Field(MmpConfig(), description="MMP micro-mobility parameters.")
     drcp: DrcpConfig = Field(DrcpConfig(), description="DRCP parameters.")
     probe: ProbeConfig = Field(ProbeConfig(), description="The downlink probe flow.")
+    failures: list[Failure] = Field(default_factory=list,
+                                    description="Links and nodes to fail during the run.")
 
     @model_validator(mode="after")
     def _cross_check(self) -> "Scenario":
@@ -793,7 +812,10 @@ def format_validation_error(err: ValidationError) -> list[str]:
             got = e.get("input")
             shown = ("" if isinstance(got, (dict, list)) or e["type"] == "value_error"
                      else f" (got {got!r})")
-            lines.append(f"{loc}: {msg}{shown}" if loc else msg)
+            if loc and msg.startswith(loc + "."):
+                lines.append(msg)  # the message already names the field below this location
+            else:
+                lines.append(f"{loc}: {msg}{shown}" if loc else msg)
     return lines
 
 

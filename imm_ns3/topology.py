@@ -222,6 +222,17 @@ def build_topology(s: Scenario) -> Topology:
                     node.tx_power_dbm if node.tx_power_dbm is not None else s.wifi.tx_power_dbm,
                     next(hosts), net)
 
+    for i, f in enumerate(s.failures):
+        if f.link is not None:
+            a, b = f.link
+            if not any({lk.a, lk.b} == {a, b} for lk in t.links):
+                raise ValueError(f"failures.{i}.link: no wired link between {a!r} and {b!r}")
+        elif f.node not in t.nodes or t.nodes[f.node].role == "mobile_host":
+            raise ValueError(f"failures.{i}.node: {f.node!r} is not a fixed node of the scenario")
+        if f.at_s >= s.simulation.duration_s:
+            raise ValueError(f"failures.{i}.at_s: {f.at_s} is after the end of the run"
+                             f" ({s.simulation.duration_s} s)")
+
     perm = ipaddress.IPv4Network(s.mobile_hosts.permanent_prefix)
     stagger = s.mobile_hosts.start_stagger_s
     start = s.mobility.start_s if isinstance(s.mobility, WaypointMobility) else 0.0

@@ -67,6 +67,15 @@ def _set(data, path, value):
     ("mobile_hosts.permanent_prefix", "10.0.0.0/29", "mobile_hosts.count: 1 hosts do not fit"),
     ("simulation.duration_s", -3, "simulation.duration_s: Input should be greater than 0"),
     ("addressing.infrastructure_prefix", "172.16.0.0/29", "addressing.infrastructure_prefix: too small"),
+    ("failures", [{"at_s": 5, "link": ["bs502a", "gw504"]}], "failures.0.link: no wired link between 'bs502a' and 'gw504'"),
+    ("failures", [{"at_s": 5, "node": "mh1"}], "failures.0.node: 'mh1' is not a fixed node"),
+    ("failures", [{"at_s": 5}], "failures.0: give exactly one of 'link' (two node names) or 'node'"),
+    ("failures", [{"at_s": 5, "node": "gw502", "restore_s": 4}], "failures.0: restore_s must be later than at_s"),
+    ("failures", [{"at_s": 99, "node": "gw502"}], "failures.0.at_s: 99.0 is after the end of the run"),
+    ("mmp.handoff", "soft", "mmp.handoff: Input should be 'hard' or 'semisoft'"),
+    ("mmp.route_update_interval_s", 5.0, "mmp.route_update_interval_s: must be shorter than mmp.cache_timeout_s"),
+    ("probe.source", "hlr", "probe.source: 'hlr' is not a correspondent host; allowed: ch"),
+    ("wifi.rate_manager", "fast", "wifi.rate_manager: Input should be 'minstrel', 'aarf', 'ideal' or 'constant'"),
 ])
 def test_bad_field_is_named(walk_dict, path, value, expect):
     problems = _errors(_set(walk_dict, path, value))

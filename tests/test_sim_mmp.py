@@ -172,3 +172,27 @@ def test_exhausted_drcp_pool_is_an_event_not_a_crash():
     assert (ev.event == "drcp_pool_exhausted").sum() >= 2
     assert set(ipaddress.IPv4Address(a) for v in coas.values() for a in v) <= set(
         ipaddress.IPv4Network("10.1.0.0/29").hosts())
+
+
+def test_redundancy_delivery_resumes_within_a_few_beacon_intervals():
+    """Figures 2B/2C: a gateway fails (and returns), then a base station's primary up-link
+    fails; nodes switch on beacon silence and the caches heal ([0039]-[0045])."""
+    s = load_scenario("redundancy")
+    r = run_scenario(s)
+    gw_fail, link_fail = r.summary["failures"]
+    limit = (s.mmp.failover_beacons + 1) * s.mmp.beacon_interval_s + s.mmp.route_update_interval_s
+    for f in (gw_fail, link_fail):
+        gap = f["delivery_gap_s"]["mh1"]
+        assert gap is not None and 0.5 < gap <= limit, f
+    ev = r.events
+    switches = ev[(ev.event == "uplink_switch") & (ev.t_s > 10) & (ev.t_s < 10 + limit)]
+    assert {"in276a", "bs278a"} <= set(switches.node)
+    assert (ev[(ev.node == "sn1-br") & (ev.event == "host_route") & (ev.t_s > 10)].detail.iloc[0]
+            == "10.5.0.2 via 172.16.0.14")  # the border router follows the secondary gateway
+    after = ev[(ev.node == "bs278a") & (ev.event == "uplink_switch") & (ev.t_s > 35)]
+    assert after.detail.iloc[0].startswith("if1->if2")  # onto the secondary up-link
+    (flow,) = r.summary["flows"]
+    assert flow["sent_packets"] == flow["received_packets"] + flow["lost_packets"]
+    # All losses are in the failure windows: nothing is lost in steady state.
+    assert flow["lost_packets"] <= (gw_fail["delivery_gap_s"]["mh1"] + link_fail["delivery_gap_s"]["mh1"]
+                                    + 1.0) * s.probe.rate_pps

@@ -173,8 +173,11 @@ class _DomainNodeEnv(_Base):
             iface = (self.ctx.net.ipv4(self.name).GetInterfaceForDevice(self.node.GetDevice(dev))
                      if dev != 0xFFFFFFFF else -1)
             self._iface_of_device[dev] = iface
-        if self.core.role == "gateway" and isinstance(msg, (Registration, CacheUpdate, RouteUpdate)):
+        if (self.core.role == "gateway" and iface in self.core.downlinks
+                and isinstance(msg, (Registration, CacheUpdate, RouteUpdate))):
             # Delivered locally before any routing hook sees it: apply the hop here ([0031]).
+            # Only from below: a copy routed to this gateway from outside says nothing about
+            # where the host is.
             self.core.on_uplink_control(msg, iface)
         self.core.receive(msg, iface, src)
 
@@ -459,6 +462,7 @@ def _collect(ctx: RunContext, envs, mmp_nodes, stats: _Stats, probes, probe_src,
                 "duplicates": int(len(seqs) - len(unique)),
             })
             sent_times = s.probe.start_s + np.arange(sent) / s.probe.rate_pps
+            ctx.probe_arrivals[mh.name] = arrivals
         _handoff_components(ctx, mh.name, movements, seqs, arrivals, sent_times)
 
 

@@ -65,6 +65,7 @@ class RunContext:
         # Columns added to each mobile host's handoff rows, in the order of its handoffs.
         self.handoff_extra: dict[str, list[dict]] = {}
         self.extra_summary: dict[str, Any] = {}
+        self.probe_arrivals: dict[str, Any] = {}  # mobile host -> arrival times (s) of its probe
 
 
 class _Progress:

@@ -130,7 +130,13 @@ class MobileHostDaemon:
 
     def _on_bs_beacon(self, b: BaseStationBeacon) -> None:
         if self.state != WAIT_BEACON:
-            return  # periodic beacons of the current base station
+            # Periodic beacons of the current base station. If the domain switched to another
+            # gateway ([0045]), address later messages to the new one.
+            if (self.state == ATTACHED and self.bs is not None and b.bs_id == self.bs.bs_id
+                    and b.domain_id == self.domain_id and b.gateway_ip != self.gateway_ip):
+                self.env.log("gateway_changed", f"{ip_str(self.gateway_ip)} -> {ip_str(b.gateway_ip)}")
+                self.gateway_ip = b.gateway_ip
+            return
         mv = self.movement
         mv.t_beacon = self.env.now()
         if self.domain_id is not None and b.domain_id == self.domain_id and self.coa is not None:

@@ -75,7 +75,7 @@ class MmpNode:
                  gateway_ip: int = 0, border_router_ip: int = 0, bs_id: int = 0, bs_ip: int = 0,
                  beacon_interval_s: float = 0.5, bs_beacon_interval_s: float = 0.1,
                  classify_wait_max_s: float = 0.005, failover_beacons: int = 3,
-                 uplink_policy: str = "latency"):
+                 uplink_policy: str = "latency", reclassify_margin_s: float = 0.001):
         if role not in ("gateway", "intermediate", "base_station"):
             raise ValueError(f"role: {role!r}")
         self.name, self.role, self.env = name, role, env
@@ -88,6 +88,7 @@ class MmpNode:
         self.classify_wait_max_s = classify_wait_max_s
         self.failover_beacons = failover_beacons
         self.uplink_policy = uplink_policy
+        self.reclassify_margin_s = reclassify_margin_s
         self.seq = 0
         self.gateways: dict[int, _GatewayState] = {}
         self.primary_gateway: int | None = None
@@ -150,16 +151,32 @@ class MmpNode:
         return (round(st.latency_s, 6), st.gaps, pref)
 
     def _classify(self, now: float) -> tuple[int | None, int | None]:
-        """Primary gateway and up-link among the live ones ([0037], [0042])."""
-        best = None
+        """Primary gateway and up-link among the live ones ([0037], [0042]).
+
+        Hysteresis: while the current primary is alive it is kept unless another candidate is
+        better by ``reclassify_margin_s`` of latency (or 2 sequence gaps, by reliability), so
+        equal paths do not make the node flap between them.
+        """
+        best, current = None, None
         for gw, g in self.gateways.items():
             for iface, st in g.links.items():
                 if iface in self.down_ifaces or not self._alive(st, now):
                     continue
                 key = self._rank(iface, st)
+                if (gw, iface) == (self.primary_gateway, self.primary_uplink):
+                    current = (key, gw, iface)
                 if best is None or key < best[0]:
                     best = (key, gw, iface)
-        return (None, None) if best is None else (best[1], best[2])
+        if best is None:
+            return None, None
+        if current is not None and current is not best:
+            if self.uplink_policy == "reliability":
+                better = best[0][0] <= current[0][0] - 2
+            else:
+                better = best[0][0] < current[0][0] - self.reclassify_margin_s
+            if not better:
+                return current[1], current[2]
+        return best[1], best[2]
 
     def _classify_and_forward(self, gateway_ip: int) -> None:
         now = self.env.now()
