@@ -104,6 +104,13 @@ def format_summary(summary: dict, handoffs, out_dir: Path | None) -> str:
             f"radio-level handoff: mean {handoffs['l2_s'].mean() * 1e3:.1f} ms (detection"
             f" {handoffs['l2_detect_s'].mean() * 1e3:.1f} ms + re-association"
             f" {handoffs['l2_assoc_s'].mean() * 1e3:.1f} ms)")
+    if len(handoffs) and "mmp_s" in handoffs:
+        by = handoffs.groupby("kind")[["mmp_s"] + (["probe_lost"] if "probe_lost" in handoffs else [])].mean()
+        parts = []
+        for kind, row in by.iterrows():
+            lost = f", {row['probe_lost']:.0f} probe packets lost" if "probe_lost" in row else ""
+            parts.append(f"{kind} {row['mmp_s'] * 1e3:.0f} ms{lost}")
+        lines.append("MMP update after the radio handoff (mean): " + "; ".join(parts))
     coas = {mh: a for mh, a in summary["care_of_addresses"].items() if a}
     if coas:
         lines.append("care-of addresses: " + "; ".join(f"{mh} {' -> '.join(a)}" for mh, a in coas.items()))

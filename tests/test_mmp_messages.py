@@ -78,3 +78,11 @@ def test_constructor_checks_ranges():
     with pytest.raises(ValueError, match="semisoft: must be 0 or 1"):
         m.CacheUpdate(1, 2, 3, 5)
     assert struct.calcsize("!" + "".join(c for _, c in m.DrcpReply._FIELDS)) == 26
+
+
+def test_docs_message_table_is_current():
+    import pathlib
+
+    doc = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "mmp.md").read_text()
+    table = doc.split("<!-- BEGIN GENERATED MESSAGE TABLE -->\n")[1].split("<!-- END")[0].strip()
+    assert table == m.layout_table(), "docs/mmp.md message table is stale: paste layout_table()"

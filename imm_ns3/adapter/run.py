@@ -89,7 +89,7 @@ class _Progress:
             self.bar = tqdm(total=round(self.duration, 3), unit="sim-s", file=sys.stderr,
                             desc="simulating", leave=False, dynamic_ncols=True,
                             bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f}"
-                                       " sim-s [{elapsed}<{remaining}, {postfix}]")
+                                       " sim-s [{elapsed}<{remaining}{postfix}]")
         if self.bar is not None:
             self.bar.n = round(min(now, self.duration), 3)
             self.bar.set_postfix_str(f"{now / max(wall, 1e-9):.1f}x real time", refresh=True)
