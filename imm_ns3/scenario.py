@@ -130,6 +130,15 @@ class WifiSpec(_Model):
     probe_request_timeout_s: float = Field(
         0.05, gt=0, le=5, description="How long a scanning station waits for probe responses."
     )
+    mh_radios: Literal[1, 2] = Field(
+        1,
+        description="Radios per mobile host. 2: a leading radio with a shorter reach joins the"
+        " next cell while the trailing one still hears the old one (make-before-break), so"
+        " semi-soft hand-off can listen to the old base station ([0036]); 802.11a/b/g only.")
+    lead_min_rssi_dbm: float = Field(
+        -79.0, ge=-100, le=-40,
+        description="With 2 radios: the leading radio's preamble detection threshold (ns-3's"
+        " default, for the trailing one, is -82 dBm); higher = shorter reach.")
     rate_manager: Literal["minstrel", "aarf", "ideal", "constant"] = Field(
         "minstrel",
         description="Rate control: 'minstrel' (Linux's; MinstrelHt on 802.11n/ac), 'aarf',"
@@ -551,6 +560,9 @@ def _cross_problems(s: Scenario):
 
     band = band_of(s.wifi.standard)
     allowed_channels = CHANNELS_24GHZ if band == "2.4GHz" else CHANNELS_5GHZ
+    if s.wifi.mh_radios == 2 and s.wifi.standard not in ("802.11a", "802.11b", "802.11g"):
+        yield (f"wifi.mh_radios: 2 radios need 802.11a, 802.11b or 802.11g (frame aggregation of"
+               f" {s.wifi.standard} hides the frames the receive gate reads); got {s.wifi.standard}")
     if s.wifi.channel not in allowed_channels:
         yield (f"wifi.channel: {s.wifi.channel} is not a {band} channel of {s.wifi.standard};"
                f" allowed: {', '.join(map(str, allowed_channels))}")

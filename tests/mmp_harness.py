@@ -94,7 +94,10 @@ class MobileEnv:
     def cancel(self, h): self.loop.cancel(h)
     def rand(self): return self._rng.random()
     def log(self, event, detail=""): self.logs.append((self.loop.now(), event, detail))
-    def set_default_router(self, ip): self.router = ip
+    def set_default_router(self, ip):
+        self.router = ip
+        self.listening = ip
+    def listen_to(self, ip): self.listening = ip
     def configure_address(self, addr, plen): self.address = (addr, plen)
     def clear_address(self): self.address = None
     def last_uplink_tx(self): return self.last_tx

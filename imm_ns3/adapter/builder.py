@@ -64,7 +64,8 @@ class Network:
         self.p2p_devices: dict[tuple[str, str], Any] = {}
         self.lan_devices: dict[str, Any] = {}
         self.ap_devices: dict[str, Any] = {}
-        self.sta_devices: dict[str, Any] = {}
+        self.sta_devices: dict[str, Any] = {}  # the (leading) station radio of each host
+        self.sta_trailing: dict[str, Any] = {}  # the second radio, with wifi.mh_radios = 2
         self.bs_by_mac: dict[int, str] = {}
         self.mobility: dict[str, Any] = {}
         self._keep: list[Any] = []  # helpers whose lifetime must match the run
@@ -90,7 +91,7 @@ class Network:
     def close(self) -> None:
         """Drop every reference to ns-3 objects (before Simulator::Destroy)."""
         for attr in ("nodes", "p2p_devices", "lan_devices", "ap_devices", "sta_devices",
-                     "mobility"):
+                     "sta_trailing", "mobility"):
             getattr(self, attr).clear()
         self._keep.clear()
         gc.collect()
@@ -254,23 +255,27 @@ def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
         net._keep.append(phy)
 
     for mh in topo.mobile_hosts:
-        phy = phy_for(mh.tx_power_dbm)
-        mac = ns.WifiMacHelper()
-        mac.SetType("ns3::StaWifiMac", "Ssid", ns.SsidValue(ssid),
-                    "ActiveProbing", ns.BooleanValue(w.active_probing),
-                    "MaxMissedBeacons", ns.UintegerValue(w.max_missed_beacons),
-                    "ProbeRequestTimeout", ns.TimeValue(
-                        ns.MicroSeconds(round(w.probe_request_timeout_s * 1e6))))
-        devs = wifi.Install(phy, mac, net.nodes[mh.name])
-        dev = devs.Get(0)
-        all_devs.Add(dev)
-        net.sta_devices[mh.name] = dev
-        # No IP interface yet: the care-of address is configured by DRCP when the host enters
-        # a sub-network ([0029]). (An interface with no address would also make ns-3's global
-        # routing abort with NS_FATAL when it reads address 0 of every interface.)
-        if pcap_dir is not None:
-            phy.EnablePcap(str(pcap_dir / f"{mh.name}-wifi.pcap"), dev, False, True)
-        net._keep.append(phy)
+        radios = [("", None)] if w.mh_radios == 1 else [("", w.lead_min_rssi_dbm), ("2", None)]
+        for suffix, min_rssi in radios:
+            phy = phy_for(mh.tx_power_dbm)
+            if min_rssi is not None:
+                phy.SetPreambleDetectionModel("ns3::ThresholdPreambleDetectionModel",
+                                              "MinimumRssi", ns.DoubleValue(min_rssi))
+            mac = ns.WifiMacHelper()
+            mac.SetType("ns3::StaWifiMac", "Ssid", ns.SsidValue(ssid),
+                        "ActiveProbing", ns.BooleanValue(w.active_probing),
+                        "MaxMissedBeacons", ns.UintegerValue(w.max_missed_beacons),
+                        "ProbeRequestTimeout", ns.TimeValue(
+                            ns.MicroSeconds(round(w.probe_request_timeout_s * 1e6))))
+            devs = wifi.Install(phy, mac, net.nodes[mh.name])
+            dev = devs.Get(0)
+            all_devs.Add(dev)
+            (net.sta_trailing if suffix else net.sta_devices)[mh.name] = dev
+            # No IP interface yet: the care-of address is configured by DRCP when the host
+            # enters a sub-network ([0029]).
+            if pcap_dir is not None:
+                phy.EnablePcap(str(pcap_dir / f"{mh.name}-wifi{suffix}.pcap"), dev, False, True)
+            net._keep.append(phy)
     net.next_stream += int(wifi.AssignStreams(all_devs, net.next_stream))
     net._keep.append(channel)
 

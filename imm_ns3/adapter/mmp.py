@@ -28,7 +28,10 @@ from ..mmp.drcp import AddressPool, DrcpServer
 from ..mmp.messages import (
     DRCP_SERVER_PORT,
     MMP_PORT,
+    BaseStationBeacon,
     CacheUpdate,
+    DrcpAdvertisement,
+    DrcpReply,
     DrcpRequest,
     Message,
     MessageError,
@@ -227,21 +230,62 @@ class _DrcpEnv(_Base):
 
 
 class _MobileEnv(_Base):
+    """A mobile host's station radio(s), addresses and default route.
+
+    With two radios (``wifi.mh_radios = 2``) both interfaces carry the care-of address (each
+    answers ARP from the base station it is associated with); the host sends through the
+    leading radio, and its receive gates let unicast data in only from the base station it
+    listens to ([0035], [0036]).
+    """
+
     def __init__(self, ctx, name, stats, on_coa):
         super().__init__(ctx, name, "mobile_host", stats)
         ns = ctx.bridge.ns
         c = ctx.bridge.c
-        dev = ctx.net.sta_devices[name]
         self.ipv4 = ctx.net.ipv4(name)
-        self.iface = self.ipv4.AddInterface(dev)
-        # No address yet: 0.0.0.0/32 (a /0 would make every destination look on-link, and the
-        # host would ARP for the DRCP server instead of sending to its base station).
-        c.SetOnlyAddress(self.ipv4, self.iface, 0, NO_ADDRESS_MASK)
-        self.ipv4.SetUp(self.iface)
+        self.devices = [ctx.net.sta_devices[name]]
+        if name in ctx.net.sta_trailing:
+            self.devices.append(ctx.net.sta_trailing[name])
+        self.ifaces = []
+        for dev in self.devices:
+            iface = self.ipv4.AddInterface(dev)
+            # No address yet: 0.0.0.0/32 (a /0 would make every destination look on-link, and
+            # the host would ARP for the DRCP server instead of sending to its base station).
+            c.SetOnlyAddress(self.ipv4, iface, 0, NO_ADDRESS_MASK)
+            self.ipv4.SetUp(iface)
+            self.ifaces.append(iface)
+        self.iface = self.ifaces[0]
+        self.lead_dev_index = int(self.devices[0].GetIfIndex())
+        # Two radios: which base station (AP MAC) each radio is associated with, and which one
+        # the host listens to (0: any).
+        self.ap_mac = {int(ctx.topo.radios[bs].address): int(c.DeviceMac(dev))
+                       for bs, dev in ctx.net.ap_devices.items()}
+        self.bssid = [0] * len(self.devices)
+        self.listening = 0
+        self.router = 0
+        self.coa = 0
+        self.prefix_mask = NO_ADDRESS_MASK
+        self.holder = 0  # the radio that holds the care-of address
+        self.radio_mac = [int(c.DeviceMac(dev)) for dev in self.devices]
+        self.bs_of_mac = {int(c.DeviceMac(dev)): bs for bs, dev in ctx.net.ap_devices.items()}
+        if len(self.devices) > 1:
+            # A single receiver with two radios: strong end-system model, no forwarding, and
+            # the care-of address only on the radio the host listens with.
+            self.node.GetObject[ns.Ipv4L3Protocol]().SetAttribute("StrongEndSystemModel",
+                                                                  ns.BooleanValue(True))
+            for iface in self.ifaces:
+                self.ipv4.SetForwarding(iface, False)
+            c.TrackNotListening(self.node)
+            for i, dev in enumerate(self.devices):
+                mac = ns.DynamicCast[ns.WifiNetDevice](dev).GetMac()
+                self.bridge.connect_mac_trace(mac, "Assoc", f"{name} radio {i} Assoc",
+                                              lambda ap, i=i: self._radio(i, ap))
+                self.bridge.connect_mac_trace(mac, "DeAssoc", f"{name} radio {i} DeAssoc",
+                                              lambda ap, i=i: self._radio(i, 0))
         self.sr = ns.Ipv4StaticRoutingHelper().GetStaticRouting(self.ipv4)
         c.TrackSends(self.node)
         self.sock = self.bridge.udp_socket(self.node, MMP_PORT, f"{name} MMP socket", self._on_datagram,
-                                           broadcast=True)
+                                           broadcast=True, with_device=True)
         self.on_coa = on_coa
         self.core: MobileHostDaemon | None = None
 
@@ -250,25 +294,79 @@ class _MobileEnv(_Base):
         self._send(self.sock, dst, port, msg)
 
     def set_default_router(self, bs_ip):
+        self.router = bs_ip
         self.bridge.c.SetDefaultRouteOnly(self.sr, bs_ip, self.iface)
+        self.listen_to(bs_ip)
+
+    def listen_to(self, bs_ip):
+        """Receive only from this base station ([0035], [0036]); with one radio the radio itself
+        decides, so there is nothing to do."""
+        if len(self.devices) > 1:
+            self.listening = self.ap_mac.get(bs_ip, 0)
+            self._place_address()
+
+    def _radio(self, i: int, ap: int) -> None:
+        self.bssid[i] = ap
+        self._place_address()
+
+    def _place_address(self) -> None:
+        """Put the care-of address on one radio associated with the base station listened to --
+        the trailing radio if both are (it hears further, so the leading radio's roaming does
+        not interrupt reception) -- send up through that radio, and tell that base station
+        which radio has the address (the host's gratuitous ARP)."""
+        if len(self.devices) < 2 or not self.coa:
+            return
+        on = [i for i in (1, 0) if self.listening and self.bssid[i] == self.listening]
+        holder = on[0] if on else 0
+        c = self.bridge.c
+        if holder != self.holder:
+            c.SetOnlyAddress(self.ipv4, self.ifaces[self.holder], 0, NO_ADDRESS_MASK)
+            c.SetOnlyAddress(self.ipv4, self.ifaces[holder], self.coa, self.prefix_mask)
+            self.holder = holder
+            self.log("listening_radio", f"radio {holder}")
+        bs = self.bs_of_mac.get(self.bssid[holder])
+        router = int(self.ctx.topo.radios[bs].address) if bs is not None else self.router
+        if router:
+            c.SetDefaultRouteOnly(self.sr, router, self.ifaces[holder])
+        if bs is not None:
+            net = self.ctx.net
+            c.SetArpEntry(net.nodes[bs], net.ipv4(bs).GetInterfaceForDevice(net.ap_devices[bs]),
+                          self.coa, self.radio_mac[holder])
 
     def configure_address(self, addr, prefix_len):
         mask = int(ipaddress.IPv4Network(f"0.0.0.0/{prefix_len}").netmask)
-        self.bridge.c.SetOnlyAddress(self.ipv4, self.iface, addr, mask)
+        self.coa, self.prefix_mask = addr, mask
+        for i, iface in enumerate(self.ifaces):
+            self.bridge.c.SetOnlyAddress(self.ipv4, iface, addr if i == self.holder else 0,
+                                         mask if i == self.holder else NO_ADDRESS_MASK)
+        self._place_address()
         self.on_coa(addr)
 
     def clear_address(self):
-        self.bridge.c.SetOnlyAddress(self.ipv4, self.iface, 0, NO_ADDRESS_MASK)
+        self.coa = 0
+        for iface in self.ifaces:
+            self.bridge.c.SetOnlyAddress(self.ipv4, iface, 0, NO_ADDRESS_MASK)
         self.on_coa(0)
 
     def last_uplink_tx(self) -> float:
         t = int(self.bridge.c.LastTxNs(self.node_id))
         return float("-inf") if t < 0 else t * 1e-9
 
-    def _on_datagram(self, src, port, data):
+    def gate_drops(self) -> int:
+        return int(self.bridge.c.NotListeningDrops(self.node_id)) if len(self.devices) > 1 else 0
+
+    def _on_datagram(self, src, port, data, dev):
         msg = self._decode(data)
-        if msg is not None:
-            self.core.receive(msg, src)
+        if msg is None:
+            return
+        if dev not in (self.lead_dev_index, 0xFFFFFFFF) and isinstance(msg, _BROADCASTS):
+            # What the trailing radio hears broadcast belongs to the old cell: Figure 4A runs on
+            # the leading radio. (Unicast to the host is governed by the receive gates.)
+            return
+        self.core.receive(msg, src)
+
+
+_BROADCASTS = (BaseStationBeacon, DrcpAdvertisement, DrcpReply)
 
 
 def _addr_on(topo, node: str, peer: str) -> int:
@@ -436,10 +534,12 @@ def _collect(ctx: RunContext, envs, mmp_nodes, stats: _Stats, probes, probe_src,
     for env in mmp_nodes.values():
         for k in ("up", "down", "bicast", "noRoute", "noUplink", "controlSeen", "controlDropped"):
             counters[k] += int(getattr(env.shim, k))
+    gate = sum(env.gate_drops() for name, env in envs.items() if isinstance(env, _MobileEnv))
     ctx.extra_summary["mmp"] = {
         "forwarded_up": counters["up"], "forwarded_down": counters["down"],
         "bicast_copies": counters["bicast"], "dropped_no_route": counters["noRoute"],
         "dropped_no_uplink": counters["noUplink"],
+        "dropped_not_listening": gate,
         "faults": {f"{n}:{f}": v for (n, f), v in sorted(stats.faults.items())},
     }
     size = s.probe.size_bytes

@@ -337,7 +337,7 @@ inline int64_t LastTxNs(uint32_t node) {
   auto it = g_last_tx_ns.find(node);
   return it == g_last_tx_ns.end() ? -1 : it->second;
 }
-inline void ResetMmpState() { g_last_tx_ns.clear(); }
+void ResetMmpState();
 
 // The mobile host's one default route: via its current base station ([0048]-[0050]).
 inline void SetDefaultRouteOnly(ns3::Ptr<ns3::Ipv4StaticRouting> sr, uint32_t gw, uint32_t iface) {
@@ -355,6 +355,40 @@ inline void SetOnlyAddress(ns3::Ptr<ns3::Ipv4> ipv4, uint32_t iface, uint32_t ad
   ipv4->AddAddress(iface, ns3::Ipv4InterfaceAddress(ns3::Ipv4Address(addr), ns3::Ipv4Mask(mask)));
 }
 
+// ---- The single receiver of [0035]/[0036] on a two-radio mobile host ------------------------
+// The host runs the strong end-system model and does not forward, and adapter/mmp.py puts the
+// care-of address only on the radio associated with the base station the host listens to:
+// unicast packets arriving on the other radio are dropped by IPv4. Counted here per node.
+std::unordered_map<uint32_t, uint64_t> g_not_listening;
+inline void OnIpDrop(uint32_t node, const ns3::Ipv4Header& h, ns3::Ptr<const ns3::Packet>,
+                     ns3::Ipv4L3Protocol::DropReason, ns3::Ptr<ns3::Ipv4>, uint32_t) {
+  if (!h.GetDestination().IsBroadcast()) ++g_not_listening[node];
+}
+inline bool TrackNotListening(ns3::Ptr<ns3::Node> node) {
+  return node->GetObject<ns3::Ipv4L3Protocol>()->TraceConnectWithoutContext(
+      "Drop", ns3::MakeBoundCallback(&OnIpDrop, node->GetId()));
+}
+// The gratuitous ARP of a host that moved its address to another radio: the base station's
+// ARP entry for the address now names that radio. (An entry waiting for a reply is left to ARP.)
+inline void SetArpEntry(ns3::Ptr<ns3::Node> node, uint32_t iface, uint32_t ip, uint64_t mac) {
+  auto l3 = node->GetObject<ns3::Ipv4L3Protocol>();
+  auto cache = l3->GetInterface(iface)->GetArpCache();
+  auto* e = cache->Lookup(ns3::Ipv4Address(ip));
+  if (e == nullptr) e = cache->Add(ns3::Ipv4Address(ip));
+  if (e->IsWaitReply()) return;
+  uint8_t b[6];
+  for (int i = 0; i < 6; ++i) b[i] = (mac >> (40 - 8 * i)) & 0xff;
+  ns3::Mac48Address m;
+  m.CopyFrom(b);
+  e->SetMacAddress(m);
+  if (!e->IsPermanent()) e->MarkPermanent();
+}
+
+inline uint64_t NotListeningDrops(uint32_t node) {
+  auto it = g_not_listening.find(node);
+  return it == g_not_listening.end() ? 0 : it->second;
+}
+
 // Host routes at a border router (the OSPF/RIP result of [0031]): replace or remove.
 inline void SetHostRoute(ns3::Ptr<ns3::Ipv4StaticRouting> sr, uint32_t host, uint32_t next_hop,
                          uint32_t iface) {
@@ -363,6 +397,11 @@ inline void SetHostRoute(ns3::Ptr<ns3::Ipv4StaticRouting> sr, uint32_t host, uin
     if (r.IsHost() && r.GetDest().Get() == host) sr->RemoveRoute(i);
   }
   if (next_hop) sr->AddHostRouteTo(ns3::Ipv4Address(host), ns3::Ipv4Address(next_hop), iface);
+}
+
+inline void ResetMmpState() {
+  g_last_tx_ns.clear();
+  g_not_listening.clear();
 }
 
 }  // namespace imm

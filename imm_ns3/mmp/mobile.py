@@ -141,6 +141,7 @@ class MobileHostDaemon:
         mv.t_beacon = self.env.now()
         if self.domain_id is not None and b.domain_id == self.domain_id and self.coa is not None:
             # Step 408: same domain -> default router and cache hand-off ([0048]).
+            old_bs = self.bs
             self.bs = b
             mv.kind = "intra_domain"
             self.env.set_default_router(b.bs_ip)
@@ -151,8 +152,11 @@ class MobileHostDaemon:
             mv.coa_after = self.coa
             self.state = ATTACHED
             if semisoft:
-                # [0036]: the crossover bicasts; after the semi-soft period the hard update
-                # removes the old entry.
+                # [0036]: the host keeps listening to the old base station while the crossover
+                # bicasts; after the semi-soft period it listens to the new one and the hard
+                # update removes the old entry.
+                if old_bs is not None:
+                    self.env.listen_to(old_bs.bs_ip)
                 self.env.call_later(self.semisoft_period_s, self._semisoft_end, self.seq)
             self.env.log("mmp_cache_handoff", f"{'semisoft' if semisoft else 'hard'} via bs {b.bs_id}")
             self._restart_route_updates()
@@ -163,6 +167,7 @@ class MobileHostDaemon:
 
     def _semisoft_end(self, seq: int) -> None:
         if self.state == ATTACHED and seq == self.seq:
+            self.env.listen_to(self.bs.bs_ip)
             self.seq += 1
             self._send_up(self.gateway_ip, CacheUpdate(self.coa, self.mh_id, self.seq, 0))
             self.env.log("mmp_semisoft_end", "hard cache update")
