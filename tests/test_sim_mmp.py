@@ -219,3 +219,50 @@ def test_redundancy_delivery_resumes_within_a_few_beacon_intervals():
     # All losses are in the failure windows: nothing is lost in steady state.
     assert flow["lost_packets"] <= (gw_fail["delivery_gap_s"]["mh1"] + link_fail["delivery_gap_s"]["mh1"]
                                     + 1.0) * s.probe.rate_pps
+
+
+def test_cpp_forwarding_cache_conforms_to_the_reference_cache():
+    """The C++ routing hook's cache and imm_ns3.mmp.cache.RoutingCache give the same answers
+    for the same operations at the same times (expiry included)."""
+    import random
+
+    from imm_ns3.adapter.runtime import compile_extension
+    from imm_ns3.mmp.cache import RoutingCache
+
+    rng = random.Random(7)
+    ops, t = [], 0.1
+    for _ in range(400):
+        t += rng.choice([0.0, 0.05, 0.3, 0.9])
+        ops.append((round(t, 3), rng.choice(["refresh", "hard", "semisoft", "lookup", "lookup", "remove"]),
+                    rng.randrange(3), rng.randrange(1, 4)))
+    mismatches, seen = [], []
+    s = load_scenario("patent-walk", [f"simulation.duration_s={t + 1}", "probe.enabled=false"])
+
+    def setup(ctx):
+        c = compile_extension("mmp_routing.h")
+        shim = ctx.bridge.ns.CreateObject[c.MmpRouting]()
+        shim.Configure(0, False, 0x0A000000, 0xFF000000, int(1.0e9), 4343, False)
+        ref = RoutingCache(timeout_s=1.0)
+        names = {0: "created", 1: "refreshed", 2: "replaced", 3: "added"}
+        ctx.keep_shim = shim
+
+        def step(op, coa, iface):
+            now = ctx.bridge.now()
+            coa = 0x0A000001 + coa
+            if op == "lookup":
+                got, want = tuple(int(i) for i in shim.Lookup(coa)), ref.lookup(coa, now)
+            elif op == "remove":
+                got, want = int(shim.RemoveInterface(iface)), len(ref.remove_interface(iface))
+            else:
+                got = names[getattr(shim, op.capitalize())(coa, iface)]
+                want = getattr(ref, op)(coa, iface, now)
+            seen.append(op)
+            if got != want:
+                mismatches.append((now, op, coa, iface, got, want))
+
+        for when, op, coa, iface in ops:
+            ctx.bridge.call_at(when, step, op, coa, iface, name="cache op")
+
+    run_scenario(s, setup=setup)
+    assert len(seen) == len(ops)
+    assert mismatches == []
