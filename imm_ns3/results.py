@@ -60,9 +60,7 @@ def table(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
         if col not in df.columns:
             df[col] = pd.Series([None] * len(df), dtype=dtype if dtype != "int64" else "Int64")
     extra = [c for c in df.columns if c not in schema]
-    df = df[list(schema) + extra]
-    return df.astype({c: d for c, d in schema.items()}) if len(df) else df.astype(
-        {c: d for c, d in schema.items()})
+    return df[list(schema) + extra].astype(schema)
 
 
 def signalling_summary(sig: pd.DataFrame) -> dict[str, dict[str, dict[str, int]]]:

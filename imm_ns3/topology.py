@@ -21,15 +21,8 @@ from __future__ import annotations
 import ipaddress
 import math
 from dataclasses import dataclass, field
-from typing import Iterator
 
-from .scenario import (
-    ConstantVelocityMobility,
-    LinkSpec,
-    RandomWaypointMobility,
-    Scenario,
-    WaypointMobility,
-)
+from .scenario import LinkSpec, Scenario, WaypointMobility
 
 PERMANENT_ADDRESS_OFFSET = 9  # mhN gets host number 9 + N of the permanent prefix
 
@@ -281,10 +274,6 @@ def position_at(m: WaypointMobility, start_s: float, t: float) -> tuple[float, f
             f = 0.0 if t1 == t0 else (t - t0) / (t1 - t0)
             return tuple(a + f * (b - a) for a, b in zip(p0, p1))  # type: ignore[return-value]
     return sched[-1][1]
-
-
-def iter_mobility_kinds() -> Iterator[type]:
-    yield from (WaypointMobility, ConstantVelocityMobility, RandomWaypointMobility)
 
 
 # --------------------------------------------------------------------------------------------

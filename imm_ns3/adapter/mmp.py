@@ -232,10 +232,10 @@ class _DrcpEnv(_Base):
 class _MobileEnv(_Base):
     """A mobile host's station radio(s), addresses and default route.
 
-    With two radios (``wifi.mh_radios = 2``) both interfaces carry the care-of address (each
-    answers ARP from the base station it is associated with); the host sends through the
-    leading radio, and its receive gates let unicast data in only from the base station it
-    listens to ([0035], [0036]).
+    With two radios (``wifi.mh_radios = 2``, docs/mmp.md) the care-of address sits on one radio
+    only, one associated with the base station the host listens to; with the strong
+    end-system model, unicast arriving on the other radio is dropped: a single receiver
+    ([0035], [0036]).
     """
 
     def __init__(self, ctx, name, stats, on_coa):
@@ -361,7 +361,7 @@ class _MobileEnv(_Base):
             return
         if dev not in (self.lead_dev_index, 0xFFFFFFFF) and isinstance(msg, _BROADCASTS):
             # What the trailing radio hears broadcast belongs to the old cell: Figure 4A runs on
-            # the leading radio. (Unicast to the host is governed by the receive gates.)
+            # the leading radio. (Unicast to the host follows the care-of address placement.)
             return
         self.core.receive(msg, src)
 

@@ -66,8 +66,7 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
   int Refresh(uint32_t coa, uint32_t iface) {
     int64_t now = ns3::Simulator::Now().GetNanoSeconds();
     auto& ent = Live(coa, now);
-    for (auto& e : ent)
-      if (e.first == iface) { e.second = now + m_timeout; return REFRESHED; }
+    if (Touch(ent, iface, now)) return REFRESHED;
     bool existed = !ent.empty();
     ent.assign(1, {iface, now + m_timeout});
     return existed ? REPLACED : CREATED;
@@ -83,8 +82,7 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
   int Semisoft(uint32_t coa, uint32_t iface) {
     int64_t now = ns3::Simulator::Now().GetNanoSeconds();
     auto& ent = Live(coa, now);
-    for (auto& e : ent)
-      if (e.first == iface) { e.second = now + m_timeout; return REFRESHED; }
+    if (Touch(ent, iface, now)) return REFRESHED;
     bool existed = !ent.empty();
     ent.push_back({iface, now + m_timeout});
     return existed ? ADDED : CREATED;
@@ -178,6 +176,12 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
     ent.erase(std::remove_if(ent.begin(), ent.end(), [&](auto& e) { return e.second <= now; }),
               ent.end());
     return ent;
+  }
+  // Extends the pair (coa, iface) if the entry has it.
+  bool Touch(Entry& ent, uint32_t iface, int64_t now) const {
+    for (auto& e : ent)
+      if (e.first == iface) { e.second = now + m_timeout; return true; }
+    return false;
   }
   bool InPrefix(uint32_t a) const { return m_mask != 0 && (a & m_mask) == m_prefix; }
   bool IsLocal(uint32_t a) const {
