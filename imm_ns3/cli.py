@@ -91,6 +91,33 @@ def validate(scenario: str, overrides: tuple[str, ...]) -> None:
     click.echo(f"  simulated time {s.simulation.duration_s:g} s, seed {s.simulation.seed}")
 
 
+@main.command("sip-registrar")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5060, show_default=True, type=click.IntRange(0, 65535),
+              help="UDP port (0: any free port).")
+@click.option("--domain", default="imm.example", show_default=True, help="SIP domain served.")
+@click.option("--max-seconds", type=click.FloatRange(min=0.1), default=None,
+              help="Stop after this long (default: run until interrupted).")
+@click.option("--quiet", "-q", is_flag=True, help="Do not log each request.")
+def sip_registrar(host: str, port: int, domain: str, max_seconds: float | None, quiet: bool) -> None:
+    """Run the SIP registrar/redirect server of the simulation on real UDP sockets ([0073])."""
+    import asyncio
+
+    from .sip.server import serve
+
+    def ready(bound: int) -> None:
+        click.echo(f"sip-registrar listening on udp {host}:{bound} for {domain}", err=False)
+        sys.stdout.flush()
+
+    try:
+        asyncio.run(serve(host, port, domain=domain, max_seconds=max_seconds, ready=ready,
+                          log=None if quiet else (lambda line: click.echo(line, err=True))))
+    except OSError as e:
+        raise _BadInput(f"--host/--port: cannot listen on udp {host}:{port}: {e.strerror}") from None
+    except KeyboardInterrupt:  # pragma: no cover - interactive stop
+        pass
+
+
 def format_summary(summary: dict, handoffs, out_dir: Path | None) -> str:
     h = summary["handoffs"]
     lines = [

@@ -1,0 +1,304 @@
+"""SIP messages (RFC 3261): parsing and encoding.
+
+:func:`parse_message` accepts what RFC 3261 section 7.3 allows -- header names in any case and
+in compact form, line folding, comma-separated header values, unknown headers and parameters,
+leading zeros in integers -- and raises :class:`SipParseError` (a ``ValueError``), and nothing
+else, for input that is not a valid SIP message. Encoding is canonical: full header names,
+CRLF line ends, a correct Content-Length.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+SIP_VERSION = "SIP/2.0"
+CRLF = "\r\n"
+
+# RFC 3261 section 7.3.3: compact forms.
+COMPACT = {"i": "Call-ID", "m": "Contact", "e": "Content-Encoding", "l": "Content-Length",
+           "c": "Content-Type", "f": "From", "s": "Subject", "k": "Supported", "t": "To",
+           "v": "Via"}
+_CANONICAL = {n.lower(): n for n in (
+    "Via", "Max-Forwards", "To", "From", "Call-ID", "CSeq", "Contact", "Content-Length",
+    "Content-Type", "Expires", "Allow", "Supported", "Route", "Record-Route", "User-Agent",
+    "Server", "Accept", "Subject", "Content-Encoding", "Min-Expires", "Warning")}
+_CANONICAL["call-id"] = "Call-ID"
+_CANONICAL["cseq"] = "CSeq"
+# Headers whose values may be lists separated by commas (RFC 3261 section 7.3.1).
+_LIST_HEADERS = {"Via", "Contact", "Route", "Record-Route", "Allow", "Supported", "Accept",
+                 "Content-Encoding"}
+
+_TOKEN = re.compile(r"^[A-Za-z0-9.!%*_+`'~-]+$")
+_STATUS_LINE = re.compile(r"^SIP/2\.0 +([0-9]{3}) *(.*)$", re.IGNORECASE)
+
+REASONS = {100: "Trying", 180: "Ringing", 200: "OK", 302: "Moved Temporarily",
+           400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+           408: "Request Timeout", 481: "Call/Transaction Does Not Exist", 486: "Busy Here",
+           500: "Server Internal Error", 501: "Not Implemented"}
+
+
+class SipParseError(ValueError):
+    """Not a valid SIP message."""
+
+
+def canonical_name(name: str) -> str:
+    low = name.strip().lower()
+    if len(low) == 1 and low in COMPACT:
+        return COMPACT[low]
+    if low in _CANONICAL:
+        return _CANONICAL[low]
+    return "-".join(p[:1].upper() + p[1:] for p in low.split("-"))
+
+
+def split_list(value: str) -> list[str]:
+    """Split a header value on commas outside quotes and <...> (RFC 3261 section 7.3.1)."""
+    out, cur, quote, angle, esc = [], [], False, False, False
+    for ch in value:
+        if esc:
+            cur.append(ch)
+            esc = False
+            continue
+        if ch == "\\" and quote:
+            esc = True
+        elif ch == '"':
+            quote = not quote
+        elif ch == "<" and not quote:
+            angle = True
+        elif ch == ">" and not quote:
+            angle = False
+        elif ch == "," and not quote and not angle:
+            out.append("".join(cur).strip())
+            cur = []
+            continue
+        cur.append(ch)
+    out.append("".join(cur).strip())
+    return [v for v in out if v]
+
+
+@dataclass(frozen=True)
+class Headers:
+    """Ordered (canonical name, value) pairs; list headers hold one value per element."""
+
+    items: tuple[tuple[str, str], ...] = ()
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        name = canonical_name(name)
+        for n, v in self.items:
+            if n == name:
+                return v
+        return default
+
+    def get_all(self, name: str) -> list[str]:
+        name = canonical_name(name)
+        return [v for n, v in self.items if n == name]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.items)
+
+    def replace(self, name: str, *values: str) -> "Headers":
+        """Set ``name`` to ``values`` (at the place of its first occurrence, or at the end)."""
+        name = canonical_name(name)
+        out, done = [], False
+        for n, v in self.items:
+            if n == name:
+                if not done:
+                    out.extend((name, x) for x in values)
+                    done = True
+                continue
+            out.append((n, v))
+        if not done:
+            out.extend((name, x) for x in values)
+        return Headers(tuple(out))
+
+
+@dataclass(frozen=True)
+class _Message:
+    headers: Headers = field(default_factory=Headers)
+    body: bytes = b""
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name, default)
+
+    @property
+    def call_id(self) -> str | None:
+        return self.headers.get("Call-ID")
+
+    @property
+    def cseq(self) -> tuple[int, str]:
+        v = self.headers.get("CSeq")
+        if v is None:
+            raise SipParseError("no CSeq header")
+        return parse_cseq(v)
+
+    def _encode(self, start: str) -> bytes:
+        # One line per header value, in order (list headers too: RFC 3261 section 7.3.1 makes
+        # that equivalent to one comma-separated line), so encode(parse(x)) keeps every order.
+        lines = [start]
+        lines += [f"{n}: {v}" for n, v in self.headers if n != "Content-Length"]
+        lines.append(f"Content-Length: {len(self.body)}")
+        return (CRLF.join(lines) + CRLF + CRLF).encode("utf-8") + self.body
+
+
+@dataclass(frozen=True)
+class SipRequest(_Message):
+    method: str = "OPTIONS"
+    uri: str = "sip:invalid"
+
+    def encode(self) -> bytes:
+        return self._encode(f"{self.method} {self.uri} {SIP_VERSION}")
+
+
+@dataclass(frozen=True)
+class SipResponse(_Message):
+    status: int = 200
+    reason: str = "OK"
+
+    def encode(self) -> bytes:
+        return self._encode(f"{SIP_VERSION} {self.status} {self.reason}")
+
+
+SipMessage = SipRequest | SipResponse
+
+
+def parse_cseq(value: str) -> tuple[int, str]:
+    parts = value.split()
+    if len(parts) != 2 or not parts[0].isdigit() or not _TOKEN.match(parts[1]):
+        raise SipParseError(f"bad CSeq {value!r}")
+    n = int(parts[0])
+    if n >= 2**31:
+        raise SipParseError(f"CSeq number {n} out of range")
+    return n, parts[1].upper() if parts[1].isalpha() else parts[1]
+
+
+def parse_message(data: bytes) -> SipMessage:
+    """Parse one SIP message from a datagram; raises SipParseError and nothing else."""
+    try:
+        return _parse(data)
+    except SipParseError:
+        raise
+    except Exception as e:  # noqa: BLE001 - the contract: nothing but SipParseError escapes
+        raise SipParseError(f"malformed message ({type(e).__name__}: {e})") from None
+
+
+def _parse(data: bytes) -> SipMessage:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise SipParseError("expected bytes")
+    data = bytes(data)
+    # Tolerate leading CRLFs (keep-alives, RFC 3261 section 7.5).
+    while data.startswith(b"\r\n"):
+        data = data[2:]
+    sep = data.find(b"\r\n\r\n")
+    lf_only = False
+    if sep < 0:
+        sep = data.find(b"\n\n")
+        lf_only = sep >= 0
+    if sep < 0:
+        raise SipParseError("no empty line after the headers")
+    head = data[:sep].decode("utf-8")
+    body = data[sep + (2 if lf_only else 4):]
+    lines = head.replace("\r\n", "\n").split("\n")
+    start, raw = lines[0].strip(), []
+    for line in lines[1:]:
+        if line[:1] in (" ", "\t"):  # line folding (RFC 3261 section 7.3.1)
+            if not raw:
+                raise SipParseError("continuation line before any header")
+            raw[-1] += " " + line.strip()
+        elif line.strip():
+            raw.append(line)
+    headers: list[tuple[str, str]] = []
+    for line in raw:
+        if ":" not in line:
+            raise SipParseError(f"header line without a colon: {line[:40]!r}")
+        name, value = line.split(":", 1)
+        name = name.strip()
+        if not name or not _TOKEN.match(name):
+            raise SipParseError(f"bad header name {name[:40]!r}")
+        cname = canonical_name(name)
+        value = value.strip()
+        if cname in _LIST_HEADERS:
+            headers.extend((cname, v) for v in split_list(value))
+        else:
+            headers.append((cname, value))
+    hdrs = Headers(tuple(headers))
+    for required in ("Via", "From", "To", "Call-ID", "CSeq"):
+        if hdrs.get(required) is None:
+            raise SipParseError(f"missing {required} header")
+    parse_cseq(hdrs.get("CSeq"))
+    mf = hdrs.get("Max-Forwards")
+    if mf is not None and (not mf.isdigit() or int(mf) > 255):
+        raise SipParseError(f"bad Max-Forwards {mf!r}")
+    cl = hdrs.get("Content-Length")
+    if cl is not None:
+        if not cl.isdigit():
+            raise SipParseError(f"bad Content-Length {cl!r}")
+        n = int(cl)
+        if n > len(body):
+            raise SipParseError(f"Content-Length {n} but only {len(body)} bytes of body")
+        body = body[:n]
+    m = _STATUS_LINE.match(start)
+    if m:
+        status = int(m.group(1))
+        if not 100 <= status <= 699:
+            raise SipParseError(f"status code {status} out of range")
+        return SipResponse(headers=hdrs, body=body, status=status, reason=m.group(2).strip())
+    parts = start.split(" ")
+    if len(parts) != 3 or parts[2].upper() != SIP_VERSION:
+        raise SipParseError(f"bad start line {start[:60]!r}")
+    method, uri = parts[0], parts[1]
+    if not _TOKEN.match(method):
+        raise SipParseError(f"bad method {method[:20]!r}")
+    if ":" not in uri:
+        raise SipParseError(f"bad Request-URI {uri[:60]!r}")
+    cseq_method = parse_cseq(hdrs.get("CSeq"))[1]
+    if cseq_method.upper() != method.upper():
+        raise SipParseError(f"CSeq method {cseq_method} does not match {method}")
+    return SipRequest(headers=hdrs, body=body, method=method, uri=uri)
+
+
+# ---- header values -------------------------------------------------------------------------
+
+
+def params(value: str) -> tuple[str, dict[str, str]]:
+    """Split 'main;a=1;b' into ('main', {'a': '1', 'b': ''}); parameter names lower-cased."""
+    parts = [p.strip() for p in value.split(";")]
+    out: dict[str, str] = {}
+    for p in parts[1:]:
+        if not p:
+            continue
+        k, _, v = p.partition("=")
+        out[k.strip().lower()] = v.strip().strip('"')
+    return parts[0], out
+
+
+def name_addr(value: str) -> tuple[str, str, dict[str, str]]:
+    """(display name, URI, header parameters) of a From/To/Contact value."""
+    value = value.strip()
+    if "<" in value:
+        display, _, rest = value.partition("<")
+        uri, _, tail = rest.partition(">")
+        _, ps = params("x" + tail)
+        return display.strip().strip('"'), uri.strip(), ps
+    uri, ps = params(value)
+    return "", uri, ps
+
+
+def uri_host_port(uri: str) -> tuple[str, int]:
+    """Host and port of a sip: URI ('sip:mh1@10.1.0.4:5060;transport=udp')."""
+    u = uri.split(";", 1)[0]
+    if ":" not in u:
+        raise SipParseError(f"bad URI {uri!r}")
+    u = u.split(":", 1)[1]
+    u = u.split("@", 1)[-1]
+    host, _, port = u.partition(":")
+    return host, int(port) if port else 5060
+
+
+def aor(uri: str) -> str:
+    """The address of record of a URI: 'sip:user@host', no port or parameters."""
+    u = uri.split(";", 1)[0].split("?", 1)[0]
+    scheme, _, rest = u.partition(":")
+    user, at, host = rest.rpartition("@")
+    host = host.split(":", 1)[0].lower()
+    return f"{scheme.lower()}:{user}@{host}" if at else f"{scheme.lower()}:{host}"

@@ -1,0 +1,46 @@
+"""The registrar/redirect server on real UDP sockets with asyncio: the same sans-I/O core as in
+the simulation, so an ordinary SIP client (sipp, a softphone) can REGISTER with it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from .registrar import Registrar
+
+
+class _Protocol(asyncio.DatagramProtocol):
+    def __init__(self, registrar: Registrar, log):
+        self.registrar, self.log = registrar, log
+        self.transport = None
+        self.handled = 0
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        self.handled += 1
+        for out in self.registrar.receive(data, addr, time.monotonic()):
+            self.transport.sendto(out, addr)
+        if self.log:
+            self.log(f"{addr[0]}:{addr[1]} {data.split(b' ', 1)[0][:16].decode(errors='replace')}"
+                     f" -> {len(self.registrar.bindings)} binding(s)")
+
+
+async def serve(host: str, port: int, *, domain: str = "imm.example", max_seconds: float | None = None,
+                log=None, ready=None) -> _Protocol:
+    """Serve until cancelled (or for ``max_seconds``); ``ready(port)`` is called once bound."""
+    loop = asyncio.get_running_loop()
+    registrar = Registrar(domain=domain)
+    transport, proto = await loop.create_datagram_endpoint(
+        lambda: _Protocol(registrar, log), local_addr=(host, port))
+    try:
+        if ready:
+            ready(transport.get_extra_info("sockname")[1])
+        if max_seconds is None:
+            await asyncio.Event().wait()
+        else:
+            await asyncio.sleep(max_seconds)
+    finally:
+        transport.close()
+    return proto
