@@ -1,0 +1,449 @@
+"""SIP user agents for mobility ([0071]-[0077]), sans-I/O.
+
+A :class:`UserAgent` is driven by :meth:`UserAgent.receive` (a datagram, its source) and by its
+timers, and acts through an Env (``now``, ``call_later``, ``cancel``, ``rand``, ``send(data,
+(ip, port))``, ``log``). The same class serves both ends:
+
+- the mobile host's agent (SIP-MH, 808) REGISTERs its care-of address with every SIP server on
+  each change ([0073]; done as REGISTER, as in Schulzrinne and Wedlund, where the patent says
+  "invite to the server"), keeps a sessions table, and re-INVITEs each correspondent in it with
+  the new contact and SDP ([0075]);
+- the correspondent's agent (SIP-CH, 806) calls a SIP URL: its INVITE goes to the SIP server,
+  which redirects (302) to the host's contact; the INVITE then goes there ([0074]). On a
+  re-INVITE it tells its real-time application the new address (``on_media``).
+
+Transactions follow RFC 3261 section 17 over UDP: INVITE client (timer A retransmits from T1
+doubling, timer B gives up at 64*T1, non-2xx final answered with ACK, timer D), non-INVITE client
+(timer E from T1 doubling to T2, timer F gives up at 64*T1, timer K), and the server side
+answers retransmitted requests with the last response; a 2xx to INVITE is retransmitted until
+the ACK comes (section 13.3.1.4).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .message import (
+    REASONS,
+    Headers,
+    SipParseError,
+    SipRequest,
+    SipResponse,
+    aor,
+    name_addr,
+    params,
+    parse_message,
+    uri_host_port,
+)
+from .sdp import AudioSession, parse_sdp
+
+T1 = 0.5
+T2 = 4.0
+T4 = 5.0
+
+
+@dataclass
+class Session:
+    """One row of the sessions table (812) / the correspondent's view of a call."""
+
+    call_id: str
+    local_tag: str
+    remote_uri: str  # the peer's address of record
+    remote_target: str = ""  # the peer's Contact
+    remote_tag: str = ""
+    local_cseq: int = 0
+    remote_cseq: int = 0
+    state: str = "calling"  # calling, established, ended
+    local_media: AudioSession | None = None
+    remote_media: AudioSession | None = None
+    reinvites: int = 0
+
+
+@dataclass
+class _ClientTx:
+    branch: str
+    request: SipRequest
+    dst: tuple[str, int]
+    on_response: Callable[[SipResponse], None]
+    on_timeout: Callable[[], None]
+    invite: bool
+    interval: float = T1
+    state: str = "trying"
+    timers: list = field(default_factory=list)
+
+
+class UserAgent:
+    def __init__(self, env: Any, *, aor_uri: str, host: str, port: int = 5060,
+                 servers: list[tuple[str, int]] = (), expires_s: int = 3600,
+                 media_port: int = 40000, user_agent: str = "imm-ns3"):
+        self.env = env
+        self.aor = aor_uri
+        self.host, self.port = host, port
+        self.servers = list(servers)
+        self.expires_s = expires_s
+        self.media_port = media_port
+        self.user_agent = user_agent
+        self.sessions: dict[str, Session] = {}
+        self._ids = itertools.count(1)
+        self._client: dict[str, _ClientTx] = {}
+        self._server_last: dict[tuple[str, str, int], bytes] = {}  # (call-id, method, cseq)
+        self._pending_2xx: dict[str, Any] = {}  # call-id -> retransmission timer
+        self._reg_call_id = f"reg-{self._token()}"
+        self._reg_cseq = 0
+        self._refresh = None
+        self.registered: dict[tuple[str, int], float] = {}  # server -> time of the 200 OK
+        self.on_media: Callable[[Session], None] | None = None  # new remote address/port
+        self.on_established: Callable[[Session], None] | None = None
+        self.on_ended: Callable[[Session], None] | None = None
+        self.faults: dict[str, int] = {}
+
+    # ---- identifiers ---------------------------------------------------------------------
+    def _token(self) -> str:
+        return f"{int(self.env.rand() * 2**32):08x}{next(self._ids):x}"
+
+    @property
+    def contact(self) -> str:
+        user = self.aor.split(":", 1)[1].split("@", 1)[0]
+        return f"sip:{user}@{self.host}:{self.port}"
+
+    def _media(self, version: int = 1) -> AudioSession:
+        return AudioSession(self.host, self.media_port, (0,), session_id=1, version=version)
+
+    # ---- building requests ---------------------------------------------------------------
+    def _request(self, method: str, uri: str, *, to: str, from_tag: str, call_id: str, cseq: int,
+                 to_tag: str = "", body: bytes = b"", branch: str | None = None) -> SipRequest:
+        branch = branch or f"z9hG4bK{self._token()}"
+        items = [
+            ("Via", f"SIP/2.0/UDP {self.host}:{self.port};branch={branch}"),
+            ("Max-Forwards", "70"),
+            ("From", f"<{self.aor}>;tag={from_tag}"),
+            ("To", f"<{to}>" + (f";tag={to_tag}" if to_tag else "")),
+            ("Call-ID", call_id),
+            ("CSeq", f"{cseq} {method}"),
+            ("Contact", f"<{self.contact}>"),
+            ("User-Agent", self.user_agent),
+        ]
+        if method == "REGISTER":
+            items.append(("Expires", str(self.expires_s)))
+        if body:
+            items.append(("Content-Type", "application/sdp"))
+        return SipRequest(headers=Headers(tuple(items)), body=body, method=method, uri=uri)
+
+    # ---- client transactions (RFC 3261 17.1) ----------------------------------------------
+    def _send_request(self, req: SipRequest, dst: tuple[str, int],
+                      on_response: Callable[[SipResponse], None],
+                      on_timeout: Callable[[], None]) -> _ClientTx:
+        branch = params(req.header("Via"))[1]["branch"]
+        tx = _ClientTx(branch, req, dst, on_response, on_timeout, req.method == "INVITE")
+        self._client[branch] = tx
+        self.env.send(req.encode(), dst)
+        tx.timers.append(self.env.call_later(T1, self._retransmit, branch))  # timer A / E
+        tx.timers.append(self.env.call_later(64 * T1, self._tx_timeout, branch))  # timer B / F
+        return tx
+
+    def _retransmit(self, branch: str) -> None:
+        tx = self._client.get(branch)
+        if tx is None or tx.state in ("completed", "terminated"):
+            return
+        if tx.invite and tx.state == "proceeding":
+            return  # timer A stops on a provisional response
+        self.env.send(tx.request.encode(), tx.dst)
+        tx.interval = tx.interval * 2 if tx.invite else min(tx.interval * 2, T2)
+        if tx.state == "proceeding":
+            tx.interval = T2
+        self.env.log("sip_retransmit", f"{tx.request.method} to {tx.dst[0]}")
+        tx.timers.append(self.env.call_later(tx.interval, self._retransmit, branch))
+
+    def _tx_timeout(self, branch: str) -> None:
+        tx = self._client.pop(branch, None)
+        if tx is None or tx.state in ("completed", "terminated"):
+            return
+        self.env.log("sip_timeout", f"{tx.request.method} to {tx.dst[0]}")
+        tx.on_timeout()
+
+    def _client_response(self, resp: SipResponse) -> None:
+        via = resp.header("Via")
+        branch = params(via)[1].get("branch", "") if via else ""
+        tx = self._client.get(branch)
+        if tx is None:
+            if resp.cseq[1] == "INVITE" and 200 <= resp.status < 300:
+                self._ack_2xx_again(resp)  # a retransmitted 2xx: ACK it again
+            return
+        if resp.status < 200:
+            tx.state = "proceeding"
+            tx.on_response(resp)
+            return
+        tx.state = "completed"
+        for t in tx.timers:
+            self.env.cancel(t)
+        if tx.invite and resp.status >= 300:
+            # Non-2xx final to INVITE: the transaction ACKs it (same branch), timer D.
+            ack = self._ack_for(tx.request, resp, same_branch=True)
+            self.env.send(ack.encode(), tx.dst)
+            self.env.call_later(32.0, self._client.pop, branch, None)
+        else:
+            self.env.call_later(T4, self._client.pop, branch, None)  # timer K (or 2xx: done)
+        tx.on_response(resp)
+
+    def _ack_for(self, invite: SipRequest, resp: SipResponse, same_branch: bool) -> SipRequest:
+        to = resp.header("To")
+        _, to_uri, ps = name_addr(to)
+        _, _, fps = name_addr(invite.header("From"))
+        branch = params(invite.header("Via"))[1]["branch"] if same_branch else None
+        uri = invite.uri
+        if not same_branch:  # 2xx: ACK to the remote target, in a new transaction
+            contact = resp.header("Contact")
+            if contact:
+                uri = name_addr(contact)[1]
+        return self._request("ACK", uri, to=to_uri, from_tag=fps.get("tag", ""),
+                             call_id=invite.call_id, cseq=invite.cseq[0],
+                             to_tag=ps.get("tag", ""), branch=branch)
+
+    def _ack_2xx_again(self, resp: SipResponse) -> None:
+        s = self.sessions.get(resp.call_id or "")
+        if s is None or not s.remote_target:
+            return
+        ack = self._request("ACK", s.remote_target, to=s.remote_uri, from_tag=s.local_tag,
+                            call_id=s.call_id, cseq=resp.cseq[0], to_tag=s.remote_tag)
+        self.env.send(ack.encode(), uri_host_port(s.remote_target))
+
+    # ---- registration ([0073]) ------------------------------------------------------------
+    def register(self, host: str | None = None) -> None:
+        """REGISTER the current (or a new) contact address with every SIP server."""
+        if host is not None:
+            self.host = host
+        if self._refresh is not None:
+            self.env.cancel(self._refresh)
+        server_domain = self.aor.split("@", 1)[-1]
+        for server in self.servers:
+            self._reg_cseq += 1
+            req = self._request("REGISTER", f"sip:{server_domain}", to=self.aor,
+                                from_tag=self._token(), call_id=self._reg_call_id,
+                                cseq=self._reg_cseq)
+
+            def ok(resp: SipResponse, server=server) -> None:
+                if resp.status >= 200:
+                    if resp.status < 300:
+                        self.registered[server] = self.env.now()
+                        self.env.log("sip_registered", f"{self.contact} at {server[0]}")
+                    else:
+                        self.env.log("sip_register_failed", f"{resp.status} from {server[0]}")
+
+            self._send_request(req, server, ok,
+                               lambda server=server: self.env.log("sip_register_timeout", server[0]))
+        # Refresh before the binding expires.
+        self._refresh = self.env.call_later(self.expires_s * 0.9, self.register)
+
+    def move_to(self, new_host: str) -> None:
+        """The care-of address changed ([0075], step 430): register it, re-INVITE every session."""
+        old = self.host
+        self.register(new_host)
+        self.env.log("sip_coa", f"{old} -> {new_host}")
+        for s in list(self.sessions.values()):
+            if s.state == "established":
+                self._reinvite(s)
+
+    # ---- calls ([0074]) --------------------------------------------------------------------
+    def call(self, target_aor: str) -> Session:
+        """Start a session with ``target_aor``: INVITE via the SIP server, follow its 302."""
+        s = Session(call_id=f"{self._token()}@{self.host}", local_tag=self._token(),
+                    remote_uri=target_aor, local_cseq=1, local_media=self._media())
+        self.sessions[s.call_id] = s
+        self._invite(s, target_aor, self.servers[0], server_index=0)
+        return s
+
+    def _invite(self, s: Session, uri: str, dst: tuple[str, int], server_index: int | None) -> None:
+        req = self._request("INVITE", uri, to=s.remote_uri, from_tag=s.local_tag, call_id=s.call_id,
+                            cseq=s.local_cseq, to_tag=s.remote_tag, body=s.local_media.encode())
+
+        def on_response(resp: SipResponse) -> None:
+            if resp.status < 200:
+                return
+            if resp.status in (301, 302) and resp.header("Contact"):
+                target = name_addr(resp.header("Contact"))[1]
+                s.local_cseq += 1
+                self.env.log("sip_redirected", target)
+                self._invite(s, target, uri_host_port(target), None)
+            elif 200 <= resp.status < 300:
+                self._established(s, req, resp)
+            else:
+                s.state = "ended"
+                self.env.log("sip_call_failed", f"{resp.status} {resp.reason}")
+                if self.on_ended:
+                    self.on_ended(s)
+
+        def on_timeout() -> None:
+            if server_index is not None and server_index + 1 < len(self.servers):
+                nxt = server_index + 1  # the next SIP server ([0071]: several for redundancy)
+                self._invite(s, uri, self.servers[nxt], nxt)
+            else:
+                s.state = "ended"
+                if self.on_ended:
+                    self.on_ended(s)
+
+        self._send_request(req, dst, on_response, on_timeout)
+
+    def _established(self, s: Session, invite: SipRequest, resp: SipResponse) -> None:
+        _, _, ps = name_addr(resp.header("To"))
+        s.remote_tag = ps.get("tag", s.remote_tag)
+        contact = resp.header("Contact")
+        if contact:
+            s.remote_target = name_addr(contact)[1]
+        ack = self._ack_for(invite, resp, same_branch=False)
+        self.env.send(ack.encode(), uri_host_port(s.remote_target))
+        if resp.body:
+            try:
+                s.remote_media = parse_sdp(resp.body)
+            except SipParseError:
+                self._fault("bad_sdp")
+        first = s.state != "established"
+        s.state = "established"
+        self.env.log("sip_established" if first else "sip_reinvite_ok", s.call_id)
+        if first and self.on_established:
+            self.on_established(s)
+
+    def _reinvite(self, s: Session) -> None:
+        s.local_cseq += 1
+        s.reinvites += 1
+        s.local_media = self._media(version=(s.local_media.version + 1) if s.local_media else 1)
+        self._invite(s, s.remote_target, uri_host_port(s.remote_target), None)
+
+    def hangup(self, s: Session) -> None:
+        s.local_cseq += 1
+        req = self._request("BYE", s.remote_target, to=s.remote_uri, from_tag=s.local_tag,
+                            call_id=s.call_id, cseq=s.local_cseq, to_tag=s.remote_tag)
+        s.state = "ended"
+        self.sessions.pop(s.call_id, None)
+        self._send_request(req, uri_host_port(s.remote_target), lambda r: None, lambda: None)
+        if self.on_ended:
+            self.on_ended(s)
+
+    # ---- the server side -------------------------------------------------------------------
+    def receive(self, data: bytes, src: tuple[str, int]) -> None:
+        try:
+            msg = parse_message(data)
+        except SipParseError as e:
+            self._fault("malformed")
+            from .registrar import _bad_request  # the same 400 rule as the server
+
+            ans = _bad_request(data, str(e))
+            if ans:
+                self.env.send(ans, src)
+            return
+        if isinstance(msg, SipResponse):
+            self._client_response(msg)
+            return
+        key = (msg.call_id, msg.method, msg.cseq[0])
+        if msg.method != "ACK" and key in self._server_last:
+            self.env.send(self._server_last[key], src)  # a retransmission: same answer
+            return
+        handler = {"INVITE": self._on_invite, "ACK": self._on_ack, "BYE": self._on_bye,
+                   "OPTIONS": self._on_options}.get(msg.method)
+        if handler is None:
+            self._fault("unknown_method")
+            self._answer(msg, src, 501)
+            return
+        handler(msg, src)
+
+    def _answer(self, req: SipRequest, src: tuple[str, int], status: int, *, to_tag: str = "",
+                body: bytes = b"", extra: tuple = ()) -> bytes:
+        items = [(n, v) for n, v in req.headers if n == "Via"]
+        to = req.header("To")
+        if to_tag and "tag=" not in to.lower():
+            to = f"{to};tag={to_tag}"
+        items += [("From", req.header("From")), ("To", to), ("Call-ID", req.call_id),
+                  ("CSeq", req.header("CSeq"))]
+        if status < 300 and req.method == "INVITE":
+            items.append(("Contact", f"<{self.contact}>"))
+        items += list(extra)
+        if body:
+            items.append(("Content-Type", "application/sdp"))
+        data = SipResponse(headers=Headers(tuple(items)), body=body, status=status,
+                           reason=REASONS.get(status, "OK")).encode()
+        via_host, via_port = _via_sent_by(req, src)
+        self.env.send(data, (via_host, via_port))
+        if status >= 200:
+            self._server_last[(req.call_id, req.method, req.cseq[0])] = data
+        return data
+
+    def _on_invite(self, req: SipRequest, src: tuple[str, int]) -> None:
+        s = self.sessions.get(req.call_id)
+        _, from_uri, fps = name_addr(req.header("From"))
+        try:
+            remote = parse_sdp(req.body) if req.body else None
+        except SipParseError:
+            self._answer(req, src, 400)
+            return
+        if s is None:
+            s = Session(call_id=req.call_id, local_tag=self._token(), remote_uri=aor(from_uri),
+                        remote_tag=fps.get("tag", ""), local_media=self._media())
+            self.sessions[req.call_id] = s
+            self._answer(req, src, 100)
+            self._answer(req, src, 180, to_tag=s.local_tag)
+        else:
+            s.reinvites += 1
+        s.remote_cseq = req.cseq[0]
+        contact = req.header("Contact")
+        if contact:
+            s.remote_target = name_addr(contact)[1]  # a re-INVITE carries the new contact
+        changed = remote is not None and remote != s.remote_media
+        s.remote_media = remote or s.remote_media
+        ok = self._answer(req, src, 200, to_tag=s.local_tag, body=s.local_media.encode())
+        first = s.state != "established"
+        s.state = "established"
+        self._retransmit_2xx(req.call_id, ok, _via_sent_by(req, src), T1, 0.0)
+        if first:
+            self.env.log("sip_session", f"from {s.remote_uri}")
+            if self.on_established:
+                self.on_established(s)
+        elif changed:
+            self.env.log("sip_reinvited", f"{s.remote_media.address}:{s.remote_media.port}")
+        if changed and self.on_media:
+            self.on_media(s)  # [0075]: the application now sends to the new address
+
+    def _retransmit_2xx(self, call_id: str, data: bytes, dst, interval: float, spent: float) -> None:
+        """RFC 3261 13.3.1.4: resend the 2xx until the ACK arrives (T1 doubling to T2, 64*T1)."""
+        old = self._pending_2xx.pop(call_id, None)
+        if old is not None and spent == 0.0:
+            self.env.cancel(old)
+        if spent >= 64 * T1:
+            self.env.log("sip_no_ack", call_id)
+            return
+
+        def again() -> None:
+            self.env.send(data, dst)
+            self._retransmit_2xx(call_id, data, dst, min(interval * 2, T2), spent + interval)
+
+        self._pending_2xx[call_id] = self.env.call_later(interval, again)
+
+    def _on_ack(self, req: SipRequest, src) -> None:
+        t = self._pending_2xx.pop(req.call_id, None)
+        if t is not None:
+            self.env.cancel(t)
+
+    def _on_bye(self, req: SipRequest, src) -> None:
+        s = self.sessions.pop(req.call_id, None)
+        self._answer(req, src, 200 if s else 481)
+        if s is not None:
+            s.state = "ended"
+            if self.on_ended:
+                self.on_ended(s)
+
+    def _on_options(self, req: SipRequest, src) -> None:
+        self._answer(req, src, 200, extra=(("Allow", "INVITE, ACK, BYE, OPTIONS"),))
+
+    def _fault(self, kind: str) -> None:
+        self.faults[kind] = self.faults.get(kind, 0) + 1
+
+
+def _via_sent_by(req: SipRequest, src: tuple[str, int]) -> tuple[str, int]:
+    """Where a response goes: the top Via's sent-by (RFC 3261 18.2.2), else the source."""
+    via = req.header("Via")
+    try:
+        sent_by = via.split(None, 1)[1].split(";", 1)[0]
+        host, _, port = sent_by.partition(":")
+        return host, int(port) if port else 5060
+    except (AttributeError, IndexError, ValueError):
+        return src

@@ -1,0 +1,204 @@
+"""SIP user agents and RTP in memory: registration, redirect, INVITE/ACK, re-INVITE after a
+move, retransmission timers, BYE; RTP codec and RFC 3550 receiver statistics. No ns-3."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from imm_ns3.sip import Registrar, parse_message
+from imm_ns3.sip.agent import T1, T2, UserAgent
+from imm_ns3.sip.rtp import RtpError, RtpPacket, RtpReceiver
+
+from mmp_harness import Loop
+
+SIP1 = ("10.10.0.4", 5060)
+SIP2 = ("10.10.0.5", 5060)
+
+
+class Net:
+    """Datagrams between (ip, port) endpoints with a fixed delay; drop rules for tests."""
+
+    def __init__(self, loop: Loop, delay: float = 0.01):
+        self.loop, self.delay = loop, delay
+        self.endpoints: dict[tuple[str, int], object] = {}
+        self.sent: list[tuple[float, tuple[str, int], tuple[str, int], bytes]] = []
+        self.drop = lambda src, dst, data: False
+
+    def send(self, src, dst, data):
+        self.sent.append((self.loop.now(), src, dst, data))
+        if self.drop(src, dst, data):
+            return
+        ep = self.endpoints.get(dst)
+        if ep is not None:
+            self.loop.call_later(self.delay, ep, data, src)
+
+
+class AgentEnv:
+    def __init__(self, loop: Loop, net: Net, addr: tuple[str, int], seed: int):
+        self.loop, self.net, self.addr = loop, net, addr
+        self.rng = random.Random(seed)
+        self.logs: list[tuple[float, str, str]] = []
+
+    def now(self): return self.loop.now()
+    def call_later(self, d, fn, *a): return self.loop.call_later(d, fn, *a)
+    def cancel(self, h): self.loop.cancel(h)
+    def rand(self): return self.rng.random()
+    def send(self, data, dst): self.net.send(self.addr, dst, data)
+    def log(self, e, d=""): self.logs.append((self.loop.now(), e, d))
+
+
+def _world(servers=(SIP1,)):
+    loop, net = Loop(), Net(Loop())
+    net.loop = loop
+    regs = {}
+    for s in servers:
+        reg = Registrar()
+        regs[s] = reg
+        net.endpoints[s] = (lambda data, src, reg=reg, s=s: [net.send(s, src, out) for out in reg.receive(data, src, loop.now())])
+    mh_env = AgentEnv(loop, net, ("10.1.0.4", 5060), 1)
+    ch_env = AgentEnv(loop, net, ("10.10.0.2", 5060), 2)
+    mh = UserAgent(mh_env, aor_uri="sip:mh1@imm.example", host="10.1.0.4", servers=list(servers),
+                   media_port=40002)
+    ch = UserAgent(ch_env, aor_uri="sip:ch@imm.example", host="10.10.0.2", servers=list(servers),
+                   media_port=40000)
+    net.endpoints[("10.1.0.4", 5060)] = mh.receive
+    net.endpoints[("10.10.0.2", 5060)] = ch.receive
+    return loop, net, regs, mh, ch, mh_env, ch_env
+
+
+def _methods(net, src=None, dst=None):
+    out = []
+    for t, s, d, data in net.sent:
+        if (src is None or s == src) and (dst is None or d == dst):
+            m = parse_message(data)
+            out.append(getattr(m, "method", None) or m.status)
+    return out
+
+
+def test_register_call_and_reinvite_after_a_move():
+    loop, net, regs, mh, ch, mh_env, ch_env = _world()
+    mh.register()
+    loop.run(1.0)
+    assert regs[SIP1].lookup("sip:mh1@imm.example", 1.0) == "sip:mh1@10.1.0.4:5060"
+    media = []
+    ch.on_media = lambda s: media.append((s.remote_media.address, s.remote_media.port))
+    s = ch.call("sip:mh1@imm.example")
+    loop.run(2.0)
+    assert s.state == "established" and s.remote_target == "sip:mh1@10.1.0.4:5060"
+    assert s.remote_media.address == "10.1.0.4" and s.remote_media.port == 40002
+    # [0074]: INVITE to the server, 302, ACK (by the transaction), INVITE to the host, 200, ACK
+    assert _methods(net, src=("10.10.0.2", 5060)) == ["INVITE", "ACK", "INVITE", "ACK"]
+    assert _methods(net, src=("10.1.0.4", 5060))[-3:] == [100, 180, 200]
+    # [0075]: the host moves to a new care-of address: REGISTER, then re-INVITE the correspondent.
+    net.endpoints[("10.2.0.3", 5060)] = net.endpoints.pop(("10.1.0.4", 5060))
+    mh_env.addr = ("10.2.0.3", 5060)
+    mh.move_to("10.2.0.3")
+    loop.run(3.0)
+    assert regs[SIP1].lookup("sip:mh1@imm.example", 3.0) == "sip:mh1@10.2.0.3:5060"
+    assert media == [("10.2.0.3", 40002)]
+    cs = ch.sessions[s.call_id]
+    assert cs.remote_target == "sip:mh1@10.2.0.3:5060" and cs.reinvites == 1
+    reinv = [parse_message(d) for _, src, _, d in net.sent if src == ("10.2.0.3", 5060)
+             and d.startswith(b"INVITE")]
+    assert len(reinv) == 1 and b"c=IN IP4 10.2.0.3" in reinv[0].body
+    assert reinv[0].header("Contact") == "<sip:mh1@10.2.0.3:5060>"
+    # BYE ends it on both sides.
+    mh.hangup(mh.sessions[s.call_id])
+    loop.run(4.0)
+    assert s.call_id not in ch.sessions and s.state == "ended"
+
+
+def test_every_server_gets_the_registration():
+    loop, net, regs, mh, *_ = _world(servers=(SIP1, SIP2))
+    mh.register()
+    loop.run(1.0)
+    assert all(r.lookup("sip:mh1@imm.example", 1.0) == "sip:mh1@10.1.0.4:5060" for r in regs.values())
+    assert set(mh.registered) == {SIP1, SIP2}
+
+
+def test_lost_invite_is_retransmitted_by_timer_a():
+    loop, net, regs, mh, ch, mh_env, ch_env = _world()
+    mh.register()
+    loop.run(1.0)
+    dropped = []
+
+    def drop(src, dst, data):
+        if dst == ("10.1.0.4", 5060) and data.startswith(b"INVITE") and len(dropped) < 2:
+            dropped.append(loop.now())
+            return True
+        return False
+
+    net.drop = drop
+    s = ch.call("sip:mh1@imm.example")
+    loop.run(5.0)
+    assert s.state == "established" and len(dropped) == 2
+    assert abs(dropped[1] - dropped[0] - T1) < 1e-9  # first retransmission after T1
+    invites = [t for t, src, dst, d in net.sent if dst == ("10.1.0.4", 5060) and d.startswith(b"INVITE")]
+    assert abs(invites[2] - invites[1] - 2 * T1) < 1e-9  # then 2*T1
+
+
+def test_register_to_a_dead_server_times_out_with_timers_e_and_f():
+    loop, net, regs, mh, ch, mh_env, ch_env = _world(servers=(("10.10.0.99", 5060),))
+    net.endpoints.pop(("10.10.0.99", 5060))  # the server is down
+    mh.register()
+    loop.run(40.0)
+    times = [t for t, src, dst, d in net.sent if dst == ("10.10.0.99", 5060)]
+    gaps = [round(b - a, 6) for a, b in zip(times, times[1:])]
+    assert gaps[:4] == [T1, 2 * T1, 4 * T1, T2] and all(g == T2 for g in gaps[4:])
+    (t_out,) = [t for t, e, _ in mh_env.logs if e == "sip_register_timeout"]
+    assert t_out == pytest.approx(64 * T1)
+
+
+def test_2xx_is_retransmitted_until_the_ack():
+    loop, net, regs, mh, ch, mh_env, ch_env = _world()
+    mh.register()
+    loop.run(1.0)
+    acks = []
+    net.drop = lambda src, dst, data: data.startswith(b"ACK") and dst[0] == "10.1.0.4" and len(acks) < 1 \
+        and not acks.append(1)
+    s = ch.call("sip:mh1@imm.example")
+    loop.run(4.0)
+    oks = [t for t, src, dst, d in net.sent if src == ("10.1.0.4", 5060) and d.startswith(b"SIP/2.0 200")]
+    assert len(oks) == 2 and abs(oks[1] - oks[0] - T1) < 1e-9
+    assert s.state == "established"
+
+
+def test_agent_answers_garbage_and_unknown_methods():
+    loop, net, regs, mh, ch, mh_env, ch_env = _world()
+    mh.receive(b"INFO sip:mh1@10.1.0.4 SIP/2.0\r\nVia: SIP/2.0/UDP 10.10.0.2:5060;branch=z9hG4bK1\r\n"
+               b"From: <sip:ch@imm.example>;tag=1\r\nTo: <sip:mh1@imm.example>\r\nCall-ID: q\r\n"
+               b"CSeq: 1 INFO\r\n\r\n", ("10.10.0.2", 5060))
+    mh.receive(b"\x00junk", ("10.10.0.2", 5060))
+    loop.run(1.0)
+    assert [parse_message(d).status for *_, d in net.sent] == [501]
+    assert mh.faults == {"unknown_method": 1, "malformed": 1}
+
+
+# ---- RTP --------------------------------------------------------------------------------------
+
+def test_rtp_round_trip_and_errors():
+    p = RtpPacket(seq=65535, timestamp=160, ssrc=0xDEADBEEF, payload_type=0, marker=1, payload=b"x" * 160)
+    data = p.encode()
+    assert data[:2] == bytes([0x80, 0x80]) and len(data) == 12 + 160
+    assert RtpPacket.decode(data) == p
+    with pytest.raises(RtpError):
+        RtpPacket.decode(b"\x80\x00")
+    with pytest.raises(RtpError):
+        RtpPacket.decode(b"\x40" + bytes(11))
+
+
+def test_rtp_receiver_loss_wrap_and_jitter():
+    r = RtpReceiver()
+    t, ts = 0.0, 0
+    seq = 65530
+    for i in range(20):
+        if i not in (5, 6):  # two lost
+            r.on_packet(RtpPacket(seq=seq & 0xFFFF, timestamp=ts, ssrc=1), t + (0.004 if i % 2 else 0.0))
+        seq, t, ts = seq + 1, t + 0.02, ts + 160
+    r.on_packet(RtpPacket(seq=(seq - 3) & 0xFFFF, timestamp=ts - 480, ssrc=1), t)  # duplicate
+    assert r.expected == 20 and r.received == 18 and r.lost == 2 and r.duplicates == 1
+    # Alternating 0/4 ms transit: |D| = 4 ms each time -> J converges towards 4 ms.
+    assert 0.002 < r.jitter_s < 0.004
+    assert r.longest_gap(0.0, 1.0) == pytest.approx(0.06, abs=0.005)
