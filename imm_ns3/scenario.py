@@ -436,6 +436,17 @@ class ProbeConfig(_Model):
     source: str | None = Field(None, description="Sending host; default: the first correspondent.")
 
 
+class SipConfig(_Model):
+    """SIP mobility for real-time traffic ([0071]-[0077]): active when the scenario has a host
+    with role 'sip_server' and a correspondent."""
+
+    enabled: bool = Field(True, description="Run the SIP agents, servers and the RTP flows.")
+    call_at_s: float = Field(3.0, ge=0, description="When the correspondent calls each mobile host.")
+    rtp_interval_s: float = Field(0.02, gt=0, le=1, description="RTP packet interval (20 ms voice).")
+    rtp_payload_bytes: int = Field(160, ge=1, le=1400, description="RTP payload (160 = 20 ms PCMU).")
+    expires_s: int = Field(3600, ge=10, le=86400, description="REGISTER expiry asked for.")
+
+
 class Failure(_Model):
     """A link or node that fails at ``at_s`` (and comes back at ``restore_s``) ([0039]-[0045])."""
 
@@ -486,6 +497,7 @@ class Scenario(_Model):
     mmp: MmpConfig = Field(MmpConfig(), description="MMP micro-mobility parameters.")
     drcp: DrcpConfig = Field(DrcpConfig(), description="DRCP parameters.")
     probe: ProbeConfig = Field(ProbeConfig(), description="The downlink probe flow.")
+    sip: SipConfig = Field(SipConfig(), description="SIP mobility and the RTP flows.")
     failures: list[Failure] = Field(default_factory=list,
                                     description="Links and nodes to fail during the run.")
 

@@ -510,6 +510,9 @@ def setup_mmp(ctx: RunContext) -> None:
 
     def collect() -> None:
         _collect(ctx, envs, mmp_nodes, stats, probes, probe_src, stop_s)
+        for sender, receiver in probes.values():  # close before Simulator::Destroy
+            sender.Close()
+            receiver.Close()
 
     ctx.collectors.append(collect)
 

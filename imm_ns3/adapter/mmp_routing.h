@@ -273,7 +273,10 @@ class ProbeSender : public ns3::SimpleRefCount<ProbeSender> {
     m_stop = ns3::Seconds(stop_s);
     ns3::Simulator::Schedule(ns3::Seconds(at_s) - ns3::Simulator::Now(), &ProbeSender::Send, this);
   }
-  void Close() { m_sock->Close(); m_sock = nullptr; }
+  void Close() {
+    if (m_sock) m_sock->Close();
+    m_sock = nullptr;
+  }
   uint32_t sent = 0, unsent = 0;
   uint64_t sentBytes = 0;
 
@@ -308,7 +311,10 @@ class ProbeReceiver : public ns3::SimpleRefCount<ProbeReceiver> {
     m_sock->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), port));
     m_sock->SetRecvCallback(ns3::MakeCallback(&ProbeReceiver::Recv, this));
   }
-  void Close() { m_sock->Close(); m_sock = nullptr; }
+  void Close() {
+    if (m_sock) m_sock->Close();
+    m_sock = nullptr;
+  }
   std::vector<uint32_t> seqs;
   std::vector<int64_t> arrivals;
   uint64_t bytes = 0;

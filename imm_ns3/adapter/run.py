@@ -66,6 +66,7 @@ class RunContext:
         self.handoff_extra: dict[str, list[dict]] = {}
         self.extra_summary: dict[str, Any] = {}
         self.probe_arrivals: dict[str, Any] = {}  # mobile host -> arrival times (s) of its probe
+        self.mmp: dict[str, Any] = {}  # node name -> its MMP/DRCP adapter (set by adapter.mmp)
 
 
 class _Progress:

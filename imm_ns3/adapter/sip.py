@@ -1,0 +1,248 @@
+"""SIP mobility on ns-3 ([0071]-[0077]): the SIP server(s), the user agents of the correspondent
+and of every mobile host, and a bidirectional voice-like RTP flow per call.
+
+- SIP servers (hosts with role ``sip_server``) run :class:`imm_ns3.sip.Registrar` on UDP 5060.
+- The correspondent (the first host with role ``correspondent``) runs a
+  :class:`imm_ns3.sip.agent.UserAgent` and calls each mobile host's SIP URL at
+  ``sip.call_at_s``; on a re-INVITE its RTP sender switches to the new address ([0075]).
+- Each mobile host runs a UserAgent fed by its MMP daemon's care-of addresses: REGISTER with
+  every server on the first one, ``move_to`` (REGISTER + re-INVITE) on every change.
+- RTP is C++ (``media.h``): 20 ms packets both ways, no Python per packet; the statistics of
+  RFC 3550 are computed from the receivers' records after the run.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from ..sip.agent import UserAgent
+from ..sip.registrar import Registrar
+from ..sip.rtp import RtpPacket, RtpReceiver
+from .run import RunContext, register_setup_hook
+from .runtime import compile_extension
+
+SIP_PORT = 5060
+RTP_PORT_CH = 40000
+RTP_PORT_MH = 40002
+IP_UDP_HEADER = 28
+DRAIN_S = 1.0
+
+
+def _ip(addr: str) -> int:
+    return int(ipaddress.IPv4Address(addr))
+
+
+def _sip_name(data: bytes) -> str:
+    """Signalling label of a SIP datagram: the method, or the status code of a response."""
+    head = data[:24].split(b" ", 2)
+    if head[0] == b"SIP/2.0" and len(head) > 1:
+        return head[1].decode(errors="replace")
+    return head[0].decode(errors="replace")
+
+
+class _SipEnv:
+    """Env of a user agent or server on an ns-3 node: time, timers, UDP, log, counts."""
+
+    def __init__(self, ctx: RunContext, name: str, role: str, counts, on_datagram):
+        self.ctx, self.name, self.role, self.counts = ctx, name, role, counts
+        self.bridge = ctx.bridge
+        self.node = ctx.net.nodes[name]
+        import random
+        import zlib
+
+        self._rng = random.Random(zlib.crc32(f"{ctx.seed}:sip:{name}".encode()))
+        self.sock = self.bridge.udp_socket(self.node, SIP_PORT, f"{name} SIP socket",
+                                           lambda ip, port, data: on_datagram(data, (str(ipaddress.IPv4Address(ip)), port)))
+
+    def now(self):
+        return self.bridge.now()
+
+    def call_later(self, d, fn, *a):
+        return self.bridge.call_later(d, fn, *a, name=f"{self.name} SIP timer")
+
+    def cancel(self, h):
+        self.bridge.cancel(h)
+
+    def rand(self):
+        return self._rng.random()
+
+    def send(self, data: bytes, dst: tuple[str, int]) -> None:
+        c = self.counts[(self.name, self.role, _sip_name(data))]
+        c[0] += 1
+        c[1] += len(data) + IP_UDP_HEADER
+        self.bridge.udp_send(self.sock, data, _ip(dst[0]), dst[1])
+
+    def log(self, event: str, detail: str = "") -> None:
+        self.ctx.log.record(self.bridge.now_ns(), self.name, self.role, event, detail)
+
+
+def setup_sip(ctx: RunContext) -> None:
+    s, topo, net = ctx.scenario, ctx.topo, ctx.net
+    servers = [h for h, host in s.hosts.items() if host.role == "sip_server"]
+    cors = [h for h, host in s.hosts.items() if host.role == "correspondent"]
+    if not (s.sip.enabled and servers and cors and getattr(ctx, "mmp", None)):
+        return
+    c = compile_extension("media.h")
+    counts: dict = defaultdict(lambda: [0, 0])
+    addr = {}
+    for lan in topo.lans:
+        for m, a in zip(lan.members, lan.addresses):
+            addr[m] = str(a)
+    server_addrs = [(addr[h], SIP_PORT) for h in servers]
+    stop_s = s.simulation.duration_s - DRAIN_S
+
+    # SIP servers: registrar + redirect server ([0073]).
+    for h in servers:
+        reg = Registrar(domain=s.mobile_hosts.sip_domain)
+        box: dict[str, Any] = {}
+
+        def on_server(data, src, reg=reg, box=box):
+            for out in reg.receive(data, src, ctx.bridge.now()):
+                box["env"].send(out, src)
+
+        box["env"] = _SipEnv(ctx, h, "sip_server", counts, on_server)
+
+    # The correspondent's agent and RTP (one sender/receiver pair per call).
+    ch = cors[0]
+    ch_ua_box: dict[str, Any] = {}
+    ch_env = _SipEnv(ctx, ch, "correspondent", counts, lambda d, src: ch_ua_box["ua"].receive(d, src))
+    ch_uri = s.hosts[ch].sip_url or f"sip:{ch}@{s.mobile_hosts.sip_domain}"
+    ch_ua = UserAgent(ch_env, aor_uri=ch_uri, host=addr[ch], servers=server_addrs,
+                      expires_s=s.sip.expires_s, media_port=RTP_PORT_CH)
+    ch_ua_box["ua"] = ch_ua
+    step = int(round(s.sip.rtp_interval_s * 8000))
+    media: dict[str, dict[str, Any]] = {}
+    call_of: dict[str, str] = {}  # call-id -> mobile host
+
+    for mh in topo.mobile_hosts:
+        m = media[mh.name] = {
+            "to_mh": c.RtpSender(net.nodes[ch], 0, s.sip.rtp_interval_s, s.sip.rtp_payload_bytes,
+                                 0x1000 + mh.index, step),
+            "to_ch": c.RtpSender(net.nodes[mh.name], 0, s.sip.rtp_interval_s,
+                                 s.sip.rtp_payload_bytes, 0x2000 + mh.index, step),
+            "at_mh": c.RtpSink(net.nodes[mh.name], RTP_PORT_MH),
+            "ssrc_to_ch": 0x2000 + mh.index,
+        }
+        ua_box: dict[str, Any] = {}
+        mh_env = _SipEnv(ctx, mh.name, "mobile_host", counts,
+                         lambda d, src, box=ua_box: box["ua"].receive(d, src))
+        ua = UserAgent(mh_env, aor_uri=mh.sip_url, host="0.0.0.0", servers=server_addrs,
+                       expires_s=s.sip.expires_s, media_port=RTP_PORT_MH)
+        ua_box["ua"] = ua
+        m["ua"] = ua
+
+        def on_coa(old, new, ua=ua, m=m):
+            host = str(ipaddress.IPv4Address(new))
+            if ua.host == "0.0.0.0":
+                ua.register(host)  # [0073]: first address in the network
+            else:
+                ua.move_to(host)  # [0075]: REGISTER and re-INVITE every session
+
+        ctx.mmp[mh.name].core.add_coa_listener(on_coa)
+
+        def mh_established(sess, m=m):
+            # The mobile host's application sends to the correspondent's media address.
+            rm = sess.remote_media
+            if rm is not None:
+                m["to_ch"].SetDestination(_ip(rm.address), rm.port)
+                m["to_ch"].Start(stop_s)
+
+        ua.on_established = mh_established
+
+    def ch_established(sess):
+        mh = call_of.get(sess.call_id)
+        if mh is None or sess.remote_media is None:
+            return
+        m = media[mh]
+        m["to_mh"].SetDestination(_ip(sess.remote_media.address), sess.remote_media.port)
+        m["to_mh"].Start(stop_s)
+
+    def ch_media(sess):
+        # [0075]: the correspondent's application now sends to the new care-of address.
+        mh = call_of.get(sess.call_id)
+        if mh is not None and sess.remote_media is not None:
+            media[mh]["to_mh"].SetDestination(_ip(sess.remote_media.address), sess.remote_media.port)
+
+    ch_ua.on_established = ch_established
+    ch_ua.on_media = ch_media
+    # Every mobile host sends to the correspondent's SDP port: one sink, streams told apart by SSRC.
+    ch_sink = c.RtpSink(net.nodes[ch], RTP_PORT_CH)
+
+    def place_calls():
+        for mh in topo.mobile_hosts:
+            sess = ch_ua.call(mh.sip_url)
+            call_of[sess.call_id] = mh.name
+
+    ctx.bridge.call_at(s.sip.call_at_s, place_calls, name="SIP calls")
+
+    def collect():
+        _collect(ctx, counts, media, ch, ch_sink, s.sip.rtp_payload_bytes)
+        for m in media.values():  # close before Simulator::Destroy (see runtime.Bridge)
+            for k in ("to_mh", "to_ch", "at_mh"):
+                m[k].Close()
+        ch_sink.Close()
+
+    ctx.collectors.append(collect)
+
+
+def _receiver(sink, ssrc: int | None = None) -> RtpReceiver:
+    r = RtpReceiver()
+    for seq, ts, src, t in zip(list(sink.seqs), list(sink.timestamps), list(sink.ssrcs),
+                               list(sink.arrivals)):
+        if ssrc is None or int(src) == ssrc:
+            r.on_packet(RtpPacket(seq=int(seq), timestamp=int(ts), ssrc=int(src)), int(t) * 1e-9)
+    return r
+
+
+def _collect(ctx: RunContext, counts, media, ch: str, ch_sink, payload: int) -> None:
+    ctx.signalling_rows.extend(
+        {"node": n, "role": r, "message": f"SIP {m}", "count": c, "bytes": b}
+        for (n, r, m), (c, b) in sorted(counts.items()))
+    for mh, m in media.items():
+        for direction, sender, rx, src, dst in (
+                ("to_mh", m["to_mh"], _receiver(m["at_mh"]), ch, mh),
+                ("to_ch", m["to_ch"], _receiver(ch_sink, m["ssrc_to_ch"]), mh, ch)):
+            sent = int(sender.sent)
+            ctx.flow_rows.append({
+                "name": "rtp", "kind": "rtp", "src": src, "dst": dst,
+                "sent_packets": sent, "received_packets": rx.received,
+                "lost_packets": sent - rx.received, "sent_bytes": int(sender.sentBytes),
+                "received_bytes": rx.received * (payload + 12), "resets": None,
+                "duplicates": rx.duplicates, "jitter_s": rx.jitter_s,
+            })
+            m[f"rx_{direction}"] = rx
+        _handoff_rtp(ctx, mh, m)
+
+
+def _handoff_rtp(ctx: RunContext, mh: str, m) -> None:
+    """Per handoff: the RTP interruption at the mobile host and, for care-of changes, the time
+    from the new address to the first RTP packet on it, and the re-INVITE round trip."""
+    rx = m.get("rx_to_mh")
+    det = ctx.detectors[mh]
+    hos = det.handoffs
+    rows = ctx.handoff_extra.setdefault(mh, [{} for _ in hos])
+    while len(rows) < len(hos):
+        rows.append({})
+    ev = [e for e in ctx.log.events if e.node == mh]
+    coa_t = [e.t_s for e in ev if e.event == "sip_coa"]
+    ok_t = [e.t_s for e in ev if e.event == "sip_reinvite_ok"]
+    arrivals = np.array(sorted(t for t, _ in rx.arrivals)) if rx and rx.arrivals else np.array([])
+    for i, ho in enumerate(hos):
+        lo = -np.inf if i == 0 else (hos[i - 1].t_s + ho.t_s) / 2
+        hi = np.inf if i + 1 == len(hos) else (ho.t_s + hos[i + 1].t_s) / 2
+        inside = arrivals[(arrivals >= lo) & (arrivals < hi)]
+        rows[i]["rtp_gap_s"] = float(np.diff(inside).max()) if len(inside) > 1 else None
+        moved = [t for t in coa_t if lo <= t < hi]
+        if moved:
+            t0 = moved[0]
+            after = arrivals[arrivals > t0]
+            rows[i]["rtp_resume_s"] = float(after[0] - t0) if len(after) else None
+            oks = [t for t in ok_t if t >= t0]
+            rows[i]["reinvite_s"] = float(oks[0] - t0) if oks and oks[0] < hi else None
+
+
+register_setup_hook(setup_sip)
