@@ -1,0 +1,68 @@
+"""MIP-LR messages ([0056]-[0061], [0068]): binary, with the codec of :mod:`imm_ns3.wire`.
+
+Types 32-47. Addresses are IPv4 addresses as unsigned 32-bit integers; lifetimes in seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..wire import Message
+
+MIPLR_PORT = 4350
+
+UPDATE_OK = 0
+UPDATE_STALE = 1  # sequence number not newer than the last one applied
+UPDATE_UNKNOWN_HOST = 2  # this register does not serve that permanent address
+
+
+@dataclass(frozen=True)
+class MipUpdate(Message):
+    """Mobile host -> home location register, and -> correspondent hosts: the care-of address
+    of a permanent address, with the lifetime asked for ([0056], [0068])."""
+
+    TYPE: ClassVar[int] = 32
+    _FIELDS: ClassVar = (("permanent", "I"), ("coa", "I"), ("seq", "I"), ("lifetime_s", "I"))
+    permanent: int
+    coa: int
+    seq: int
+    lifetime_s: int
+
+
+@dataclass(frozen=True)
+class MipUpdateAck(Message):
+    """The answer to an update: status and the registration lifetime granted ([0056])."""
+
+    TYPE: ClassVar[int] = 33
+    _FIELDS: ClassVar = (("permanent", "I"), ("seq", "I"), ("status", "B"), ("lifetime_s", "I"))
+    permanent: int
+    seq: int
+    status: int
+    lifetime_s: int
+
+
+@dataclass(frozen=True)
+class MipQuery(Message):
+    """Correspondent host -> home location register: where is this permanent address? ([0061])"""
+
+    TYPE: ClassVar[int] = 34
+    _FIELDS: ClassVar = (("permanent", "I"), ("query_id", "I"))
+    permanent: int
+    query_id: int
+
+
+@dataclass(frozen=True)
+class MipQueryReply(Message):
+    """The care-of address and remaining lifetime, or coa 0: a null mapping for an address that
+    is not a registered mobile host ([0061]-[0062])."""
+
+    TYPE: ClassVar[int] = 35
+    _FIELDS: ClassVar = (("permanent", "I"), ("query_id", "I"), ("coa", "I"), ("lifetime_s", "I"))
+    permanent: int
+    query_id: int
+    coa: int
+    lifetime_s: int
+
+
+MIPLR_MESSAGES = (MipUpdate, MipUpdateAck, MipQuery, MipQueryReply)

@@ -1,0 +1,186 @@
+"""MIP-LR cores in memory: messages, home location register, CH and MH daemons, manglers."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from imm_ns3.miplr.daemons import PENDING, MipChDaemon, MipMhDaemon
+from imm_ns3.miplr.hlr import HomeLocationRegister
+from imm_ns3.miplr.mangler import TCP, ch_outgoing, mh_incoming, mh_outgoing
+from imm_ns3.miplr.messages import (
+    MIPLR_MESSAGES,
+    UPDATE_OK,
+    UPDATE_STALE,
+    UPDATE_UNKNOWN_HOST,
+    MipQuery,
+    MipQueryReply,
+    MipUpdate,
+    MipUpdateAck,
+)
+from imm_ns3.wire import decode, ip_int
+
+from mmp_harness import Loop
+
+PERM = ip_int("10.0.0.10")
+COA1, COA2 = ip_int("10.1.0.4"), ip_int("10.2.0.3")
+HLR1, HLR2 = ip_int("10.10.0.3"), ip_int("10.10.0.6")
+CH = ip_int("10.10.0.2")
+
+
+@pytest.mark.parametrize("cls", MIPLR_MESSAGES, ids=lambda c: c.__name__)
+def test_round_trip(cls):
+    @settings(max_examples=100, deadline=None)
+    @given(st.builds(cls, **{n: st.integers(0, 0xFF if c == "B" else 0xFFFFFFFF) for n, c in cls._FIELDS}))
+    def check(msg):
+        assert decode(msg.encode()) == msg
+
+    check()
+
+
+def test_hlr_lifetimes_null_mapping_and_rejections():
+    h = HomeLocationRegister([ipaddress.IPv4Network("10.0.0.0/24")], max_lifetime_s=100)
+    assert h.receive(MipUpdate(PERM, COA1, 1, 500), 0.0) == MipUpdateAck(PERM, 1, UPDATE_OK, 100)
+    assert h.receive(MipQuery(PERM, 7), 40.0) == MipQueryReply(PERM, 7, COA1, 60)
+    assert h.receive(MipQuery(PERM, 8), 100.0) == MipQueryReply(PERM, 8, 0, 60)  # expired: null
+    assert h.receive(MipQuery(ip_int("10.10.0.2"), 9), 0.0).coa == 0  # not a mobile host: null
+    assert h.receive(MipUpdate(PERM, COA2, 1, 50), 101.0).status == UPDATE_STALE
+    assert h.receive(MipUpdate(ip_int("192.0.2.1"), COA2, 5, 50), 101.0).status == UPDATE_UNKNOWN_HOST
+    assert h.lookup(PERM, 101.0) is None and h.rejected == {"stale_seq": 1, "unknown_host": 1}
+    h.receive(MipUpdate(PERM, COA2, 2, 50), 101.0)
+    assert h.lookup(PERM, 102.0) == (COA2, 49.0)
+
+
+class Env:
+    def __init__(self, loop, net, me):
+        self.loop, self.net, self.me = loop, net, me
+        self.logs = []
+
+    def now(self): return self.loop.now()
+    def call_later(self, d, fn, *a): return self.loop.call_later(d, fn, *a)
+    def cancel(self, h): self.loop.cancel(h)
+    def send(self, dst, msg): self.net.append((self.loop.now(), self.me, dst, msg))
+    def log(self, e, d=""): self.logs.append((self.loop.now(), e, d))
+
+
+def _deliver(loop, net, nodes, delay=0.01):
+    """Deliver everything in ``net`` to ``nodes[dst]`` (a function(msg, src) -> reply|None)."""
+    done = 0
+
+    def pump():
+        nonlocal done
+        while done < len(net):
+            t, src, dst, msg = net[done]
+            done += 1
+            if dst in nodes:
+                loop.call_later(delay, _handle, dst, src, msg)
+
+    def _handle(dst, src, msg):
+        reply = nodes[dst](msg, src)
+        if reply is not None:
+            net.append((loop.now(), dst, src, reply))
+        pump()
+
+    return pump
+
+
+def test_ch_queries_on_miss_caches_and_rewrites_only_mobile_hosts():
+    loop, net = Loop(), []
+    hlr = HomeLocationRegister([ipaddress.IPv4Network("10.0.0.0/24")])
+    hlr.receive(MipUpdate(PERM, COA1, 1, 120), 0.0)
+    ch = MipChDaemon(Env(loop, net, CH), [HLR1])
+    pump = _deliver(loop, net, {HLR1: lambda m, s: hlr.receive(m, loop.now()),
+                                CH: lambda m, s: ch.receive(m, s)})
+    assert ch_outgoing(TCP, PERM, ch.resolve) is PENDING
+    assert ch_outgoing(17, PERM, ch.resolve) is None  # UDP (SIP, RTP) is never touched
+    pump()
+    loop.run(1.0)
+    assert ch_outgoing(TCP, PERM, ch.resolve) == COA1
+    other = ip_int("10.10.0.9")
+    assert ch.resolve(other) is PENDING
+    pump()
+    loop.run(2.0)
+    assert ch.resolve(other) is None  # null mapping: leave non-mobile traffic alone ([0062])
+    assert ch.queries_sent == 2
+    # The mapping expires with the lifetime the register gave; then the daemon asks again.
+    loop.run(121.5)
+    assert ch.resolve(PERM) is PENDING and ch.queries_sent == 3
+
+
+def test_ch_falls_back_to_the_next_register_with_back_off():
+    loop, net = Loop(), []
+    hlr2 = HomeLocationRegister([ipaddress.IPv4Network("10.0.0.0/24")])
+    hlr2.receive(MipUpdate(PERM, COA2, 1, 120), 0.0)
+    env = Env(loop, net, CH)
+    ch = MipChDaemon(env, [HLR1, HLR2], query_timeout_s=0.5)
+    pump = _deliver(loop, net, {HLR2: lambda m, s: hlr2.receive(m, loop.now()),
+                                CH: lambda m, s: ch.receive(m, s)})  # HLR1 is down
+    ch.resolve(PERM)
+    pump()
+    loop.run(0.49)
+    assert [d for _, _, d, _ in net] == [HLR1]
+    loop.run(0.6)
+    pump()
+    loop.run(1.0)
+    assert ch.resolve(PERM) == COA2
+    assert [e for _, e, _ in env.logs][:1] == ["hlr_retry"]
+
+
+def test_update_from_the_mobile_host_replaces_the_mapping_at_once():
+    loop, net = Loop(), []
+    ch = MipChDaemon(Env(loop, net, CH), [HLR1])
+    ch.receive(MipQueryReply(PERM, 99, COA1, 120))  # unsolicited: rejected
+    assert ch.rejected == {"unexpected_reply": 1} and PERM not in ch.cache
+    assert ch.receive(MipUpdate(PERM, COA1, 3, 120), PERM).status == UPDATE_OK
+    assert ch.resolve(PERM) == COA1
+    assert ch.receive(MipUpdate(PERM, COA2, 2, 120), PERM).status == UPDATE_STALE
+    assert ch.receive(MipUpdate(PERM, COA2, 4, 120), PERM).status == UPDATE_OK
+    assert ch.resolve(PERM) == COA2
+
+
+def test_mh_updates_every_register_and_its_tcp_correspondents():
+    loop, net = Loop(), []
+    hlrs = {r: HomeLocationRegister([ipaddress.IPv4Network("10.0.0.0/24")]) for r in (HLR1, HLR2)}
+    mh = MipMhDaemon(Env(loop, net, PERM), PERM, [HLR1, HLR2], lifetime_s=100)
+    ch = MipChDaemon(Env(loop, net, CH), [HLR1])
+    pump = _deliver(loop, net, {**{r: (lambda m, s, r=r: hlrs[r].receive(m, loop.now())) for r in hlrs},
+                                CH: lambda m, s: ch.receive(m, s),
+                                PERM: lambda m, s: mh.receive(m, s)})
+    mh.on_coa_change(None, COA1)
+    pump()
+    loop.run(1.0)
+    assert all(h.lookup(PERM, 1.0)[0] == COA1 for h in hlrs.values())
+    assert mh.acked == {HLR1: 1, HLR2: 1}
+    mh.on_tcp_from(CH)
+    mh.on_coa_change(COA1, COA2)
+    pump()
+    loop.run(2.0)
+    assert ch.resolve(PERM) == COA2  # learnt from the host's update, not the register
+    assert all(h.lookup(PERM, 2.0)[0] == COA2 for h in hlrs.values())
+    # Refresh before the lifetime ends (80 %).
+    loop.run(81.0)
+    pump()
+    loop.run(82.0)
+    assert all(h.lookup(PERM, 82.0)[1] > 90 for h in hlrs.values())
+
+
+def test_mh_retries_a_silent_register_with_back_off():
+    loop, net = Loop(), []
+    env = Env(loop, net, PERM)
+    mh = MipMhDaemon(env, PERM, [HLR1], retry_s=0.5, max_tries=4)
+    mh.on_coa_change(None, COA1)
+    loop.run(10.0)
+    times = [t for t, _, d, _ in net if d == HLR1]
+    assert times == [0.0, 0.5, 1.5, 3.5]
+    assert [e for _, e, _ in env.logs][-1] == "hlr_update_failed"
+
+
+def test_mh_manglers_touch_tcp_only():
+    assert mh_outgoing(TCP, COA1, COA1, PERM) == PERM
+    assert mh_outgoing(17, COA1, COA1, PERM) is None  # SIP/RTP keep the care-of address
+    assert mh_incoming(TCP, COA1, COA1, PERM) == PERM
+    assert mh_incoming(17, COA1, COA1, PERM) is None
+    assert mh_incoming(TCP, ip_int("10.9.9.9"), COA1, PERM) is None
