@@ -26,15 +26,16 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .message import (
-    REASONS,
     Headers,
     SipParseError,
     SipRequest,
     SipResponse,
     aor,
+    bad_request,
     name_addr,
     params,
     parse_message,
+    response,
     uri_host_port,
 )
 from .sdp import AudioSession, parse_sdp
@@ -324,11 +325,9 @@ class UserAgent:
     def receive(self, data: bytes, src: tuple[str, int]) -> None:
         try:
             msg = parse_message(data)
-        except SipParseError as e:
+        except SipParseError:
             self._fault("malformed")
-            from .registrar import _bad_request  # the same 400 rule as the server
-
-            ans = _bad_request(data, str(e))
+            ans = bad_request(data)  # the same 400 rule as the server
             if ans:
                 self.env.send(ans, src)
             return
@@ -349,19 +348,8 @@ class UserAgent:
 
     def _answer(self, req: SipRequest, src: tuple[str, int], status: int, *, to_tag: str = "",
                 body: bytes = b"", extra: tuple = ()) -> bytes:
-        items = [(n, v) for n, v in req.headers if n == "Via"]
-        to = req.header("To")
-        if to_tag and "tag=" not in to.lower():
-            to = f"{to};tag={to_tag}"
-        items += [("From", req.header("From")), ("To", to), ("Call-ID", req.call_id),
-                  ("CSeq", req.header("CSeq"))]
-        if status < 300 and req.method == "INVITE":
-            items.append(("Contact", f"<{self.contact}>"))
-        items += list(extra)
-        if body:
-            items.append(("Content-Type", "application/sdp"))
-        data = SipResponse(headers=Headers(tuple(items)), body=body, status=status,
-                           reason=REASONS.get(status, "OK")).encode()
+        contact = (("Contact", f"<{self.contact}>"),) if status < 300 and req.method == "INVITE" else ()
+        data = response(req, status, to_tag=to_tag or None, extra=contact + tuple(extra), body=body)
         via_host, via_port = _via_sent_by(req, src)
         self.env.send(data, (via_host, via_port))
         if status >= 200:

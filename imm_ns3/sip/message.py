@@ -257,6 +257,53 @@ def _parse(data: bytes) -> SipMessage:
     return SipRequest(headers=hdrs, body=body, method=method, uri=uri)
 
 
+# ---- responses ---------------------------------------------------------------------------
+
+
+def response(req: SipRequest, status: int, *, reason: str | None = None,
+             extra: tuple[tuple[str, str], ...] = (), to_tag: str | None = "r1",
+             body: bytes = b"", content_type: str = "application/sdp") -> bytes:
+    """A response to ``req`` (RFC 3261 section 8.2.6): its Vias, From, To (with ``to_tag`` on a
+    non-100 response), Call-ID and CSeq, then ``extra`` headers and an optional body."""
+    items = [(n, v) for n, v in req.headers if n == "Via"]
+    items.append(("From", req.header("From")))
+    to = req.header("To")
+    if to_tag and "tag=" not in to.lower() and status > 100:
+        to = f"{to};tag={to_tag}"
+    items += [("To", to), ("Call-ID", req.header("Call-ID")), ("CSeq", req.header("CSeq"))]
+    items += list(extra)
+    if body:
+        items.append(("Content-Type", content_type))
+    return SipResponse(headers=Headers(tuple(items)), body=body, status=status,
+                       reason=reason or REASONS.get(status, "Unknown")).encode()
+
+
+_HDR = re.compile(rb"^(via|v|from|f|to|t|call-id|i|cseq)\s*:(.*)$", re.IGNORECASE | re.MULTILINE)
+
+
+def bad_request(data: bytes) -> bytes | None:
+    """``400 Bad Request`` for a malformed request that still names Via, From, To, Call-ID and
+    CSeq (enough to be answered); None for anything else, which is dropped."""
+    if not data[:20].split(b" ", 1)[0].isalpha() or data.startswith(b"SIP/"):
+        return None
+    found: dict[str, str] = {}
+    vias = []
+    for mt in _HDR.finditer(data.replace(b"\r\n", b"\n")):
+        try:
+            name, value = mt.group(1).decode().lower(), mt.group(2).decode().strip()
+        except UnicodeDecodeError:
+            continue
+        key = {"v": "via", "f": "from", "t": "to", "i": "call-id"}.get(name, name)
+        if key == "via":
+            vias.append(value)
+        found.setdefault(key, value)
+    if not vias or not all(k in found for k in ("from", "to", "call-id", "cseq")):
+        return None
+    items = [("Via", v) for v in vias] + [("From", found["from"]), ("To", found["to"]),
+                                          ("Call-ID", found["call-id"]), ("CSeq", found["cseq"])]
+    return SipResponse(headers=Headers(tuple(items)), status=400, reason="Bad Request").encode()
+
+
 # ---- header values -------------------------------------------------------------------------
 
 

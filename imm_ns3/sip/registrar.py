@@ -15,19 +15,18 @@ datagrams to answer with. A malformed request that still names enough to be answ
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from .message import (
-    REASONS,
-    Headers,
     SipParseError,
     SipRequest,
     SipResponse,
     aor,
+    bad_request,
     name_addr,
     params,
     parse_message,
+    response,
 )
 
 DEFAULT_EXPIRES_S = 3600
@@ -59,9 +58,9 @@ class Registrar:
     def receive(self, data: bytes, src: tuple[str, int], now: float) -> list[bytes]:
         try:
             msg = parse_message(data)
-        except SipParseError as e:
+        except SipParseError:
             self._fault("malformed")
-            answer = _bad_request(data, str(e))
+            answer = bad_request(data)
             return [answer] if answer else []
         if isinstance(msg, SipResponse):
             return []  # a stateless server has no transactions to match responses to
@@ -116,47 +115,6 @@ class Registrar:
 
     def _fault(self, kind: str) -> None:
         self.faults[kind] = self.faults.get(kind, 0) + 1
-
-
-def response(req: SipRequest, status: int, *, reason: str | None = None,
-             extra: tuple[tuple[str, str], ...] = (), to_tag: str | None = "r1") -> bytes:
-    """A response to ``req`` (RFC 3261 section 8.2.6): Via, From, To (+tag), Call-ID, CSeq."""
-    items = [(n, v) for n, v in req.headers if n == "Via"]
-    items.append(("From", req.header("From")))
-    to = req.header("To")
-    if to_tag and "tag=" not in to.lower() and status > 100:
-        to = f"{to};tag={to_tag}"
-    items += [("To", to), ("Call-ID", req.header("Call-ID")), ("CSeq", req.header("CSeq"))]
-    items += list(extra)
-    return SipResponse(headers=Headers(tuple(items)), status=status,
-                       reason=reason or REASONS.get(status, "Unknown")).encode()
-
-
-_HDR = re.compile(rb"^(via|v|from|f|to|t|call-id|i|cseq)\s*:(.*)$", re.IGNORECASE | re.MULTILINE)
-
-
-def _bad_request(data: bytes, why: str) -> bytes | None:
-    """400 for a request that still names Via, From, To, Call-ID and CSeq; else None (drop)."""
-    if not data[:20].split(b" ", 1)[0].isalpha() or data.startswith(b"SIP/"):
-        return None
-    found: dict[str, str] = {}
-    vias = []
-    for m in _HDR.finditer(data.replace(b"\r\n", b"\n")):
-        try:
-            name, value = m.group(1).decode().lower(), m.group(2).decode().strip()
-        except UnicodeDecodeError:
-            continue
-        key = {"v": "via", "f": "from", "t": "to", "i": "call-id"}.get(name, name)
-        if key == "via":
-            vias.append(value)
-        found.setdefault(key, value)
-    if not vias or not all(k in found for k in ("from", "to", "call-id", "cseq")):
-        return None
-    items = [("Via", v) for v in vias] + [("From", found["from"]), ("To", found["to"]),
-                                          ("Call-ID", found["call-id"]), ("CSeq", found["cseq"])]
-    reason = "Bad Request"
-    return SipResponse(headers=Headers(tuple(items)), status=400, reason=reason,
-                       body=b"").encode()
 
 
 __all__ = ["Registrar", "Binding", "response", "params"]
