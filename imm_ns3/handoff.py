@@ -117,3 +117,23 @@ class HandoffDetector:
         for fn in self._listeners:
             fn(ho)
         return ho
+
+
+def handoff_windows(times: list[float]) -> list[tuple[float, float]]:
+    """The stretch of time each handoff owns: from the midpoint to the previous handoff to the
+    midpoint to the next one (the first and last are open-ended). Losses and silences of a
+    flow are attributed to a handoff through these windows."""
+    out = []
+    for i, t in enumerate(times):
+        lo = float("-inf") if i == 0 else (times[i - 1] + t) / 2
+        hi = float("inf") if i + 1 == len(times) else (t + times[i + 1]) / 2
+        out.append((lo, hi))
+    return out
+
+
+def longest_silence(arrivals, lo: float, hi: float) -> float | None:
+    """The longest interval between consecutive arrivals (a numpy array of times) in [lo, hi)."""
+    import numpy as np
+
+    inside = np.sort(arrivals[(arrivals >= lo) & (arrivals < hi)])
+    return float(np.diff(inside).max()) if len(inside) > 1 else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -84,3 +85,16 @@ def test_handoffs_are_exactly_the_changes_of_bs(seq):
     assert [(h.old_bs, h.new_bs) for h in det.handoffs] == changes
     assert all(h.kind == TOPO.movement_kind(h.old_bs, h.new_bs) for h in det.handoffs)
     assert all(h.l2_s is None or h.l2_s > 0 for h in det.handoffs)
+
+
+def test_handoff_windows_and_longest_silence():
+    import numpy as np
+
+    from imm_ns3.handoff import handoff_windows, longest_silence
+
+    assert handoff_windows([10.0, 20.0, 40.0]) == [(float("-inf"), 15.0), (15.0, 30.0), (30.0, float("inf"))]
+    assert handoff_windows([]) == []
+    a = np.array([1.0, 1.1, 1.9, 2.0, 5.0])
+    assert longest_silence(a, 0.0, 3.0) == pytest.approx(0.8)
+    assert longest_silence(a, 0.0, float("inf")) == 3.0
+    assert longest_silence(a, 1.95, 4.0) is None  # one arrival only

@@ -17,8 +17,6 @@ Registered as a run setup hook: every run of a scenario with MMP domains gets, p
 from __future__ import annotations
 
 import ipaddress
-import random
-import zlib
 from collections import defaultdict
 from typing import Any
 
@@ -38,70 +36,38 @@ from ..mmp.messages import (
     Registration,
     RouteUpdate,
     decode,
-    ip_int,
 )
 from ..mmp.mobile import MobileHostDaemon
 from ..mmp.node import BorderRouter, MmpNode
+from ..handoff import handoff_windows, longest_silence
+from .env import NodeEnv, Signalling
 from .run import RunContext, register_setup_hook
 from .runtime import compile_extension
 
 BROADCAST = 0xFFFFFFFF
 NO_ADDRESS_MASK = 0xFFFFFFFF
 PROBE_PORT = 9
-IP_UDP_HEADER = 28  # signalling bytes count the IP packet: payload + UDP + IPv4 headers
 MMP_PRIORITY = 10  # above static routing (0) in each node's Ipv4ListRouting
 PROBE_DRAIN_S = 1.0  # the probe stops this long before the end: nothing is in flight then
 
 
-def _seeded(seed: int, name: str) -> random.Random:
-    return random.Random(zlib.crc32(f"{seed}:{name}".encode()))
+class _Stats(Signalling):
+    """The run's signalling count, and malformed MMP/DRCP messages by node and fault."""
 
-
-class _Stats:
-    """Signalling and fault counters of the run."""
-
-    def __init__(self):
-        self.sent: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    def __init__(self) -> None:
+        super().__init__()
         self.faults: dict[tuple[str, str], int] = defaultdict(int)
 
-    def count(self, node: str, role: str, msg: Message) -> None:
-        c = self.sent[(node, role, msg.name)]
-        c[0] += 1
-        c[1] += len(msg) + IP_UDP_HEADER
 
-    def rows(self) -> list[dict]:
-        return [{"node": n, "role": r, "message": m, "count": c, "bytes": b}
-                for (n, r, m), (c, b) in sorted(self.sent.items())]
-
-
-class _Base:
-    """What every node's Env shares: time, timers, randomness, log, signalling count."""
+class _Base(NodeEnv):
+    """A node's Env for the MMP/DRCP cores: NodeEnv plus the binary message codec."""
 
     def __init__(self, ctx: RunContext, name: str, role: str, stats: _Stats):
-        self.ctx, self.name, self.role, self.stats = ctx, name, role, stats
-        self.bridge = ctx.bridge
-        self._rng = _seeded(ctx.seed, name)
-        self.node = ctx.net.nodes[name]
-        self.node_id = ctx.net.node_ids[name]
-
-    def now(self) -> float:
-        return self.bridge.now()
-
-    def call_later(self, delay_s: float, fn, *args):
-        return self.bridge.call_later(delay_s, fn, *args, name=f"{self.name} {getattr(fn, '__name__', 'timer')}",
-                                      node_id=self.node_id)
-
-    def cancel(self, handle) -> None:
-        self.bridge.cancel(handle)
-
-    def rand(self) -> float:
-        return self._rng.random()
-
-    def log(self, event: str, detail: str = "") -> None:
-        self.ctx.log.record(self.bridge.now_ns(), self.name, self.role, event, detail)
+        super().__init__(ctx, name, role, stats)
+        self.stats = stats
 
     def _send(self, sock, dst: int, port: int, msg: Message) -> None:
-        self.stats.count(self.name, self.role, msg)
+        self.stats.count(self.name, self.role, msg.name, len(msg))
         self.bridge.udp_send(sock, msg.encode(), dst, port)
 
     def _decode(self, data: bytes) -> Message | None:
@@ -575,13 +541,11 @@ def _handoff_components(ctx, mh, movements, seqs, arrivals, sent_times) -> None:
     det = ctx.detectors[mh]
     hos = det.handoffs
     rows = ctx.handoff_extra.setdefault(mh, [])
-    for i, ho in enumerate(hos):
+    for ho, (lo, hi) in zip(hos, handoff_windows([h.t_s for h in hos])):
         mv = by_t.get(round(ho.t_s, 9))
         row = mv.components() if mv else {}
         if sent_times is not None and len(sent_times):
-            # Each handoff owns the probe packets sent between the midpoints to its neighbours.
-            lo = -np.inf if i == 0 else (hos[i - 1].t_s + ho.t_s) / 2
-            hi = np.inf if i + 1 == len(hos) else (ho.t_s + hos[i + 1].t_s) / 2
+            # Each handoff owns the probe packets sent in its window.
             window = np.nonzero((sent_times >= lo) & (sent_times < hi))[0]
             got = seqs[(seqs >= (window[0] if len(window) else 0)) &
                        (seqs <= (window[-1] if len(window) else -1))]
@@ -589,8 +553,7 @@ def _handoff_components(ctx, mh, movements, seqs, arrivals, sent_times) -> None:
             row["probe_lost"] = int(len(window) - len(uniq))
             row["probe_duplicates"] = int(len(got) - len(uniq))
             # The interruption: the longest silence of the probe within the handoff's window.
-            inside = np.sort(arrivals[(arrivals >= lo) & (arrivals < hi)])
-            row["probe_gap_s"] = float(np.diff(inside).max()) if len(inside) > 1 else None
+            row["probe_gap_s"] = longest_silence(arrivals, lo, hi)
         rows.append(row)
 
 

@@ -14,7 +14,6 @@ and of every mobile host, and a bidirectional voice-like RTP flow per call.
 from __future__ import annotations
 
 import ipaddress
-from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -22,13 +21,14 @@ import numpy as np
 from ..sip.agent import UserAgent
 from ..sip.registrar import Registrar
 from ..sip.rtp import RtpPacket, RtpReceiver
+from ..handoff import handoff_windows, longest_silence
+from .env import NodeEnv, Signalling
 from .run import RunContext, register_setup_hook
 from .runtime import compile_extension
 
 SIP_PORT = 5060
 RTP_PORT_CH = 40000
 RTP_PORT_MH = 40002
-IP_UDP_HEADER = 28
 DRAIN_S = 1.0
 
 
@@ -44,40 +44,18 @@ def _sip_name(data: bytes) -> str:
     return head[0].decode(errors="replace")
 
 
-class _SipEnv:
-    """Env of a user agent or server on an ns-3 node: time, timers, UDP, log, counts."""
+class _SipEnv(NodeEnv):
+    """Env of a user agent or server on an ns-3 node: NodeEnv plus its SIP socket."""
 
-    def __init__(self, ctx: RunContext, name: str, role: str, counts, on_datagram):
-        self.ctx, self.name, self.role, self.counts = ctx, name, role, counts
-        self.bridge = ctx.bridge
-        self.node = ctx.net.nodes[name]
-        import random
-        import zlib
-
-        self._rng = random.Random(zlib.crc32(f"{ctx.seed}:sip:{name}".encode()))
-        self.sock = self.bridge.udp_socket(self.node, SIP_PORT, f"{name} SIP socket",
-                                           lambda ip, port, data: on_datagram(data, (str(ipaddress.IPv4Address(ip)), port)))
-
-    def now(self):
-        return self.bridge.now()
-
-    def call_later(self, d, fn, *a):
-        return self.bridge.call_later(d, fn, *a, name=f"{self.name} SIP timer")
-
-    def cancel(self, h):
-        self.bridge.cancel(h)
-
-    def rand(self):
-        return self._rng.random()
+    def __init__(self, ctx: RunContext, name: str, role: str, signalling: Signalling, on_datagram):
+        super().__init__(ctx, name, role, signalling, rng_key=f"sip:{name}")
+        self.sock = self.bridge.udp_socket(
+            self.node, SIP_PORT, f"{name} SIP socket",
+            lambda ip, port, data: on_datagram(data, (str(ipaddress.IPv4Address(ip)), port)))
 
     def send(self, data: bytes, dst: tuple[str, int]) -> None:
-        c = self.counts[(self.name, self.role, _sip_name(data))]
-        c[0] += 1
-        c[1] += len(data) + IP_UDP_HEADER
+        self.signalling.count(self.name, self.role, f"SIP {_sip_name(data)}", len(data))
         self.bridge.udp_send(self.sock, data, _ip(dst[0]), dst[1])
-
-    def log(self, event: str, detail: str = "") -> None:
-        self.ctx.log.record(self.bridge.now_ns(), self.name, self.role, event, detail)
 
 
 def setup_sip(ctx: RunContext) -> None:
@@ -87,7 +65,7 @@ def setup_sip(ctx: RunContext) -> None:
     if not (s.sip.enabled and servers and cors and getattr(ctx, "mmp", None)):
         return
     c = compile_extension("media.h")
-    counts: dict = defaultdict(lambda: [0, 0])
+    counts = Signalling()
     addr = {}
     for lan in topo.lans:
         for m, a in zip(lan.members, lan.addresses):
@@ -199,9 +177,7 @@ def _receiver(sink, ssrc: int | None = None) -> RtpReceiver:
 
 
 def _collect(ctx: RunContext, counts, media, ch: str, ch_sink, payload: int) -> None:
-    ctx.signalling_rows.extend(
-        {"node": n, "role": r, "message": f"SIP {m}", "count": c, "bytes": b}
-        for (n, r, m), (c, b) in sorted(counts.items()))
+    ctx.signalling_rows.extend(counts.rows())
     for mh, m in media.items():
         for direction, sender, rx, src, dst in (
                 ("to_mh", m["to_mh"], _receiver(m["at_mh"]), ch, mh),
@@ -231,11 +207,8 @@ def _handoff_rtp(ctx: RunContext, mh: str, m) -> None:
     coa_t = [e.t_s for e in ev if e.event == "sip_coa"]
     ok_t = [e.t_s for e in ev if e.event == "sip_reinvite_ok"]
     arrivals = np.array(sorted(t for t, _ in rx.arrivals)) if rx and rx.arrivals else np.array([])
-    for i, ho in enumerate(hos):
-        lo = -np.inf if i == 0 else (hos[i - 1].t_s + ho.t_s) / 2
-        hi = np.inf if i + 1 == len(hos) else (ho.t_s + hos[i + 1].t_s) / 2
-        inside = arrivals[(arrivals >= lo) & (arrivals < hi)]
-        rows[i]["rtp_gap_s"] = float(np.diff(inside).max()) if len(inside) > 1 else None
+    for i, (lo, hi) in enumerate(handoff_windows([h.t_s for h in hos])):
+        rows[i]["rtp_gap_s"] = longest_silence(arrivals, lo, hi)
         moved = [t for t in coa_t if lo <= t < hi]
         if moved:
             t0 = moved[0]
