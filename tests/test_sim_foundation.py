@@ -74,7 +74,6 @@ def test_udp_crosses_the_fixed_network_both_ways(ns3_ready):
 
     def setup(ctx):
         b, net = ctx.bridge, ctx.net
-        ch_ip = int(ipaddress.IPv4Address("10.10.0.2"))
         drcp_ip = int(ipaddress.IPv4Address(net.addresses("sn2-drcp")[0]))
         bs_ip = int(ipaddress.IPv4Address(net.addresses("bs502b")[0]))
 

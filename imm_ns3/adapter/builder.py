@@ -112,7 +112,6 @@ def _add_address(ns: Any, node: Any, dev: Any, addr: ipaddress.IPv4Address,
 
 def build_network(topo: Topology, bridge: Bridge, pcap_dir: Path | None = None) -> Network:
     ns = bridge.ns
-    s = topo.scenario
     net = Network(topo, bridge)
 
     # Nodes, in plan order (ns-3 node ids follow it).

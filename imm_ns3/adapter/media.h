@@ -12,8 +12,7 @@ class RtpSender : public ns3::SimpleRefCount<RtpSender> {
   RtpSender(ns3::Ptr<ns3::Node> node, uint16_t local_port, double interval_s, uint32_t payload,
             uint32_t ssrc, uint32_t ts_step)
       : m_interval(ns3::Seconds(interval_s)), m_payload(payload), m_ssrc(ssrc), m_step(ts_step) {
-    m_sock = ns3::Socket::CreateSocket(node, ns3::TypeId::LookupByName("ns3::UdpSocketFactory"));
-    m_sock->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), local_port));
+    m_sock = BoundUdpSocket(node, local_port);
   }
   void SetDestination(uint32_t ip, uint16_t port) { m_dst = ip; m_port = port; }
   void Start(double stop_s) {
@@ -58,8 +57,7 @@ class RtpSender : public ns3::SimpleRefCount<RtpSender> {
 class RtpSink : public ns3::SimpleRefCount<RtpSink> {
  public:
   RtpSink(ns3::Ptr<ns3::Node> node, uint16_t port) {
-    m_sock = ns3::Socket::CreateSocket(node, ns3::TypeId::LookupByName("ns3::UdpSocketFactory"));
-    m_sock->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), port));
+    m_sock = BoundUdpSocket(node, port);
     m_sock->SetRecvCallback(ns3::MakeCallback(&RtpSink::Recv, this));
   }
   void Close() {

@@ -264,8 +264,7 @@ class ProbeSender : public ns3::SimpleRefCount<ProbeSender> {
  public:
   ProbeSender(ns3::Ptr<ns3::Node> node, uint16_t port, double interval_s, uint32_t size)
       : m_interval(ns3::Seconds(interval_s)), m_size(size) {
-    m_sock = ns3::Socket::CreateSocket(node, ns3::TypeId::LookupByName("ns3::UdpSocketFactory"));
-    m_sock->Bind();
+    m_sock = BoundUdpSocket(node, 0);
     m_port = port;
   }
   void SetDestination(uint32_t ip) { m_dst = ip; }
@@ -307,8 +306,7 @@ class ProbeSender : public ns3::SimpleRefCount<ProbeSender> {
 class ProbeReceiver : public ns3::SimpleRefCount<ProbeReceiver> {
  public:
   ProbeReceiver(ns3::Ptr<ns3::Node> node, uint16_t port) {
-    m_sock = ns3::Socket::CreateSocket(node, ns3::TypeId::LookupByName("ns3::UdpSocketFactory"));
-    m_sock->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), port));
+    m_sock = BoundUdpSocket(node, port);
     m_sock->SetRecvCallback(ns3::MakeCallback(&ProbeReceiver::Recv, this));
   }
   void Close() {

@@ -105,6 +105,14 @@ inline void OnSocketRecv(uint64_t token, ns3::Ptr<ns3::Socket> s) {
   }
 }
 
+// A UDP socket of ``node`` bound to 0.0.0.0:``port`` (0: any free port), for C++ senders and
+// receivers (probe, RTP) that never call Python.
+inline ns3::Ptr<ns3::Socket> BoundUdpSocket(ns3::Ptr<ns3::Node> node, uint16_t port) {
+  auto s = ns3::Socket::CreateSocket(node, ns3::TypeId::LookupByName("ns3::UdpSocketFactory"));
+  s->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), port));
+  return s;
+}
+
 inline ns3::Ptr<ns3::Socket> UdpSocket(ns3::Ptr<ns3::Node> node, uint32_t ip, uint16_t port,
                                        bool broadcast, uint64_t token) {
   auto s = ns3::Socket::CreateSocket(node, ns3::TypeId::LookupByName("ns3::UdpSocketFactory"));

@@ -19,7 +19,7 @@ the last registration lifetime.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..wire import ip_str

@@ -25,8 +25,6 @@ DRCP_SERVER_PORT = 4344
 DRCP_CLIENT_PORT = 4345
 
 from ..wire import (  # noqa: F401 - the shared codec, re-exported for the MMP/DRCP modules
-    _HEADER,
-    _REGISTRY,
     VERSION,
     Message,
     MessageError,

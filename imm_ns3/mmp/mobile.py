@@ -21,7 +21,7 @@ beside the topology's ground truth so the two can be checked against each other.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from .messages import (
