@@ -142,8 +142,15 @@ def format_summary(summary: dict, handoffs, out_dir: Path | None) -> str:
     if coas:
         lines.append("care-of addresses: " + "; ".join(f"{mh} {' -> '.join(a)}" for mh, a in coas.items()))
     for f in summary["flows"]:
-        lines.append(f"flow {f['name']} ({f['kind']}): sent {f['sent_packets']}, received"
-                     f" {f['received_packets']}, lost {f['lost_packets']}")
+        head = f"flow {f['name']} {f['src']}->{f['dst']}:"
+        if f["kind"] == "tcp":
+            done = f.get("completion_s")
+            lines.append(f"{head} {f['received_bytes']} of {f['sent_bytes']} bytes delivered,"
+                         f" {int(f.get('bad_bytes') or 0)} bad, {f['resets']} resets, "
+                         + (f"completed in {done:.2f} s" if done is not None else "not completed"))
+        else:
+            lines.append(f"{head} sent {f['sent_packets']}, received {f['received_packets']},"
+                         f" lost {f['lost_packets']} packets")
     lines.append(f"events: {summary['events']} (fingerprint {summary['fingerprint']})")
     if out_dir is not None:
         lines.append(f"results: {out_dir}/")

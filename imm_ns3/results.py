@@ -5,7 +5,8 @@ A run directory holds:
 - ``summary.json`` -- versions, scenario, seed, times, counts (see :data:`SUMMARY_KEYS`);
 - ``scenario.toml`` -- the scenario as run, every default filled in: ``imm-sim run`` on it
   reproduces the run;
-- ``handoffs.parquet``, ``events.parquet``, ``flows.parquet``, ``signalling.parquet`` -- tidy
+- ``handoffs.parquet``, ``events.parquet``, ``flows.parquet``, ``signalling.parquet``,
+  ``timeline.parquet`` -- tidy
   tables with the columns of :data:`TABLES` (later protocol layers add columns at the end);
 - ``pcap/`` with ``--pcap``.
 
@@ -37,10 +38,14 @@ TABLES: dict[str, dict[str, str]] = {
     "events": {"t_s": "float64", "node": "string", "role": "string", "event": "string",
                "detail": "string"},
     "flows": {"name": "string", "kind": "string", "src": "string", "dst": "string",
-              "sent_packets": "int64", "received_packets": "int64", "lost_packets": "int64",
+              "sent_packets": "Int64", "received_packets": "Int64", "lost_packets": "Int64",
               "sent_bytes": "int64", "received_bytes": "int64", "resets": "Int64"},
     "signalling": {"node": "string", "role": "string", "message": "string",
                    "count": "int64", "bytes": "int64"},
+    # Per flow, what reached the receiving application in each bin of tcp.bin_s seconds
+    # (bytes; packets for RTP), from the bin's start t_s.
+    "timeline": {"name": "string", "src": "string", "dst": "string", "t_s": "float64",
+                 "bytes": "int64", "packets": "Int64"},
 }
 
 SUMMARY_KEYS = (
@@ -98,6 +103,10 @@ class RunResult:
     def signalling(self) -> pd.DataFrame:
         return self.tables["signalling"]
 
+    @property
+    def timeline(self) -> pd.DataFrame:
+        return self.tables["timeline"]
+
 
 def staging_dir(out_dir: Path) -> Path:
     out_dir = Path(out_dir)
@@ -131,6 +140,8 @@ def read_run(out_dir: str | Path) -> RunResult:
     if not summary_path.exists():
         raise FileNotFoundError(f"{d}: no summary.json; not a complete imm-ns3 run directory")
     summary = json.loads(summary_path.read_text())
-    tables = {name: pd.read_parquet(d / f"{name}.parquet") for name in TABLES}
+    # A table added after the run was written reads as empty, with its columns.
+    tables = {name: pd.read_parquet(d / f"{name}.parquet") if (d / f"{name}.parquet").exists()
+              else table(name, []) for name in TABLES}
     toml_path = d / "scenario.toml"
     return RunResult(summary, tables, toml_path.read_text() if toml_path.exists() else "", d)

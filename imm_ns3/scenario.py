@@ -447,6 +447,62 @@ class SipConfig(_Model):
     expires_s: int = Field(3600, ge=10, le=86400, description="REGISTER expiry asked for.")
 
 
+TCP_VARIANTS = ("newreno", "cubic", "bic", "highspeed", "htcp", "vegas", "westwood", "bbr")
+
+
+class TcpConfig(_Model):
+    """The TCP transfer from the correspondent host to each mobile host (named 'tcp'), addressed
+    by the mobile host's permanent address and carried by ``macro_mobility.tcp``."""
+
+    enabled: bool = Field(False, description="Run the transfer (needs a correspondent host);"
+                          " on in patent-walk.")
+    start_s: float = Field(4.0, ge=0, description="When the correspondent connects.")
+    size_bytes: int = Field(2_000_000, ge=1, le=10**11, description="Bytes to transfer.")
+    rate_mbps: float = Field(
+        0.5, ge=0, le=10000,
+        description="Application sending rate; 0: as fast as TCP goes (a greedy bulk transfer).")
+    segment_bytes: int = Field(1400, ge=100, le=8960, description="TCP maximum segment size.")
+    variant: str = Field("newreno", description=f"Congestion control: {', '.join(TCP_VARIANTS)}.")
+    port: int = Field(5001, ge=1, le=65535, description="The mobile host's listening port.")
+
+    @field_validator("variant")
+    @classmethod
+    def _variant(cls, v: str) -> str:
+        if v not in TCP_VARIANTS:
+            raise ValueError(f"unknown TCP variant {v!r}; allowed: {', '.join(TCP_VARIANTS)}")
+        return v
+
+
+class MacroMobility(_Model):
+    """The policy of [0013]-[0015], [0026]: which mechanism carries each traffic class across a
+    change of care-of address. Moves within a sub-network are always MMP's alone.
+
+    ``tcp``: 'miplr' (MIP-LR, [0054]-[0070]), 'mip' (classic Mobile IP through a home agent,
+    the prior art of [0005]) or 'none' (the correspondent connects to the care-of address the
+    host has when the transfer starts; nothing follows it).
+    ``realtime`` (the RTP flows): 'sip' (SIP re-INVITE, [0071]-[0077]), 'miplr' (RTP to the
+    permanent address, rewritten by the MIP-LR manglers), 'mip' (through the home agent) or
+    'none'. The integrated system is tcp='miplr', realtime='sip'; 'SIP only' is tcp='none',
+    realtime='sip'; 'MIP-LR only' is tcp='miplr', realtime='miplr' (docs/policy.md).
+    """
+
+    tcp: Literal["miplr", "mip", "none"] = Field("miplr", description="miplr, mip or none.")
+    realtime: Literal["sip", "miplr", "mip", "none"] = Field(
+        "sip", description="sip, miplr, mip or none.")
+    lifetime_s: int = Field(120, ge=5, le=65535,
+                            description="Registration lifetime the mobile host asks for"
+                            " (home location registers, home agent).")
+    register_max_lifetime_s: int = Field(300, ge=5, le=65535,
+                                         description="Longest lifetime a register or home agent grants.")
+    null_lifetime_s: int = Field(60, ge=1, le=65535,
+                                 description="Lifetime of a null mapping (address not mobile, [0062]).")
+    query_timeout_s: float = Field(0.5, gt=0, le=60,
+                                   description="Correspondent: wait for a register's answer, doubled per try.")
+    retry_s: float = Field(0.5, gt=0, le=60,
+                           description="Mobile host: resend an unanswered update, doubled per try.")
+    max_tries: int = Field(6, ge=1, le=50, description="Tries before a register is given up.")
+
+
 class Failure(_Model):
     """A link or node that fails at ``at_s`` (and comes back at ``restore_s``) ([0039]-[0045])."""
 
@@ -469,6 +525,8 @@ class Simulation(_Model):
 
     duration_s: float = Field(60.0, gt=0, le=1e6, description="Simulated time.")
     seed: int = Field(1, ge=1, lt=2**31, description="ns-3 RngRun; the CLI's --seed wins.")
+    timeline_bin_s: float = Field(0.1, gt=0, le=60,
+                                  description="Bin width of the 'timeline' table (goodput per flow).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -498,6 +556,9 @@ class Scenario(_Model):
     drcp: DrcpConfig = Field(DrcpConfig(), description="DRCP parameters.")
     probe: ProbeConfig = Field(ProbeConfig(), description="The downlink probe flow.")
     sip: SipConfig = Field(SipConfig(), description="SIP mobility and the RTP flows.")
+    tcp: TcpConfig = Field(TcpConfig(), description="The TCP transfer to each mobile host.")
+    macro_mobility: MacroMobility = Field(
+        MacroMobility(), description="Which mechanism carries TCP and real-time traffic.")
     failures: list[Failure] = Field(default_factory=list,
                                     description="Links and nodes to fail during the run.")
 
@@ -637,6 +698,18 @@ def _cross_problems(s: Scenario):
                    f" {', '.join(cors) or '(none declared)'}")
         elif not cors:
             yield "probe.enabled: the probe needs a host with role 'correspondent' (or set it false)"
+
+    roles = {h.role for h in s.hosts.values()}
+    mm = s.macro_mobility
+    uses = ({mm.tcp} if s.tcp.enabled else set()) | ({mm.realtime} if s.sip.enabled else set())
+    for mech, role in (("miplr", "home_location_register"), ("mip", "home_agent")):
+        if mech in uses and role not in roles:
+            which = [f"macro_mobility.{k}" for k in ("tcp", "realtime")
+                     if getattr(mm, k) == mech and (s.tcp.enabled if k == "tcp" else s.sip.enabled)]
+            yield (f"{which[0]}: '{mech}' needs a host with role '{role}'; add one or choose"
+                   f" another mechanism")
+    if s.tcp.enabled and "correspondent" not in roles:
+        yield "tcp.enabled: the TCP transfer needs a host with role 'correspondent' (or set it false)"
 
     all_names = (list(routers) + list(s.subnets) + list(s.domains) + list(s.nodes) + list(s.hosts)
                  + [f"mh{i + 1}" for i in range(s.mobile_hosts.count)])

@@ -320,6 +320,11 @@ def destinations(t: Topology) -> list[tuple[ipaddress.IPv4Network, tuple[str, ..
                 if t.scenario.nodes[n].role == "gateway"
                 and t.scenario.domains[t.scenario.nodes[n].domain].subnet == sname)
             out.append((ipaddress.IPv4Network(sn.prefix), (top,)))
+    # The mobile hosts' permanent (home) addresses belong to the home network: a packet sent to
+    # one is routed to the home agent ([0005]; classic Mobile IP tunnels it on from there).
+    agents = [h for h, host in t.scenario.hosts.items() if host.role == "home_agent"]
+    if agents:
+        out.append((ipaddress.IPv4Network(t.scenario.mobile_hosts.permanent_prefix), (agents[0],)))
     return out
 
 

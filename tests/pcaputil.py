@@ -64,3 +64,22 @@ def wifi_udp_payloads(frames: list[bytes]) -> list[tuple[int, int, int, int, byt
         sport, dport, ulen = struct.unpack("!HHH", udp[:6])
         out.append((src, dst, sport, dport, bytes(udp[8:ulen])))
     return out
+
+
+def ppp_ipv4(frames: list[bytes]) -> list[tuple[int, int, int, int, int, bytes]]:
+    """(protocol, src_ip, dst_ip, src_port, dst_port, l4 payload) of every IPv4 packet in a
+    point-to-point (PPP) capture; ports are 0 for protocols without them."""
+    out = []
+    for f in frames:
+        if f[:2] != b"\x00\x21":  # PPP protocol: IPv4
+            continue
+        ip = f[2:]
+        ihl = (ip[0] & 0x0F) * 4
+        proto = ip[9]
+        src, dst = struct.unpack("!II", ip[12:20])
+        l4 = ip[ihl:]
+        sport = dport = 0
+        if proto in (6, 17) and len(l4) >= 4:
+            sport, dport = struct.unpack("!HH", l4[:4])
+        out.append((proto, src, dst, sport, dport, bytes(l4)))
+    return out

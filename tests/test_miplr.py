@@ -184,3 +184,90 @@ def test_mh_manglers_touch_tcp_only():
     assert mh_incoming(TCP, COA1, COA1, PERM) == PERM
     assert mh_incoming(17, COA1, COA1, PERM) is None
     assert mh_incoming(TCP, ip_int("10.9.9.9"), COA1, PERM) is None
+
+
+def test_udp_is_captured_only_on_the_ports_the_policy_gives_mip_lr():
+    from imm_ns3.miplr.mangler import UDP, captured
+
+    assert captured(TCP) and not captured(UDP, 5060, 5060)
+    assert not captured(UDP, 40000, 40002)  # integrated policy: RTP goes through SIP
+    assert captured(UDP, 5555, 40002, udp_ports=(40000, 40002))  # realtime = "miplr"
+    assert not captured(UDP, 5060, 5060, udp_ports=(40000, 40002))  # SIP never
+    assert mh_incoming(UDP, COA1, COA1, PERM, dport=40002, udp_ports=(40002,)) == PERM
+    assert mh_outgoing(TCP, 0, COA1, PERM) == PERM  # no address yet: still the permanent one
+    assert mh_outgoing(TCP, ip_int("10.9.9.9"), COA1, PERM) is None
+
+
+def test_ch_daemon_reports_mappings_and_unreachable_registers_to_its_hook():
+    loop, net = Loop(), []
+    seen, lost = [], []
+    ch = MipChDaemon(Env(loop, net, CH), [HLR1], query_timeout_s=0.1, max_tries=2,
+                     on_mapping=lambda p, c, lt: seen.append((p, c, lt)), on_unreachable=lost.append)
+    ch.receive(MipUpdate(PERM, COA1, 1, 120), PERM)
+    assert seen == [(PERM, COA1, 120)] and ch.remaining_s(PERM) == 120
+    assert ch.resolve(ip_int("10.0.0.11")) is PENDING
+    loop.run(1.0)  # HLR1 never answers: two tries, then give up
+    assert lost == [ip_int("10.0.0.11")]
+
+
+# ---- classic Mobile IP (the baseline) --------------------------------------------------------
+from imm_ns3.miplr.mip import (  # noqa: E402
+    MIP_MESSAGES,
+    REG_ACCEPTED,
+    REG_DENIED_IDENTIFICATION,
+    REG_DENIED_UNKNOWN_HOME,
+    HomeAgent,
+    MobileIpClient,
+    RegistrationReply,
+    RegistrationRequest,
+)
+
+HA = ip_int("10.20.0.2")
+
+
+@pytest.mark.parametrize("cls", MIP_MESSAGES, ids=lambda c: c.__name__)
+def test_mip_round_trip(cls):
+    widths = {"B": 0xFF, "H": 0xFFFF, "I": 0xFFFFFFFF, "Q": 2**64 - 1}
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.builds(cls, **{n: st.integers(0, widths[c]) for n, c in cls._FIELDS}))
+    def check(msg):
+        assert decode(msg.encode()) == msg
+
+    check()
+
+
+def test_home_agent_bindings_follow_registrations():
+    calls = []
+    ha = HomeAgent([ipaddress.IPv4Network("10.0.0.0/24")],
+                   on_binding=lambda h, c, lt: calls.append((h, c, lt)), max_lifetime_s=100)
+    r = ha.receive(RegistrationRequest(PERM, HA, COA1, 500, 1), 0.0)
+    assert r == RegistrationReply(PERM, REG_ACCEPTED, 100, 1) and calls == [(PERM, COA1, 100)]
+    assert ha.lookup(PERM, 50.0) == COA1 and ha.lookup(PERM, 100.0) is None  # lifetime over
+    assert ha.receive(RegistrationRequest(PERM, HA, COA2, 50, 1), 1.0).code == REG_DENIED_IDENTIFICATION
+    assert ha.receive(RegistrationRequest(ip_int("192.0.2.1"), HA, COA2, 50, 9), 1.0).code == REG_DENIED_UNKNOWN_HOME
+    ha.receive(RegistrationRequest(PERM, HA, 0, 0, 2), 2.0)  # deregistration
+    assert calls[-1] == (PERM, 0, 0) and PERM not in ha.bindings
+    assert ha.receive(MipQuery(PERM, 1), 3.0) is None
+    assert ha.rejected == {"stale_ident": 1, "unknown_home": 1, "unexpected_message": 1}
+
+
+def test_mobile_ip_client_registers_retries_and_refreshes():
+    loop, net = Loop(), []
+    env = Env(loop, net, PERM)
+    ha = HomeAgent([ipaddress.IPv4Network("10.0.0.0/24")])
+    cl = MobileIpClient(env, PERM, HA, lifetime_s=100, retry_s=0.5, max_tries=3)
+    cl.on_coa_change(None, COA1)
+    loop.run(0.6)  # the home agent is silent: one retry so far
+    assert [m.ident for _, _, d, m in net if d == HA] == [1, 2]
+    reply = ha.receive(net[-1][3], loop.now())
+    cl.receive(RegistrationReply(PERM, REG_ACCEPTED, 100, 1), HA)  # answer to an old try: ignored
+    assert cl.registered is None
+    cl.receive(reply, HA)
+    assert cl.registered == (COA1, 2)
+    loop.run(5.0)
+    assert len(net) == 2  # no more retries once accepted
+    loop.run(80.5)  # refresh at 80 % of the lifetime granted (accepted at 0.6 s)
+    assert len(net) == 2
+    loop.run(80.7)
+    assert net[-1][3].coa == COA1 and net[-1][3].ident == 3

@@ -17,7 +17,7 @@ from imm_ns3.topology import plan_or_error
 def test_builtin_patent_walk_loads():
     s = load_scenario("patent-walk")
     assert s.name == "patent-walk"
-    assert set(s.subnets) == {"sn0", "sn1", "sn2"}
+    assert set(s.subnets) == {"sn0", "home", "sn1", "sn2"}
     assert {d: s.domains[d].subnet for d in s.domains} == {"d502": "sn1", "d503": "sn1", "d504": "sn2"}
     assert s.base_stations() == ["bs502a", "bs502b", "bs503a", "bs504a", "bs504b"]
     assert s.mobility.model == "waypoints" and s.mobility.speed_mps == 10.0
@@ -76,8 +76,18 @@ def _set(data, path, value):
     ("mmp.route_update_interval_s", 5.0, "mmp.route_update_interval_s: must be shorter than mmp.cache_timeout_s"),
     ("probe.source", "hlr", "probe.source: 'hlr' is not a correspondent host; allowed: ch"),
     ("wifi.rate_manager", "fast", "wifi.rate_manager: Input should be 'minstrel', 'aarf', 'ideal' or 'constant'"),
+    ("macro_mobility.tcp", "sctp", "macro_mobility.tcp: Input should be 'miplr', 'mip' or 'none'"),
+    ("macro_mobility.realtime", "h323", "macro_mobility.realtime: Input should be 'sip', 'miplr', 'mip' or 'none'"),
+    ("hosts.hlr.role", "sip_server", "macro_mobility.tcp: 'miplr' needs a host with role 'home_location_register'"),
+    ("hosts.ha.role", "sip_server", None),  # no home agent is fine while nothing uses Mobile IP
+    ("tcp.variant", "reno2", "tcp.variant: unknown TCP variant 'reno2'; allowed: newreno, cubic"),
+    ("tcp.size_bytes", 0, "tcp.size_bytes: Input should be greater than or equal to 1"),
+    ("hosts.ch.role", "sip_server", "tcp.enabled: the TCP transfer needs a host with role 'correspondent'"),
 ])
 def test_bad_field_is_named(walk_dict, path, value, expect):
+    if expect is None:
+        plan_or_error(validate_dict(_set(walk_dict, path, value)))
+        return
     problems = _errors(_set(walk_dict, path, value))
     assert any(p.startswith(expect) for p in problems), problems
     assert all("\n" not in p for p in problems)
@@ -169,3 +179,11 @@ def test_invalid_toml(tmp_path):
     p.write_text("name = \n")
     with pytest.raises(ScenarioError, match="is not valid TOML"):
         load_scenario(p)
+
+
+def test_mobile_ip_needs_a_home_agent(walk_dict):
+    _set(walk_dict, "hosts.ha.role", "sip_server")
+    _set(walk_dict, "macro_mobility.realtime", "mip")
+    assert _errors(walk_dict) == [
+        "macro_mobility.realtime: 'mip' needs a host with role 'home_agent'; add one or choose"
+        " another mechanism"]

@@ -44,7 +44,7 @@ def test_network_is_built_as_planned(ns3_ready):
         seen["devices"] = {name: int(node.GetNDevices()) for name, node in net.nodes.items()}
 
     run_scenario(s, setup=inspect)
-    assert seen["n_nodes"] == len(topo.nodes) == 20
+    assert seen["n_nodes"] == len(topo.nodes) == 22
     assert all(seen["names"][n] == n for n in topo.nodes)
     expected: dict[str, list[str]] = {n: [] for n in topo.nodes}
     for lk in topo.links:
@@ -153,7 +153,7 @@ def test_results_directory_contract(walk_run):
     d = walk_run.out_dir
     names = sorted(p.name for p in d.iterdir())
     assert names == ["events.parquet", "flows.parquet", "handoffs.parquet", "pcap",
-                     "scenario.toml", "signalling.parquet", "summary.json"]
+                     "scenario.toml", "signalling.parquet", "summary.json", "timeline.parquet"]
     summary = json.loads((d / "summary.json").read_text())
     for key in ("imm_ns3_version", "ns3_version", "scenario", "seed", "sim_time_s", "wall_time_s",
                 "mobile_hosts", "handoffs", "care_of_addresses", "flows", "signalling"):

@@ -24,7 +24,7 @@ def topo():
 
 def test_node_counts(topo):
     assert topo.roles() == {
-        "backbone_router": 1, "subnet_router": 1, "correspondent": 1,
+        "backbone_router": 1, "subnet_router": 2, "correspondent": 1, "home_agent": 1,
         "home_location_register": 1, "sip_server": 1, "border_router": 1, "gateway": 3,
         "intermediate": 3, "base_station": 5, "drcp_server": 2, "mobile_host": 1,
     }
@@ -66,9 +66,10 @@ def test_radio_addresses_and_positions(topo):
 
 
 def test_lan_and_mobile_host_addresses(topo):
-    (lan,) = topo.lans
+    lan, home = topo.lans
     assert lan.members == ("sn0-r", "ch", "hlr", "sip")
     assert [str(a) for a in lan.addresses] == ["10.10.0.1", "10.10.0.2", "10.10.0.3", "10.10.0.4"]
+    assert home.members == ("home-r", "ha") and str(home.addresses[1]) == "10.20.0.2"
     (mh,) = topo.mobile_hosts
     assert (mh.name, str(mh.permanent_address), mh.sip_url) == ("mh1", "10.0.0.10", "sip:mh1@imm.example")
 
@@ -155,3 +156,15 @@ def test_figure_2c_domain_with_two_gateways_and_two_uplinks(tmp_path):
     assert next(lk for lk in t.links if (lk.a, lk.b) == ("gw274a", "in276b")).delay_ms == 5.0
     routes = static_routes(t)
     assert _follow(t, routes, "ch", "10.5.0.9") == ["ch", "lan-r", "core", "wl-br"]
+
+
+def test_permanent_prefix_is_routed_to_the_home_agent(topo):
+    # Classic Mobile IP: packets for a home address reach the home network and its home agent.
+    from imm_ns3.topology import static_routes
+
+    routes = static_routes(topo)
+    perm = ipaddress.IPv4Network("10.0.0.0/24")
+    core = {r.dest: r.via for r in routes["core"]}
+    assert core[perm] == "home-r"
+    home_r = {r.dest: r.via for r in routes["home-r"]}
+    assert home_r.get(perm, home_r.get(None)) == "ha"

@@ -13,6 +13,7 @@ Importing this package does not import ns-3; the first simulation does.
 from .run import CallbackError, RunContext, register_setup_hook, run_scenario
 from . import mmp as _mmp  # noqa: F401,E402 - registers MMP/DRCP with every run
 from . import failures as _failures  # noqa: F401,E402 - link and node failures
+from . import miplr as _miplr  # noqa: F401,E402 - MIP-LR / Mobile IP and the TCP transfer
 from . import sip as _sip  # noqa: F401,E402 - SIP mobility and RTP (after MMP: uses its daemons)
 
 __all__ = ["run_scenario", "RunContext", "register_setup_hook", "CallbackError"]

@@ -18,6 +18,7 @@ class RtpSender : public ns3::SimpleRefCount<RtpSender> {
   void Start(double stop_s) {
     if (m_running) return;
     m_running = true;
+    startNs = ns3::Simulator::Now().GetNanoSeconds();
     m_stop = ns3::Seconds(stop_s);
     Send();
   }
@@ -27,6 +28,7 @@ class RtpSender : public ns3::SimpleRefCount<RtpSender> {
   }
   uint32_t sent = 0;
   uint64_t sentBytes = 0;
+  int64_t startNs = -1;  // packet k was sent at startNs + k * interval (RTP timestamp / 8000 Hz)
 
  private:
   void Send() {

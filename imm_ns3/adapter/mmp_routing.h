@@ -332,10 +332,19 @@ class ProbeReceiver : public ns3::SimpleRefCount<ProbeReceiver> {
   ns3::Ptr<ns3::Socket> m_sock;
 };
 
-// Last time a node sent an IPv4 packet of its own (for the idle route-update of [0051]).
+// Last time a node sent an IPv4 packet from one of its own addresses (for the idle route-update
+// of [0051]): only such packets refresh the MMP caches on their way up. A mobile host's TCP
+// leaves with its permanent address as source under MIP-LR ([0065]) and refreshes nothing.
 std::unordered_map<uint32_t, int64_t> g_last_tx_ns;
-inline void OnIpTx(uint32_t node, ns3::Ptr<const ns3::Packet>, ns3::Ptr<ns3::Ipv4>, uint32_t) {
-  g_last_tx_ns[node] = ns3::Simulator::Now().GetNanoSeconds();
+inline void OnIpTx(uint32_t node, ns3::Ptr<const ns3::Packet> p, ns3::Ptr<ns3::Ipv4> ipv4,
+                   uint32_t iface) {
+  ns3::Ipv4Header h;
+  if (p->PeekHeader(h) == 0) return;
+  for (uint32_t j = 0; j < ipv4->GetNAddresses(iface); ++j)
+    if (ipv4->GetAddress(iface, j).GetLocal() == h.GetSource()) {
+      g_last_tx_ns[node] = ns3::Simulator::Now().GetNanoSeconds();
+      return;
+    }
 }
 inline bool TrackSends(ns3::Ptr<ns3::Node> node) {
   auto ipv4 = node->GetObject<ns3::Ipv4L3Protocol>();

@@ -31,7 +31,7 @@ from ..scenario import Scenario
 from ..topology import Topology, build_topology
 from .builder import Network, build_network
 from .radio import attach_handoff_detectors
-from .runtime import Bridge, CallbackError, ns3, ns3_version  # noqa: F401
+from .runtime import AFTER_DESTROY, Bridge, CallbackError, ns3, ns3_version  # noqa: F401
 
 RNG_SEED = 20021024  # ns-3 RngSeed; the run's ``seed`` is the RngRun (independent replications)
 
@@ -61,12 +61,26 @@ class RunContext:
         self.care_of_addresses: dict[str, list[str]] = {mh.name: [] for mh in topo.mobile_hosts}
         self.flow_rows: list[dict] = []
         self.signalling_rows: list[dict] = []
+        self.timeline_rows: list[dict] = []  # goodput per bin (results table 'timeline')
         self.collectors: list[Callable[[], None]] = []  # run after the simulation ends
         # Columns added to each mobile host's handoff rows, in the order of its handoffs.
         self.handoff_extra: dict[str, list[dict]] = {}
         self.extra_summary: dict[str, Any] = {}
         self.probe_arrivals: dict[str, Any] = {}  # mobile host -> arrival times (s) of its probe
         self.mmp: dict[str, Any] = {}  # node name -> its MMP/DRCP adapter (set by adapter.mmp)
+
+
+    def care_of_changes(self, mh: str) -> list[tuple[float, str]]:
+        """(time, new address) of each change of a mobile host's care-of address, from the MMP
+        daemon's 'coa' events (the first address is not a change)."""
+        out, last = [], None
+        for e in self.log.events:
+            if e.node == mh and e.event == "coa":
+                a = e.detail.split("/")[0]
+                if last is not None and a != last:
+                    out.append((e.t_s, a))
+                last = a
+        return out
 
 
 class _Progress:
@@ -104,6 +118,8 @@ class _Progress:
 
 def _reset_simulator(ns: Any) -> None:
     ns.Simulator.Destroy()
+    for fn in AFTER_DESTROY:
+        fn()
     ns.Names.Clear()
     # Device addresses come from process-wide counters: without this the second run of a
     # scenario in one process gets other MAC addresses (and another event log).
@@ -201,6 +217,7 @@ def _collect(scenario: Scenario, topo: Topology, ctx: RunContext, seed: int, sim
         "events": table("events", ctx.log.rows()),
         "flows": table("flows", ctx.flow_rows),
         "signalling": table("signalling", ctx.signalling_rows),
+        "timeline": table("timeline", ctx.timeline_rows),
     }
     counts = {k: 0 for k in HANDOFF_KINDS}
     for r in rows:

@@ -111,9 +111,16 @@ def _mmp_control(token: int, iface: int, src: int, data: Any, n: int) -> int:
     return _active._dispatch_handler(token, (iface, src, _bytes(data, n)), default=0)
 
 
-def _cache_created(token: int, coa: int) -> None:
+def _token_u32(token: int, value: int) -> None:
+    """Every C++ hook that tells a handler one address: a cache entry created (MMP), a mapping
+    missed or a TCP peer seen (MIP-LR)."""
     if _active is not None:
-        _active._dispatch_handler(token, (coa,))
+        _active._dispatch_handler(token, (value,))
+
+
+# Called after every Simulator::Destroy: C++ state of an extension that must not outlive the
+# simulator it was used with (and must not wait for the process to exit).
+AFTER_DESTROY: list[Callable[[], Any]] = []
 
 
 def compile_extension(header: str) -> Any:
@@ -125,7 +132,11 @@ def compile_extension(header: str) -> Any:
             _compiled.add(header)
             if header == "mmp_routing.h":
                 _cppyy.gbl.imm.g_mmp_control = _mmp_control
-                _cppyy.gbl.imm.g_cache_created = _cache_created
+                _cppyy.gbl.imm.g_cache_created = _token_u32
+            elif header == "miplr.h":
+                _cppyy.gbl.imm.g_mip_miss = _token_u32
+                _cppyy.gbl.imm.g_mip_peer = _token_u32
+                AFTER_DESTROY.append(_cppyy.gbl.imm.ResetMipState)
     return _cppyy.gbl.imm
 
 

@@ -9,6 +9,11 @@ and of every mobile host, and a bidirectional voice-like RTP flow per call.
   every server on the first one, ``move_to`` (REGISTER + re-INVITE) on every change.
 - RTP is C++ (``media.h``): 20 ms packets both ways, no Python per packet; the statistics of
   RFC 3550 are computed from the receivers' records after the run.
+
+That is the policy's ``macro_mobility.realtime = "sip"``. With another mechanism there is no SIP
+signalling: the RTP flows start at ``sip.call_at_s`` addressed to the mobile host's permanent
+address ('miplr': the MIP-LR manglers rewrite them; 'mip': the home agent tunnels them) or to
+the care-of address it has then ('none': nothing follows the host).
 """
 
 from __future__ import annotations
@@ -62,7 +67,10 @@ def setup_sip(ctx: RunContext) -> None:
     s, topo, net = ctx.scenario, ctx.topo, ctx.net
     servers = [h for h, host in s.hosts.items() if host.role == "sip_server"]
     cors = [h for h, host in s.hosts.items() if host.role == "correspondent"]
-    if not (s.sip.enabled and servers and cors and getattr(ctx, "mmp", None)):
+    mech = s.macro_mobility.realtime
+    if not (s.sip.enabled and cors and getattr(ctx, "mmp", None)):
+        return
+    if mech == "sip" and not servers:
         return
     c = compile_extension("media.h")
     counts = Signalling()
@@ -86,12 +94,15 @@ def setup_sip(ctx: RunContext) -> None:
 
     # The correspondent's agent and RTP (one sender/receiver pair per call).
     ch = cors[0]
-    ch_ua_box: dict[str, Any] = {}
-    ch_env = _SipEnv(ctx, ch, "correspondent", counts, lambda d, src: ch_ua_box["ua"].receive(d, src))
-    ch_uri = s.hosts[ch].sip_url or f"sip:{ch}@{s.mobile_hosts.sip_domain}"
-    ch_ua = UserAgent(ch_env, aor_uri=ch_uri, host=addr[ch], servers=server_addrs,
-                      expires_s=s.sip.expires_s, media_port=RTP_PORT_CH)
-    ch_ua_box["ua"] = ch_ua
+    ch_ua = None
+    if mech == "sip":
+        ch_ua_box: dict[str, Any] = {}
+        ch_env = _SipEnv(ctx, ch, "correspondent", counts,
+                         lambda d, src: ch_ua_box["ua"].receive(d, src))
+        ch_uri = s.hosts[ch].sip_url or f"sip:{ch}@{s.mobile_hosts.sip_domain}"
+        ch_ua = UserAgent(ch_env, aor_uri=ch_uri, host=addr[ch], servers=server_addrs,
+                          expires_s=s.sip.expires_s, media_port=RTP_PORT_CH)
+        ch_ua_box["ua"] = ch_ua
     step = int(round(s.sip.rtp_interval_s * 8000))
     media: dict[str, dict[str, Any]] = {}
     call_of: dict[str, str] = {}  # call-id -> mobile host
@@ -105,6 +116,8 @@ def setup_sip(ctx: RunContext) -> None:
             "at_mh": c.RtpSink(net.nodes[mh.name], RTP_PORT_MH),
             "ssrc_to_ch": 0x2000 + mh.index,
         }
+        if mech != "sip":
+            continue
         ua_box: dict[str, Any] = {}
         mh_env = _SipEnv(ctx, mh.name, "mobile_host", counts,
                          lambda d, src, box=ua_box: box["ua"].receive(d, src))
@@ -145,17 +158,34 @@ def setup_sip(ctx: RunContext) -> None:
         if mh is not None and sess.remote_media is not None:
             media[mh]["to_mh"].SetDestination(_ip(sess.remote_media.address), sess.remote_media.port)
 
-    ch_ua.on_established = ch_established
-    ch_ua.on_media = ch_media
     # Every mobile host sends to the correspondent's SDP port: one sink, streams told apart by SSRC.
     ch_sink = c.RtpSink(net.nodes[ch], RTP_PORT_CH)
+    if ch_ua is not None:
+        ch_ua.on_established = ch_established
+        ch_ua.on_media = ch_media
 
-    def place_calls():
-        for mh in topo.mobile_hosts:
-            sess = ch_ua.call(mh.sip_url)
-            call_of[sess.call_id] = mh.name
+        def place_calls():
+            for mh in topo.mobile_hosts:
+                sess = ch_ua.call(mh.sip_url)
+                call_of[sess.call_id] = mh.name
 
-    ctx.bridge.call_at(s.sip.call_at_s, place_calls, name="SIP calls")
+        ctx.bridge.call_at(s.sip.call_at_s, place_calls, name="SIP calls")
+    else:
+        def start_media():
+            # No signalling: the flows start now, to the permanent address (MIP-LR, Mobile IP)
+            # or to the care-of address the host has now (no macro-mobility).
+            for mh in topo.mobile_hosts:
+                dst = int(mh.permanent_address) if mech in ("miplr", "mip") else int(ctx.mmp[mh.name].coa)
+                if not dst:
+                    ctx.log.record(ctx.bridge.now_ns(), ch, "correspondent", "rtp_no_address", mh.name)
+                    continue
+                m = media[mh.name]
+                m["to_mh"].SetDestination(dst, RTP_PORT_MH)
+                m["to_mh"].Start(stop_s)
+                m["to_ch"].SetDestination(_ip(addr[ch]), RTP_PORT_CH)
+                m["to_ch"].Start(stop_s)
+
+        ctx.bridge.call_at(s.sip.call_at_s, start_media, name="RTP flows")
 
     def collect():
         _collect(ctx, counts, media, ch, ch_sink, s.sip.rtp_payload_bytes)
@@ -183,15 +213,45 @@ def _collect(ctx: RunContext, counts, media, ch: str, ch_sink, payload: int) -> 
                 ("to_mh", m["to_mh"], _receiver(m["at_mh"]), ch, mh),
                 ("to_ch", m["to_ch"], _receiver(ch_sink, m["ssrc_to_ch"]), mh, ch)):
             sent = int(sender.sent)
+            delays = _one_way_delays(sender, m["at_mh"] if direction == "to_mh" else ch_sink,
+                                     None if direction == "to_mh" else m["ssrc_to_ch"])
             ctx.flow_rows.append({
                 "name": "rtp", "kind": "rtp", "src": src, "dst": dst,
                 "sent_packets": sent, "received_packets": rx.received,
                 "lost_packets": sent - rx.received, "sent_bytes": int(sender.sentBytes),
                 "received_bytes": rx.received * (payload + 12), "resets": None,
                 "duplicates": rx.duplicates, "jitter_s": rx.jitter_s,
+                "delay_s": float(delays.mean()) if len(delays) else None,
+                "delay_p95_s": float(np.percentile(delays, 95)) if len(delays) else None,
             })
             m[f"rx_{direction}"] = rx
+            _timeline(ctx, rx, src, dst, payload + 12)
         _handoff_rtp(ctx, mh, m)
+
+
+def _one_way_delays(sender, sink, ssrc: int | None) -> np.ndarray:
+    """Arrival minus send time of every packet of ``sender`` at ``sink``: packet k leaves at
+    the sender's start + k * interval, and its RTP timestamp is k * (interval * 8000)."""
+    start = int(sender.startNs)
+    if start < 0:
+        return np.array([])
+    ts = np.array(list(sink.timestamps), dtype=np.int64)
+    arr = np.array(list(sink.arrivals), dtype=np.int64)
+    if ssrc is not None:
+        keep = np.array(list(sink.ssrcs), dtype=np.int64) == ssrc
+        ts, arr = ts[keep], arr[keep]
+    return (arr - start - ts * 125_000) * 1e-9  # 1/8000 s = 125 000 ns
+
+
+def _timeline(ctx: RunContext, rx: RtpReceiver, src: str, dst: str, size: int) -> None:
+    """RTP packets and bytes that reached the receiver, per bin of the run's timeline."""
+    if not rx.arrivals:
+        return
+    width = ctx.scenario.simulation.timeline_bin_s
+    bins = np.bincount((np.array([t for t, _ in rx.arrivals]) / width).astype(np.int64))
+    for i, n in enumerate(bins):
+        ctx.timeline_rows.append({"name": "rtp", "src": src, "dst": dst, "t_s": round(i * width, 9),
+                                  "bytes": int(n) * size, "packets": int(n)})
 
 
 def _handoff_rtp(ctx: RunContext, mh: str, m) -> None:
@@ -204,7 +264,7 @@ def _handoff_rtp(ctx: RunContext, mh: str, m) -> None:
     while len(rows) < len(hos):
         rows.append({})
     ev = [e for e in ctx.log.events if e.node == mh]
-    coa_t = [e.t_s for e in ev if e.event == "sip_coa"]
+    coa_t = [t for t, _ in ctx.care_of_changes(mh)]
     ok_t = [e.t_s for e in ev if e.event == "sip_reinvite_ok"]
     arrivals = np.array(sorted(t for t, _ in rx.arrivals)) if rx and rx.arrivals else np.array([])
     for i, (lo, hi) in enumerate(handoff_windows([h.t_s for h in hos])):

@@ -9,7 +9,9 @@ resolve` is asked for each outgoing TCP packet's destination: it answers the add
 to, ``None`` (leave the packet alone), or :data:`PENDING` while it queries a register on a miss
 or an expired entry. Registers are tried in the configured order of preference; one that does
 not answer within the timeout (doubled at each try) is passed over and the next is asked.
-Updates from mobile hosts ([0068]) replace the entry at once.
+Updates from mobile hosts ([0068]) replace the entry at once. ``on_mapping(permanent, coa,
+lifetime_s)`` is told every entry learnt (so a packet hook can hold its own copy) and
+``on_unreachable(permanent)`` when every register failed to answer.
 
 MIP-MH daemon ([0064]-[0065], [0068]): on every care-of address change it sends an update to
 every register (retried with back-off until acknowledged, refreshed before the lifetime ends)
@@ -37,8 +39,10 @@ class _Entry:
 
 class MipChDaemon:
     def __init__(self, env: Any, registers: list[int], *, query_timeout_s: float = 0.5,
-                 max_tries: int = 6):
+                 max_tries: int = 6, on_mapping: Any = None, on_unreachable: Any = None):
         self.env = env
+        self.on_mapping = on_mapping or (lambda permanent, coa, lifetime_s: None)
+        self.on_unreachable = on_unreachable or (lambda permanent: None)
         self.registers = list(registers)
         self.query_timeout_s = query_timeout_s
         self.max_tries = max_tries
@@ -48,6 +52,11 @@ class MipChDaemon:
         self._next_id = 1
         self.rejected: dict[str, int] = {}
         self.queries_sent = 0
+
+    def remaining_s(self, dst: int) -> float:
+        """Lifetime left of the live entry for ``dst`` (0 if none)."""
+        e = self.cache.get(dst)
+        return max(0.0, e.expires - self.env.now()) if e is not None else 0.0
 
     def resolve(self, dst: int) -> Any:
         """Care-of address to rewrite ``dst`` to, None to leave it, or PENDING ([0061])."""
@@ -63,6 +72,7 @@ class MipChDaemon:
         if attempt >= self.max_tries:
             self._querying.pop(permanent, None)
             self.env.log("hlr_unreachable", ip_str(permanent))
+            self.on_unreachable(permanent)
             return
         qid = self._next_id
         self._next_id += 1
@@ -95,6 +105,7 @@ class MipChDaemon:
             self.cache[msg.permanent] = _Entry(msg.coa, now + msg.lifetime_s)
             self.env.log("mip_mapping", f"{ip_str(msg.permanent)} -> "
                          f"{ip_str(msg.coa) if msg.coa else 'null'} for {msg.lifetime_s}s")
+            self.on_mapping(msg.permanent, msg.coa, msg.lifetime_s)
             return None
         if isinstance(msg, MipUpdate):
             e = self.cache.get(msg.permanent)
@@ -103,6 +114,7 @@ class MipChDaemon:
                 return MipUpdateAck(msg.permanent, msg.seq, 1, 0)
             self.cache[msg.permanent] = _Entry(msg.coa, now + msg.lifetime_s, msg.seq)
             self.env.log("mip_update", f"{ip_str(msg.permanent)} -> {ip_str(msg.coa)}")
+            self.on_mapping(msg.permanent, msg.coa, msg.lifetime_s)
             return MipUpdateAck(msg.permanent, msg.seq, UPDATE_OK, msg.lifetime_s)
         self._reject("unexpected_message")
         return None

@@ -1,0 +1,149 @@
+"""Classic Mobile IP ([0005], the prior art MIP-LR is compared with), sans-I/O.
+
+The home agent keeps a binding home address -> care-of address with a lifetime; packets that
+reach the home network for a home address are tunnelled (IP-in-IP) to the care-of address, so
+correspondent-to-mobile traffic takes the triangle correspondent -> home agent -> mobile host,
+while the mobile host sends to correspondents directly. The mobile host registers with its home
+agent on every care-of address change and before the lifetime runs out.
+
+Registration follows RFC 5944 in content (home address, home agent, care-of address, lifetime,
+identification; reply code and lifetime granted) with the binary codec of
+:mod:`imm_ns3.wire`, on UDP port 434. Env of both cores: ``now()``, ``call_later``, ``cancel``,
+``send(dst_ip, msg)``, ``log(event, detail)``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar
+
+from ..wire import Message, ip_str
+
+MIP_PORT = 434
+REG_ACCEPTED = 0
+REG_DENIED_UNKNOWN_HOME = 129  # RFC 5944 "administratively prohibited", used for a foreign address
+REG_DENIED_IDENTIFICATION = 133  # RFC 5944 "registration Identification mismatch"
+
+
+@dataclass(frozen=True)
+class RegistrationRequest(Message):
+    """Mobile host -> home agent: bind the home address to this care-of address."""
+
+    TYPE: ClassVar[int] = 40
+    _FIELDS: ClassVar = (("home", "I"), ("home_agent", "I"), ("coa", "I"), ("lifetime_s", "H"),
+                         ("ident", "Q"))
+    home: int
+    home_agent: int
+    coa: int
+    lifetime_s: int
+    ident: int
+
+
+@dataclass(frozen=True)
+class RegistrationReply(Message):
+    """Home agent -> mobile host: the code and the lifetime granted."""
+
+    TYPE: ClassVar[int] = 41
+    _FIELDS: ClassVar = (("home", "I"), ("code", "B"), ("lifetime_s", "H"), ("ident", "Q"))
+    home: int
+    code: int
+    lifetime_s: int
+    ident: int
+
+
+MIP_MESSAGES = (RegistrationRequest, RegistrationReply)
+
+
+@dataclass
+class HomeAgent:
+    """Bindings of the home addresses of ``prefixes``. ``on_binding(home, coa, lifetime_s)`` is
+    told every change (coa 0: binding removed) so the tunnel follows it."""
+
+    prefixes: list[ipaddress.IPv4Network]
+    on_binding: Callable[[int, int, float], None] = lambda home, coa, lifetime: None
+    max_lifetime_s: int = 300
+    bindings: dict[int, tuple[int, float]] = field(default_factory=dict)
+    last_ident: dict[int, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+
+    def receive(self, msg: Any, now: float) -> RegistrationReply | None:
+        if not isinstance(msg, RegistrationRequest):
+            self.rejected["unexpected_message"] = self.rejected.get("unexpected_message", 0) + 1
+            return None
+        home = ipaddress.IPv4Address(msg.home)
+        if not any(home in p for p in self.prefixes):
+            self.rejected["unknown_home"] = self.rejected.get("unknown_home", 0) + 1
+            return RegistrationReply(msg.home, REG_DENIED_UNKNOWN_HOME, 0, msg.ident)
+        if msg.ident <= self.last_ident.get(msg.home, -1):
+            self.rejected["stale_ident"] = self.rejected.get("stale_ident", 0) + 1
+            return RegistrationReply(msg.home, REG_DENIED_IDENTIFICATION, 0, msg.ident)
+        self.last_ident[msg.home] = msg.ident
+        lifetime = min(msg.lifetime_s, self.max_lifetime_s)
+        if lifetime == 0 or msg.coa == 0 or msg.coa == msg.home:
+            self.bindings.pop(msg.home, None)  # deregistration (RFC 5944 3.8.2)
+            self.on_binding(msg.home, 0, 0)
+        else:
+            self.bindings[msg.home] = (msg.coa, now + lifetime)
+            self.on_binding(msg.home, msg.coa, lifetime)
+        return RegistrationReply(msg.home, REG_ACCEPTED, lifetime, msg.ident)
+
+    def lookup(self, home: int, now: float) -> int | None:
+        b = self.bindings.get(home)
+        if b is None or b[1] <= now:
+            self.bindings.pop(home, None)
+            return None
+        return b[0]
+
+
+class MobileIpClient:
+    """The mobile host's side: register each new care-of address with the home agent, retry
+    with back-off until a reply comes, re-register before the granted lifetime ends."""
+
+    def __init__(self, env: Any, home: int, home_agent: int, *, lifetime_s: int = 120,
+                 retry_s: float = 0.5, max_tries: int = 6):
+        self.env = env
+        self.home, self.home_agent = home, home_agent
+        self.lifetime_s, self.retry_s, self.max_tries = lifetime_s, retry_s, max_tries
+        self.coa = 0
+        self.ident = 0
+        self.registered: tuple[int, int] | None = None  # (coa, ident) accepted last
+        self._retry = None
+        self._refresh = None
+
+    def on_coa_change(self, old: int | None, new: int) -> None:
+        if not new or new == self.coa:
+            return
+        self.coa = new
+        self.env.log("mip_coa", f"{ip_str(new)}")
+        self._register(0)
+
+    def _register(self, attempt: int) -> None:
+        for t in (self._retry, self._refresh):
+            if t is not None:
+                self.env.cancel(t)
+        self._retry = self._refresh = None
+        if attempt >= self.max_tries:
+            self.env.log("mip_registration_failed", ip_str(self.home_agent))
+            return
+        if attempt:
+            self.env.log("mip_registration_retry", f"try {attempt + 1}")
+        self.ident += 1
+        self.env.send(self.home_agent, RegistrationRequest(self.home, self.home_agent, self.coa,
+                                                           self.lifetime_s, self.ident))
+        self._retry = self.env.call_later(self.retry_s * 2 ** attempt, self._register, attempt + 1)
+
+    def receive(self, msg: Any, src: int) -> None:
+        if not (isinstance(msg, RegistrationReply) and msg.home == self.home
+                and src == self.home_agent and msg.ident == self.ident):
+            return
+        if self._retry is not None:
+            self.env.cancel(self._retry)
+            self._retry = None
+        if msg.code != REG_ACCEPTED:
+            self.env.log("mip_registration_denied", f"code {msg.code}")
+            return
+        self.registered = (self.coa, msg.ident)
+        self.env.log("mip_registered", f"{ip_str(self.coa)} for {msg.lifetime_s}s")
+        if msg.lifetime_s:
+            self._refresh = self.env.call_later(msg.lifetime_s * 0.8, self._register, 0)
