@@ -86,3 +86,21 @@ def test_tshark_decodes_sip_and_rtp(walk_run):
                           "-T", "fields", "-e", "rtp.seq"], capture_output=True, text=True,
                          check=True).stdout.split()
     assert len(rtp) > 1000
+
+
+def test_the_host_registers_with_every_sip_server(ns3_ready, walk_dict):
+    """[0073]: with several SIP servers the mobile host registers with all of them; the
+    correspondent's call goes through the first."""
+    from imm_ns3.adapter import run_scenario
+    from imm_ns3.scenario import validate_dict
+
+    walk_dict["hosts"]["sip2"] = {"subnet": "sn0", "role": "sip_server"}
+    walk_dict["simulation"]["duration_s"] = 6.0
+    walk_dict["tcp"]["enabled"] = False
+    r = run_scenario(validate_dict(walk_dict))
+    sig = r.signalling.set_index(["node", "message"])["count"]
+    assert sig[("mh1", "SIP REGISTER")] == 2
+    assert sig[("sip", "SIP 200")] >= 1 and sig[("sip2", "SIP 200")] >= 1
+    assert sig[("sip", "SIP 302")] == 1 and ("sip2", "SIP 302") not in sig.index
+    rtp = next(f for f in r.summary["flows"] if f["name"] == "rtp" and f["dst"] == "mh1")
+    assert rtp["received_packets"] > 80  # call at 3 s, media until 1 s before the end
