@@ -91,6 +91,69 @@ def validate(scenario: str, overrides: tuple[str, ...]) -> None:
     click.echo(f"  simulated time {s.simulation.duration_s:g} s, seed {s.simulation.seed}")
 
 
+@main.command()
+@click.argument("sweep_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--workers", "-j", type=click.IntRange(1, 1024), default=None,
+              help="Local worker processes (default: the number of CPUs). Each imports ns-3 once.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on a Dask cluster instead, e.g. tcp://head:8786 (see docs/sweeps.md).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Sweep directory (default: runs/<sweep name>).")
+@click.option("--tiny", is_flag=True, help="Apply the file's [tiny] section (a few short runs).")
+@click.option("--skip-failed", is_flag=True, help="Do not retry runs recorded as failed.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def sweep(sweep_file: Path, workers: int | None, scheduler: str | None, out_dir: Path | None,
+          tiny: bool, skip_failed: bool, quiet: bool) -> None:
+    """Run every run of SWEEP_FILE that is not already in the sweep directory."""
+    import os
+
+    from .sweep import SweepError, load_sweep, run_sweep
+
+    try:
+        sw = load_sweep(sweep_file, tiny=tiny)
+        specs = sw.expand()
+    except (SweepError, ScenarioError) as e:
+        raise _BadInput("\n".join(e.problems)) from None
+    out_dir = out_dir or Path("runs") / sw.name
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "runs").exists():
+        raise _BadInput(f"--out {out_dir}: exists and is not a sweep directory; choose another path")
+    n = workers or os.cpu_count() or 1
+    if not quiet:
+        click.echo(f"{sw.name}: {len(specs)} runs ({len(sw.cases) or 1} cases x "
+                   f"{len(specs) // max(1, (len(sw.cases) or 1) * len(sw.seeds))} grid points x "
+                   f"{len(sw.seeds)} seeds) -> {out_dir}/"
+                   + (f" on {scheduler}" if scheduler else f", {n} local workers"), err=True)
+    try:
+        report = run_sweep(sw, out_dir, workers=n, scheduler=scheduler, progress=not quiet,
+                           skip_failed=skip_failed)
+    except SweepError as e:
+        raise _BadInput("\n".join(e.problems)) from None
+    click.echo(report.line())
+    if report.interrupted:
+        sys.exit(130)
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True,
+              help="Directory holding the experiments' sweep directories (e1, e2, ...).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the figures (default: RESULTS/figures).")
+@click.option("--only", multiple=True, help="Only these experiments (e.g. --only e1).")
+def figures(results_dir: Path, out_dir: Path | None, only: tuple[str, ...]) -> None:
+    """Redraw every figure from stored results (PNG and PDF), stamped with their versions."""
+    from .figures import EXPERIMENTS, draw_all
+
+    bad = [o for o in only if o not in EXPERIMENTS]
+    if bad:
+        raise _BadInput(f"--only {bad[0]}: unknown experiment; allowed: {', '.join(EXPERIMENTS)}")
+    out_dir = out_dir or results_dir / "figures"
+    for line in draw_all(results_dir, out_dir, only or None):
+        click.echo(line)
+
+
 @main.command("sip-registrar")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5060, show_default=True, type=click.IntRange(0, 65535),

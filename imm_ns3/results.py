@@ -113,12 +113,18 @@ def staging_dir(out_dir: Path) -> Path:
     return out_dir.parent / f".{out_dir.name}.{os.getpid()}.partial"
 
 
-def write_run(result: RunResult, staging: Path, out_dir: Path) -> Path:
-    """Write tables and summary into ``staging``, then move it to ``out_dir`` in one rename."""
+def write_run(result: RunResult, staging: Path, out_dir: Path,
+              manifest: dict[str, Any] | None = None) -> Path:
+    """Write tables and summary (and a sweep's ``manifest.json``) into ``staging``, then move it
+    to ``out_dir`` in one rename."""
     staging.mkdir(parents=True, exist_ok=True)
     for name, df in result.tables.items():
         df.to_parquet(staging / f"{name}.parquet", index=False)
     (staging / "scenario.toml").write_text(result.scenario_toml)
+    if manifest is not None:
+        manifest = {**manifest, "wall_time_s": result.summary.get("wall_time_s"),
+                    "fingerprint": result.summary.get("fingerprint")}
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     # summary.json last: a reader that sees it knows the tables are there.
     (staging / "summary.json").write_text(json.dumps(result.summary, indent=2, sort_keys=False) + "\n")
     out_dir = Path(out_dir)
@@ -145,3 +151,96 @@ def read_run(out_dir: str | Path) -> RunResult:
               else table(name, []) for name in TABLES}
     toml_path = d / "scenario.toml"
     return RunResult(summary, tables, toml_path.read_text() if toml_path.exists() else "", d)
+
+
+# ---- many runs: a sweep directory ------------------------------------------------------------
+@dataclass
+class SweepResults:
+    """The runs of a sweep directory as tidy tables. Every table starts with the run's ``key``,
+    ``case``, ``seed`` and one column per varied parameter (named by its dotted path), so
+    ``df.groupby(["case", "mobility.speed_mps"])`` works directly."""
+
+    runs: pd.DataFrame  # one row per completed run: parameters, versions, wall time, fingerprint
+    handoffs: pd.DataFrame
+    flows: pd.DataFrame
+    signalling: pd.DataFrame
+    timeline: pd.DataFrame
+    events: pd.DataFrame
+    failed: pd.DataFrame  # runs recorded as failed: parameters and error
+    params: list[str] = field(default_factory=list)
+    summaries: dict[str, dict] = field(default_factory=dict)  # key -> summary.json
+
+
+def load(directory: str | Path, *, all_runs: bool = False) -> SweepResults:
+    """Read a sweep directory (``imm-sim sweep --out DIR``) or a single run directory.
+
+    By default only the runs of the sweep as last invoked (``sweep.json``) are read; with
+    ``all_runs`` every complete run under ``runs/`` (e.g. of older code versions) is.
+    """
+    d = Path(directory)
+    if (d / "summary.json").exists():
+        run_dirs = [d]
+        wanted = None
+    else:
+        if not (d / "runs").exists():
+            raise FileNotFoundError(f"{d}: neither a sweep directory (runs/) nor a run directory")
+        wanted = None
+        if not all_runs and (d / "sweep.json").exists():
+            wanted = [r["key"] for r in json.loads((d / "sweep.json").read_text())["runs"]]
+        run_dirs = sorted(p for p in (d / "runs").iterdir()
+                          if not p.name.startswith(".") and (p / "summary.json").exists())
+        if wanted is not None:
+            have = {p.name: p for p in run_dirs}
+            run_dirs = [have[k] for k in dict.fromkeys(wanted) if k in have]
+    rows, per_table = [], {name: [] for name in TABLES}
+    params: list[str] = []
+    summaries: dict[str, dict] = {}
+    for rd in run_dirs:
+        summary = json.loads((rd / "summary.json").read_text())
+        manifest = json.loads((rd / "manifest.json").read_text()) if (rd / "manifest.json").exists() else {}
+        p = manifest.get("params", {})
+        for k in p:
+            if k not in params:
+                params.append(k)
+        ident = {"key": manifest.get("key", rd.name), "case": manifest.get("case"),
+                 "seed": summary["seed"], **p}
+        summaries[ident["key"]] = summary
+        rows.append({**ident, "scenario": summary["scenario"],
+                     "code_version": manifest.get("code_version"),
+                     "git_commit": manifest.get("git_commit"),
+                     "imm_ns3_version": summary["imm_ns3_version"],
+                     "ns3_version": summary["ns3_version"], "sim_time_s": summary["sim_time_s"],
+                     "wall_time_s": summary["wall_time_s"], "speedup": summary["speedup"],
+                     "fingerprint": summary["fingerprint"]})
+        for name in TABLES:
+            f = rd / f"{name}.parquet"
+            df = pd.read_parquet(f) if f.exists() else table(name, [])
+            for col, v in reversed(list(ident.items())):
+                if col not in df.columns:
+                    df.insert(0, col, [v] * len(df))
+            per_table[name].append(df)
+    id_cols = ["key", "case", "seed"] + params
+
+    def cat(name: str) -> pd.DataFrame:
+        frames = [f for f in per_table[name] if len(f)]
+        if not frames:
+            base = table(name, [])
+            for col in reversed(id_cols):
+                base.insert(0, col, pd.Series([], dtype="object"))
+            return base
+        return pd.concat(frames, ignore_index=True)
+
+    failed_rows = []
+    if (d / "failed").exists():
+        keep = set(wanted) if wanted is not None else None
+        for f in sorted((d / "failed").glob("*.json")):
+            rec = json.loads(f.read_text())
+            if keep is None or rec.get("key") in keep:
+                failed_rows.append({"key": rec.get("key"), "case": rec.get("case"),
+                                    "seed": rec.get("seed"), **rec.get("params", {}),
+                                    "error": rec.get("error")})
+    return SweepResults(runs=pd.DataFrame(rows, columns=None if rows else id_cols),
+                        handoffs=cat("handoffs"), flows=cat("flows"),
+                        signalling=cat("signalling"), timeline=cat("timeline"),
+                        events=cat("events"), failed=pd.DataFrame(failed_rows), params=params,
+                        summaries=summaries)

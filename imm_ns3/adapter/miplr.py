@@ -94,11 +94,15 @@ def setup_miplr(ctx: RunContext) -> None:
     cors = [h for h, host in s.hosts.items() if host.role == "correspondent"]
     if not (cors and topo.mobile_hosts and getattr(ctx, "mmp", None)):
         return
-    realtime_on = s.sip.enabled
-    tcp_mech = mm.tcp if s.tcp.enabled else None
-    rt_mech = mm.realtime if realtime_on else None
-    mechs = {tcp_mech, rt_mech}
-    if not (s.tcp.enabled or "miplr" in mechs or "mip" in mechs):
+    roles = {host.role for host in s.hosts.values()}
+    # The daemons run whenever the policy names their mechanism and its servers exist, with or
+    # without traffic: a mobile host registers every care-of address either way.
+    tcp_mech = mm.tcp
+    rt_mech = mm.realtime if s.sip.enabled else None
+    mechs = {m for m in (tcp_mech, rt_mech)
+             if (m == "miplr" and "home_location_register" in roles)
+             or (m == "mip" and "home_agent" in roles)}
+    if not (s.tcp.enabled or mechs):
         return
     c = compile_extension("miplr.h")
     counts = _Counts()

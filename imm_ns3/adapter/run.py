@@ -132,11 +132,13 @@ def _reset_simulator(ns: Any) -> None:
 def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | Path | None = None,
                  pcap: bool = False, progress: bool = False,
                  scenario_file: str | None = None,
-                 setup: Callable[[RunContext], None] | None = None) -> RunResult:
+                 setup: Callable[[RunContext], None] | None = None,
+                 manifest: dict[str, Any] | None = None) -> RunResult:
     """Simulate ``scenario`` once and return its results (written to ``out_dir`` if given).
 
     ``setup(ctx)`` is an optional extra hook (after the registered protocol hooks), e.g. for
-    tests that add a probe or a failing callback.
+    tests that add a probe or a failing callback. ``manifest`` (sweeps) is written beside the
+    results as ``manifest.json``, inside the same atomic rename.
     """
     seed = scenario.simulation.seed if seed is None else int(seed)
     if pcap and out_dir is None:
@@ -196,7 +198,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
         _reset_simulator(ns)  # closes the pcap files
 
     if out_dir is not None:
-        write_run(result, staging, out_dir)
+        write_run(result, staging, out_dir, manifest)
     return result
 
 

@@ -1,0 +1,59 @@
+"""The experiments end to end on their tiny sweeps: every sweep file runs (--tiny), every
+figure is drawn from the stored results, every notebook executes on them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from imm_ns3.figures import EXPERIMENTS, draw_all, figure_module
+from imm_ns3.sweep import load_sweep, run_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+SWEEPS = sorted((ROOT / "experiments").glob("e*.toml"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("e*.ipynb"))
+
+pytestmark = pytest.mark.ns3
+
+
+def test_every_experiment_has_a_sweep_file_and_a_notebook():
+    mod = figure_module()
+    dirs = {mod.FIGURES[e][0] for e in EXPERIMENTS}
+    assert dirs == {p.stem for p in SWEEPS}
+    assert {p.stem for p in NOTEBOOKS} == {mod.FIGURES[e][2] for e in EXPERIMENTS}
+    for p in SWEEPS:
+        assert len(load_sweep(p).seeds) >= 5, p  # every point from at least 5 seeds
+
+
+@pytest.fixture(scope="module")
+def tiny_results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    for p in SWEEPS:
+        report = run_sweep(load_sweep(p, tiny=True), out / p.stem, workers=2, progress=False)
+        assert not report.failed, report.failed
+    return out
+
+
+def test_figures_are_drawn_from_stored_results(tiny_results, tmp_path):
+    lines = draw_all(tiny_results, tmp_path)
+    assert len(lines) == len(EXPERIMENTS) and all("runs)" in ln for ln in lines), lines
+    for e in EXPERIMENTS:
+        name = figure_module().FIGURES[e][2]
+        assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+        assert (tmp_path / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_executes_on_its_tiny_sweep(tiny_results, notebook, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("IMM_NS3_RESULTS", str(tiny_results))
+    nb = nbformat.read(notebook, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert any("runs, seeds [1]" in "".join(o.get("text", "")) for o in outputs)

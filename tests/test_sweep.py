@@ -1,0 +1,197 @@
+"""Sweeps: expansion and cache keys, bad sweep files, caching, resume after a killed worker,
+failed runs, reused workers, load(), Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from imm_ns3 import sweep as sw
+from imm_ns3.results import load
+from imm_ns3.sweep import SweepError, load_sweep, run_sweep
+
+BASE = """
+name = "t"
+scenario = "patent-walk"
+seeds = {seeds}
+[base]
+"simulation.duration_s" = 3.0
+"tcp.enabled" = false
+"sip.enabled" = false
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_expansion_cases_grid_seeds_and_stable_keys(tmp_path):
+    f = _write(tmp_path, BASE.format(seeds=2) + """
+[cases.hard]
+"mmp.handoff" = "hard"
+[cases.semisoft]
+"mmp.handoff" = "semisoft"
+[grid]
+"mobility.speed_mps" = [5.0, 10.0, 20.0]
+[grid.probe]
+rate_pps = [50.0, 100.0]
+""")
+    s = load_sweep(f)
+    runs = s.expand()
+    assert len(runs) == 2 * 3 * 2 * 2
+    assert runs[0].case == "hard" and runs[0].params == {
+        "mmp.handoff": "hard", "mobility.speed_mps": 5.0, "probe.rate_pps": 50.0}
+    assert runs[0].overrides["simulation.duration_s"] == 3.0
+    keys = [r.key for r in runs]
+    assert len(set(keys)) == len(keys)  # every (parameters, seed) has its own key
+    assert keys == [r.key for r in load_sweep(f).expand()]  # and keeps it
+
+
+def test_key_follows_the_complete_scenario_seed_and_code(tmp_path, monkeypatch):
+    a = load_sweep(_write(tmp_path, BASE.format(seeds=1))).expand()[0]
+    # Spelling out a default does not change the run, so it does not change the key.
+    b = load_sweep(_write(tmp_path, BASE.format(seeds=1) + '"wifi.channel" = 1\n', "b.toml")).expand()[0]
+    assert a.key == b.key
+    c = load_sweep(_write(tmp_path, BASE.format(seeds=[2]), "c.toml")).expand()[0]
+    assert c.key != a.key
+    monkeypatch.setattr(sw, "_CODE_VERSION", "0.1.0+otherhash")
+    assert load_sweep(_write(tmp_path, BASE.format(seeds=1), "d.toml")).expand()[0].key != a.key
+
+
+@pytest.mark.parametrize("extra,expect", [
+    ('[grid]\n"mobility.speedy" = [1.0]\n', "grid.mobility.speedy: 'mobility.speedy' is not a scenario field"),
+    ('[grid]\n"mobility.speed_mps" = []\n', "grid.mobility.speed_mps: empty list; give at least one value"),
+    ('[grid]\n"mobility.speed_mps" = 3.0\n', "grid.mobility.speed_mps: a list of values, got 3.0"),
+    ('[cases.x]\n"wifi.bogus" = 1\n', "cases.x.wifi.bogus: 'wifi.bogus' is not a scenario field"),
+    ('[grid]\n"mobility.speed_mps" = [10.0, -1.0]\n',
+     "run mobility.speed_mps=-1.0: mobility.speed_mps: Input should be greater than 0"),
+    ('gird = 1\n', "gird: unknown field; allowed: name, description, scenario, seeds"),
+])
+def test_bad_sweep_files_get_one_line_naming_the_field(tmp_path, extra, expect):
+    text = BASE.format(seeds=1)
+    if extra.startswith("gird"):
+        text = extra + text
+    else:
+        text += extra
+    with pytest.raises(SweepError) as ei:
+        load_sweep(_write(tmp_path, text))
+    assert any(p.startswith(expect) for p in ei.value.problems), ei.value.problems
+    assert all("\n" not in p for p in ei.value.problems)
+
+
+@pytest.mark.parametrize("seeds,expect", [("0", "seeds: at least 1 seed"), ("[1, 1]", "seeds: seeds repeat"),
+                                          ('"five"', "seeds: a number of seeds")])
+def test_bad_seeds(tmp_path, seeds, expect):
+    with pytest.raises(SweepError) as ei:
+        load_sweep(_write(tmp_path, BASE.format(seeds=seeds)))
+    assert ei.value.problems[0].startswith(expect)
+
+
+def test_unknown_scenario_and_missing_file(tmp_path):
+    with pytest.raises(SweepError, match="scenario: no file"):
+        load_sweep(_write(tmp_path, BASE.format(seeds=1).replace('"patent-walk"', '"nowhere.toml"')))
+    with pytest.raises(SweepError, match="sweep: no file"):
+        load_sweep(tmp_path / "absent.toml")
+
+
+def test_interrupted_runs_are_cleaned_and_never_counted(tmp_path):
+    out = tmp_path / "out"
+    (out / "runs" / ".abc.123.partial").mkdir(parents=True)  # killed while writing
+    (out / "runs" / "deadbeef").mkdir()  # a directory without summary.json
+    (out / "runs" / "cafe").mkdir()
+    (out / "runs" / "cafe" / "summary.json").write_text("{}")
+    sw.prepare(out)
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["cafe"]
+    assert sw.completed(out) == {"cafe"}
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path):
+    pytest.importorskip("distributed")
+    s = load_sweep(_write(tmp_path, BASE.format(seeds=1)))
+    with pytest.raises(SweepError, match=r"--scheduler tcp://127.0.0.1:9: cannot reach a Dask scheduler"):
+        run_sweep(s, tmp_path / "out", scheduler="tcp://127.0.0.1:9", progress=False)
+
+
+# ---- with simulations (worker processes import ns-3 themselves) --------------------------------
+@pytest.mark.ns3
+def test_sweep_caches_records_a_killed_worker_resumes_and_reuses_workers(tmp_path, monkeypatch):
+    f = _write(tmp_path, BASE.format(seeds=3))
+    s = load_sweep(f)
+    out = tmp_path / "a"
+    # The worker running seed 3 kills itself one simulated second into the run (after seeds 1
+    # and 2 ran in the same worker process).
+    monkeypatch.setenv(sw.FAULT_ENV, "kill:3")
+    r1 = run_sweep(s, out, workers=1, progress=False)
+    assert (r1.ran, r1.cached) == (2, 0) and len(r1.failed) == 1
+    (key3,) = r1.failed
+    assert "worker died during the run (killed by signal 9)" in r1.failed[key3]
+    rec = json.loads((out / "failed" / f"{key3}.json").read_text())
+    assert rec["seed"] == 3 and rec["params"] == {}
+    assert not any(p.name.startswith(".") for p in (out / "runs").iterdir())  # no half-written run
+    assert len(load(out).failed) == 1
+
+    monkeypatch.delenv(sw.FAULT_ENV)
+    r2 = run_sweep(s, out, workers=1, progress=False)  # resume: only the failed run
+    assert (r2.ran, r2.cached, r2.failed) == (1, 2, {})
+    assert not (out / "failed" / f"{key3}.json").exists()
+    r3 = run_sweep(s, out, workers=1, progress=False)  # nothing left to do
+    assert (r3.ran, r3.cached) == (0, 3)
+
+    res = load(out)
+    assert sorted(res.runs.seed) == [1, 2, 3] and res.failed.empty
+    assert set(res.flows.key) == set(res.runs.key)
+    probe = res.flows[res.flows.name == "probe"]
+    assert len(probe) == 3 and (probe.received_packets >= 45).all()  # 50 pkt/s for 1 s
+    manifest = json.loads((out / "runs" / res.runs.key[0] / "manifest.json").read_text())
+    for k in ("imm_ns3_version", "ns3_version", "code_version", "git_commit", "params", "seed",
+              "wall_time_s"):
+        assert k in manifest
+
+    # Seed 2 ran second in a reused worker; a fresh worker gives the same run, bit for bit.
+    fresh = tmp_path / "b"
+    run_sweep(load_sweep(_write(tmp_path, BASE.format(seeds=[2]), "fresh.toml")), fresh, workers=1,
+              progress=False)
+    a = res.runs.set_index("seed").loc[2]
+    b = load(fresh).runs.iloc[0]
+    assert a.key == b.key and a.fingerprint == b.fingerprint
+    for name in ("handoffs", "flows", "signalling", "events"):
+        assert (out / "runs" / a.key / f"{name}.parquet").read_bytes() == \
+            (fresh / "runs" / b.key / f"{name}.parquet").read_bytes()
+
+
+@pytest.mark.ns3
+def test_extending_the_grid_runs_only_the_new_points(tmp_path):
+    text = BASE.format(seeds=1) + '[grid]\n"probe.rate_pps" = [{rates}]\n'
+    out = tmp_path / "out"
+    first = run_sweep(load_sweep(_write(tmp_path, text.format(rates="50.0"))), out, workers=1,
+                      progress=False)
+    assert first.ran == 1
+    second = run_sweep(load_sweep(_write(tmp_path, text.format(rates="50.0, 100.0"))), out,
+                       workers=2, progress=False)
+    assert (second.ran, second.cached) == (1, 1)
+    res = load(out)
+    assert sorted(res.runs["probe.rate_pps"]) == [50.0, 100.0]
+    sent = res.flows[res.flows.name == "probe"].set_index("probe.rate_pps").sent_packets
+    assert sent[100.0] == 2 * sent[50.0]
+
+
+@pytest.mark.ns3
+def test_dask_runs_the_same_sweep(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+    try:
+        out = tmp_path / "out"
+        r = run_sweep(load_sweep(_write(tmp_path, BASE.format(seeds=1))), out,
+                      scheduler=cluster.scheduler_address, progress=False)
+        assert (r.ran, r.failed) == (1, {})
+        run = load(out).runs.iloc[0]
+        assert run.seed == 1 and run.sim_time_s == 3.0
+        assert json.loads((out / "runs" / run.key / "manifest.json").read_text())["worker"].startswith("dask:")
+    finally:
+        cluster.close()
