@@ -16,7 +16,7 @@ from pcaputil import ppp_ipv4, read_pcap
 pytestmark = pytest.mark.ns3
 
 PERM = "10.0.0.10"
-SIZE = 2_000_000
+SIZE = 2_600_000
 
 
 def _ip(a: int) -> str:

@@ -329,6 +329,7 @@ def _handoff_tcp(ctx: RunContext, run: dict, mh: str, reads: np.ndarray) -> None
         if not moved:
             continue
         t0, coa = moved[0]
+        rows[i]["coa_change_s"] = t0
         first = [t for a, t in firsts if a == coa and t >= t0]
         rows[i]["tcp_resume_s"] = first[0] - t0 if first else None
         upd = [t for t, d in applied if lo <= t < hi and t >= t0 and d.split(" -> ")[-1] == coa]

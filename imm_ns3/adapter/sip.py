@@ -272,6 +272,7 @@ def _handoff_rtp(ctx: RunContext, mh: str, m) -> None:
         moved = [t for t in coa_t if lo <= t < hi]
         if moved:
             t0 = moved[0]
+            rows[i]["coa_change_s"] = t0
             after = arrivals[arrivals > t0]
             rows[i]["rtp_resume_s"] = float(after[0] - t0) if len(after) else None
             oks = [t for t in ok_t if t >= t0]

@@ -37,9 +37,10 @@ NOTEBOOKS = {
 `imm-sim sweep experiments/e1-handoff-latency.toml --out results/e1-handoff-latency`:
 the patent walk (Figures 5, 8, 10) with 5 seeds. Each run has one handoff of each kind. For each
 kind and mechanism the bars stack the components (radio: last beacon -> association; MMP:
-association -> MMP update done, [0048]-[0053]; macro: new care-of address -> first TCP segment
-(MIP-LR) or RTP packet (SIP re-INVITE) on it); the diamonds are the interruption measured
-directly (the flow's longest silence around the handoff), mean with 95 % CI.""",
+association -> MMP update done, [0048]-[0053]; macro: what the macro-mobility step adds after
+the MMP update, until the first TCP segment (MIP-LR) or RTP packet (SIP re-INVITE) arrives on the
+new care-of address); the diamonds are the interruption measured directly (the flow's longest
+silence around the handoff), mean with 95 % CI.""",
         body=["figures.summary_e1(res).round(4)", "fig = figures.e1(res)"],
         checks='''s = figures.summary_e1(res)
 assert set(s.kind) == set(figures.KINDS) and (s.radio_s > 0).all()
