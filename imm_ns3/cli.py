@@ -92,46 +92,60 @@ def validate(scenario: str, overrides: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.argument("sweep_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("sweep_files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--workers", "-j", type=click.IntRange(1, 1024), default=None,
               help="Local worker processes (default: the number of CPUs). Each imports ns-3 once.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run on a Dask cluster instead, e.g. tcp://head:8786 (see docs/sweeps.md).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Sweep directory (default: runs/<sweep name>).")
-@click.option("--tiny", is_flag=True, help="Apply the file's [tiny] section (a few short runs).")
+              help="Sweep directory (default: runs/<sweep name>); with several sweep files, the"
+                   " directory that holds one <sweep name>/ each (default: runs).")
+@click.option("--tiny", is_flag=True, help="Apply each file's [tiny] section (a few short runs).")
 @click.option("--skip-failed", is_flag=True, help="Do not retry runs recorded as failed.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def sweep(sweep_file: Path, workers: int | None, scheduler: str | None, out_dir: Path | None,
-          tiny: bool, skip_failed: bool, quiet: bool) -> None:
-    """Run every run of SWEEP_FILE that is not already in the sweep directory."""
+def sweep(sweep_files: tuple[Path, ...], workers: int | None, scheduler: str | None,
+          out_dir: Path | None, tiny: bool, skip_failed: bool, quiet: bool) -> None:
+    """Run every run of SWEEP_FILE... that is not already in its sweep directory.
+
+    Several files share one pool of workers, each of which imports ns-3 once."""
     import os
 
-    from .sweep import SweepError, load_sweep, run_sweep
+    from .sweep import SweepError, load_sweep, run_sweeps
 
-    try:
-        sw = load_sweep(sweep_file, tiny=tiny)
-        specs = sw.expand()
-    except (SweepError, ScenarioError) as e:
-        raise _BadInput("\n".join(e.problems)) from None
-    out_dir = out_dir or Path("runs") / sw.name
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "runs").exists():
-        raise _BadInput(f"--out {out_dir}: exists and is not a sweep directory; choose another path")
+    items, problems = [], []
+    for f in sweep_files:
+        try:
+            sw = load_sweep(f, tiny=tiny)
+            n_runs = len(sw.expand())
+        except (SweepError, ScenarioError) as e:
+            problems += [f"{f}: {p}" if len(sweep_files) > 1 else p for p in e.problems]
+            continue
+        if len(sweep_files) == 1:
+            out = out_dir or Path("runs") / sw.name
+        else:
+            out = (out_dir or Path("runs")) / sw.name
+        if out.exists() and any(out.iterdir()) and not (out / "runs").exists():
+            problems.append(f"--out {out}: exists and is not a sweep directory; choose another path")
+        items.append((sw, out, n_runs))
+    if problems:
+        raise _BadInput("\n".join(problems))
     n = workers or os.cpu_count() or 1
     if not quiet:
-        click.echo(f"{sw.name}: {len(specs)} runs ({len(sw.cases) or 1} cases x "
-                   f"{len(specs) // max(1, (len(sw.cases) or 1) * len(sw.seeds))} grid points x "
-                   f"{len(sw.seeds)} seeds) -> {out_dir}/"
-                   + (f" on {scheduler}" if scheduler else f", {n} local workers"), err=True)
+        for sw, out, n_runs in items:
+            click.echo(f"{sw.name}: {n_runs} runs ({len(sw.cases) or 1} cases, {len(sw.seeds)} seeds)"
+                       f" -> {out}/", err=True)
+        click.echo(f"on {scheduler}" if scheduler else f"{n} local workers", err=True)
     try:
-        report = run_sweep(sw, out_dir, workers=n, scheduler=scheduler, progress=not quiet,
-                           skip_failed=skip_failed)
+        reports = run_sweeps([(sw, out) for sw, out, _ in items], workers=n, scheduler=scheduler,
+                             progress=not quiet, skip_failed=skip_failed)
     except SweepError as e:
         raise _BadInput("\n".join(e.problems)) from None
-    click.echo(report.line())
-    if report.interrupted:
+    for (sw, _, _), report in zip(items, reports):
+        click.echo(f"{sw.name}: {report.line()}")
+    if any(r.interrupted for r in reports):
         sys.exit(130)
-    if report.failed:
+    if any(r.failed for r in reports):
         sys.exit(1)
 
 

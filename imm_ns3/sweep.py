@@ -261,14 +261,20 @@ def load_sweep(path: str | Path, tiny: bool = False) -> Sweep:
 _CODE_VERSION: str | None = None
 
 
+# Modules that orchestrate runs or present results but cannot change what a run computes.
+_NOT_IN_CODE_VERSION = {"sweep.py", "cli.py", "figures.py", "docgen.py", "__main__.py"}
+
+
 def code_version() -> str:
-    """Package version plus a hash of every source file of the package (.py, .h, .toml)."""
+    """Package version plus a hash of every source file that determines what a run computes
+    (.py, .h, .toml of the package, except the orchestration modules above)."""
     global _CODE_VERSION
     if _CODE_VERSION is None:
         root = Path(str(resources.files("imm_ns3")))
         h = hashlib.sha256()
         for f in sorted(root.rglob("*")):
-            if f.suffix in (".py", ".h", ".toml") and "__pycache__" not in f.parts:
+            if (f.suffix in (".py", ".h", ".toml") and "__pycache__" not in f.parts
+                    and str(f.relative_to(root)) not in _NOT_IN_CODE_VERSION):
                 h.update(str(f.relative_to(root)).encode())
                 h.update(f.read_bytes())
         _CODE_VERSION = f"{__version__}+{h.hexdigest()[:12]}"
@@ -355,7 +361,7 @@ def record_failure(out: Path, spec: RunSpec, error: str, tb: str, worker: str) -
          "time": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2, default=str) + "\n")
 
 
-def _worker_main(conn, out: str, name: str) -> None:
+def _worker_main(conn, name: str) -> None:
     """A long-lived worker: a clean working directory, ns-3 imported once, runs one after
     another. After a failed run it exits (the parent starts a fresh one): a run that raised
     inside the simulator may have left it in a bad state."""
@@ -369,7 +375,8 @@ def _worker_main(conn, out: str, name: str) -> None:
                 return
             if task is None:
                 return
-            status = run_one(RunSpec(**task), Path(out), worker=name)
+            spec, out = task
+            status = run_one(RunSpec(**spec), Path(out), worker=name)
             try:
                 conn.send(status)
             except (BrokenPipeError, OSError):
@@ -421,77 +428,97 @@ def completed(out: Path) -> set[str]:
 
 def run_sweep(sweep: Sweep, out: str | Path, *, workers: int = 1, scheduler: str | None = None,
               progress: bool = True, skip_failed: bool = False) -> SweepReport:
-    out = Path(out)
-    specs = sweep.expand()
-    prepare(out)
-    done = completed(out)
-    failed_before = {p.stem for p in (out / "failed").glob("*.json")} if (out / "failed").exists() else set()
-    todo = [s for s in specs if s.key not in done and not (skip_failed and s.key in failed_before)]
-    _atomic_write(out / "sweep.json", json.dumps({
-        "name": sweep.name, "file": sweep.file, "description": sweep.description,
-        "scenario": sweep.scenario, "seeds": sweep.seeds, "base": sweep.base,
-        "cases": sweep.cases, "case_scenarios": sweep.case_scenarios, "grid": sweep.grid,
-        "code_version": code_version(),
-        "runs": [{"key": s.key, "case": s.case, "params": s.params, "seed": s.seed} for s in specs],
-    }, indent=2, default=str) + "\n")
-    report = SweepReport(total=len(specs), cached=len(specs) - len(todo), out=out)
-    if not todo:
-        return report
+    """Run what is missing of ``sweep`` into ``out``."""
+    return run_sweeps([(sweep, out)], workers=workers, scheduler=scheduler, progress=progress,
+                      skip_failed=skip_failed)[0]
+
+
+def run_sweeps(items: list[tuple[Sweep, str | Path]], *, workers: int = 1,
+               scheduler: str | None = None, progress: bool = True,
+               skip_failed: bool = False) -> list[SweepReport]:
+    """Several sweeps, each into its own directory, through one pool of workers (each worker
+    imports ns-3 once for all of them)."""
+    reports, tasks = [], []
+    for sweep, out in items:
+        out = Path(out)
+        specs = sweep.expand()
+        prepare(out)
+        done = completed(out)
+        failed_before = ({p.stem for p in (out / "failed").glob("*.json")}
+                         if (out / "failed").exists() else set())
+        todo = [s for s in specs if s.key not in done and not (skip_failed and s.key in failed_before)]
+        _atomic_write(out / "sweep.json", json.dumps({
+            "name": sweep.name, "file": sweep.file, "description": sweep.description,
+            "scenario": sweep.scenario, "seeds": sweep.seeds, "base": sweep.base,
+            "cases": sweep.cases, "case_scenarios": sweep.case_scenarios, "grid": sweep.grid,
+            "code_version": code_version(),
+            "runs": [{"key": s.key, "case": s.case, "params": s.params, "seed": s.seed} for s in specs],
+        }, indent=2, default=str) + "\n")
+        reports.append(SweepReport(total=len(specs), cached=len(specs) - len(todo), out=out))
+        tasks += [(spec, out, len(reports) - 1) for spec in todo]
+    if not tasks:
+        return reports
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(todo), unit="run", desc=sweep.name, file=sys.stderr, dynamic_ncols=True)
+        name = items[0][0].name if len(items) == 1 else f"{len(items)} sweeps"
+        bar = tqdm(total=len(tasks), unit="run", desc=name, file=sys.stderr, dynamic_ncols=True)
 
-    def finished(status: tuple) -> None:
+    def finished(status: tuple, index: int) -> None:
         kind, key, _wall, err = status
+        report = reports[index]
         if kind == "ok":
             report.ran += 1
         else:
             report.failed[key] = err
         if bar is not None:
             bar.update(1)
-            bar.set_postfix_str(f"{len(report.failed)} failed" if report.failed else "")
+            nfail = sum(len(r.failed) for r in reports)
+            bar.set_postfix_str(f"{nfail} failed" if nfail else "")
 
     try:
         if scheduler:
-            _run_dask(todo, out, scheduler, finished)
+            _run_dask(tasks, scheduler, finished)
         else:
-            _run_local(todo, out, max(1, workers), finished)
+            _run_local(tasks, max(1, workers), finished)
     except KeyboardInterrupt:
-        report.interrupted = True
+        for r in reports:
+            r.interrupted = True
     finally:
         if bar is not None:
             bar.close()
     if not scheduler:
-        prepare(out)  # what a killed worker left half-written (its run is recorded as failed)
-    return report
+        for r in reports:
+            prepare(r.out)  # what a killed worker left half-written (its run is recorded as failed)
+    return reports
 
 
-def _run_local(todo: list[RunSpec], out: Path, n: int, finished: Callable) -> None:
+def _run_local(tasks: list[tuple[RunSpec, Path, int]], n: int, finished: Callable) -> None:
     import multiprocessing as mp
     from multiprocessing.connection import wait
 
     ctx = mp.get_context("spawn")
-    pending = list(reversed(todo))
+    pending = list(reversed(tasks))
     workers: list[dict] = []
     serial = itertools.count(1)
 
     def start() -> dict:
         parent, child = ctx.Pipe()
         name = f"worker-{next(serial)}"
-        p = ctx.Process(target=_worker_main, args=(child, str(out), name), name=name, daemon=True)
+        p = ctx.Process(target=_worker_main, args=(child, name), name=name, daemon=True)
         p.start()
         child.close()
         return {"proc": p, "conn": parent, "task": None, "name": name}
 
     try:
-        workers = [start() for _ in range(min(n, len(todo)))]
+        workers = [start() for _ in range(min(n, len(tasks)))]
         while pending or any(w["task"] for w in workers):
             for w in workers:
                 if w["task"] is None and pending:
                     w["task"] = pending.pop()
-                    w["conn"].send(asdict(w["task"]))
+                    spec, out, _ = w["task"]
+                    w["conn"].send((asdict(spec), str(out)))
             busy = [w for w in workers if w["task"] is not None]
             ready = wait([w["conn"] for w in busy] + [w["proc"].sentinel for w in busy], timeout=1.0)
             for w in busy:
@@ -501,17 +528,18 @@ def _run_local(todo: list[RunSpec], out: Path, n: int, finished: Callable) -> No
                         status = w["conn"].recv()
                     except (EOFError, OSError):
                         status = None
+                spec, out, index = w["task"]
                 if status is None and (w["conn"] in ready or w["proc"].sentinel in ready):
                     w["proc"].join(timeout=5)
                     code = w["proc"].exitcode
                     why = (f"killed by signal {-code}" if code is not None and code < 0
                            else f"exit code {code}")
                     err = f"worker died during the run ({why})"
-                    record_failure(out, w["task"], err, "", w["name"])
-                    status = ("failed", w["task"].key, 0.0, err)
+                    record_failure(out, spec, err, "", w["name"])
+                    status = ("failed", spec.key, 0.0, err)
                 if status is None:
                     continue
-                finished(status)
+                finished(status, index)
                 w["task"] = None
                 if status[0] != "ok" or not w["proc"].is_alive():
                     w["conn"].close()
@@ -548,7 +576,7 @@ def _dask_task(task: dict, out: str) -> tuple:
     return run_one(RunSpec(**task), Path(out), worker=f"dask:{socket.gethostname()}:{os.getpid()}")
 
 
-def _run_dask(todo: list[RunSpec], out: Path, address: str, finished: Callable) -> None:
+def _run_dask(tasks: list[tuple[RunSpec, Path, int]], address: str, finished: Callable) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -558,20 +586,21 @@ def _run_dask(todo: list[RunSpec], out: Path, address: str, finished: Callable) 
     except (OSError, TimeoutError) as e:
         raise SweepError([f"--scheduler {address}: cannot reach a Dask scheduler there ({e})"]) from None
     try:
-        futs = [client.submit(_dask_task, asdict(s), str(out.resolve()), key=f"imm-run-{s.key}",
-                              pure=False) for s in todo]
-        by_key = {f.key: s for f, s in zip(futs, todo)}
+        futs = [client.submit(_dask_task, asdict(spec), str(Path(out).resolve()),
+                              key=f"imm-run-{spec.key}", pure=False) for spec, out, _ in tasks]
+        by_key = {f.key: t for f, t in zip(futs, tasks)}
         for fut in as_completed(futs):
+            spec, out, index = by_key[fut.key]
             try:
-                finished(fut.result())
+                finished(fut.result(), index)
             except Exception as e:  # noqa: BLE001 - the worker process died, or Dask gave up
-                spec = by_key[fut.key]
                 err = f"Dask task failed: {type(e).__name__}: {e}"
                 record_failure(out, spec, err, traceback.format_exc(), "dask")
-                finished(("failed", spec.key, 0.0, err))
+                finished(("failed", spec.key, 0.0, err), index)
     finally:
         client.close()
 
 
-__all__ = ["Sweep", "RunSpec", "SweepError", "SweepReport", "load_sweep", "run_sweep", "run_key",
+__all__ = ["Sweep", "RunSpec", "SweepError", "SweepReport", "load_sweep", "run_sweep", "run_sweeps",
+           "run_key",
            "code_version", "completed"]
