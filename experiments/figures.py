@@ -44,6 +44,13 @@ def _agg(df: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _yerr(a: pd.DataFrame):
+    """Error bars of a count that cannot go below zero: the lower bar stops at 0."""
+    ci = a.ci95.fillna(0).to_numpy()
+    m = a["mean"].fillna(0).to_numpy()
+    return np.vstack([np.minimum(ci, m), ci])
+
+
 def _plt():
     import matplotlib
 
@@ -139,12 +146,12 @@ def e2(res):
         hard = mean_ci(r[r["mode"] == "hard"].probe_lost)
         color = f"C{i}"
         if len(semi):
-            ax.errorbar(semi.period_s * 1e3, semi["mean"], yerr=semi.ci95.fillna(0), marker="o",
+            ax.errorbar(semi.period_s * 1e3, semi["mean"], yerr=_yerr(semi), marker="o",
                         color=color, capsize=3, label=f"semi-soft, {rate:g} pkt/s")
         if hard[2]:
             ax.axhline(hard[0], color=color, ls="--", lw=1, label=f"hard, {rate:g} pkt/s")
             if not math.isnan(hard[1]):
-                ax.axhspan(hard[0] - hard[1], hard[0] + hard[1], color=color, alpha=0.12)
+                ax.axhspan(max(0.0, hard[0] - hard[1]), hard[0] + hard[1], color=color, alpha=0.12)
     ax.set_xlabel("semi-soft period (ms)")
     ax.set_ylabel("probe packets lost per handoff")
     ax.set_title("intra-domain handoffs (crossover: intermediate node)", fontsize=9)
@@ -158,7 +165,7 @@ def e2(res):
     for j, (label, d) in enumerate(modes):
         a = _agg(d, ["kind"], "probe_lost").set_index("kind").reindex(list(KINDS))
         ax.bar(np.arange(len(KINDS)) + (j - 0.5) * width, a["mean"], width * 0.9,
-               yerr=a.ci95.fillna(0), capsize=3, label=label)
+               yerr=_yerr(a), capsize=3, label=label)
     ax.set_xticks(np.arange(len(KINDS)), ["intra-domain\n(intermediate)", "inter-domain\n(border router)",
                                           "inter-subnet\n(backbone)"])
     ax.set_ylabel("probe packets lost per handoff")

@@ -262,7 +262,8 @@ _CODE_VERSION: str | None = None
 
 
 # Modules that orchestrate runs or present results but cannot change what a run computes.
-_NOT_IN_CODE_VERSION = {"sweep.py", "cli.py", "figures.py", "docgen.py", "__main__.py"}
+_NOT_IN_CODE_VERSION = {"sweep.py", "cli.py", "figures.py", "docgen.py", "analysis.py",
+                        "__main__.py"}
 
 
 def code_version() -> str:
@@ -347,6 +348,8 @@ def run_one(spec: RunSpec, out: Path, worker: str = "") -> tuple[str, str, float
                      manifest=manifest)
         failed.unlink(missing_ok=True)
         return "ok", spec.key, time.perf_counter() - t0, ""
+    except KeyboardInterrupt:
+        raise  # an interrupted run is not a failed one: it runs again on resume
     except BaseException as e:  # noqa: BLE001 - recorded, the sweep goes on
         err = f"{type(e).__name__}: {e}"
         record_failure(out, spec, err, traceback.format_exc(), worker)
@@ -365,6 +368,9 @@ def _worker_main(conn, name: str) -> None:
     """A long-lived worker: a clean working directory, ns-3 imported once, runs one after
     another. After a failed run it exits (the parent starts a fresh one): a run that raised
     inside the simulator may have left it in a bad state."""
+    # Ctrl-C is the parent's business: it stops handing out runs and ends the workers; a run
+    # cut short leaves only a staging directory, removed when the sweep resumes.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     work = tempfile.mkdtemp(prefix="imm-worker-")
     os.chdir(work)  # the ns-3 wheel globs the working directory for libraries
     try:

@@ -102,3 +102,25 @@ def test_run_writes_results_and_prints_a_summary(ns3_ready, tmp_path):
     assert r.exit_code == 0 and r.output == ""
     assert json.loads((out / "summary.json").read_text())["sim_time_s"] == 5.0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_bad_sweep_files_exit_2_before_any_run(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text('scenario = "patent-walk"\nseeds = 5\n')
+    bad = tmp_path / "bad.toml"
+    bad.write_text('scenario = "patent-walk"\n[grid]\n"mobility.speed_mps" = []\n"wifi.chanel" = [1]\n')
+    r = _invoke("sweep", str(good), str(bad), "--out", str(tmp_path / "out"))
+    assert r.exit_code == 2
+    assert r.output.splitlines() == [
+        f"error: {bad}: grid.mobility.speed_mps: empty list; give at least one value",
+        f"error: {bad}: grid.wifi.chanel: 'wifi.chanel' is not a scenario field; allowed at this"
+        " level: active_probing, beacon_interval_s, channel, lead_min_rssi_dbm, max_missed_beacons,"
+        " mh_radios, probe_request_timeout_s, propagation, rate_manager, ssid, standard, tx_power_dbm"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_figures_without_results_says_how_to_make_them(tmp_path):
+    r = _invoke("figures", "--results", str(tmp_path), "--only", "e4")
+    assert r.exit_code == 0
+    assert "e4: no results in" in r.output and "imm-sim sweep experiments/e4-mip-vs-miplr.toml" in r.output
+    assert _invoke("figures", "--only", "e9").exit_code == 2

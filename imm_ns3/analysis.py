@@ -1,0 +1,108 @@
+"""Reading many runs: a sweep directory (or one run directory) as tidy DataFrames joined with
+each run's parameters. ``imm_ns3.results.load`` is this module's :func:`load`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .results import TABLES, table
+
+
+@dataclass
+class SweepResults:
+    """The runs of a sweep directory as tidy tables. Every table starts with the run's ``key``,
+    ``case``, ``seed`` and one column per varied parameter (named by its dotted path), so
+    ``df.groupby(["case", "mobility.speed_mps"])`` works directly."""
+
+    runs: pd.DataFrame  # one row per completed run: parameters, versions, wall time, fingerprint
+    handoffs: pd.DataFrame
+    flows: pd.DataFrame
+    signalling: pd.DataFrame
+    timeline: pd.DataFrame
+    events: pd.DataFrame
+    failed: pd.DataFrame  # runs recorded as failed: parameters and error
+    params: list[str] = field(default_factory=list)
+    summaries: dict[str, dict] = field(default_factory=dict)  # key -> summary.json
+
+
+def load(directory: str | Path, *, all_runs: bool = False) -> SweepResults:
+    """Read a sweep directory (``imm-sim sweep --out DIR``) or a single run directory.
+
+    By default only the runs of the sweep as last invoked (``sweep.json``) are read; with
+    ``all_runs`` every complete run under ``runs/`` (e.g. of older code versions) is.
+    """
+    d = Path(directory)
+    if (d / "summary.json").exists():
+        run_dirs = [d]
+        wanted = None
+    else:
+        if not (d / "runs").exists():
+            raise FileNotFoundError(f"{d}: neither a sweep directory (runs/) nor a run directory")
+        wanted = None
+        if not all_runs and (d / "sweep.json").exists():
+            wanted = [r["key"] for r in json.loads((d / "sweep.json").read_text())["runs"]]
+        run_dirs = sorted(p for p in (d / "runs").iterdir()
+                          if not p.name.startswith(".") and (p / "summary.json").exists())
+        if wanted is not None:
+            have = {p.name: p for p in run_dirs}
+            run_dirs = [have[k] for k in dict.fromkeys(wanted) if k in have]
+    rows, per_table = [], {name: [] for name in TABLES}
+    params: list[str] = []
+    summaries: dict[str, dict] = {}
+    for rd in run_dirs:
+        summary = json.loads((rd / "summary.json").read_text())
+        manifest = json.loads((rd / "manifest.json").read_text()) if (rd / "manifest.json").exists() else {}
+        p = manifest.get("params", {})
+        for k in p:
+            if k not in params:
+                params.append(k)
+        ident = {"key": manifest.get("key", rd.name), "case": manifest.get("case"),
+                 "seed": summary["seed"], **p}
+        summaries[ident["key"]] = summary
+        rows.append({**ident, "scenario": summary["scenario"],
+                     "code_version": manifest.get("code_version"),
+                     "git_commit": manifest.get("git_commit"),
+                     "imm_ns3_version": summary["imm_ns3_version"],
+                     "ns3_version": summary["ns3_version"], "sim_time_s": summary["sim_time_s"],
+                     "wall_time_s": summary["wall_time_s"], "speedup": summary["speedup"],
+                     "fingerprint": summary["fingerprint"]})
+        for name in TABLES:
+            f = rd / f"{name}.parquet"
+            df = pd.read_parquet(f) if f.exists() else table(name, [])
+            for col, v in reversed(list(ident.items())):
+                if col not in df.columns:
+                    df.insert(0, col, [v] * len(df))
+            per_table[name].append(df)
+    id_cols = ["key", "case", "seed"] + params
+
+    def cat(name: str) -> pd.DataFrame:
+        frames = [f for f in per_table[name] if len(f)]
+        if not frames:
+            base = table(name, [])
+            for col in reversed(id_cols):
+                base.insert(0, col, pd.Series([], dtype="object"))
+            return base
+        cols = list(dict.fromkeys(c for f in frames for c in f.columns))
+        # Columns a run left empty are dropped before concatenating (pandas would otherwise
+        # guess dtypes from them) and come back, as missing values, by the reindex.
+        trimmed = [f.dropna(axis=1, how="all") for f in frames]
+        return pd.concat(trimmed, ignore_index=True).reindex(columns=cols)
+
+    failed_rows = []
+    if (d / "failed").exists():
+        keep = set(wanted) if wanted is not None else None
+        for f in sorted((d / "failed").glob("*.json")):
+            rec = json.loads(f.read_text())
+            if keep is None or rec.get("key") in keep:
+                failed_rows.append({"key": rec.get("key"), "case": rec.get("case"),
+                                    "seed": rec.get("seed"), **rec.get("params", {}),
+                                    "error": rec.get("error")})
+    return SweepResults(runs=pd.DataFrame(rows, columns=None if rows else id_cols),
+                        handoffs=cat("handoffs"), flows=cat("flows"),
+                        signalling=cat("signalling"), timeline=cat("timeline"),
+                        events=cat("events"), failed=pd.DataFrame(failed_rows), params=params,
+                        summaries=summaries)
