@@ -239,20 +239,27 @@ def e4_frame(res) -> pd.DataFrame:
         changes = max(1, len(res.summaries[run.key]["care_of_addresses"].get("mh1", [])) - 1)
         s = sig[(sig.key == run.key) & sig.message.isin(MACRO_MESSAGES)]
         hh = h[(h.key == run.key) & (h.kind == "inter_subnet")]
+        summ = res.summaries[run.key]
+        tunnelled = summ.get("macro_mobility", {}).get("home_agent", {}).get("tunnelled_packets", 0)
+        minutes = summ["sim_time_s"] / 60.0
         rows.append({"key": run.key, "case": run.case, "seed": run.seed,
                      "home_delay_ms": run["subnets.home.access_link.delay_ms"],
                      "delay_ms": float(rtp.delay_s.iloc[0]) * 1e3 if len(rtp) else math.nan,
                      "rtt_ms": float(tcp.rtt_s.iloc[0]) * 1e3 if len(tcp) else math.nan,
                      "signalling_bytes_per_change": s["bytes"].sum() / changes,
                      "signalling_msgs_per_change": s["count"].sum() / changes,
-                     "update_ms": float(hh.tcp_update_s.iloc[0]) * 1e3 if len(hh) else math.nan})
+                     "update_ms": float(hh.tcp_update_s.iloc[0]) * 1e3 if len(hh) else math.nan,
+                     # Everything mobility management puts on the wire: its messages, plus the
+                     # 20-byte outer header on every packet the home agent tunnels.
+                     "overhead_bytes_per_min": (s["bytes"].sum() + 20 * tunnelled) / minutes})
     return pd.DataFrame(rows)
 
 
 def summary_e4(res) -> pd.DataFrame:
     d = e4_frame(res)
     out = []
-    for col in ("delay_ms", "rtt_ms", "signalling_bytes_per_change", "update_ms"):
+    for col in ("delay_ms", "rtt_ms", "signalling_bytes_per_change", "update_ms",
+                "overhead_bytes_per_min"):
         a = _agg(d, ["case", "home_delay_ms"], col)
         a.insert(0, "metric", col)
         out.append(a)
@@ -264,15 +271,18 @@ def e4(res):
     a = summary_e4(res)
     panels = (("delay_ms", "correspondent-to-mobile delay (ms)"),
               ("update_ms", "care-of change -> new address known (ms)"),
-              ("signalling_bytes_per_change", "macro-mobility signalling per care-of change (bytes)"))
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+              ("signalling_bytes_per_change", "signalling per care-of change (bytes)"),
+              ("overhead_bytes_per_min", "signalling + tunnel headers (bytes/min)"))
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.8))
     for ax, (metric, label) in zip(axes, panels):
         for i, case in enumerate(("miplr", "mip")):
             d = a[(a.metric == metric) & (a.case == case)].sort_values("home_delay_ms")
             ax.errorbar(d.home_delay_ms, d["mean"], yerr=d.ci95.fillna(0), marker="o", capsize=3,
                         color=f"C{i}", label={"miplr": "MIP-LR", "mip": "Mobile IP"}[case])
-        ax.set_xlabel("home network distance from the core (ms, one way)")
+        ax.set_xlabel("home network distance (ms, one way)")
         ax.set_ylabel(label, fontsize=8)
+        if metric == "overhead_bytes_per_min":
+            ax.set_yscale("log")
     axes[0].legend(fontsize=8)
     fig.suptitle("E4: MIP-LR against classic Mobile IP (triangular routing through the home agent)")
     fig.tight_layout()
@@ -325,9 +335,16 @@ def summary_e6(res) -> pd.DataFrame:
 
 def e6(res):
     plt = _plt()
-    a = summary_e6(res).sort_values("at_s")
+    a = summary_e6(res).sort_values("at_s").reset_index(drop=True)
+    d = e6_frame(res)
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.bar(range(len(a)), a["mean"] * 1e3, yerr=a.ci95.fillna(0) * 1e3, capsize=4, color="C2")
+    ax.bar(range(len(a)), a["mean"] * 1e3, yerr=_yerr(a) * 1e3, capsize=4, color="C2", alpha=0.7,
+           label="mean, 95 % CI")
+    for i, f in enumerate(a.failure):
+        g = d[d.failure == f].gap_s.dropna()
+        ax.scatter(np.full(len(g), i) + np.linspace(-0.15, 0.15, len(g)), g * 1e3, color="black",
+                   s=12, zorder=3, label="one seed" if i == 0 else None)
+    ax.legend(fontsize=7)
     ax.set_xticks(range(len(a)), [f"{w}\n(at {t:g} s)" for w, t in zip(a.failure, a.at_s)], fontsize=8)
     ax.set_ylabel("probe delivery gap (ms)")
     ax.set_title("E6: recovery with secondary gateways and up-links (Figures 2B, 2C)", fontsize=10)
