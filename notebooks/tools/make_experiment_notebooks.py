@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path("../experiments").resolve()))
 import figures  # noqa: E402 - experiments/figures.py, shared with `imm-sim figures`
 
 res = load(RESULTS / "{sweep}")
-print(f"{{len(res.runs)}} runs, seeds {{sorted(res.runs.seed.unique())}}, failed {{len(res.failed)}};"
+seeds = sorted(int(s) for s in res.runs.seed.unique())
+print(f"{{len(res.runs)}} runs, seeds {{seeds}}, failed {{len(res.failed)}};"
       f" code {{sorted(res.runs.code_version.unique())}}")'''
 
 NOTEBOOKS = {
