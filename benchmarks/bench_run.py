@@ -1,10 +1,12 @@
 """Benchmark: how much faster than real time is a run, and what does the Python stack cost?
 
 Prints, for patent-walk with 1, 10 and 40 mobile hosts, the wall time of Simulator::Run for
-imm-ns3 (the whole stack: WiFi, MMP, DRCP; probe flow off, so the rows compare signalling, not
-traffic) and for a plain C++ ns-3 program of the same radio network with no mobility protocol
-(baseline_wifi.cc, built here against the wheel's headers), in the same run. The last row is
-the default scenario as shipped (probe on). Timings live here, never in tests.
+imm-ns3 (the whole stack: WiFi, MMP, DRCP, MIP-LR and SIP registrations; probe, TCP transfer
+and calls off, so the rows compare signalling, not traffic) and for a plain C++ ns-3 program of
+the same radio network with no mobility protocol (baseline_wifi.cc, built here against the
+wheel's headers), in the same run. The last rows are the default scenario as shipped (probe,
+SIP call with RTP both ways, TCP transfer), and the same without the TCP transfer. Timings live
+here, never in tests.
 
     .venv/bin/python benchmarks/bench_run.py [--repeat 3]
 """
@@ -57,7 +59,8 @@ def main() -> int:
         for n in (1, 10, 40):
             s = load_scenario("patent-walk", [f"mobile_hosts.count={n}",
                                               "mobile_hosts.start_stagger_s=0.25",
-                                              "probe.enabled=false"])
+                                              "probe.enabled=false", "tcp.enabled=false",
+                                              "sip.call_at_s=1000.0"])
             topo = build_topology(s)
             ours, base = [], []
             for _ in range(args.repeat):
@@ -76,9 +79,11 @@ def main() -> int:
             o, b = statistics.median(ours), statistics.median(base)
             print(f"{n:>5} {sim:>6.0f} {o:>15.3f} {sim / o:>11.1f} {b:>11.3f} {sim / b:>11.1f}"
                   f" {o / b:>7.2f}x {r.extra['python_events']:>9}")
-        r = run_scenario(load_scenario("patent-walk"))
-        print(f"default patent-walk (probe 50/s): wall {r.summary['wall_time_s']:.3f} s,"
-              f" {r.summary['speedup']}x real time, {r.extra['python_events']} Python events")
+        for label, over in (("default patent-walk (probe, RTP, TCP)", []),
+                            ("patent-walk without the TCP transfer", ["tcp.enabled=false"])):
+            r = run_scenario(load_scenario("patent-walk", over))
+            print(f"{label}: wall {r.summary['wall_time_s']:.3f} s, {r.summary['speedup']}x real"
+                  f" time, {r.extra['python_events']} Python events")
     return 0
 
 
