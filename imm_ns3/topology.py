@@ -116,6 +116,10 @@ class Topology:
             out[n.role] = out.get(n.role, 0) + 1
         return out
 
+    def host_addresses(self) -> dict[str, ipaddress.IPv4Address]:
+        """The address of every node on a wired LAN (hosts and their sub-network's router)."""
+        return {m: a for lan in self.lans for m, a in zip(lan.members, lan.addresses)}
+
     def links_of(self, node: str) -> list[LinkPlan]:
         return [lk for lk in self.links if node in (lk.a, lk.b)]
 

@@ -8,16 +8,22 @@ import zlib
 from collections import defaultdict
 from typing import Any, Callable
 
+from ..wire import Message, MessageError, decode
 from .run import RunContext
 
 IP_UDP_HEADER = 28  # signalling bytes count the IP packet: payload + UDP + IPv4 headers
 
 
 class Signalling:
-    """Control messages sent, by (node, role, message): count and bytes on the wire."""
+    """Control messages sent, by (node, role, message): count and bytes on the wire; and
+    malformed messages received, by (node, fault)."""
 
     def __init__(self) -> None:
         self.sent: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        self.faults: dict[tuple[str, str], int] = defaultdict(int)
+
+    def fault_summary(self) -> dict[str, int]:
+        return {f"{n}:{f}": v for (n, f), v in sorted(self.faults.items())}
 
     def count(self, node: str, role: str, message: str, payload_bytes: int) -> None:
         c = self.sent[(node, role, message)]
@@ -59,3 +65,21 @@ class NodeEnv:
 
     def log(self, event: str, detail: str = "") -> None:
         self.ctx.log.record(self.bridge.now_ns(), self.name, self.role, event, detail)
+
+
+class WireEnv(NodeEnv):
+    """NodeEnv plus the binary message codec of imm_ns3.wire (MMP, DRCP, MIP-LR, Mobile IP):
+    sent messages are counted; a malformed one received is counted and logged, never handed
+    to a core."""
+
+    def _send(self, sock: Any, dst: int, port: int, msg: Message) -> None:
+        self.signalling.count(self.name, self.role, msg.name, len(msg))
+        self.bridge.udp_send(sock, msg.encode(), dst, port)
+
+    def _decode(self, data: bytes) -> Message | None:
+        try:
+            return decode(data)
+        except MessageError as e:
+            self.signalling.faults[(self.name, e.fault)] += 1
+            self.log("malformed", e.fault)
+            return None

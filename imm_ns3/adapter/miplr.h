@@ -40,9 +40,22 @@ std::function<void(uint64_t, uint32_t)> g_mip_peer;
 
 inline int64_t NowNs_() { return ns3::Simulator::Now().GetNanoSeconds(); }
 
+// Each change of the destination address of arriving TCP at a mobile host, with its time:
+// when TCP first came on a new care-of address (care-of change -> first segment on it).
+struct ArrivalLog {
+  std::vector<uint32_t> arrivalAddress;
+  std::vector<int64_t> arrivalNs;
+  void Note(uint32_t dst) {
+    if (arrivalAddress.empty() || arrivalAddress.back() != dst) {
+      arrivalAddress.push_back(dst);
+      arrivalNs.push_back(NowNs_());
+    }
+  }
+};
+
 // What the hooks of one node share: the correspondent's routing cache, the mobile host's
 // addresses, counters, and what the applications were shown.
-class MipState : public ns3::SimpleRefCount<MipState> {
+class MipState : public ns3::SimpleRefCount<MipState>, public ArrivalLog {
  public:
   struct Entry {
     uint32_t coa;  // 0: null mapping (not a mobile host)
@@ -101,10 +114,6 @@ class MipState : public ns3::SimpleRefCount<MipState> {
            sourceRewritten = 0, capturedOut = 0, capturedIn = 0, uncapturedOut = 0,
            uncapturedIn = 0;
   std::set<uint32_t> appDestinations, appSources;  // addresses handed up to the transport layer
-  // Each change of the destination address of arriving captured TCP (mobile host): when TCP
-  // first came on the new address (care-of change -> first segment on it).
-  std::vector<uint32_t> arrivalAddress;
-  std::vector<int64_t> arrivalNs;
 
   // Returns true if the packet was held.
   bool Out(ns3::Ptr<ns3::Packet> p, uint32_t& src, uint32_t& dst, uint8_t proto,
@@ -140,10 +149,7 @@ class MipState : public ns3::SimpleRefCount<MipState> {
   void In(ns3::Ipv4Header& h, bool tcp) {
     ++capturedIn;
     uint32_t dst = h.GetDestination().Get();
-    if (mobile && tcp && (arrivalAddress.empty() || arrivalAddress.back() != dst)) {
-      arrivalAddress.push_back(dst);
-      arrivalNs.push_back(NowNs_());
-    }
+    if (mobile && tcp) Note(dst);
     if (mobile) {
       // The TCP connections cache of [0068]; when the policy hands RTP to MIP-LR, its
       // correspondents belong there too, or they would not hear of a new care-of address.
@@ -202,12 +208,13 @@ class MipHook : public ns3::IpL4Protocol {
   RxStatus Receive(ns3::Ptr<ns3::Packet> p, const ns3::Ipv4Header& header,
                    ns3::Ptr<ns3::Ipv4Interface> iif) override {
     ns3::Ipv4Header h = header;
-    if (Captured(p)) {
+    bool captured = Captured(p);
+    if (captured) {
       m_state->In(h, m_inner->GetProtocolNumber() == 6);
     } else {
       ++m_state->uncapturedIn;
     }
-    if (m_inner->GetProtocolNumber() == 6 || Captured(p)) {
+    if (captured) {
       m_state->appDestinations.insert(h.GetDestination().Get());
       m_state->appSources.insert(h.GetSource().Get());
     }
@@ -349,7 +356,7 @@ inline ns3::Ptr<HomeAgentRouting> InstallHomeAgent(ns3::Ptr<ns3::Node> node, int
   return r;
 }
 
-class IpInIp : public ns3::IpL4Protocol {
+class IpInIp : public ns3::IpL4Protocol, public ArrivalLog {
  public:
   static ns3::TypeId GetTypeId() {
     static ns3::TypeId tid =
@@ -362,9 +369,7 @@ class IpInIp : public ns3::IpL4Protocol {
   }
   int GetProtocolNumber() const override { return 4; }
   uint64_t decapsulated = 0;
-  std::set<uint32_t> innerDestinations;
-  std::vector<uint32_t> arrivalAddress;  // outer destination (care-of address) of tunnelled TCP
-  std::vector<int64_t> arrivalNs;
+  std::set<uint32_t> innerDestinations;  // arrivals: the outer (care-of) address of tunnelled TCP
 
   RxStatus Receive(ns3::Ptr<ns3::Packet> p, const ns3::Ipv4Header& outer,
                    ns3::Ptr<ns3::Ipv4Interface> iif) override {
@@ -372,11 +377,7 @@ class IpInIp : public ns3::IpL4Protocol {
     if (p->GetSize() < 20 || p->RemoveHeader(inner) == 0) return RX_CSUM_FAILED;
     ++decapsulated;
     innerDestinations.insert(inner.GetDestination().Get());
-    uint32_t dst = outer.GetDestination().Get();
-    if (inner.GetProtocol() == 6 && (arrivalAddress.empty() || arrivalAddress.back() != dst)) {
-      arrivalAddress.push_back(dst);
-      arrivalNs.push_back(NowNs_());
-    }
+    if (inner.GetProtocol() == 6) Note(outer.GetDestination().Get());
     auto l4 = m_l3->GetProtocol(inner.GetProtocol(), m_l3->GetInterfaceForDevice(iif->GetDevice()));
     if (!l4) return RX_ENDPOINT_UNREACH;
     return l4->Receive(p, inner, iif);

@@ -33,8 +33,7 @@ from ..miplr.daemons import PENDING, MipChDaemon, MipMhDaemon
 from ..miplr.hlr import HomeLocationRegister
 from ..miplr.messages import MIPLR_PORT
 from ..miplr.mip import MIP_PORT, HomeAgent, MobileIpClient
-from ..wire import MessageError, decode
-from .env import NodeEnv, Signalling
+from .env import Signalling, WireEnv
 from .run import RunContext, register_setup_hook
 from .runtime import compile_extension
 
@@ -48,44 +47,23 @@ TCP_VARIANT_TYPES = {
 }
 
 
-class _Counts(Signalling):
-    def __init__(self) -> None:
-        super().__init__()
-        self.faults: dict[str, int] = {}
+class _MipEnv(WireEnv):
+    """Env of a MIP-LR or Mobile IP core on an ns-3 node: its UDP socket and the codec."""
 
-
-class _MipEnv(NodeEnv):
-    """Env of a MIP-LR or Mobile IP core on an ns-3 node: NodeEnv plus its UDP socket and the
-    binary codec; malformed datagrams are counted and logged, never handed to the core."""
-
-    def __init__(self, ctx: RunContext, name: str, role: str, counts: _Counts, port: int,
+    def __init__(self, ctx: RunContext, name: str, role: str, counts: Signalling, port: int,
                  on_message: Callable[[Any, int], None]):
         super().__init__(ctx, name, role, counts, rng_key=f"mip:{name}:{port}")
-        self.counts, self.port, self.on_message = counts, port, on_message
+        self.port, self.on_message = port, on_message
         self.sock = self.bridge.udp_socket(self.node, port, f"{name} {role} socket {port}",
                                            self._on_datagram)
 
     def send(self, dst: int, msg: Any) -> None:
-        self.counts.count(self.name, self.role, msg.name, len(msg))
-        self.bridge.udp_send(self.sock, msg.encode(), dst, self.port)
+        self._send(self.sock, dst, self.port, msg)
 
     def _on_datagram(self, src: int, port: int, data: bytes) -> None:
-        try:
-            msg = decode(data)
-        except MessageError as e:
-            key = f"{self.name}:{e.fault}"
-            self.counts.faults[key] = self.counts.faults.get(key, 0) + 1
-            self.log("malformed", e.fault)
-            return
-        self.on_message(msg, src)
-
-
-def _host_addresses(topo) -> dict[str, int]:
-    out = {}
-    for lan in topo.lans:
-        for m, a in zip(lan.members, lan.addresses):
-            out[m] = int(a)
-    return out
+        msg = self._decode(data)
+        if msg is not None:
+            self.on_message(msg, src)
 
 
 def setup_miplr(ctx: RunContext) -> None:
@@ -105,8 +83,8 @@ def setup_miplr(ctx: RunContext) -> None:
     if not (s.tcp.enabled or mechs):
         return
     c = compile_extension("miplr.h")
-    counts = _Counts()
-    addr = _host_addresses(topo)
+    counts = Signalling()
+    addr = {h: int(a) for h, a in topo.host_addresses().items()}
     perm_net = ipaddress.IPv4Network(s.mobile_hosts.permanent_prefix)
     run: dict[str, Any] = {"counts": counts, "states": {}, "decap": {}, "ha": None, "cores": {}}
 
@@ -252,7 +230,7 @@ def _ch_receive(box, msg, src) -> None:
 
 def _collect(ctx: RunContext, run: dict, src: str | None) -> None:
     s = ctx.scenario
-    counts: _Counts = run["counts"]
+    counts: Signalling = run["counts"]
     ctx.signalling_rows.extend(counts.rows())
     states = run["states"]
     summary: dict[str, Any] = {"tcp": s.macro_mobility.tcp if s.tcp.enabled else None,
@@ -278,7 +256,7 @@ def _collect(ctx: RunContext, run: dict, src: str | None) -> None:
         for k, v in run["ha_core"].rejected.items():
             rejected[f"home_agent:{k}"] = v
     summary["rejected"] = rejected
-    summary["faults"] = dict(counts.faults)
+    summary["faults"] = counts.fault_summary()
     ctx.extra_summary["macro_mobility"] = summary
 
     bin_s = s.simulation.timeline_bin_s

@@ -31,16 +31,13 @@ from ..mmp.messages import (
     DrcpAdvertisement,
     DrcpReply,
     DrcpRequest,
-    Message,
-    MessageError,
     Registration,
     RouteUpdate,
-    decode,
 )
 from ..mmp.mobile import MobileHostDaemon
 from ..mmp.node import BorderRouter, MmpNode
 from ..handoff import handoff_windows, longest_silence
-from .env import NodeEnv, Signalling
+from .env import Signalling, WireEnv
 from .run import RunContext, register_setup_hook
 from .runtime import compile_extension
 
@@ -49,34 +46,6 @@ NO_ADDRESS_MASK = 0xFFFFFFFF
 PROBE_PORT = 9
 MMP_PRIORITY = 10  # above static routing (0) in each node's Ipv4ListRouting
 PROBE_DRAIN_S = 1.0  # the probe stops this long before the end: nothing is in flight then
-
-
-class _Stats(Signalling):
-    """The run's signalling count, and malformed MMP/DRCP messages by node and fault."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.faults: dict[tuple[str, str], int] = defaultdict(int)
-
-
-class _Base(NodeEnv):
-    """A node's Env for the MMP/DRCP cores: NodeEnv plus the binary message codec."""
-
-    def __init__(self, ctx: RunContext, name: str, role: str, stats: _Stats):
-        super().__init__(ctx, name, role, stats)
-        self.stats = stats
-
-    def _send(self, sock, dst: int, port: int, msg: Message) -> None:
-        self.stats.count(self.name, self.role, msg.name, len(msg))
-        self.bridge.udp_send(sock, msg.encode(), dst, port)
-
-    def _decode(self, data: bytes) -> Message | None:
-        try:
-            return decode(data)
-        except MessageError as e:
-            self.stats.faults[(self.name, e.fault)] += 1
-            self.log("malformed", e.fault)
-            return None
 
 
 class _CppCache:
@@ -103,7 +72,7 @@ class _CppCache:
         return self.shim.RemoveInterface(iface)
 
 
-class _DomainNodeEnv(_Base):
+class _DomainNodeEnv(WireEnv):
     def __init__(self, ctx, name, role, stats, shim, peers: dict[int, int], wireless: int | None):
         super().__init__(ctx, name, role, stats)
         self.shim, self.peers, self.wireless = shim, peers, wireless
@@ -158,7 +127,7 @@ class _DomainNodeEnv(_Base):
         return 0
 
 
-class _BorderEnv(_Base):
+class _BorderEnv(WireEnv):
     def __init__(self, ctx, name, stats, gateway_links: dict[int, tuple[int, int]]):
         super().__init__(ctx, name, "border_router", stats)
         self.gateway_links = gateway_links  # gateway ip -> (next hop, iface)
@@ -180,7 +149,7 @@ class _BorderEnv(_Base):
             self.core.receive(msg, 0, src)
 
 
-class _DrcpEnv(_Base):
+class _DrcpEnv(WireEnv):
     def __init__(self, ctx, name, stats):
         super().__init__(ctx, name, "drcp_server", stats)
         self.sock = self.bridge.udp_socket(self.node, DRCP_SERVER_PORT, f"{name} DRCP socket", self._on_datagram)
@@ -195,7 +164,7 @@ class _DrcpEnv(_Base):
             self.core.receive(msg, 0, src)
 
 
-class _MobileEnv(_Base):
+class _MobileEnv(WireEnv):
     """A mobile host's station radio(s), addresses and default route.
 
     With two radios (``wifi.mh_radios = 2``, docs/mmp.md) the care-of address sits on one radio
@@ -356,7 +325,7 @@ def setup_mmp(ctx: RunContext) -> None:
         return
     c = compile_extension("mmp_routing.h")
     c.ResetMmpState()
-    stats = _Stats()
+    stats = Signalling()
     cfg = s.mmp
     domain_ids = {d: (dom.domain_id if dom.domain_id is not None else i + 1)
                   for i, (d, dom) in enumerate(s.domains.items())}
@@ -496,7 +465,7 @@ class _NodeHooks:
         return None
 
 
-def _collect(ctx: RunContext, envs, mmp_nodes, stats: _Stats, probes, probe_src, stop_s) -> None:
+def _collect(ctx: RunContext, envs, mmp_nodes, stats: Signalling, probes, probe_src, stop_s) -> None:
     s = ctx.scenario
     ctx.signalling_rows.extend(stats.rows())
     counters = defaultdict(int)
@@ -509,7 +478,7 @@ def _collect(ctx: RunContext, envs, mmp_nodes, stats: _Stats, probes, probe_src,
         "bicast_copies": counters["bicast"], "dropped_no_route": counters["noRoute"],
         "dropped_no_uplink": counters["noUplink"],
         "dropped_not_listening": gate,
-        "faults": {f"{n}:{f}": v for (n, f), v in sorted(stats.faults.items())},
+        "faults": stats.fault_summary(),
     }
     size = s.probe.size_bytes
     for mh in ctx.topo.mobile_hosts:

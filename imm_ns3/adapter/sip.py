@@ -74,10 +74,7 @@ def setup_sip(ctx: RunContext) -> None:
         return
     c = compile_extension("media.h")
     counts = Signalling()
-    addr = {}
-    for lan in topo.lans:
-        for m, a in zip(lan.members, lan.addresses):
-            addr[m] = str(a)
+    addr = {h: str(a) for h, a in topo.host_addresses().items()}
     server_addrs = [(addr[h], SIP_PORT) for h in servers]
     stop_s = s.simulation.duration_s - DRAIN_S
 
