@@ -309,7 +309,6 @@ def e5(res, seed: int = 1):
         for _, ho in h.iterrows():
             ax.axvspan(ho.last_beacon_s, ho.t_s, color="grey", alpha=0.25, lw=0)
             ax.axvline(ho.t_s, color="black", lw=0.6, ls=":")
-        ymax = ax.get_ylim()[1]
     for _, ho in h.iterrows():
         ax1.text(ho.t_s + 0.3, ax1.get_ylim()[1] * 0.92, KIND_LABEL.get(ho.kind, ho.kind), fontsize=7)
     fig.suptitle(f"E5: the walk (Figures 5, 8, 10), seed {seed}: TCP via MIP-LR and RTP via SIP;"

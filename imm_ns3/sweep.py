@@ -106,22 +106,35 @@ class Sweep:
     file: str | None = None
 
     case_scenarios: dict[str, str] = field(default_factory=dict)  # case -> its own scenario
+    _runs: list[RunSpec] | None = field(default=None, repr=False, compare=False)
 
     def expand(self) -> list[RunSpec]:
-        """Every run, in a stable order: case, grid combination, seed."""
-        cases = self.cases or {None: {}}
+        """Every run, in a stable order: case, grid combination, seed. Each combination is
+        validated (once: the list is kept); every invalid one is a line of the SweepError."""
+        if self._runs is None:
+            self._runs = self._expand()
+        return self._runs
+
+    def _expand(self) -> list[RunSpec]:
         paths = list(self.grid)
-        out = []
-        for case, case_over in cases.items():
+        out, problems = [], []
+        for case, case_over in (self.cases or {None: {}}).items():
             source = self.case_scenarios.get(case, self.scenario) if case else self.scenario
             data, _ = read_scenario_dict(source)
             for values in itertools.product(*(self.grid[p] for p in paths)):
-                grid_over = dict(zip(paths, values))
-                overrides = {**self.base, **case_over, **grid_over}
-                scenario = validate_dict(apply_overrides(data, overrides))
-                for seed in self.seeds:
-                    out.append(RunSpec(run_key(scenario, seed), case, {**case_over, **grid_over},
-                                       seed, overrides, source))
+                varied = {**case_over, **dict(zip(paths, values))}
+                overrides = {**self.base, **varied}
+                try:
+                    scenario = validate_dict(apply_overrides(data, overrides))
+                except ScenarioError as e:
+                    label = ", ".join(f"{k}={v!r}" for k, v in dict(zip(paths, values)).items())
+                    head = f"case {case}: " if case else ""
+                    problems += [f"run {head}{label or '(base)'}: {m}" for m in e.problems]
+                    continue
+                out += [RunSpec(run_key(scenario, seed), case, varied, seed, overrides, source)
+                        for seed in self.seeds]
+        if problems:
+            raise SweepError(_unique(problems))
         return out
 
 
@@ -135,6 +148,18 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[path] = v
     return out
+
+
+def _unique(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
+def _source(src: str, sweep_file: Path) -> str:
+    """A built-in scenario name, or a scenario file resolved against the sweep file's folder."""
+    if src in BUILTIN_SCENARIOS:
+        return src
+    p = Path(src)
+    return str(p if p.is_absolute() else (sweep_file.parent / p).resolve())
 
 
 def _seeds(v: Any, where: str) -> list[int]:
@@ -186,13 +211,11 @@ def load_sweep(path: str | Path, tiny: bool = False) -> Sweep:
     scen = raw["scenario"]
     if not isinstance(scen, str):
         raise SweepError([f"scenario: a built-in name or a file path, got {scen!r}"])
-    if scen not in BUILTIN_SCENARIOS:
-        p = Path(scen)
-        scen = str((path.parent / p).resolve() if not p.is_absolute() else p)
+    scen = _source(scen, path)
     try:
         data, _ = read_scenario_dict(scen)
     except ScenarioError as e:
-        raise SweepError([f"scenario: {p}" for p in e.problems]) from None
+        raise SweepError([f"scenario: {m}" for m in e.problems]) from None
 
     seeds = _seeds(raw.get("seeds", 1), "seeds")
     base = _flatten(raw.get("base", {}))
@@ -210,9 +233,7 @@ def load_sweep(path: str | Path, tiny: bool = False) -> Sweep:
             if not isinstance(src, str):
                 problems.append(f"cases.{name}.scenario: a built-in name or a file path")
                 continue
-            if src not in BUILTIN_SCENARIOS:
-                q = Path(src)
-                src = str((path.parent / q).resolve() if not q.is_absolute() else q)
+            src = _source(src, path)
             try:
                 case_data[name], _ = read_scenario_dict(src)
             except ScenarioError as e:
@@ -226,34 +247,26 @@ def load_sweep(path: str | Path, tiny: bool = False) -> Sweep:
             problems.append(f"grid.{k}: a list of values, got {v!r}")
         elif not v:
             problems.append(f"grid.{k}: empty list; give at least one value")
-    datas = [data] if not cases else [case_data.get(c, data) for c in cases]
-    for where, over in [("base", base)] + [(f"cases.{c}", o) for c, o in cases.items()] + [
-            ("grid", {k: v[0] for k, v in grid.items() if isinstance(v, list) and v})]:
+    # Every override path must exist in the scenario it applies to (base and grid: in every
+    # case's scenario).
+    every = [case_data.get(c, data) for c in cases] or [data]
+    first_values = {k: v[0] for k, v in grid.items() if isinstance(v, list) and v}
+    checks = ([("base", base, every), ("grid", first_values, every)]
+              + [(f"cases.{c}", o, [case_data.get(c, data)]) for c, o in cases.items()])
+    for where, over, datas in checks:
         for k in over:
-            for d in (datas if not where.startswith("cases.") else
-                      [case_data.get(where[6:], data)]):
+            for d in datas:
                 try:
                     check_override_path(d, k)
                 except ScenarioError as e:
                     problems += [m.replace("--set ", f"{where}.", 1) for m in e.problems]
                     break
     if problems:
-        raise SweepError(sorted(set(problems), key=problems.index))
+        raise SweepError(_unique(problems))
     sweep = Sweep(name=str(raw.get("name", path.stem)), scenario=scen, seeds=seeds, base=base,
                   cases=cases, grid=grid, description=str(raw.get("description", "")),
                   file=str(path), case_scenarios=case_scen)
-    # Every combination must be a valid scenario before anything runs.
-    for case, case_over in (cases or {None: {}}).items():
-        for values in itertools.product(*grid.values()):
-            over = {**base, **case_over, **dict(zip(grid, values))}
-            try:
-                validate_dict(apply_overrides(case_data.get(case, data), over))
-            except ScenarioError as e:
-                label = ", ".join(f"{k}={v!r}" for k, v in {**case_over, **dict(zip(grid, values))}.items())
-                problems += [f"run {'case ' + case + ': ' if case else ''}{label or '(base)'}: {m}"
-                             for m in e.problems]
-    if problems:
-        raise SweepError(sorted(set(problems), key=problems.index))
+    sweep.expand()  # every combination must be a valid scenario before anything runs
     return sweep
 
 
