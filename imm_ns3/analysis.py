@@ -4,6 +4,7 @@ each run's parameters. ``imm_ns3.results.load`` is this module's :func:`load`.""
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,12 +30,30 @@ class SweepResults:
     summaries: dict[str, dict] = field(default_factory=dict)  # key -> summary.json
 
 
-def load(directory: str | Path, *, all_runs: bool = False) -> SweepResults:
+class IncompleteSweepError(RuntimeError):
+    """A sweep directory whose ``sweep.json`` lists runs that are neither stored nor recorded as
+    failed (an interrupted sweep, or runs lost on the way). ``missing`` holds their keys."""
+
+    def __init__(self, directory: Path, missing: list[str], total: int):
+        self.missing = list(missing)
+        super().__init__(
+            f"{directory}: {len(missing)} of the {total} runs listed in sweep.json are not stored"
+            f" (neither complete under runs/ nor recorded under failed/), e.g. {missing[0]};"
+            " run the same sweep command again to complete it, or pass missing='ignore' to"
+            " read what is there")
+
+
+def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise") -> SweepResults:
     """Read a sweep directory (``imm-sim sweep --out DIR``) or a single run directory.
 
     By default only the runs of the sweep as last invoked (``sweep.json``) are read; with
     ``all_runs`` every complete run under ``runs/`` (e.g. of older code versions) is.
+    A listed run that is neither stored nor recorded as failed raises
+    :class:`IncompleteSweepError` (``missing="raise"``, the default), is warned about
+    (``"warn"``) or is left out silently (``"ignore"``).
     """
+    if missing not in ("raise", "warn", "ignore"):
+        raise ValueError(f"missing: 'raise', 'warn' or 'ignore', got {missing!r}")
     d = Path(directory)
     if (d / "summary.json").exists():
         run_dirs = [d]
@@ -49,6 +68,13 @@ def load(directory: str | Path, *, all_runs: bool = False) -> SweepResults:
                           if not p.name.startswith(".") and (p / "summary.json").exists())
         if wanted is not None:
             have = {p.name: p for p in run_dirs}
+            failed_keys = ({f.stem for f in (d / "failed").glob("*.json")}
+                           if (d / "failed").exists() else set())
+            lost = [k for k in dict.fromkeys(wanted) if k not in have and k not in failed_keys]
+            if lost and missing == "raise":
+                raise IncompleteSweepError(d, lost, len(set(wanted)))
+            if lost and missing == "warn":
+                warnings.warn(str(IncompleteSweepError(d, lost, len(set(wanted)))), stacklevel=2)
             run_dirs = [have[k] for k in dict.fromkeys(wanted) if k in have]
     rows, per_table = [], {name: [] for name in TABLES}
     params: list[str] = []

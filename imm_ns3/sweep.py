@@ -459,7 +459,9 @@ def run_sweeps(items: list[tuple[Sweep, str | Path]], *, workers: int = 1,
     imports ns-3 once for all of them)."""
     reports, tasks = [], []
     for sweep, out in items:
-        out = Path(out)
+        # Resolved here, once: workers (local and Dask) run in their own temporary working
+        # directories, where a relative path would land and be removed with them.
+        out = Path(out).expanduser().resolve()
         specs = sweep.expand()
         prepare(out)
         done = completed(out)
@@ -487,6 +489,12 @@ def run_sweeps(items: list[tuple[Sweep, str | Path]], *, workers: int = 1,
     def finished(status: tuple, index: int) -> None:
         kind, key, _wall, err = status
         report = reports[index]
+        if kind == "ok" and not (report.out / "runs" / key / "summary.json").exists():
+            # A worker said done but the run is not where the sweep reads it: never count it.
+            spec = next(t[0] for t in tasks if t[0].key == key and t[2] == index)
+            kind, err = "failed", (f"the worker reported the run done but it is not stored in"
+                                   f" {report.out / 'runs' / key}")
+            record_failure(report.out, spec, err, "", "parent check")
         if kind == "ok":
             report.ran += 1
         else:

@@ -110,6 +110,45 @@ def test_interrupted_runs_are_cleaned_and_never_counted(tmp_path):
     assert sw.completed(out) == {"cafe"}
 
 
+def test_a_run_reported_done_but_not_on_disk_is_a_failure_not_a_success(tmp_path, monkeypatch):
+    # The data-loss bug this guards: workers in their own working directories wrote a relative
+    # --out there, and the parent counted every run as done. Now the parent checks the disk.
+    s = load_sweep(_write(tmp_path, BASE.format(seeds=2)))
+    seen = []
+
+    def lying_workers(tasks, n, finished):
+        for spec, out, index in tasks:
+            seen.append(out)
+            finished(("ok", spec.key, 0.0, ""), index)
+
+    monkeypatch.setattr(sw, "_run_local", lying_workers)
+    monkeypatch.chdir(tmp_path)
+    r = run_sweep(s, "rel/out", workers=1, progress=False)
+    assert all(o.is_absolute() and o == tmp_path / "rel" / "out" for o in seen)
+    assert r.ran == 0 and len(r.failed) == 2
+    assert all("not stored in" in e for e in r.failed.values())
+    assert len(list((tmp_path / "rel" / "out" / "failed").glob("*.json"))) == 2
+
+
+def test_load_fails_loudly_on_listed_runs_that_are_missing(tmp_path):
+    from imm_ns3.analysis import IncompleteSweepError
+
+    out = tmp_path / "out"
+    (out / "runs").mkdir(parents=True)
+    (out / "sweep.json").write_text(json.dumps({"runs": [{"key": "aaaa"}, {"key": "bbbb"}]}))
+    (out / "failed").mkdir()
+    (out / "failed" / "bbbb.json").write_text(json.dumps({"key": "bbbb", "error": "x"}))
+    with pytest.raises(IncompleteSweepError, match=r"1 of the 2 runs listed in sweep.json are not"
+                                                   r" stored .* e.g. aaaa"):
+        load(out)
+    with pytest.warns(UserWarning, match="not stored"):
+        assert len(load(out, missing="warn").failed) == 1
+    res = load(out, missing="ignore")
+    assert res.runs.empty and len(res.failed) == 1
+    with pytest.raises(ValueError, match="missing: 'raise', 'warn' or 'ignore'"):
+        load(out, missing="nope")
+
+
 def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     pytest.importorskip("distributed")
     s = load_sweep(_write(tmp_path, BASE.format(seeds=1)))
@@ -165,16 +204,26 @@ def test_sweep_caches_records_a_killed_worker_resumes_and_reuses_workers(tmp_pat
 
 
 @pytest.mark.ns3
-def test_extending_the_grid_runs_only_the_new_points(tmp_path):
+def test_extending_the_grid_runs_only_the_new_points_from_a_relative_directory(tmp_path, monkeypatch):
+    # As a user types it: the CLI, run from the project directory, with a relative --out (the
+    # local workers run in temporary working directories of their own).
+    from click.testing import CliRunner
+
+    from imm_ns3.cli import main
+
+    monkeypatch.chdir(tmp_path)
     text = BASE.format(seeds=1) + '[grid]\n"probe.rate_pps" = [{rates}]\n'
-    out = tmp_path / "out"
-    first = run_sweep(load_sweep(_write(tmp_path, text.format(rates="50.0"))), out, workers=1,
-                      progress=False)
-    assert first.ran == 1
-    second = run_sweep(load_sweep(_write(tmp_path, text.format(rates="50.0, 100.0"))), out,
-                       workers=2, progress=False)
+    _write(tmp_path, text.format(rates="50.0"), "g.toml")
+    first = CliRunner().invoke(main, ["sweep", "g.toml", "-j", "1", "-q", "--out", "runs/g"])
+    assert first.exit_code == 0, first.output
+    assert "1 runs: 0 already done, 1 run now, 0 failed" in first.output
+    out = tmp_path / "runs" / "g"
+    assert len(sw.completed(out)) == 1
+    _write(tmp_path, text.format(rates="50.0, 100.0"), "g.toml")
+    second = run_sweep(load_sweep("g.toml"), "runs/g", workers=2, progress=False)
     assert (second.ran, second.cached) == (1, 1)
-    res = load(out)
+    assert len(sw.completed(out)) == 2
+    res = load("runs/g")
     assert sorted(res.runs["probe.rate_pps"]) == [50.0, 100.0]
     sent = res.flows[res.flows.name == "probe"].set_index("probe.rate_pps").sent_packets
     assert sent[100.0] == 2 * sent[50.0]
