@@ -85,6 +85,32 @@ class MobileHostPlan:
     start_s: float  # time its walk starts (waypoint model)
 
 
+@dataclass(frozen=True)
+class DomainLink:
+    """One end of a domain link as seen from a domain node: the node at the other end and its
+    address on the link."""
+
+    peer: str
+    peer_address: ipaddress.IPv4Address
+    rank: int | None = None  # up-links: 0 = the primary ([0037]); None for down-links
+
+
+@dataclass(frozen=True)
+class DomainPlace:
+    """A domain node's place in its domain's inverse tree ([0027]-[0030], Figures 2A-2C)."""
+
+    node: str
+    role: str  # gateway, intermediate, base_station
+    domain: str
+    subnet: str
+    downlinks: tuple[DomainLink, ...]  # in the order the links are declared
+    uplinks: tuple[DomainLink, ...]  # primary first
+    gateway_address: ipaddress.IPv4Address | None  # gateways: their end of the link above
+    border_router_address: ipaddress.IPv4Address | None  # gateways of a sub-network with a
+    #                                                     border router: its end of their link
+    bs_id: int  # base stations: 1-based index among all base stations; else 0
+
+
 @dataclass
 class Topology:
     scenario: Scenario
@@ -122,6 +148,52 @@ class Topology:
 
     def links_of(self, node: str) -> list[LinkPlan]:
         return [lk for lk in self.links if node in (lk.a, lk.b)]
+
+    # ---- MMP domains as data ------------------------------------------------------------
+    def gateway_address(self, gateway: str) -> ipaddress.IPv4Address:
+        """A gateway's address in beacons and registrations: its end of the link above it."""
+        up = next(lk for lk in self.links if lk.b == gateway and lk.kind in ("access", "border"))
+        return up.addr_b
+
+    def domain_place(self, node: str) -> DomainPlace:
+        spec = self.scenario.nodes[node]
+        subnet = self.scenario.domains[spec.domain].subnet
+        down, up = [], []
+        for lk in self.links:
+            if lk.kind != "domain":
+                continue
+            if lk.a == node:
+                down.append(DomainLink(lk.b, lk.addr_b))
+            elif lk.b == node:
+                up.append(DomainLink(lk.a, lk.addr_a, lk.uplink_rank))
+        up.sort(key=lambda d: d.rank)
+        gw = border = None
+        if spec.role == "gateway":
+            gw = self.gateway_address(node)
+            br = next((n for n, p in self.nodes.items()
+                       if p.role == "border_router" and p.subnet == subnet), None)
+            if br is not None:
+                border = next(lk.addr_a for lk in self.links if (lk.a, lk.b) == (br, node))
+        bs_id = list(self.radios).index(node) + 1 if node in self.radios else 0
+        return DomainPlace(node, spec.role, spec.domain, subnet, tuple(down), tuple(up), gw,
+                           border, bs_id)
+
+    def primary_path(self, node: str) -> list[str]:
+        """The domain nodes from ``node`` up to its gateway along primary up-links."""
+        path = [node]
+        while True:
+            up = self.domain_place(path[-1]).uplinks
+            if not up:
+                return path
+            path.append(up[0].peer)
+
+    def crossover_node(self, old_bs: str, new_bs: str) -> str | None:
+        """The lowest node that both base stations' primary paths share: where a cache hand-off
+        for an intra-domain move takes effect ([0034], [0048]); None across domains."""
+        if self.domain_of(old_bs) != self.domain_of(new_bs):
+            return None
+        old = self.primary_path(old_bs)
+        return next((n for n in self.primary_path(new_bs) if n in old), None)
 
     def coa_range(self, subnet: str) -> tuple[int, int, set[int]]:
         """Care-of addresses of a wireless sub-network: (first, last, excluded) as integers --

@@ -5,15 +5,15 @@
   sockets to Python with the ownership and error rules of the platform notes;
 - :mod:`.builder` -- the ns-3 network of a :class:`~imm_ns3.topology.Topology`;
 - :mod:`.radio` -- radio-level handoff detection from the WiFi MAC;
-- :mod:`.run` -- one simulation from scenario to results.
+- :mod:`.context` -- the declared :class:`~.context.RunContext` the protocol adapters share;
+- :mod:`.mmp`, :mod:`.failures`, :mod:`.miplr`, :mod:`.sip` -- the protocol adapters;
+- :mod:`.run` -- one simulation from scenario to results; ``PROTOCOLS`` is the order of the
+  protocol adapters and of their collectors.
 
 Importing this package does not import ns-3; the first simulation does.
 """
 
-from .run import CallbackError, RunContext, register_setup_hook, run_scenario
-from . import mmp as _mmp  # noqa: F401,E402 - registers MMP/DRCP with every run
-from . import failures as _failures  # noqa: F401,E402 - link and node failures
-from . import miplr as _miplr  # noqa: F401,E402 - MIP-LR / Mobile IP and the TCP transfer
-from . import sip as _sip  # noqa: F401,E402 - SIP mobility and RTP (after MMP: uses its daemons)
+from .context import RunContext
+from .run import PROTOCOLS, CallbackError, run_scenario
 
-__all__ = ["run_scenario", "RunContext", "register_setup_hook", "CallbackError"]
+__all__ = ["run_scenario", "RunContext", "PROTOCOLS", "CallbackError"]

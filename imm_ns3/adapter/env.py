@@ -9,7 +9,7 @@ from collections import defaultdict
 from typing import Any, Callable
 
 from ..wire import Message, MessageError, decode
-from .run import RunContext
+from .context import RunContext
 
 IP_UDP_HEADER = 28  # signalling bytes count the IP packet: payload + UDP + IPv4 headers
 

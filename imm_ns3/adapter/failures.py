@@ -11,9 +11,8 @@ without probe packets from the failure until its end (or the end of the run): th
 
 from __future__ import annotations
 
-import numpy as np
-
-from .run import RunContext, register_setup_hook
+from ..measure import delivery_gap
+from .context import Collector, RunContext
 
 
 def _interfaces(ctx: RunContext, f) -> list[tuple[str, int]]:
@@ -26,10 +25,10 @@ def _interfaces(ctx: RunContext, f) -> list[tuple[str, int]]:
     return [(f.node, i) for i in range(1, ipv4.GetNInterfaces())]
 
 
-def setup_failures(ctx: RunContext) -> None:
+def setup_failures(ctx: RunContext) -> Collector | None:
     s = ctx.scenario
     if not s.failures:
-        return
+        return None
     bridge = ctx.bridge
 
     def what(f) -> str:
@@ -51,24 +50,14 @@ def setup_failures(ctx: RunContext) -> None:
             bridge.call_at(f.restore_s, set_state, f, True, name=f"restore {i}")
 
     def collect() -> None:
+        # Runs after the MMP collector, which fills ctx.probe_arrivals (order: adapter/run.py).
         rows = []
         for f in s.failures:
             end = f.restore_s if f.restore_s is not None else s.simulation.duration_s
-            gaps = {}
-            for mh, arrivals in ctx.probe_arrivals.items():
-                a = np.sort(arrivals[(arrivals >= f.at_s - 1.0) & (arrivals <= end)])
-                after = a[a >= f.at_s]
-                before = a[a < f.at_s]
-                if len(after) == 0:
-                    gaps[mh] = None  # never resumed before the end
-                    continue
-                first = after[0] - (before[-1] if len(before) else f.at_s)
-                gaps[mh] = float(max(first, np.diff(after).max() if len(after) > 1 else 0.0))
+            gaps = {mh: delivery_gap(arrivals, f.at_s, end)
+                    for mh, arrivals in ctx.probe_arrivals.items()}
             rows.append({"what": what(f), "at_s": f.at_s, "restore_s": f.restore_s,
                          "delivery_gap_s": gaps})
         ctx.extra_summary["failures"] = rows
 
-    ctx.collectors.append(collect)
-
-
-register_setup_hook(setup_failures)
+    return collect

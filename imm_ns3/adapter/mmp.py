@@ -1,7 +1,7 @@
 """MMP and DRCP on ns-3: the cores of imm_ns3.mmp wired to sockets, the routing hook and the
 radio, plus the downlink probe flow and the measurements of handoffs.
 
-Registered as a run setup hook: every run of a scenario with MMP domains gets, per node,
+Set up by ``adapter/run.py`` first of the protocols: every run of a scenario with MMP domains gets, per node,
 
 - gateways, intermediate nodes, base stations: an :class:`~imm_ns3.mmp.node.MmpNode` core, a
   UDP socket on MMP_PORT, and the C++ routing hook ``imm::MmpRouting`` (``mmp_routing.h``)
@@ -9,7 +9,9 @@ Registered as a run setup hook: every run of a scenario with MMP domains gets, p
 - border routers: a :class:`~imm_ns3.mmp.node.BorderRouter` that installs host routes;
 - DRCP servers: a :class:`~imm_ns3.mmp.drcp.DrcpServer`;
 - mobile hosts: a :class:`~imm_ns3.mmp.mobile.MobileHostDaemon` fed by the radio-level handoff
-  detector, configuring the station's address and default route;
+  detector, configuring the station's address and default route; every care-of address it
+  configures (or loses) is published on the host's channel, ``ctx.care_of[mh]``
+  (:mod:`imm_ns3.careof`), the one place MIP-LR, SIP and the measurements learn it from;
 - the probe: a C++ constant-bit-rate sender at the correspondent host per mobile host, whose
   destination follows the host's care-of address, and a C++ receiver at the host.
 """
@@ -36,9 +38,10 @@ from ..mmp.messages import (
 )
 from ..mmp.mobile import MobileHostDaemon
 from ..mmp.node import BorderRouter, MmpNode
-from ..handoff import handoff_windows, longest_silence
+from ..careof import CareOfChannel
+from ..measure import handoff_probe_components, probe_counts
+from .context import Collector, RunContext
 from .env import Signalling, WireEnv
-from .run import RunContext, register_setup_hook
 from .runtime import compile_extension
 
 BROADCAST = 0xFFFFFFFF
@@ -173,7 +176,7 @@ class _MobileEnv(WireEnv):
     ([0035], [0036]).
     """
 
-    def __init__(self, ctx, name, stats, on_coa):
+    def __init__(self, ctx, name, stats, channel: CareOfChannel):
         super().__init__(ctx, name, "mobile_host", stats)
         ns = ctx.bridge.ns
         c = ctx.bridge.c
@@ -221,7 +224,7 @@ class _MobileEnv(WireEnv):
         c.TrackSends(self.node)
         self.sock = self.bridge.udp_socket(self.node, MMP_PORT, f"{name} MMP socket", self._on_datagram,
                                            broadcast=True, with_device=True)
-        self.on_coa = on_coa
+        self.channel = channel
         self.core: MobileHostDaemon | None = None
 
     def send_up(self, dst, msg):
@@ -275,13 +278,12 @@ class _MobileEnv(WireEnv):
             self.bridge.c.SetOnlyAddress(self.ipv4, iface, addr if i == self.holder else 0,
                                          mask if i == self.holder else NO_ADDRESS_MASK)
         self._place_address()
-        self.on_coa(addr)
 
     def clear_address(self):
         self.coa = 0
         for iface in self.ifaces:
             self.bridge.c.SetOnlyAddress(self.ipv4, iface, 0, NO_ADDRESS_MASK)
-        self.on_coa(0)
+        self.channel.publish(self.now(), 0)  # left the sub-network: no address until DRCP
 
     def last_uplink_tx(self) -> float:
         t = int(self.bridge.c.LastTxNs(self.node_id))
@@ -304,36 +306,18 @@ class _MobileEnv(WireEnv):
 _BROADCASTS = (BaseStationBeacon, DrcpAdvertisement, DrcpReply)
 
 
-def _addr_on(topo, node: str, peer: str) -> int:
-    for lk in topo.links:
-        if (lk.a, lk.b) == (node, peer):
-            return int(lk.addr_a)
-        if (lk.a, lk.b) == (peer, node):
-            return int(lk.addr_b)
-    raise KeyError((node, peer))
-
-
-def gateway_ip(topo, gw: str) -> int:
-    """A gateway's address in beacons and registrations: its end of the link above it."""
-    up = next(lk for lk in topo.links if lk.b == gw and lk.kind in ("access", "border"))
-    return int(up.addr_b)
-
-
-def setup_mmp(ctx: RunContext) -> None:
+def setup_mmp(ctx: RunContext) -> Collector | None:
     s, topo, net, bridge = ctx.scenario, ctx.topo, ctx.net, ctx.bridge
     if not s.domains:
-        return
+        return None
     c = compile_extension("mmp_routing.h")
     c.ResetMmpState()
     stats = Signalling()
     cfg = s.mmp
     domain_ids = {d: (dom.domain_id if dom.domain_id is not None else i + 1)
                   for i, (d, dom) in enumerate(s.domains.items())}
-    gw_ips = {n: gateway_ip(topo, n) for n, p in topo.nodes.items() if p.role == "gateway"}
-    border_ip = {}
-    for n, p in topo.nodes.items():
-        if p.role == "border_router":
-            border_ip[p.subnet] = n
+    gw_ips = {n: int(topo.gateway_address(n)) for n, p in topo.nodes.items() if p.role == "gateway"}
+    border_ip = {p.subnet: n for n, p in topo.nodes.items() if p.role == "border_router"}
     envs: dict[str, Any] = {}
     mmp_nodes: dict[str, _DomainNodeEnv] = {}
 
@@ -344,20 +328,18 @@ def setup_mmp(ctx: RunContext) -> None:
         ipv4 = net.ipv4(name)
         shim = c.InstallMmpRouting(net.nodes[name], MMP_PRIORITY)
         is_gw = spec.role == "gateway"
+        place = topo.domain_place(name)  # the node's place in its domain tree, as data
         peers: dict[int, int] = {}
         downlinks, uplinks = [], []
-        for lk in topo.links:
-            if lk.kind != "domain":
-                continue
-            if lk.a == name:
-                iface = ipv4.GetInterfaceForDevice(net.p2p_devices[(name, lk.b)])
-                shim.AddDownlink(iface, int(lk.addr_b))
-                peers[iface] = int(lk.addr_b)
-                downlinks.append(iface)
-            elif lk.b == name:
-                iface = ipv4.GetInterfaceForDevice(net.p2p_devices[(name, lk.a)])
-                peers[iface] = int(lk.addr_a)
-                uplinks.append((lk.uplink_rank, iface))
+        for d in place.downlinks:
+            iface = ipv4.GetInterfaceForDevice(net.p2p_devices[(name, d.peer)])
+            shim.AddDownlink(iface, int(d.peer_address))
+            peers[iface] = int(d.peer_address)
+            downlinks.append(iface)
+        for u in place.uplinks:  # primary first
+            iface = ipv4.GetInterfaceForDevice(net.p2p_devices[(name, u.peer)])
+            peers[iface] = int(u.peer_address)
+            uplinks.append(iface)
         wireless = None
         if spec.role == "base_station":
             wireless = ipv4.GetInterfaceForDevice(net.ap_devices[name])
@@ -365,11 +347,10 @@ def setup_mmp(ctx: RunContext) -> None:
         env = _DomainNodeEnv(ctx, name, spec.role, stats, shim, peers, wireless)
         env.core = MmpNode(
             name, spec.role, env, domain_id=domain_ids[spec.domain],
-            uplinks=[i for _, i in sorted(uplinks)], downlinks=downlinks, wireless=wireless,
-            gateway_ip=gw_ips.get(name, 0),
-            border_router_ip=(_addr_on(topo, border_ip[dom.subnet], name)
-                              if is_gw and dom.subnet in border_ip else 0),
-            bs_id=list(topo.radios).index(name) + 1 if wireless is not None else 0,
+            uplinks=uplinks, downlinks=downlinks, wireless=wireless,
+            gateway_ip=int(place.gateway_address or 0),
+            border_router_ip=int(place.border_router_address or 0),
+            bs_id=place.bs_id,
             bs_ip=int(topo.radios[name].address) if wireless is not None else 0,
             beacon_interval_s=cfg.beacon_interval_s, bs_beacon_interval_s=cfg.bs_beacon_interval_s,
             classify_wait_max_s=cfg.classify_wait_max_s, failover_beacons=cfg.failover_beacons,
@@ -418,25 +399,26 @@ def setup_mmp(ctx: RunContext) -> None:
                 sender.Start(s.probe.start_s, stop_s)
             probes[mh.name] = (sender, receiver)
 
-        def on_coa(addr: int, mh=mh.name, sender=sender) -> None:
-            if addr:
-                ctx.care_of_addresses[mh].append(str(ipaddress.IPv4Address(addr)))
-            if sender is not None:
-                # The probe's sender learns the new address at once: an oracle standing in for
-                # the macro-mobility protocols (MIP-LR, SIP), which measure their own part.
-                sender.SetDestination(addr)
+        channel = ctx.care_of[mh.name]
+        if sender is not None:
+            # The probe's sender learns the new address at once: an oracle standing in for
+            # the macro-mobility protocols (MIP-LR, SIP), which measure their own part.
+            channel.subscribe(lambda change, sender=sender: sender.SetDestination(change.new))
 
-        env = _MobileEnv(ctx, mh.name, stats, on_coa)
+        env = _MobileEnv(ctx, mh.name, stats, channel)
         mac = int(bridge.c.DeviceMac(net.sta_devices[mh.name]))
         env.core = MobileHostDaemon(
             mh.name, env, mh_id=int(mh.permanent_address), client_id=mac, handoff=cfg.handoff,
             semisoft_period_s=cfg.semisoft_period_s,
             route_update_interval_s=cfg.route_update_interval_s,
             registration_timeout_s=cfg.registration_timeout_s, max_retries=cfg.max_retries)
+        # The one feed of the host's care-of address channel: the daemon's step 416 ([0050]),
+        # after its registration is sent (step 418), as Figure 4B's step 420 follows it.
+        env.core.add_coa_listener(
+            lambda old, new, channel=channel, env=env: channel.publish(env.now(), new))
         ctx.detectors[mh.name].add_listener(
             lambda ho, core=env.core: core.on_radio(ho.new_bs, ho.old_bs))
         envs[mh.name] = env
-    ctx.mmp = envs
 
     for env in envs.values():
         start = getattr(env.core, "start", None)
@@ -444,12 +426,14 @@ def setup_mmp(ctx: RunContext) -> None:
             start()
 
     def collect() -> None:
-        _collect(ctx, envs, mmp_nodes, stats, probes, probe_src, stop_s)
-        for sender, receiver in probes.values():  # close before Simulator::Destroy
-            sender.Close()
-            receiver.Close()
+        try:
+            _collect(ctx, envs, mmp_nodes, stats, probes, probe_src)
+        finally:
+            for sender, receiver in probes.values():  # close before Simulator::Destroy
+                sender.Close()
+                receiver.Close()
 
-    ctx.collectors.append(collect)
+    return collect
 
 
 class _NodeHooks:
@@ -465,7 +449,7 @@ class _NodeHooks:
         return None
 
 
-def _collect(ctx: RunContext, envs, mmp_nodes, stats: Signalling, probes, probe_src, stop_s) -> None:
+def _collect(ctx: RunContext, envs, mmp_nodes, stats: Signalling, probes, probe_src) -> None:
     s = ctx.scenario
     ctx.signalling_rows.extend(stats.rows())
     counters = defaultdict(int)
@@ -483,47 +467,22 @@ def _collect(ctx: RunContext, envs, mmp_nodes, stats: Signalling, probes, probe_
     size = s.probe.size_bytes
     for mh in ctx.topo.mobile_hosts:
         env = envs[mh.name]
-        movements = list(env.core.movements)
-        sender_receiver = probes.get(mh.name)
         arrivals = sent_times = seqs = None
-        if sender_receiver is not None:
-            sender, receiver = sender_receiver
+        if mh.name in probes:
+            sender, receiver = probes[mh.name]
             seqs = np.array(list(receiver.seqs), dtype=np.int64)
             arrivals = np.array(list(receiver.arrivals), dtype=np.int64) * 1e-9
-            sent = int(sender.sent)
-            unique = np.unique(seqs)
+            counts = probe_counts(int(sender.sent), seqs)
             ctx.flow_rows.append({
                 "name": "probe", "kind": "udp", "src": probe_src, "dst": mh.name,
-                "sent_packets": sent, "received_packets": int(len(unique)),
-                "lost_packets": sent - int(len(unique)), "sent_bytes": sent * size,
-                "received_bytes": int(len(unique)) * size, "resets": None,
-                "duplicates": int(len(seqs) - len(unique)),
+                "sent_packets": counts["sent_packets"], "received_packets": counts["received_packets"],
+                "lost_packets": counts["lost_packets"], "sent_bytes": counts["sent_packets"] * size,
+                "received_bytes": counts["received_packets"] * size, "resets": None,
+                "duplicates": counts["duplicates"],
             })
-            sent_times = s.probe.start_s + np.arange(sent) / s.probe.rate_pps
+            sent_times = s.probe.start_s + np.arange(counts["sent_packets"]) / s.probe.rate_pps
             ctx.probe_arrivals[mh.name] = arrivals
-        _handoff_components(ctx, mh.name, movements, seqs, arrivals, sent_times)
-
-
-def _handoff_components(ctx, mh, movements, seqs, arrivals, sent_times) -> None:
-    """Join the daemon's movement records and the probe's losses to each radio handoff."""
-    by_t = {round(m.t_radio, 9): m for m in movements}
-    det = ctx.detectors[mh]
-    hos = det.handoffs
-    rows = ctx.handoff_extra.setdefault(mh, [])
-    for ho, (lo, hi) in zip(hos, handoff_windows([h.t_s for h in hos])):
-        mv = by_t.get(round(ho.t_s, 9))
-        row = mv.components() if mv else {}
-        if sent_times is not None and len(sent_times):
-            # Each handoff owns the probe packets sent in its window.
-            window = np.nonzero((sent_times >= lo) & (sent_times < hi))[0]
-            got = seqs[(seqs >= (window[0] if len(window) else 0)) &
-                       (seqs <= (window[-1] if len(window) else -1))]
-            uniq = np.unique(got)
-            row["probe_lost"] = int(len(window) - len(uniq))
-            row["probe_duplicates"] = int(len(got) - len(uniq))
-            # The interruption: the longest silence of the probe within the handoff's window.
-            row["probe_gap_s"] = longest_silence(arrivals, lo, hi)
-        rows.append(row)
-
-
-register_setup_hook(setup_mmp)
+        rows = ctx.handoff_rows(mh.name)
+        for row, extra in zip(rows, handoff_probe_components(
+                ctx.handoff_times(mh.name), env.core.movements, seqs, arrivals, sent_times)):
+            row.update(extra)

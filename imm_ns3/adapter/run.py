@@ -29,58 +29,29 @@ from ..results import (
 )
 from ..scenario import Scenario
 from ..topology import Topology, build_topology
-from .builder import Network, build_network
+from . import failures, miplr, mmp, sip
+from .builder import build_network
+from .context import Collector, RunContext, Setup
 from .radio import attach_handoff_detectors
 from .runtime import AFTER_DESTROY, Bridge, CallbackError, ns3, ns3_version  # noqa: F401
 
 RNG_SEED = 20021024  # ns-3 RngSeed; the run's ``seed`` is the RngRun (independent replications)
 
-# Hooks other layers use to add themselves to a run: fn(ctx) called after the network is
-# built and before the simulation starts. The MMP, MIP-LR and SIP adapters register here.
-_SETUP_HOOKS: list[Callable[["RunContext"], None]] = []
-
-
-def register_setup_hook(fn: Callable[["RunContext"], None]) -> Callable[["RunContext"], None]:
-    if fn not in _SETUP_HOOKS:
-        _SETUP_HOOKS.append(fn)
-    return fn
-
-
-class RunContext:
-    """What a protocol adapter gets to hook itself into a run."""
-
-    def __init__(self, scenario: Scenario, topo: Topology, net: Network, bridge: Bridge,
-                 log: EventLog, seed: int):
-        self.scenario = scenario
-        self.topo = topo
-        self.net = net
-        self.bridge = bridge
-        self.log = log
-        self.seed = seed
-        self.detectors: dict[str, Any] = {}
-        self.care_of_addresses: dict[str, list[str]] = {mh.name: [] for mh in topo.mobile_hosts}
-        self.flow_rows: list[dict] = []
-        self.signalling_rows: list[dict] = []
-        self.timeline_rows: list[dict] = []  # goodput per bin (results table 'timeline')
-        self.collectors: list[Callable[[], None]] = []  # run after the simulation ends
-        # Columns added to each mobile host's handoff rows, in the order of its handoffs.
-        self.handoff_extra: dict[str, list[dict]] = {}
-        self.extra_summary: dict[str, Any] = {}
-        self.probe_arrivals: dict[str, Any] = {}  # mobile host -> arrival times (s) of its probe
-        self.mmp: dict[str, Any] = {}  # node name -> its MMP/DRCP adapter (set by adapter.mmp)
-
-
-    def care_of_changes(self, mh: str) -> list[tuple[float, str]]:
-        """(time, new address) of each change of a mobile host's care-of address, from the MMP
-        daemon's 'coa' events (the first address is not a change)."""
-        out, last = [], None
-        for e in self.log.events:
-            if e.node == mh and e.event == "coa":
-                a = e.detail.split("/")[0]
-                if last is not None and a != last:
-                    out.append((e.t_s, a))
-                last = a
-        return out
+# The protocol adapters of every run, in the order they are set up, which is also the order in
+# which their collectors run after the simulation. Each ``setup(ctx)`` returns its collector (or
+# None when the scenario does not use it). What each needs from those before it:
+PROTOCOLS: tuple[tuple[str, Setup], ...] = (
+    # MMP and DRCP, the probe. Publishes every care-of address on ctx.care_of; its collector
+    # creates the handoff rows' MMP columns and fills ctx.probe_arrivals.
+    ("mmp", mmp.setup_mmp),
+    # Link and node failures. Its collector reads ctx.probe_arrivals (delivery gaps).
+    ("failures", failures.setup_failures),
+    # MIP-LR, Mobile IP, the TCP transfer. Subscribes to ctx.care_of.
+    ("miplr", miplr.setup_miplr),
+    # SIP and RTP. Subscribes to ctx.care_of after MIP-LR, so at a care-of change the MIP-LR
+    # update leaves before the SIP REGISTER and re-INVITE (same simulated instant).
+    ("sip", sip.setup_sip),
+)
 
 
 class _Progress:
@@ -136,8 +107,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
                  manifest: dict[str, Any] | None = None) -> RunResult:
     """Simulate ``scenario`` once and return its results (written to ``out_dir`` if given).
 
-    ``setup(ctx)`` is an optional extra hook (after the registered protocol hooks), e.g. for
-    tests that add a probe or a failing callback. ``manifest`` (sweeps) is written beside the
+    ``setup(ctx)`` is an optional extra hook (after the protocols of :data:`PROTOCOLS`), e.g.
+    for tests that add a probe or a failing callback; it may return a collector too. ``manifest`` (sweeps) is written beside the
     results as ``manifest.json``, inside the same atomic rename.
     """
     seed = scenario.simulation.seed if seed is None else int(seed)
@@ -167,8 +138,11 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
         net = build_network(topo, bridge, pcap_dir)
         ctx = RunContext(scenario, topo, net, bridge, log, seed)
         ctx.detectors = attach_handoff_detectors(net, log)
-        for hook in list(_SETUP_HOOKS) + ([setup] if setup else []):
-            hook(ctx)
+        collectors: list[Collector] = []
+        for _name, setup_protocol in PROTOCOLS + ((("extra", setup),) if setup else ()):
+            collect = setup_protocol(ctx)
+            if collect is not None:
+                collectors.append(collect)
         duration = scenario.simulation.duration_s
         bar = _Progress(bridge, duration, progress)
         wall0 = time.perf_counter()
@@ -179,8 +153,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
         if bridge.error is not None:
             raise bridge.error
         sim_end = bridge.now()
-        for collect in ctx.collectors:
-            collect()
+        collect_all(collectors)
         result = _collect(scenario, topo, ctx, seed, sim_end, wall, scenario_file)
         result.extra["python_events"] = bridge.python_events
     except BaseException:
@@ -200,6 +173,19 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
     if out_dir is not None:
         write_run(result, staging, out_dir, manifest)
     return result
+
+
+def collect_all(collectors: list[Collector]) -> None:
+    """Run every collector in order; each one runs (it also closes its sockets, which must
+    happen before Simulator::Destroy) even if one before it raised; the first error is raised."""
+    error: BaseException | None = None
+    for collect in collectors:
+        try:
+            collect()
+        except BaseException as e:  # noqa: BLE001 - re-raised below, after the others ran
+            error = error or e
+    if error is not None:
+        raise error
 
 
 def _collect(scenario: Scenario, topo: Topology, ctx: RunContext, seed: int, sim_end: float,
@@ -239,7 +225,7 @@ def _collect(scenario: Scenario, topo: Topology, ctx: RunContext, seed: int, sim
              "sip_url": mh.sip_url} for mh in topo.mobile_hosts
         ],
         "handoffs": counts,
-        "care_of_addresses": ctx.care_of_addresses,
+        "care_of_addresses": {mh: ch.addresses() for mh, ch in ctx.care_of.items()},
         "flows": flows,
         "signalling": signalling_summary(tables["signalling"]),
         "events": len(ctx.log),
@@ -257,4 +243,4 @@ def _plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
-__all__ = ["run_scenario", "RunContext", "register_setup_hook", "CallbackError"]
+__all__ = ["run_scenario", "RunContext", "PROTOCOLS", "CallbackError"]

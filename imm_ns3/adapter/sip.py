@@ -5,8 +5,9 @@ and of every mobile host, and a bidirectional voice-like RTP flow per call.
 - The correspondent (the first host with role ``correspondent``) runs a
   :class:`imm_ns3.sip.agent.UserAgent` and calls each mobile host's SIP URL at
   ``sip.call_at_s``; on a re-INVITE its RTP sender switches to the new address ([0075]).
-- Each mobile host runs a UserAgent fed by its MMP daemon's care-of addresses: REGISTER with
-  every server on the first one, ``move_to`` (REGISTER + re-INVITE) on every change.
+- Each mobile host runs a UserAgent subscribed to its care-of address channel
+  (``ctx.care_of``): REGISTER with every server on the first address, ``move_to`` (REGISTER +
+  re-INVITE) on every change.
 - RTP is C++ (``media.h``): 20 ms packets both ways, no Python per packet; the statistics of
   RFC 3550 are computed from the receivers' records after the run.
 
@@ -26,9 +27,10 @@ import numpy as np
 from ..sip.agent import UserAgent
 from ..sip.registrar import Registrar
 from ..sip.rtp import RtpPacket, RtpReceiver
-from ..handoff import handoff_windows, longest_silence
+from ..careof import CoaChange
+from ..measure import handoff_rtp_components, one_way_delays, timeline_bins
+from .context import Collector, RunContext
 from .env import NodeEnv, Signalling
-from .run import RunContext, register_setup_hook
 from .runtime import compile_extension
 
 SIP_PORT = 5060
@@ -50,28 +52,34 @@ def _sip_name(data: bytes) -> str:
 
 
 class _SipEnv(NodeEnv):
-    """Env of a user agent or server on an ns-3 node: NodeEnv plus its SIP socket."""
+    """Env of a user agent or server on an ns-3 node: NodeEnv plus its SIP socket. The adapter
+    attaches the core's ``receive(data, (host, port))`` once the core exists."""
 
-    def __init__(self, ctx: RunContext, name: str, role: str, signalling: Signalling, on_datagram):
+    def __init__(self, ctx: RunContext, name: str, role: str, signalling: Signalling):
         super().__init__(ctx, name, role, signalling, rng_key=f"sip:{name}")
+        self._handler = None
         self.sock = self.bridge.udp_socket(
             self.node, SIP_PORT, f"{name} SIP socket",
-            lambda ip, port, data: on_datagram(data, (str(ipaddress.IPv4Address(ip)), port)))
+            lambda ip, port, data: self._handler(data, (str(ipaddress.IPv4Address(ip)), port)))
+
+    def attach(self, handler) -> None:
+        self._handler = handler
 
     def send(self, data: bytes, dst: tuple[str, int]) -> None:
         self.signalling.count(self.name, self.role, f"SIP {_sip_name(data)}", len(data))
         self.bridge.udp_send(self.sock, data, _ip(dst[0]), dst[1])
 
 
-def setup_sip(ctx: RunContext) -> None:
+def setup_sip(ctx: RunContext) -> Collector | None:
     s, topo, net = ctx.scenario, ctx.topo, ctx.net
     servers = [h for h, host in s.hosts.items() if host.role == "sip_server"]
     cors = [h for h, host in s.hosts.items() if host.role == "correspondent"]
     mech = s.macro_mobility.realtime
-    if not (s.sip.enabled and cors and getattr(ctx, "mmp", None)):
-        return
+    # Care-of addresses come from MMP and DRCP: without domains there is nothing to follow.
+    if not (s.sip.enabled and cors and s.domains):
+        return None
     if mech == "sip" and not servers:
-        return
+        return None
     c = compile_extension("media.h")
     counts = Signalling()
     addr = {h: str(a) for h, a in topo.host_addresses().items()}
@@ -81,25 +89,23 @@ def setup_sip(ctx: RunContext) -> None:
     # SIP servers: registrar + redirect server ([0073]).
     for h in servers:
         reg = Registrar(domain=s.mobile_hosts.sip_domain)
-        box: dict[str, Any] = {}
+        env = _SipEnv(ctx, h, "sip_server", counts)
 
-        def on_server(data, src, reg=reg, box=box):
+        def on_server(data, src, reg=reg, env=env):
             for out in reg.receive(data, src, ctx.bridge.now()):
-                box["env"].send(out, src)
+                env.send(out, src)
 
-        box["env"] = _SipEnv(ctx, h, "sip_server", counts, on_server)
+        env.attach(on_server)
 
     # The correspondent's agent and RTP (one sender/receiver pair per call).
     ch = cors[0]
     ch_ua = None
     if mech == "sip":
-        ch_ua_box: dict[str, Any] = {}
-        ch_env = _SipEnv(ctx, ch, "correspondent", counts,
-                         lambda d, src: ch_ua_box["ua"].receive(d, src))
+        ch_env = _SipEnv(ctx, ch, "correspondent", counts)
         ch_uri = s.hosts[ch].sip_url or f"sip:{ch}@{s.mobile_hosts.sip_domain}"
         ch_ua = UserAgent(ch_env, aor_uri=ch_uri, host=addr[ch], servers=server_addrs,
                           expires_s=s.sip.expires_s, media_port=RTP_PORT_CH)
-        ch_ua_box["ua"] = ch_ua
+        ch_env.attach(ch_ua.receive)
     step = int(round(s.sip.rtp_interval_s * 8000))
     media: dict[str, dict[str, Any]] = {}
     call_of: dict[str, str] = {}  # call-id -> mobile host
@@ -115,22 +121,22 @@ def setup_sip(ctx: RunContext) -> None:
         }
         if mech != "sip":
             continue
-        ua_box: dict[str, Any] = {}
-        mh_env = _SipEnv(ctx, mh.name, "mobile_host", counts,
-                         lambda d, src, box=ua_box: box["ua"].receive(d, src))
+        mh_env = _SipEnv(ctx, mh.name, "mobile_host", counts)
         ua = UserAgent(mh_env, aor_uri=mh.sip_url, host="0.0.0.0", servers=server_addrs,
                        expires_s=s.sip.expires_s, media_port=RTP_PORT_MH)
-        ua_box["ua"] = ua
+        mh_env.attach(ua.receive)
         m["ua"] = ua
 
-        def on_coa(old, new, ua=ua, m=m):
-            host = str(ipaddress.IPv4Address(new))
+        def on_coa(change: CoaChange, ua=ua) -> None:
+            if change.lost:
+                return
+            host = str(ipaddress.IPv4Address(change.new))
             if ua.host == "0.0.0.0":
                 ua.register(host)  # [0073]: first address in the network
             else:
                 ua.move_to(host)  # [0075]: REGISTER and re-INVITE every session
 
-        ctx.mmp[mh.name].core.add_coa_listener(on_coa)
+        ctx.care_of[mh.name].subscribe(on_coa)
 
         def mh_established(sess, m=m):
             # The mobile host's application sends to the correspondent's media address.
@@ -172,7 +178,7 @@ def setup_sip(ctx: RunContext) -> None:
             # No signalling: the flows start now, to the permanent address (MIP-LR, Mobile IP)
             # or to the care-of address the host has now (no macro-mobility).
             for mh in topo.mobile_hosts:
-                dst = int(mh.permanent_address) if mech in ("miplr", "mip") else int(ctx.mmp[mh.name].coa)
+                dst = int(mh.permanent_address) if mech in ("miplr", "mip") else ctx.care_of[mh.name].current
                 if not dst:
                     ctx.log.record(ctx.bridge.now_ns(), ch, "correspondent", "rtp_no_address", mh.name)
                     continue
@@ -185,13 +191,15 @@ def setup_sip(ctx: RunContext) -> None:
         ctx.bridge.call_at(s.sip.call_at_s, start_media, name="RTP flows")
 
     def collect():
-        _collect(ctx, counts, media, ch, ch_sink, s.sip.rtp_payload_bytes)
-        for m in media.values():  # close before Simulator::Destroy (see runtime.Bridge)
-            for k in ("to_mh", "to_ch", "at_mh"):
-                m[k].Close()
-        ch_sink.Close()
+        try:
+            _collect(ctx, counts, media, ch, ch_sink, s.sip.rtp_payload_bytes)
+        finally:
+            for m in media.values():  # close before Simulator::Destroy (see runtime.Bridge)
+                for k in ("to_mh", "to_ch", "at_mh"):
+                    m[k].Close()
+            ch_sink.Close()
 
-    ctx.collectors.append(collect)
+    return collect
 
 
 def _receiver(sink, ssrc: int | None = None) -> RtpReceiver:
@@ -227,26 +235,16 @@ def _collect(ctx: RunContext, counts, media, ch: str, ch_sink, payload: int) -> 
 
 
 def _one_way_delays(sender, sink, ssrc: int | None) -> np.ndarray:
-    """Arrival minus send time of every packet of ``sender`` at ``sink``: packet k leaves at
-    the sender's start + k * interval, and its RTP timestamp is k * (interval * 8000)."""
-    start = int(sender.startNs)
-    if start < 0:
-        return np.array([])
-    ts = np.array(list(sink.timestamps), dtype=np.int64)
-    arr = np.array(list(sink.arrivals), dtype=np.int64)
-    if ssrc is not None:
-        keep = np.array(list(sink.ssrcs), dtype=np.int64) == ssrc
-        ts, arr = ts[keep], arr[keep]
-    return (arr - start - ts * 125_000) * 1e-9  # 1/8000 s = 125 000 ns
+    return one_way_delays(int(sender.startNs), np.array(list(sink.timestamps), dtype=np.int64),
+                          np.array(list(sink.arrivals), dtype=np.int64),
+                          np.array(list(sink.ssrcs), dtype=np.int64) if ssrc is not None else None,
+                          ssrc)
 
 
 def _timeline(ctx: RunContext, rx: RtpReceiver, src: str, dst: str, size: int) -> None:
     """RTP packets and bytes that reached the receiver, per bin of the run's timeline."""
-    if not rx.arrivals:
-        return
     width = ctx.scenario.simulation.timeline_bin_s
-    bins = np.bincount((np.array([t for t, _ in rx.arrivals]) / width).astype(np.int64))
-    for i, n in enumerate(bins):
+    for i, n in enumerate(timeline_bins([t for t, _ in rx.arrivals], width)):
         ctx.timeline_rows.append({"name": "rtp", "src": src, "dst": dst, "t_s": round(i * width, 9),
                                   "bytes": int(n) * size, "packets": int(n)})
 
@@ -255,25 +253,10 @@ def _handoff_rtp(ctx: RunContext, mh: str, m) -> None:
     """Per handoff: the RTP interruption at the mobile host and, for care-of changes, the time
     from the new address to the first RTP packet on it, and the re-INVITE round trip."""
     rx = m.get("rx_to_mh")
-    det = ctx.detectors[mh]
-    hos = det.handoffs
-    rows = ctx.handoff_extra.setdefault(mh, [{} for _ in hos])
-    while len(rows) < len(hos):
-        rows.append({})
-    ev = [e for e in ctx.log.events if e.node == mh]
-    coa_t = [t for t, _ in ctx.care_of_changes(mh)]
-    ok_t = [e.t_s for e in ev if e.event == "sip_reinvite_ok"]
     arrivals = np.array(sorted(t for t, _ in rx.arrivals)) if rx and rx.arrivals else np.array([])
-    for i, (lo, hi) in enumerate(handoff_windows([h.t_s for h in hos])):
-        rows[i]["rtp_gap_s"] = longest_silence(arrivals, lo, hi)
-        moved = [t for t in coa_t if lo <= t < hi]
-        if moved:
-            t0 = moved[0]
-            rows[i]["coa_change_s"] = t0
-            after = arrivals[arrivals > t0]
-            rows[i]["rtp_resume_s"] = float(after[0] - t0) if len(after) else None
-            oks = [t for t in ok_t if t >= t0]
-            rows[i]["reinvite_s"] = float(oks[0] - t0) if oks and oks[0] < hi else None
-
-
-register_setup_hook(setup_sip)
+    ua = m.get("ua")
+    oks = [t for t, _ in ua.reinvites_done] if ua is not None else []
+    rows = ctx.handoff_rows(mh)
+    for row, extra in zip(rows, handoff_rtp_components(
+            ctx.handoff_times(mh), arrivals, [t for t, _ in ctx.care_of[mh].changes()], oks)):
+        row.update(extra)

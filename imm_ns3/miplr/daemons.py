@@ -52,6 +52,8 @@ class MipChDaemon:
         self._next_id = 1
         self.rejected: dict[str, int] = {}
         self.queries_sent = 0
+        # Every update applied ([0068]): (time, permanent, care-of address), for measurements.
+        self.updates: list[tuple[float, int, int]] = []
 
     def remaining_s(self, dst: int) -> float:
         """Lifetime left of the live entry for ``dst`` (0 if none)."""
@@ -113,6 +115,7 @@ class MipChDaemon:
                 self._reject("stale_seq")
                 return MipUpdateAck(msg.permanent, msg.seq, 1, 0)
             self.cache[msg.permanent] = _Entry(msg.coa, now + msg.lifetime_s, msg.seq)
+            self.updates.append((now, msg.permanent, msg.coa))
             self.env.log("mip_update", f"{ip_str(msg.permanent)} -> {ip_str(msg.coa)}")
             self.on_mapping(msg.permanent, msg.coa, msg.lifetime_s)
             return MipUpdateAck(msg.permanent, msg.seq, UPDATE_OK, msg.lifetime_s)

@@ -99,6 +99,8 @@ class UserAgent:
         self.on_established: Callable[[Session], None] | None = None
         self.on_ended: Callable[[Session], None] | None = None
         self.faults: dict[str, int] = {}
+        # (time, call-id) of every re-INVITE this agent sent that was answered 200 OK ([0075]).
+        self.reinvites_done: list[tuple[float, str]] = []
 
     # ---- identifiers ---------------------------------------------------------------------
     def _token(self) -> str:
@@ -301,6 +303,8 @@ class UserAgent:
                 self._fault("bad_sdp")
         first = s.state != "established"
         s.state = "established"
+        if not first:
+            self.reinvites_done.append((self.env.now(), s.call_id))
         self.env.log("sip_established" if first else "sip_reinvite_ok", s.call_id)
         if first and self.on_established:
             self.on_established(s)

@@ -1,0 +1,68 @@
+"""What the protocol adapters of one run share: the declared :class:`RunContext`.
+
+Every field is declared here, with who writes it and who reads it. The adapters run in the
+order written in ``adapter/run.py`` (``PROTOCOLS``); a field written by one adapter is read only
+by adapters after it, and only what an adapter's collector produces is read by later collectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..careof import CareOfChannel
+from ..events import EventLog
+from ..handoff import HandoffDetector
+from ..scenario import Scenario
+from ..topology import Topology
+from .builder import Network
+from .runtime import Bridge
+
+
+@dataclass
+class RunContext:
+    """One run's shared state, from the built network to the rows of the results tables."""
+
+    scenario: Scenario
+    topo: Topology
+    net: Network
+    bridge: Bridge
+    log: EventLog
+    seed: int
+    # Radio-level handoff detection per mobile host (adapter/radio.py, before any protocol);
+    # ``add_listener`` is notification 318 of Figure 3.
+    detectors: dict[str, HandoffDetector] = field(default_factory=dict)
+    # One care-of address channel per mobile host: published by the MMP adapter, subscribed to
+    # by MIP-LR, Mobile IP, SIP, the probe; its history feeds the measurements.
+    care_of: dict[str, CareOfChannel] = field(default_factory=dict)
+    # Rows of the results tables, appended by the collectors in PROTOCOLS order.
+    flow_rows: list[dict] = field(default_factory=list)
+    signalling_rows: list[dict] = field(default_factory=list)
+    timeline_rows: list[dict] = field(default_factory=list)
+    # Columns added to each mobile host's handoff rows, in the order of its handoffs (MMP
+    # creates the rows; MIP-LR and SIP add columns).
+    handoff_extra: dict[str, list[dict]] = field(default_factory=dict)
+    extra_summary: dict[str, Any] = field(default_factory=dict)
+    # Written by the MMP collector, read by the failures collector: arrival times (s) of each
+    # mobile host's probe packets.
+    probe_arrivals: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.care_of:
+            self.care_of = {mh.name: CareOfChannel(mh.name) for mh in self.topo.mobile_hosts}
+
+    def handoff_rows(self, mh: str) -> list[dict]:
+        """The extra-column rows of ``mh``'s handoffs, one per handoff detected."""
+        rows = self.handoff_extra.setdefault(mh, [])
+        while len(rows) < len(self.detectors[mh].handoffs):
+            rows.append({})
+        return rows
+
+    def handoff_times(self, mh: str) -> list[float]:
+        return [h.t_s for h in self.detectors[mh].handoffs]
+
+
+Collector = Callable[[], None]
+Setup = Callable[[RunContext], "Collector | None"]
