@@ -5,16 +5,16 @@ Set up by ``adapter/run.py`` after MMP (whose care-of address channel drives it)
 - home location registers (hosts with role ``home_location_register``) run
   :class:`~imm_ns3.miplr.hlr.HomeLocationRegister` on UDP 4350;
 - every correspondent host runs a :class:`~imm_ns3.miplr.daemons.MipChDaemon` and the C++
-  mangler ``imm::MipHook`` (``miplr.h``) between its IPv4 and TCP; a miss in the hook's routing
+  mangler ``imm::MipHook`` (``mip_hook.h``) between its IPv4 and TCP; a miss in the hook's routing
   cache asks the daemon, whose answers and updates fill the hook's cache;
 - every mobile host runs a :class:`~imm_ns3.miplr.daemons.MipMhDaemon` subscribed to the host's
   care-of address channel (step 420 of Figure 4B) and the C++ mangler-demangler; TCP arriving from a
   correspondent feeds the daemon's TCP connections cache ([0068]);
 - with ``macro_mobility.tcp = "mip"`` (or ``realtime = "mip"``) instead: the home agent (role
   ``home_agent``) runs :class:`~imm_ns3.miplr.mip.HomeAgent` on UDP 434 and the C++ tunnel
-  ``imm::HomeAgentRouting``; mobile hosts register each care-of address with it and take the
+  ``imm::HomeAgentRouting`` (``mip_tunnel.h``); mobile hosts register each care-of address with it and take the
   tunnelled packets out with ``imm::IpInIp``;
-- the TCP transfer (``[tcp]``): a paced bulk sender at the first correspondent per mobile host,
+- the TCP transfer (``[tcp]``, ``traffic.h``): a paced bulk sender at the first correspondent per mobile host,
   to the host's permanent address, and a sink at the host that checks every byte.
 
 No Python runs per data packet: only a routing-cache miss at a correspondent and a TCP peer not
@@ -38,7 +38,7 @@ from ..miplr.messages import MIPLR_PORT
 from ..miplr.mip import MIP_PORT, HomeAgent, MobileIpClient
 from .context import Collector, RunContext
 from .env import Signalling, WireEnv
-from .runtime import compile_extension
+from .runtime import compile_extension, u32_trampoline
 
 TCP, UDP = 6, 17
 HOME_AGENT_PRIORITY = 20  # above static routing (0) in the home agent's Ipv4ListRouting
@@ -120,7 +120,10 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
              or (m == "mip" and "home_agent" in roles)}
     if not (s.tcp.enabled or mechs):
         return None
-    c = compile_extension("miplr.h")
+    compile_extension("traffic.h")  # the TCP transfer
+    compile_extension("mip_tunnel.h")
+    c = compile_extension("mip_hook.h", bind={"g_mip_miss": u32_trampoline,
+                                              "g_mip_peer": u32_trampoline})
     addr = {h: int(a) for h, a in topo.host_addresses().items()}
     perm_net = ipaddress.IPv4Network(s.mobile_hosts.permanent_prefix)
     run = _MipRun(Signalling())

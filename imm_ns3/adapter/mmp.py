@@ -5,14 +5,15 @@ Set up by ``adapter/run.py`` first of the protocols: every run of a scenario wit
 
 - gateways, intermediate nodes, base stations: an :class:`~imm_ns3.mmp.node.MmpNode` core, a
   UDP socket on MMP_PORT, and the C++ routing hook ``imm::MmpRouting`` (``mmp_routing.h``)
-  that forwards packets up and down the tree and holds the routing cache;
+  that forwards packets up and down the tree and holds the routing cache; mobile hosts use the
+  IP-level helpers of ``mmp_host.h``;
 - border routers: a :class:`~imm_ns3.mmp.node.BorderRouter` that installs host routes;
 - DRCP servers: a :class:`~imm_ns3.mmp.drcp.DrcpServer`;
 - mobile hosts: a :class:`~imm_ns3.mmp.mobile.MobileHostDaemon` fed by the radio-level handoff
   detector, configuring the station's address and default route; every care-of address it
   configures (or loses) is published on the host's channel, ``ctx.care_of[mh]``
   (:mod:`imm_ns3.careof`), the one place MIP-LR, SIP and the measurements learn it from;
-- the probe: a C++ constant-bit-rate sender at the correspondent host per mobile host, whose
+- the probe: a C++ constant-bit-rate sender (``traffic.h``) at the correspondent host per mobile host, whose
   destination follows the host's care-of address, and a C++ receiver at the host.
 """
 
@@ -42,7 +43,7 @@ from ..careof import CareOfChannel
 from ..measure import handoff_probe_components, probe_counts
 from .context import Collector, RunContext
 from .env import Signalling, WireEnv
-from .runtime import compile_extension
+from .runtime import compile_extension, control_trampoline, u32_trampoline
 
 BROADCAST = 0xFFFFFFFF
 NO_ADDRESS_MASK = 0xFFFFFFFF
@@ -310,7 +311,10 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
     s, topo, net, bridge = ctx.scenario, ctx.topo, ctx.net, ctx.bridge
     if not s.domains:
         return None
-    c = compile_extension("mmp_routing.h")
+    compile_extension("traffic.h")  # the probe
+    compile_extension("mmp_host.h")
+    c = compile_extension("mmp_routing.h", bind={"g_mmp_control": control_trampoline,
+                                                 "g_cache_created": u32_trampoline})
     c.ResetMmpState()
     stats = Signalling()
     cfg = s.mmp

@@ -1,6 +1,6 @@
 """ns-3 import, C++ shims, and the bridge that routes ns-3 events to Python.
 
-The rules of ../shared/PLATFORM-NOTES.md are encoded here once, so no other module has to
+The rules of the platform notes (docs/architecture.md, "The bridge") are encoded here once, so no other module has to
 know them:
 
 - ``from ns import ns`` costs 10-20 s: :func:`ns3` imports once per process, from an empty
@@ -31,6 +31,7 @@ _cppyy: Any = None
 _shims: Any = None
 _active: "Bridge | None" = None
 _compiled: set[str] = set()
+_after_destroy_names: set[tuple[str, str]] = set()
 
 
 def ns3() -> Any:
@@ -78,6 +79,7 @@ def shims() -> Any:
             s.g_fire = _fire
             s.g_mac_event = _mac_event
             s.g_recv = _recv
+            AFTER_DESTROY.append(s.ReleaseRunObjects)
             _shims = s
     return _shims
 
@@ -105,15 +107,19 @@ def _bytes(data: Any, n: int) -> bytes:
     return bytes(data)
 
 
-def _mmp_control(token: int, iface: int, src: int, data: Any, n: int) -> int:
+# Generic trampolines by signature, for the C++ hooks of protocol extensions: an extension
+# binds its std::function globals to these when it is compiled (compile_extension's ``bind``).
+def control_trampoline(token: int, iface: int, src: int, data: Any, n: int) -> int:
+    """(token, interface, source address, payload): a control message a hook shows to Python;
+    the handler returns 1 to drop it."""
     if _active is None:
         return 0
     return _active._dispatch_handler(token, (iface, src, _bytes(data, n)), default=0)
 
 
-def _token_u32(token: int, value: int) -> None:
-    """Every C++ hook that tells a handler one address: a cache entry created (MMP), a mapping
-    missed or a TCP peer seen (MIP-LR)."""
+def u32_trampoline(token: int, value: int) -> None:
+    """(token, value): a hook telling Python one address (a cache entry created, a mapping
+    missed, a peer seen)."""
     if _active is not None:
         _active._dispatch_handler(token, (value,))
 
@@ -123,20 +129,25 @@ def _token_u32(token: int, value: int) -> None:
 AFTER_DESTROY: list[Callable[[], Any]] = []
 
 
-def compile_extension(header: str) -> Any:
-    """Compile another header of this package into the process once; returns ``cppyy.gbl.imm``."""
+def compile_extension(header: str, *, bind: dict[str, Callable[..., Any]] | None = None,
+                      after_destroy: tuple[str, ...] = ()) -> Any:
+    """Compile a C++ header of this package into the process once, after shims.h; returns
+    ``cppyy.gbl.imm``. Each protocol adapter names its own headers: ``bind`` assigns the
+    header's ``std::function`` globals (name -> one of the trampolines above), and
+    ``after_destroy`` names functions of the header to call after every Simulator::Destroy."""
     shims()
     with _lock:
         if header not in _compiled:
             _cppyy.cppdef((resources.files("imm_ns3.adapter") / header).read_text())
             _compiled.add(header)
-            if header == "mmp_routing.h":
-                _cppyy.gbl.imm.g_mmp_control = _mmp_control
-                _cppyy.gbl.imm.g_cache_created = _token_u32
-            elif header == "miplr.h":
-                _cppyy.gbl.imm.g_mip_miss = _token_u32
-                _cppyy.gbl.imm.g_mip_peer = _token_u32
-                AFTER_DESTROY.append(_cppyy.gbl.imm.ResetMipState)
+        imm = _cppyy.gbl.imm
+        for name, fn in (bind or {}).items():  # every call: a first compile may have had none
+            if getattr(imm, name) is not fn:
+                setattr(imm, name, fn)
+        for name in after_destroy:
+            if (header, name) not in _after_destroy_names:
+                _after_destroy_names.add((header, name))
+                AFTER_DESTROY.append(getattr(imm, name))
     return _cppyy.gbl.imm
 
 

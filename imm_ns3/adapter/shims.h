@@ -135,6 +135,70 @@ inline int UdpBindToDevice(ns3::Ptr<ns3::Socket> s, ns3::Ptr<ns3::NetDevice> dev
   return 0;
 }
 
+// ---- IPv4 helpers ---------------------------------------------------------------------------
+// The mobile host's one default route: via its current base station ([0048]-[0050]).
+inline void SetDefaultRouteOnly(ns3::Ptr<ns3::Ipv4StaticRouting> sr, uint32_t gw, uint32_t iface) {
+  for (uint32_t i = sr->GetNRoutes(); i-- > 0;) {
+    auto r = sr->GetRoute(i);
+    if (r.IsDefault() || (r.GetDest().Get() == 0 && r.GetDestNetworkMask().Get() == 0))
+      sr->RemoveRoute(i);
+  }
+  sr->SetDefaultRoute(ns3::Ipv4Address(gw), iface);
+}
+
+// Replace every address of an interface by one (0.0.0.0/0 while the host has none).
+inline void SetOnlyAddress(ns3::Ptr<ns3::Ipv4> ipv4, uint32_t iface, uint32_t addr, uint32_t mask) {
+  while (ipv4->GetNAddresses(iface) > 0) ipv4->RemoveAddress(iface, 0);
+  ipv4->AddAddress(iface, ns3::Ipv4InterfaceAddress(ns3::Ipv4Address(addr), ns3::Ipv4Mask(mask)));
+}
+
+// The gratuitous ARP of a host that moved its address to another radio: the base station's
+// ARP entry for the address now names that radio. (An entry waiting for a reply is left to ARP.)
+inline void SetArpEntry(ns3::Ptr<ns3::Node> node, uint32_t iface, uint32_t ip, uint64_t mac) {
+  auto l3 = node->GetObject<ns3::Ipv4L3Protocol>();
+  auto cache = l3->GetInterface(iface)->GetArpCache();
+  auto* e = cache->Lookup(ns3::Ipv4Address(ip));
+  if (e == nullptr) e = cache->Add(ns3::Ipv4Address(ip));
+  if (e->IsWaitReply()) return;
+  uint8_t b[6];
+  for (int i = 0; i < 6; ++i) b[i] = (mac >> (40 - 8 * i)) & 0xff;
+  ns3::Mac48Address m;
+  m.CopyFrom(b);
+  e->SetMacAddress(m);
+  if (!e->IsPermanent()) e->MarkPermanent();
+}
+
+// Host routes at a border router (the OSPF/RIP result of [0031]): replace or remove.
+inline void SetHostRoute(ns3::Ptr<ns3::Ipv4StaticRouting> sr, uint32_t host, uint32_t next_hop,
+                         uint32_t iface) {
+  for (uint32_t i = sr->GetNRoutes(); i-- > 0;) {
+    auto r = sr->GetRoute(i);
+    if (r.IsHost() && r.GetDest().Get() == host) sr->RemoveRoute(i);
+  }
+  if (next_hop) sr->AddHostRouteTo(ns3::Ipv4Address(host), ns3::Ipv4Address(next_hop), iface);
+}
+
+// ---- Records kept in C++ ----------------------------------------------------------------------
+// Each change of the destination address of arriving TCP at a mobile host, with its time:
+// when TCP first came on a new care-of address (care-of change -> first segment on it).
+struct ArrivalLog {
+  std::vector<uint32_t> arrivalAddress;
+  std::vector<int64_t> arrivalNs;
+  void Note(uint32_t dst) {
+    if (arrivalAddress.empty() || arrivalAddress.back() != dst) {
+      arrivalAddress.push_back(dst);
+      arrivalNs.push_back(NowNs());
+    }
+  }
+};
+
+// ---- Objects that live until the simulator that used them is destroyed ------------------------
+// Protocol hooks (MIP-LR manglers, the IP-in-IP decapsulator) are kept here so the protocols
+// they wrap go with the rest of the run: cleared after Simulator::Destroy (runtime.AFTER_DESTROY).
+std::vector<ns3::Ptr<ns3::Object>> g_run_objects;
+inline void KeepUntilDestroy(ns3::Ptr<ns3::Object> o) { g_run_objects.push_back(o); }
+inline void ReleaseRunObjects() { g_run_objects.clear(); }
+
 // ---- Reset between runs in one process -----------------------------------------------------
 inline void ResetRunState() { g_last_beacon_ns.clear(); }
 

@@ -8,7 +8,7 @@ and of every mobile host, and a bidirectional voice-like RTP flow per call.
 - Each mobile host runs a UserAgent subscribed to its care-of address channel
   (``ctx.care_of``): REGISTER with every server on the first address, ``move_to`` (REGISTER +
   re-INVITE) on every change.
-- RTP is C++ (``media.h``): 20 ms packets both ways, no Python per packet; the statistics of
+- RTP is C++ (``traffic.h``): 20 ms packets both ways, no Python per packet; the statistics of
   RFC 3550 are computed from the receivers' records after the run.
 
 That is the policy's ``macro_mobility.realtime = "sip"``. With another mechanism there is no SIP
@@ -80,7 +80,7 @@ def setup_sip(ctx: RunContext) -> Collector | None:
         return None
     if mech == "sip" and not servers:
         return None
-    c = compile_extension("media.h")
+    c = compile_extension("traffic.h")
     counts = Signalling()
     addr = {h: str(a) for h, a in topo.host_addresses().items()}
     server_addrs = [(addr[h], SIP_PORT) for h in servers]

@@ -1,6 +1,6 @@
 """Which packets the MIP-LR manglers rewrite ([0059]-[0060], [0064]-[0066], Figure 7).
 
-These functions are the decision; ``imm::MipHook`` (``adapter/miplr.h``) applies the same rules
+These functions are the decision; ``imm::MipHook`` (``adapter/mip_hook.h``) applies the same rules
 on the ns-3 packet path. Captured: every TCP packet (IP protocol 6), and UDP only to or from a
 port the policy hands to MIP-LR (the RTP ports when ``macro_mobility.realtime = "miplr"``). With
 the integrated policy that list is empty: SIP, RTP and every other UDP packet passes unmodified
