@@ -467,6 +467,12 @@ def _collect(ctx: RunContext, envs, mmp_nodes, stats: Signalling, probes, probe_
         "dropped_no_uplink": counters["noUplink"],
         "dropped_not_listening": gate,
         "faults": stats.fault_summary(),
+        # The mobile daemons' transition table: pairs absent from it, and stale answers.
+        "unexpected_events": {f"{mh}:{st}:{ev}": n for mh, env in envs.items()
+                              if isinstance(env, _MobileEnv)
+                              for (st, ev), n in sorted(env.core.unexpected.items())},
+        "stale_answers": {f"{mh}:{ev}": n for mh, env in envs.items() if isinstance(env, _MobileEnv)
+                          for ev, n in sorted(env.core.stale.items())},
     }
     size = s.probe.size_bytes
     for mh in ctx.topo.mobile_hosts:

@@ -1,7 +1,7 @@
 """The MIP-CH and MIP-MH daemons ([0058]-[0068]), sans-I/O.
 
-Env of both: ``now()``, ``call_later(delay, fn, *args)``, ``cancel(handle)``,
-``send(dst_ip, msg)``, ``log(event, detail)``.
+Env of both: :class:`imm_ns3.env.DatagramEnv` (``now``, ``call_later``, ``cancel``,
+``send(dst_ip, msg)``, ``log``).
 
 MIP-CH daemon ([0058]-[0062]): a routing cache permanent address -> care-of address with the
 lifetime the register gave (or a null mapping for a non-mobile address). :meth:`MipChDaemon.
@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..env import DatagramEnv
 from ..wire import ip_str
 from .messages import UPDATE_OK, MipQuery, MipQueryReply, MipUpdate, MipUpdateAck
 
@@ -38,7 +39,7 @@ class _Entry:
 
 
 class MipChDaemon:
-    def __init__(self, env: Any, registers: list[int], *, query_timeout_s: float = 0.5,
+    def __init__(self, env: DatagramEnv, registers: list[int], *, query_timeout_s: float = 0.5,
                  max_tries: int = 6, on_mapping: Any = None, on_unreachable: Any = None):
         self.env = env
         self.on_mapping = on_mapping or (lambda permanent, coa, lifetime_s: None)
@@ -127,7 +128,7 @@ class MipChDaemon:
 
 
 class MipMhDaemon:
-    def __init__(self, env: Any, permanent: int, registers: list[int], *, lifetime_s: int = 120,
+    def __init__(self, env: DatagramEnv, permanent: int, registers: list[int], *, lifetime_s: int = 120,
                  retry_s: float = 0.5, max_tries: int = 6):
         self.env = env
         self.permanent = permanent

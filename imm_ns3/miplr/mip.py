@@ -8,8 +8,8 @@ agent on every care-of address change and before the lifetime runs out.
 
 Registration follows RFC 5944 in content (home address, home agent, care-of address, lifetime,
 identification; reply code and lifetime granted) with the binary codec of
-:mod:`imm_ns3.wire`, on UDP port 434. Env of both cores: ``now()``, ``call_later``, ``cancel``,
-``send(dst_ip, msg)``, ``log(event, detail)``.
+:mod:`imm_ns3.wire`, on UDP port 434. The home agent answers requests (``receive(msg, now)`` ->
+reply, no Env); the client acts through a :class:`imm_ns3.env.DatagramEnv`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
+from ..env import DatagramEnv
 from ..wire import Message, ip_str
 
 MIP_PORT = 434
@@ -100,7 +101,7 @@ class MobileIpClient:
     """The mobile host's side: register each new care-of address with the home agent, retry
     with back-off until a reply comes, re-register before the granted lifetime ends."""
 
-    def __init__(self, env: Any, home: int, home_agent: int, *, lifetime_s: int = 120,
+    def __init__(self, env: DatagramEnv, home: int, home_agent: int, *, lifetime_s: int = 120,
                  retry_s: float = 0.5, max_tries: int = 6):
         self.env = env
         self.home, self.home_agent = home, home_agent

@@ -18,8 +18,9 @@ from __future__ import annotations
 import heapq
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
 
+
+from ..env import DrcpServerEnv
 from .messages import (
     DRCP_EXHAUSTED,
     DRCP_NOT_OURS,
@@ -40,7 +41,7 @@ class Lease:
 
 
 class DrcpServer:
-    def __init__(self, name: str, env: Any, *, server_ip: int, subnet: ipaddress.IPv4Network,
+    def __init__(self, name: str, env: DrcpServerEnv, *, server_ip: int, subnet: ipaddress.IPv4Network,
                  pool: "AddressPool", gateways: list[int], lease_s: int,
                  advertisement_interval_s: float):
         self.name, self.env = name, env

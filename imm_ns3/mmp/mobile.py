@@ -13,6 +13,13 @@ one (406):
     registration, and the gateway's acknowledgement ([0050]).
 
 An idle host sends a route-update before its caches expire (step 418 side note, [0051]).
+
+The daemon is a state machine whose every (state, event) pair is written in
+:data:`TRANSITIONS`: the handler that runs, or :data:`EXPECTED` for what a cell sends anyway and
+the host ignores in that state (periodic beacons and advertisements). A message that is no
+event of the daemon, or a pair absent from the table, is counted in ``unexpected`` and logged,
+never dropped in silence; a stale answer (an old transaction or sequence number, a late
+acknowledgement) is counted in ``stale``.
 Every movement produces a :class:`Movement` record with the time of each step, from which the
 latency components of ``handoffs.parquet`` are computed; the daemon's classification is kept
 beside the topology's ground truth so the two can be checked against each other.
@@ -24,6 +31,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..env import MobileHostEnv
 from .messages import (
     DRCP_OK,
     BaseStationBeacon,
@@ -40,6 +48,35 @@ from .messages import (
 
 DETACHED, WAIT_BEACON, WAIT_ADV, WAIT_DRCP, WAIT_ACK, ATTACHED = (
     "detached", "wait_beacon", "wait_adv", "wait_drcp", "wait_ack", "attached")
+STATES = (DETACHED, WAIT_BEACON, WAIT_ADV, WAIT_DRCP, WAIT_ACK, ATTACHED)
+
+# Events: the radio's association change (step 402) and the messages the host handles.
+RADIO, BS_BEACON, ADVERTISEMENT, DRCP_REPLY, ACK = (
+    "radio", "bs_beacon", "advertisement", "drcp_reply", "registration_ack")
+EVENTS = (RADIO, BS_BEACON, ADVERTISEMENT, DRCP_REPLY, ACK)
+EVENT_OF: dict[type, str] = {BaseStationBeacon: BS_BEACON, DrcpAdvertisement: ADVERTISEMENT,
+                             DrcpReply: DRCP_REPLY, RegistrationAck: ACK}
+EXPECTED = "expected"  # what the cell sends anyway; nothing to do in that state
+
+_WAITING = (WAIT_BEACON, WAIT_ADV, WAIT_DRCP, WAIT_ACK)
+TRANSITIONS: dict[tuple[str, str], str] = {
+    # Step 402: every association change starts a movement, whatever the host was doing.
+    **{(st, RADIO): "_radio" for st in STATES},
+    # Step 404: the new base station's beacon; attached, the current one's may name a new
+    # gateway ([0045]); while the host waits for something else, beacons go by.
+    (WAIT_BEACON, BS_BEACON): "_beacon_after_move",
+    (ATTACHED, BS_BEACON): "_beacon_while_attached",
+    **{(st, BS_BEACON): EXPECTED for st in (DETACHED, WAIT_ADV, WAIT_DRCP, WAIT_ACK)},
+    # Step 410: the advertisement after a beacon of another domain; otherwise periodic.
+    (WAIT_ADV, ADVERTISEMENT): "_advertisement",
+    **{(st, ADVERTISEMENT): EXPECTED for st in (DETACHED, WAIT_BEACON, WAIT_DRCP, WAIT_ACK, ATTACHED)},
+    # Step 416: the address asked for; in any other state a reply renews the lease ([0050]).
+    (WAIT_DRCP, DRCP_REPLY): "_drcp_reply",
+    **{(st, DRCP_REPLY): "_drcp_renewal" for st in STATES if st != WAIT_DRCP},
+    # Step 418: the gateway's acknowledgement; in any other state it is late (a retry's twin).
+    (WAIT_ACK, ACK): "_ack",
+    **{(st, ACK): "_stale" for st in STATES if st != WAIT_ACK},
+}
 
 
 @dataclass
@@ -74,7 +111,7 @@ class Movement:
 
 
 class MobileHostDaemon:
-    def __init__(self, name: str, env: Any, *, mh_id: int, client_id: int, handoff: str = "hard",
+    def __init__(self, name: str, env: MobileHostEnv, *, mh_id: int, client_id: int, handoff: str = "hard",
                  semisoft_period_s: float = 0.1, route_update_interval_s: float = 1.0,
                  registration_timeout_s: float = 0.5, max_retries: int = 5):
         self.name, self.env = name, env
@@ -101,6 +138,8 @@ class MobileHostDaemon:
         self._renew = None
         self._pending_beacon: BaseStationBeacon | None = None
         self._route_timer = None
+        self.unexpected: dict[tuple[str, str], int] = {}  # (state, event or message) -> count
+        self.stale: dict[str, int] = {}  # event -> answers to an old transaction or sequence
 
     @property
     def movement(self) -> Movement | None:
@@ -110,33 +149,53 @@ class MobileHostDaemon:
         """MIP-LR and SIP subscribe here: called with (old, new) on every care-of change."""
         self._coa_listeners.append(fn)
 
-    # ---- step 402 -----------------------------------------------------------------------------
+    # ---- the state machine ------------------------------------------------------------------
     def on_radio(self, new_bs: str, old_bs: str | None) -> None:
+        """Step 402: the radio associated with ``new_bs``."""
+        self._dispatch(RADIO, new_bs)
+
+    def receive(self, msg: Message, src_ip: int = 0) -> None:
+        event = EVENT_OF.get(type(msg))
+        if event is None:
+            self._unexpected(msg.name)
+            return
+        if isinstance(msg, DrcpReply) and msg.client_id != self.client_id:
+            return  # a broadcast reply to another station of the cell: not an event of ours
+        self._dispatch(event, msg)
+
+    def _dispatch(self, event: str, arg: Any) -> None:
+        action = TRANSITIONS.get((self.state, event))
+        if action is None:
+            self._unexpected(event)
+        elif action != EXPECTED:
+            getattr(self, action)(arg)
+
+    def _unexpected(self, what: str) -> None:
+        key = (self.state, what)
+        self.unexpected[key] = self.unexpected.get(key, 0) + 1
+        self.env.log("mmp_unexpected", f"{what} in state {self.state}")
+
+    def _stale(self, msg: Message) -> None:
+        event = EVENT_OF[type(msg)]
+        self.stale[event] = self.stale.get(event, 0) + 1
+
+    # ---- step 402 -----------------------------------------------------------------------------
+    def _radio(self, new_bs: str) -> None:
         self._cancel_retry()
         self.state = WAIT_BEACON
         self.movements.append(Movement(self.env.now(), coa_before=self.coa))
         self.env.log("mmp_wait_beacon", f"after association with {new_bs}")
 
     # ---- messages -----------------------------------------------------------------------------
-    def receive(self, msg: Message, src_ip: int = 0) -> None:
-        if isinstance(msg, BaseStationBeacon):
-            self._on_bs_beacon(msg)
-        elif isinstance(msg, DrcpAdvertisement):
-            self._on_advertisement(msg)
-        elif isinstance(msg, DrcpReply):
-            self._on_drcp_reply(msg)
-        elif isinstance(msg, RegistrationAck):
-            self._on_ack(msg)
+    def _beacon_while_attached(self, b: BaseStationBeacon) -> None:
+        # Periodic beacons of the current base station. If the domain switched to another
+        # gateway ([0045]), address later messages to the new one.
+        if (self.bs is not None and b.bs_id == self.bs.bs_id
+                and b.domain_id == self.domain_id and b.gateway_ip != self.gateway_ip):
+            self.env.log("gateway_changed", f"{ip_str(self.gateway_ip)} -> {ip_str(b.gateway_ip)}")
+            self.gateway_ip = b.gateway_ip
 
-    def _on_bs_beacon(self, b: BaseStationBeacon) -> None:
-        if self.state != WAIT_BEACON:
-            # Periodic beacons of the current base station. If the domain switched to another
-            # gateway ([0045]), address later messages to the new one.
-            if (self.state == ATTACHED and self.bs is not None and b.bs_id == self.bs.bs_id
-                    and b.domain_id == self.domain_id and b.gateway_ip != self.gateway_ip):
-                self.env.log("gateway_changed", f"{ip_str(self.gateway_ip)} -> {ip_str(b.gateway_ip)}")
-                self.gateway_ip = b.gateway_ip
-            return
+    def _beacon_after_move(self, b: BaseStationBeacon) -> None:
         mv = self.movement
         mv.t_beacon = self.env.now()
         if self.domain_id is not None and b.domain_id == self.domain_id and self.coa is not None:
@@ -172,9 +231,7 @@ class MobileHostDaemon:
             self._send_up(self.gateway_ip, CacheUpdate(self.coa, self.mh_id, self.seq, 0))
             self.env.log("mmp_semisoft_end", "hard cache update")
 
-    def _on_advertisement(self, adv: DrcpAdvertisement) -> None:
-        if self.state != WAIT_ADV:
-            return
+    def _advertisement(self, adv: DrcpAdvertisement) -> None:
         mv = self.movement
         mv.t_adv = self.env.now()
         b = self._pending_beacon
@@ -214,30 +271,34 @@ class MobileHostDaemon:
             self.env.log("drcp_retry", f"attempt {attempt}")
             self._send_drcp_request(0, attempt)
 
-    def _on_drcp_reply(self, r: DrcpReply) -> None:
-        if r.client_id != self.client_id:
+    def _drcp_reply(self, r: DrcpReply) -> None:
+        if r.xid != self.xid:
+            self._stale(r)
             return
-        if self.state == WAIT_DRCP and r.xid == self.xid:
-            if r.status != DRCP_OK:
-                self.env.log("drcp_refused", f"status {r.status}")
-                return  # the retry timer asks again
-            self._cancel_retry()
-            mv = self.movement
-            old = self.coa_history[-1] if self.coa_history else None
-            self.coa = r.address
-            self.lease_s = r.lease_s
-            self.env.configure_address(r.address, r.prefix_len)
-            self.env.set_default_router(self.bs.bs_ip)
-            mv.t_drcp = self.env.now()
-            self.coa_history.append(r.address)
-            self.env.log("coa", f"{ip_str(r.address)}/{r.prefix_len} lease {r.lease_s}s")
-            self._schedule_renewal()
-            self._register()
-            for fn in self._coa_listeners:
-                fn(old, r.address)
-        elif self.state not in (WAIT_DRCP,) and r.address == self.coa and r.status == DRCP_OK:
+        if r.status != DRCP_OK:
+            self.env.log("drcp_refused", f"status {r.status}")
+            return  # the retry timer asks again
+        self._cancel_retry()
+        mv = self.movement
+        old = self.coa_history[-1] if self.coa_history else None
+        self.coa = r.address
+        self.lease_s = r.lease_s
+        self.env.configure_address(r.address, r.prefix_len)
+        self.env.set_default_router(self.bs.bs_ip)
+        mv.t_drcp = self.env.now()
+        self.coa_history.append(r.address)
+        self.env.log("coa", f"{ip_str(r.address)}/{r.prefix_len} lease {r.lease_s}s")
+        self._schedule_renewal()
+        self._register()
+        for fn in self._coa_listeners:
+            fn(old, r.address)
+
+    def _drcp_renewal(self, r: DrcpReply) -> None:
+        if r.address == self.coa and r.status == DRCP_OK:
             self.lease_s = r.lease_s  # a renewal
             self._schedule_renewal()
+        else:
+            self._stale(r)
 
     def _schedule_renewal(self) -> None:
         self._cancel_renew()
@@ -270,8 +331,9 @@ class MobileHostDaemon:
             self.env.log("registration_retry", f"attempt {attempt}")
             self._register(attempt)
 
-    def _on_ack(self, ack: RegistrationAck) -> None:
-        if self.state != WAIT_ACK or ack.seq != self.seq or ack.coa != self.coa:
+    def _ack(self, ack: RegistrationAck) -> None:
+        if ack.seq != self.seq or ack.coa != self.coa:
+            self._stale(ack)
             return
         self._cancel_retry()
         mv = self.movement

@@ -1,8 +1,9 @@
 """MMP in the network: gateways, intermediate nodes, base stations, border routers.
 
 Sans-I/O: a node is a plain object driven by :meth:`MmpNode.receive` (a message, the interface
-it came in on, the time) and by its timers, and acting through an :class:`Env` it is given. In
-ns-3 the Env is the adapter (``imm_ns3.adapter.mmp``); in tests it is an in-memory fake. Nothing
+it came in on, the time) and by its timers, and acting through the Env it is given
+(:class:`imm_ns3.env.DomainNodeEnv`, :class:`imm_ns3.env.BorderRouterEnv`). In ns-3 the Env is
+the adapter (``imm_ns3.adapter.mmp``); in tests it is an in-memory fake. Nothing
 here imports ns-3.
 
 Interfaces are small integers chosen by the Env (ns-3 interface indices in the adapter).
@@ -13,9 +14,9 @@ nodes below; a base station's ``wireless`` interface is its access point.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
 
-from .cache import CREATED, RoutingCache
+from ..env import BorderRouterEnv, DomainNodeEnv
+from .cache import CREATED
 from .messages import (
     BaseStationBeacon,
     CacheUpdate,
@@ -29,23 +30,6 @@ from .messages import (
     RouteUpdate,
     ip_str,
 )
-
-
-class Env(Protocol):
-    """What a protocol core may do to the world."""
-
-    def now(self) -> float: ...
-    def call_later(self, delay_s: float, fn: Callable[..., Any], *args: Any) -> Any: ...
-    def cancel(self, handle: Any) -> None: ...
-    def rand(self) -> float: ...  # uniform [0, 1)
-    def send(self, iface: int, msg: Message) -> None: ...  # to the neighbour on iface
-    def send_to(self, dst_ip: int, msg: Message) -> None: ...  # routed unicast
-    def log(self, event: str, detail: str = "") -> None: ...
-
-
-class DomainEnv(Env, Protocol):
-    def set_uplink(self, iface: int | None) -> None: ...  # the primary up-link (None: none)
-    def cache(self) -> RoutingCache: ...
 
 
 @dataclass
@@ -70,7 +54,7 @@ class _GatewayState:
 class MmpNode:
     """One domain node. ``role``: 'gateway', 'intermediate' or 'base_station'."""
 
-    def __init__(self, name: str, role: str, env: DomainEnv, *, domain_id: int,
+    def __init__(self, name: str, role: str, env: DomainNodeEnv, *, domain_id: int,
                  uplinks: list[int], downlinks: list[int], wireless: int | None = None,
                  gateway_ip: int = 0, border_router_ip: int = 0, bs_id: int = 0, bs_ip: int = 0,
                  beacon_interval_s: float = 0.5, bs_beacon_interval_s: float = 0.1,
@@ -301,7 +285,7 @@ class BorderRouter:
     """Joins a sub-network's gateways; learns which gateway reaches each care-of address from
     their HostRoute messages ([0031], [0045])."""
 
-    def __init__(self, name: str, env: Any):
+    def __init__(self, name: str, env: BorderRouterEnv):
         self.name, self.env = name, env
         self.routes: dict[int, tuple[int, int]] = {}  # host -> (gateway_ip, seq)
 

@@ -25,6 +25,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..env import SipEnv
 from .message import (
     Headers,
     SipParseError,
@@ -76,7 +77,7 @@ class _ClientTx:
 
 
 class UserAgent:
-    def __init__(self, env: Any, *, aor_uri: str, host: str, port: int = 5060,
+    def __init__(self, env: SipEnv, *, aor_uri: str, host: str, port: int = 5060,
                  servers: list[tuple[str, int]] = (), expires_s: int = 3600,
                  media_port: int = 40000, user_agent: str = "imm-ns3"):
         self.env = env
