@@ -1,8 +1,6 @@
-"""Scenario files: schema, loading, ``--set`` overrides and validation.
-
-A scenario is a TOML file (see ``docs/scenario.md`` for every field with its unit). It is parsed
-into the pydantic model :class:`Scenario`; every problem is reported as a :class:`ScenarioError`
-whose message names the field by dotted path and says what is allowed, one line per problem.
+"""The scenario schema: pydantic models of every table of a scenario file, field by field with
+units, bounds and the specification's paragraphs. Cross-references between tables are checked
+by :mod:`.checks`; reading files and ``--set`` overrides live in :mod:`.loading`.
 
 Units are in the field names: ``_s`` seconds, ``_m`` metres, ``_mps`` metres per second,
 ``_mbps`` megabits per second, ``_ms`` milliseconds, ``_dbm`` dBm, ``_db`` dB.
@@ -10,33 +8,18 @@ Units are in the field names: ``_s`` seconds, ``_m`` metres, ``_mps`` metres per
 
 from __future__ import annotations
 
-import copy
 import ipaddress
-import tomllib
-import types
-from importlib import resources
-from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-BUILTIN_SCENARIOS = ("patent-walk", "redundancy")
-DEFAULT_SCENARIO = "patent-walk"
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be run. ``problems`` holds one line per problem."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
+from .radio import TIME_UNIT_S, WIFI_STANDARDS
 
 
 class _Model(BaseModel):
@@ -66,30 +49,6 @@ class LinkDefaults(_Model):
                              description="Links inside MMP domains, and border router to gateways.")
     lan: LinkSpec = Field(LinkSpec(rate_mbps=100.0, delay_ms=0.1),
                           description="Wired sub-network LANs and the DRCP servers' links.")
-
-
-TIME_UNIT_S = 1.024e-3  # 802.11 time unit (TU)
-WIFI_STANDARDS = ("802.11a", "802.11b", "802.11g", "802.11n-2.4GHz", "802.11n-5GHz", "802.11ac")
-CHANNELS_24GHZ = tuple(range(1, 14))
-CHANNELS_5GHZ = (36, 40, 44, 48, 52, 56, 60, 64, 100, 104, 108, 112, 116, 120, 124, 128, 132,
-                 136, 140, 149, 153, 157, 161, 165)
-
-
-def band_of(standard: str) -> str:
-    return "2.4GHz" if standard in ("802.11b", "802.11g", "802.11n-2.4GHz") else "5GHz"
-
-
-def channel_centre_mhz(band: str, channel: int) -> int:
-    if band == "2.4GHz":
-        return 2484 if channel == 14 else 2407 + 5 * channel
-    return 5000 + 5 * channel
-
-
-def free_space_loss_1m_db(freq_mhz: float) -> float:
-    """Friis loss at 1 m: 20 log10(4 pi f / c)."""
-    import math
-
-    return 20 * math.log10(4 * math.pi * freq_mhz * 1e6 / 299_792_458.0)
 
 
 class Propagation(_Model):
@@ -564,7 +523,9 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _cross_check(self) -> "Scenario":
-        problems = list(_cross_problems(self))
+        from .checks import cross_problems
+
+        problems = list(cross_problems(self))
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -576,357 +537,3 @@ class Scenario(_Model):
 
     def base_stations(self) -> list[str]:
         return [n for n, d in self.nodes.items() if d.role == "base_station"]
-
-
-def _names(kind: str, d: dict) -> str:
-    return ", ".join(sorted(d)) or f"(no {kind} declared)"
-
-
-def _cross_problems(s: Scenario):
-    """Yield one 'path: message' line per reference or structure problem."""
-    routers = s.backbone.routers
-    if len(set(routers)) != len(routers):
-        yield "backbone.routers: router names must be unique"
-    for i, link in enumerate(s.backbone.links):
-        for end in ("a", "b"):
-            r = getattr(link, end)
-            if r not in routers:
-                yield f"backbone.links.{i}.{end}: unknown router {r!r}; allowed: {', '.join(routers)}"
-        if link.a == link.b:
-            yield f"backbone.links.{i}: a link must join two different routers"
-    # Routers must form one connected network.
-    if len(routers) > 1:
-        adj: dict[str, set[str]] = {r: set() for r in routers}
-        for link in s.backbone.links:
-            if link.a in adj and link.b in adj:
-                adj[link.a].add(link.b)
-                adj[link.b].add(link.a)
-        seen, todo = {routers[0]}, [routers[0]]
-        while todo:
-            for nb in adj[todo.pop()] - seen:
-                seen.add(nb)
-                todo.append(nb)
-        if seen != set(routers):
-            yield (f"backbone.links: routers {', '.join(sorted(set(routers) - seen))} are not"
-                   f" connected to {routers[0]}")
-
-    nets: list[tuple[str, ipaddress.IPv4Network]] = []
-    for name, sn in s.subnets.items():
-        if sn.attach not in routers:
-            yield f"subnets.{name}.attach: unknown backbone router {sn.attach!r}; allowed: {', '.join(routers)}"
-        nets.append((f"subnets.{name}.prefix", ipaddress.IPv4Network(sn.prefix)))
-    nets.append(("mobile_hosts.permanent_prefix", ipaddress.IPv4Network(s.mobile_hosts.permanent_prefix)))
-    nets.append(("addressing.infrastructure_prefix", ipaddress.IPv4Network(s.addressing.infrastructure_prefix)))
-    for i, (pa, na) in enumerate(nets):
-        for pb, nb in nets[i + 1:]:
-            if na.overlaps(nb):
-                yield f"{pb}: {nb} overlaps {pa} ({na}); prefixes must be disjoint"
-
-    for name, dom in s.domains.items():
-        if dom.subnet not in s.subnets:
-            yield f"domains.{name}.subnet: unknown sub-network {dom.subnet!r}; allowed: {_names('subnets', s.subnets)}"
-        elif s.subnets[dom.subnet].kind != "wireless":
-            yield f"domains.{name}.subnet: {dom.subnet!r} is a wired sub-network; domains belong to wireless ones"
-    ids = [d.domain_id for d in s.domains.values() if d.domain_id is not None]
-    if len(ids) != len(set(ids)):
-        yield "domains: domain_id values must be unique"
-
-    band = band_of(s.wifi.standard)
-    allowed_channels = CHANNELS_24GHZ if band == "2.4GHz" else CHANNELS_5GHZ
-    if s.wifi.mh_radios == 2 and s.wifi.standard not in ("802.11a", "802.11b", "802.11g"):
-        yield (f"wifi.mh_radios: 2 radios need 802.11a, 802.11b or 802.11g (frame aggregation of"
-               f" {s.wifi.standard} hides the frames the receive gate reads); got {s.wifi.standard}")
-    if s.wifi.channel not in allowed_channels:
-        yield (f"wifi.channel: {s.wifi.channel} is not a {band} channel of {s.wifi.standard};"
-               f" allowed: {', '.join(map(str, allowed_channels))}")
-
-    for name, node in s.nodes.items():
-        where = f"nodes.{name}"
-        if node.domain not in s.domains:
-            yield f"{where}.domain: unknown domain {node.domain!r}; allowed: {_names('domains', s.domains)}"
-            continue
-        if node.role == "gateway" and node.uplinks:
-            yield f"{where}.uplinks: a gateway has no up-links inside its domain (it is the top of the tree)"
-        if node.role != "gateway" and not node.uplinks:
-            yield f"{where}.uplinks: a {node.role} needs at least one up-link towards a gateway"
-        ups = [u.node for u in node.uplinks]
-        if len(set(ups)) != len(ups):
-            yield f"{where}.uplinks: the same node is listed twice"
-        for j, up in enumerate(ups):
-            other = s.nodes.get(up)
-            if other is None:
-                yield f"{where}.uplinks.{j}: unknown node {up!r}"
-            elif other.domain != node.domain:
-                yield f"{where}.uplinks.{j}: {up!r} is in domain {other.domain!r}, not {node.domain!r}"
-            elif other.role == "base_station":
-                yield f"{where}.uplinks.{j}: {up!r} is a base station; up-links go to intermediate nodes or gateways"
-        if node.role == "base_station":
-            if node.position_m is None:
-                yield f"{where}.position_m: a base station needs a position (x, y, z) in metres"
-        else:
-            for f in ("position_m", "tx_power_dbm"):
-                if getattr(node, f) is not None:
-                    yield f"{where}.{f}: only base stations have a radio; remove it from this {node.role}"
-
-    # Every domain: at least one gateway and one base station, and no cycle in its up-links
-    # (each node reaches a gateway).
-    for name in s.domains:
-        members = s.nodes_of(name)
-        if not any(s.nodes[m].role == "gateway" for m in members):
-            yield f"domains.{name}: no node with role 'gateway' in this domain"
-        if not any(s.nodes[m].role == "base_station" for m in members):
-            yield f"domains.{name}: no node with role 'base_station' in this domain"
-    for name, node in s.nodes.items():
-        if node.domain in s.domains and node.role != "gateway" and not _reaches_gateway(s, name):
-            yield f"nodes.{name}.uplinks: the up-links of {name!r} form a cycle and reach no gateway"
-    for name, sn in s.subnets.items():
-        if sn.kind == "wireless" and not any(d.subnet == name for d in s.domains.values()):
-            yield f"subnets.{name}: a wireless sub-network needs at least one domain"
-    if not s.base_stations():
-        yield "nodes: the scenario has no base station"
-
-    for name, host in s.hosts.items():
-        if host.subnet not in s.subnets:
-            yield f"hosts.{name}.subnet: unknown sub-network {host.subnet!r}; allowed: {_names('subnets', s.subnets)}"
-        elif s.subnets[host.subnet].kind != "wired":
-            yield f"hosts.{name}.subnet: {host.subnet!r} is wireless; fixed hosts sit on wired sub-networks"
-
-    if s.probe.enabled:
-        cors = [h for h, host in s.hosts.items() if host.role == "correspondent"]
-        if s.probe.source is not None and s.probe.source not in cors:
-            yield (f"probe.source: {s.probe.source!r} is not a correspondent host; allowed:"
-                   f" {', '.join(cors) or '(none declared)'}")
-        elif not cors:
-            yield "probe.enabled: the probe needs a host with role 'correspondent' (or set it false)"
-
-    roles = {h.role for h in s.hosts.values()}
-    mm = s.macro_mobility
-    uses = ({mm.tcp} if s.tcp.enabled else set()) | ({mm.realtime} if s.sip.enabled else set())
-    for mech, role in (("miplr", "home_location_register"), ("mip", "home_agent")):
-        if mech in uses and role not in roles:
-            which = [f"macro_mobility.{k}" for k in ("tcp", "realtime")
-                     if getattr(mm, k) == mech and (s.tcp.enabled if k == "tcp" else s.sip.enabled)]
-            yield (f"{which[0]}: '{mech}' needs a host with role '{role}'; add one or choose"
-                   f" another mechanism")
-    if s.tcp.enabled and "correspondent" not in roles:
-        yield "tcp.enabled: the TCP transfer needs a host with role 'correspondent' (or set it false)"
-
-    all_names = (list(routers) + list(s.subnets) + list(s.domains) + list(s.nodes) + list(s.hosts)
-                 + [f"mh{i + 1}" for i in range(s.mobile_hosts.count)])
-    dupes = sorted({n for n in all_names if all_names.count(n) > 1})
-    if dupes:
-        yield f"names: {', '.join(dupes)} used for more than one thing; every name must be unique"
-
-
-def _reaches_gateway(s: Scenario, start: str) -> bool:
-    seen, todo = set(), [start]
-    while todo:
-        n = todo.pop()
-        if n in seen or n not in s.nodes:
-            continue
-        seen.add(n)
-        if s.nodes[n].role == "gateway":
-            return True
-        todo.extend(u.node for u in s.nodes[n].uplinks)
-    return False
-
-
-# --------------------------------------------------------------------------------------------
-# Loading, overrides, error formatting
-# --------------------------------------------------------------------------------------------
-
-
-def builtin_path(name: str) -> Path:
-    return Path(str(resources.files("imm_ns3") / "scenarios" / f"{name}.toml"))
-
-
-def read_scenario_dict(source: str | Path) -> tuple[dict, str]:
-    """Read a scenario file, or a built-in scenario by name, into a plain dict."""
-    src = str(source)
-    if src in BUILTIN_SCENARIOS:
-        path = builtin_path(src)
-    else:
-        path = Path(src)
-        if not path.exists():
-            raise ScenarioError([
-                f"scenario: no file {src!r} and no built-in scenario of that name;"
-                f" built-in: {', '.join(BUILTIN_SCENARIOS)}"
-            ])
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError([f"scenario: {path} is not valid TOML: {e}"]) from None
-    except OSError as e:
-        raise ScenarioError([f"scenario: cannot read {path}: {e.strerror}"]) from None
-    return data, str(path)
-
-
-def parse_override(item: str) -> tuple[str, Any]:
-    """Parse ``KEY=VALUE``; VALUE is read as a TOML value, else taken as a string."""
-    if "=" not in item:
-        raise ScenarioError([f"--set {item}: expected KEY=VALUE, e.g. mobility.speed_mps=10"])
-    key, raw = item.split("=", 1)
-    key = key.strip()
-    if not key or any(not part for part in key.split(".")):
-        raise ScenarioError([f"--set {item}: KEY must be a dotted path such as wifi.channel"])
-    try:
-        value = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw
-    return key, value
-
-
-def _is_union(tp: Any) -> bool:
-    return get_origin(tp) in (Union, types.UnionType)
-
-
-def _unwrap(tp: Any) -> Any:
-    """Strip Annotated and Optional from a field annotation."""
-    while True:
-        if get_origin(tp) is Annotated:
-            tp = get_args(tp)[0]
-        elif _is_union(tp) and len([a for a in get_args(tp) if a is not type(None)]) == 1:
-            tp = next(a for a in get_args(tp) if a is not type(None))
-        else:
-            return tp
-
-
-def _models_in(tp: Any) -> list[type[BaseModel]]:
-    """The pydantic models a field may hold (several for a discriminated union)."""
-    tp = _unwrap(tp)
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return [tp]
-    if _is_union(tp):
-        return [a for a in get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)]
-    return []
-
-
-def check_override_path(data: dict, key: str) -> None:
-    """Raise ScenarioError unless ``key`` names a field of the scenario schema.
-
-    Maps of named things (``nodes``, ``domains``, ...) need an existing name at that level;
-    fields of models may be absent from the file (their default is then overridden).
-    """
-    parts = key.split(".")
-    model: Any = Scenario
-    raw: Any = data
-    for i, part in enumerate(parts):
-        here = ".".join(parts[: i + 1])
-        models = _models_in(model)
-        if models:
-            candidates = models
-            if len(models) > 1 and isinstance(raw, dict) and "model" in raw:
-                candidates = [m for m in models
-                              if m.model_fields.get("model") is not None
-                              and raw["model"] in get_args(_unwrap(m.model_fields["model"].annotation))
-                              ] or models
-            fields = {}
-            for m in candidates:
-                fields.update(m.model_fields)
-            if part not in fields:
-                raise ScenarioError([
-                    f"--set {key}: {here!r} is not a scenario field; allowed at this level:"
-                    f" {', '.join(sorted(fields))}"
-                ])
-            model = fields[part].annotation
-            raw = raw.get(part) if isinstance(raw, dict) else None
-            continue
-        origin = get_origin(_unwrap(model))
-        if origin is dict:
-            names = raw if isinstance(raw, dict) else {}
-            if part not in names:
-                raise ScenarioError([
-                    f"--set {key}: no entry {part!r} under {'.'.join(parts[:i])!r}; existing:"
-                    f" {', '.join(sorted(names)) or '(none)'}"
-                ])
-            model = get_args(_unwrap(model))[1]
-            raw = names[part]
-            continue
-        if origin in (list, tuple) and part.isdigit():
-            args = get_args(_unwrap(model))
-            model = args[0] if args else Any
-            raw = raw[int(part)] if isinstance(raw, list) and int(part) < len(raw) else None
-            if raw is None:
-                raise ScenarioError([f"--set {key}: index {part} is out of range"])
-            continue
-        raise ScenarioError([
-            f"--set {key}: {'.'.join(parts[:i])!r} is a value, it has no field {part!r}"
-        ])
-
-
-def apply_overrides(data: dict, overrides: list[str] | dict[str, Any]) -> dict:
-    """Return a copy of ``data`` with each ``KEY=VALUE`` override applied by dotted path."""
-    out = copy.deepcopy(data)
-    items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides)
-    for key, value in items:
-        check_override_path(out, key)
-        parts = key.split(".")
-        node: Any = out
-        for part in parts[:-1]:
-            if isinstance(node, list):
-                node = node[int(part)]
-            else:
-                node = node.setdefault(part, {})
-        if isinstance(node, list):
-            node[int(parts[-1])] = value
-        else:
-            node[parts[-1]] = value
-    return out
-
-
-def _format_loc(loc: tuple) -> str:
-    # Drop pydantic's union tags (e.g. 'waypoints' for the mobility union) from the path.
-    parts = []
-    for p in loc:
-        if isinstance(p, str) and p in MOBILITY_MODELS and parts and parts[-1] == "mobility":
-            continue
-        parts.append(str(p))
-    return ".".join(parts)
-
-
-def format_validation_error(err: ValidationError) -> list[str]:
-    lines = []
-    for e in err.errors(include_url=False):
-        loc = _format_loc(tuple(e["loc"]))
-        msg = e["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        if e["type"] == "extra_forbidden":
-            lines.append(f"{loc}: unknown field; check the spelling (see docs/scenario.md)")
-        elif e["type"] == "missing":
-            lines.append(f"{loc}: required field is missing")
-        elif e["type"] == "union_tag_invalid":
-            lines.append(f"{loc}.model: must be one of {', '.join(MOBILITY_MODELS)};"
-                         f" got {e.get('input', {}).get('model')!r}" if isinstance(e.get("input"), dict)
-                         else f"{loc}: {msg}")
-        elif e["type"] == "union_tag_not_found":
-            lines.append(f"{loc}.model: required; one of {', '.join(MOBILITY_MODELS)}")
-        elif "\n" in msg:
-            # Cross-field problems already carry their own paths.
-            lines.extend(msg.split("\n"))
-        else:
-            got = e.get("input")
-            shown = ("" if isinstance(got, (dict, list)) or e["type"] == "value_error"
-                     else f" (got {got!r})")
-            if loc and msg.startswith(loc + "."):
-                lines.append(msg)  # the message already names the field below this location
-            else:
-                lines.append(f"{loc}: {msg}{shown}" if loc else msg)
-    return lines
-
-
-def validate_dict(data: dict) -> Scenario:
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as e:
-        raise ScenarioError(format_validation_error(e)) from None
-
-
-def load_scenario(source: str | Path = DEFAULT_SCENARIO,
-                  overrides: list[str] | dict[str, Any] | None = None) -> Scenario:
-    """Load a scenario file or built-in name, apply ``--set`` overrides, validate."""
-    data, _ = read_scenario_dict(source)
-    if overrides:
-        data = apply_overrides(data, overrides)
-    return validate_dict(data)

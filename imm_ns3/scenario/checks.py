@@ -1,0 +1,166 @@
+"""Cross-checks of a scenario: references between tables (a base station's domain, a domain's
+sub-network, up-links, failures) and the structure they must form (a connected backbone, every
+base station reaching a gateway, unique names). One 'path: message' line per problem."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING
+
+from .radio import CHANNELS_5GHZ, CHANNELS_24GHZ, band_of
+
+if TYPE_CHECKING:
+    from .schema import Scenario
+
+
+def _names(kind: str, d: dict) -> str:
+    return ", ".join(sorted(d)) or f"(no {kind} declared)"
+
+
+def cross_problems(s: Scenario):
+    """Yield one 'path: message' line per reference or structure problem."""
+    routers = s.backbone.routers
+    if len(set(routers)) != len(routers):
+        yield "backbone.routers: router names must be unique"
+    for i, link in enumerate(s.backbone.links):
+        for end in ("a", "b"):
+            r = getattr(link, end)
+            if r not in routers:
+                yield f"backbone.links.{i}.{end}: unknown router {r!r}; allowed: {', '.join(routers)}"
+        if link.a == link.b:
+            yield f"backbone.links.{i}: a link must join two different routers"
+    # Routers must form one connected network.
+    if len(routers) > 1:
+        adj: dict[str, set[str]] = {r: set() for r in routers}
+        for link in s.backbone.links:
+            if link.a in adj and link.b in adj:
+                adj[link.a].add(link.b)
+                adj[link.b].add(link.a)
+        seen, todo = {routers[0]}, [routers[0]]
+        while todo:
+            for nb in adj[todo.pop()] - seen:
+                seen.add(nb)
+                todo.append(nb)
+        if seen != set(routers):
+            yield (f"backbone.links: routers {', '.join(sorted(set(routers) - seen))} are not"
+                   f" connected to {routers[0]}")
+
+    nets: list[tuple[str, ipaddress.IPv4Network]] = []
+    for name, sn in s.subnets.items():
+        if sn.attach not in routers:
+            yield f"subnets.{name}.attach: unknown backbone router {sn.attach!r}; allowed: {', '.join(routers)}"
+        nets.append((f"subnets.{name}.prefix", ipaddress.IPv4Network(sn.prefix)))
+    nets.append(("mobile_hosts.permanent_prefix", ipaddress.IPv4Network(s.mobile_hosts.permanent_prefix)))
+    nets.append(("addressing.infrastructure_prefix", ipaddress.IPv4Network(s.addressing.infrastructure_prefix)))
+    for i, (pa, na) in enumerate(nets):
+        for pb, nb in nets[i + 1:]:
+            if na.overlaps(nb):
+                yield f"{pb}: {nb} overlaps {pa} ({na}); prefixes must be disjoint"
+
+    for name, dom in s.domains.items():
+        if dom.subnet not in s.subnets:
+            yield f"domains.{name}.subnet: unknown sub-network {dom.subnet!r}; allowed: {_names('subnets', s.subnets)}"
+        elif s.subnets[dom.subnet].kind != "wireless":
+            yield f"domains.{name}.subnet: {dom.subnet!r} is a wired sub-network; domains belong to wireless ones"
+    ids = [d.domain_id for d in s.domains.values() if d.domain_id is not None]
+    if len(ids) != len(set(ids)):
+        yield "domains: domain_id values must be unique"
+
+    band = band_of(s.wifi.standard)
+    allowed_channels = CHANNELS_24GHZ if band == "2.4GHz" else CHANNELS_5GHZ
+    if s.wifi.mh_radios == 2 and s.wifi.standard not in ("802.11a", "802.11b", "802.11g"):
+        yield (f"wifi.mh_radios: 2 radios need 802.11a, 802.11b or 802.11g (frame aggregation of"
+               f" {s.wifi.standard} hides the frames the receive gate reads); got {s.wifi.standard}")
+    if s.wifi.channel not in allowed_channels:
+        yield (f"wifi.channel: {s.wifi.channel} is not a {band} channel of {s.wifi.standard};"
+               f" allowed: {', '.join(map(str, allowed_channels))}")
+
+    for name, node in s.nodes.items():
+        where = f"nodes.{name}"
+        if node.domain not in s.domains:
+            yield f"{where}.domain: unknown domain {node.domain!r}; allowed: {_names('domains', s.domains)}"
+            continue
+        if node.role == "gateway" and node.uplinks:
+            yield f"{where}.uplinks: a gateway has no up-links inside its domain (it is the top of the tree)"
+        if node.role != "gateway" and not node.uplinks:
+            yield f"{where}.uplinks: a {node.role} needs at least one up-link towards a gateway"
+        ups = [u.node for u in node.uplinks]
+        if len(set(ups)) != len(ups):
+            yield f"{where}.uplinks: the same node is listed twice"
+        for j, up in enumerate(ups):
+            other = s.nodes.get(up)
+            if other is None:
+                yield f"{where}.uplinks.{j}: unknown node {up!r}"
+            elif other.domain != node.domain:
+                yield f"{where}.uplinks.{j}: {up!r} is in domain {other.domain!r}, not {node.domain!r}"
+            elif other.role == "base_station":
+                yield f"{where}.uplinks.{j}: {up!r} is a base station; up-links go to intermediate nodes or gateways"
+        if node.role == "base_station":
+            if node.position_m is None:
+                yield f"{where}.position_m: a base station needs a position (x, y, z) in metres"
+        else:
+            for f in ("position_m", "tx_power_dbm"):
+                if getattr(node, f) is not None:
+                    yield f"{where}.{f}: only base stations have a radio; remove it from this {node.role}"
+
+    # Every domain: at least one gateway and one base station, and no cycle in its up-links
+    # (each node reaches a gateway).
+    for name in s.domains:
+        members = s.nodes_of(name)
+        if not any(s.nodes[m].role == "gateway" for m in members):
+            yield f"domains.{name}: no node with role 'gateway' in this domain"
+        if not any(s.nodes[m].role == "base_station" for m in members):
+            yield f"domains.{name}: no node with role 'base_station' in this domain"
+    for name, node in s.nodes.items():
+        if node.domain in s.domains and node.role != "gateway" and not _reaches_gateway(s, name):
+            yield f"nodes.{name}.uplinks: the up-links of {name!r} form a cycle and reach no gateway"
+    for name, sn in s.subnets.items():
+        if sn.kind == "wireless" and not any(d.subnet == name for d in s.domains.values()):
+            yield f"subnets.{name}: a wireless sub-network needs at least one domain"
+    if not s.base_stations():
+        yield "nodes: the scenario has no base station"
+
+    for name, host in s.hosts.items():
+        if host.subnet not in s.subnets:
+            yield f"hosts.{name}.subnet: unknown sub-network {host.subnet!r}; allowed: {_names('subnets', s.subnets)}"
+        elif s.subnets[host.subnet].kind != "wired":
+            yield f"hosts.{name}.subnet: {host.subnet!r} is wireless; fixed hosts sit on wired sub-networks"
+
+    if s.probe.enabled:
+        cors = [h for h, host in s.hosts.items() if host.role == "correspondent"]
+        if s.probe.source is not None and s.probe.source not in cors:
+            yield (f"probe.source: {s.probe.source!r} is not a correspondent host; allowed:"
+                   f" {', '.join(cors) or '(none declared)'}")
+        elif not cors:
+            yield "probe.enabled: the probe needs a host with role 'correspondent' (or set it false)"
+
+    roles = {h.role for h in s.hosts.values()}
+    mm = s.macro_mobility
+    uses = ({mm.tcp} if s.tcp.enabled else set()) | ({mm.realtime} if s.sip.enabled else set())
+    for mech, role in (("miplr", "home_location_register"), ("mip", "home_agent")):
+        if mech in uses and role not in roles:
+            which = [f"macro_mobility.{k}" for k in ("tcp", "realtime")
+                     if getattr(mm, k) == mech and (s.tcp.enabled if k == "tcp" else s.sip.enabled)]
+            yield (f"{which[0]}: '{mech}' needs a host with role '{role}'; add one or choose"
+                   f" another mechanism")
+    if s.tcp.enabled and "correspondent" not in roles:
+        yield "tcp.enabled: the TCP transfer needs a host with role 'correspondent' (or set it false)"
+
+    all_names = (list(routers) + list(s.subnets) + list(s.domains) + list(s.nodes) + list(s.hosts)
+                 + [f"mh{i + 1}" for i in range(s.mobile_hosts.count)])
+    dupes = sorted({n for n in all_names if all_names.count(n) > 1})
+    if dupes:
+        yield f"names: {', '.join(dupes)} used for more than one thing; every name must be unique"
+
+
+def _reaches_gateway(s: Scenario, start: str) -> bool:
+    seen, todo = set(), [start]
+    while todo:
+        n = todo.pop()
+        if n in seen or n not in s.nodes:
+            continue
+        seen.add(n)
+        if s.nodes[n].role == "gateway":
+            return True
+        todo.extend(u.node for u in s.nodes[n].uplinks)
+    return False

@@ -1,0 +1,215 @@
+"""Reading scenario files and built-in scenarios, ``--set`` overrides by dotted path, and turning
+pydantic's errors into one line per problem naming the field and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+import types
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import ScenarioError
+from .schema import MOBILITY_MODELS, Scenario
+
+BUILTIN_SCENARIOS = ("patent-walk", "redundancy")
+DEFAULT_SCENARIO = "patent-walk"
+
+
+def builtin_path(name: str) -> Path:
+    return Path(str(resources.files("imm_ns3") / "scenarios" / f"{name}.toml"))
+
+
+def read_scenario_dict(source: str | Path) -> tuple[dict, str]:
+    """Read a scenario file, or a built-in scenario by name, into a plain dict."""
+    src = str(source)
+    if src in BUILTIN_SCENARIOS:
+        path = builtin_path(src)
+    else:
+        path = Path(src)
+        if not path.exists():
+            raise ScenarioError([
+                f"scenario: no file {src!r} and no built-in scenario of that name;"
+                f" built-in: {', '.join(BUILTIN_SCENARIOS)}"
+            ])
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError([f"scenario: {path} is not valid TOML: {e}"]) from None
+    except OSError as e:
+        raise ScenarioError([f"scenario: cannot read {path}: {e.strerror}"]) from None
+    return data, str(path)
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """Parse ``KEY=VALUE``; VALUE is read as a TOML value, else taken as a string."""
+    if "=" not in item:
+        raise ScenarioError([f"--set {item}: expected KEY=VALUE, e.g. mobility.speed_mps=10"])
+    key, raw = item.split("=", 1)
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ScenarioError([f"--set {item}: KEY must be a dotted path such as wifi.channel"])
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def _is_union(tp: Any) -> bool:
+    return get_origin(tp) in (Union, types.UnionType)
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Annotated and Optional from a field annotation."""
+    while True:
+        if get_origin(tp) is Annotated:
+            tp = get_args(tp)[0]
+        elif _is_union(tp) and len([a for a in get_args(tp) if a is not type(None)]) == 1:
+            tp = next(a for a in get_args(tp) if a is not type(None))
+        else:
+            return tp
+
+
+def _models_in(tp: Any) -> list[type[BaseModel]]:
+    """The pydantic models a field may hold (several for a discriminated union)."""
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [tp]
+    if _is_union(tp):
+        return [a for a in get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)]
+    return []
+
+
+def check_override_path(data: dict, key: str) -> None:
+    """Raise ScenarioError unless ``key`` names a field of the scenario schema.
+
+    Maps of named things (``nodes``, ``domains``, ...) need an existing name at that level;
+    fields of models may be absent from the file (their default is then overridden).
+    """
+    parts = key.split(".")
+    model: Any = Scenario
+    raw: Any = data
+    for i, part in enumerate(parts):
+        here = ".".join(parts[: i + 1])
+        models = _models_in(model)
+        if models:
+            candidates = models
+            if len(models) > 1 and isinstance(raw, dict) and "model" in raw:
+                candidates = [m for m in models
+                              if m.model_fields.get("model") is not None
+                              and raw["model"] in get_args(_unwrap(m.model_fields["model"].annotation))
+                              ] or models
+            fields = {}
+            for m in candidates:
+                fields.update(m.model_fields)
+            if part not in fields:
+                raise ScenarioError([
+                    f"--set {key}: {here!r} is not a scenario field; allowed at this level:"
+                    f" {', '.join(sorted(fields))}"
+                ])
+            model = fields[part].annotation
+            raw = raw.get(part) if isinstance(raw, dict) else None
+            continue
+        origin = get_origin(_unwrap(model))
+        if origin is dict:
+            names = raw if isinstance(raw, dict) else {}
+            if part not in names:
+                raise ScenarioError([
+                    f"--set {key}: no entry {part!r} under {'.'.join(parts[:i])!r}; existing:"
+                    f" {', '.join(sorted(names)) or '(none)'}"
+                ])
+            model = get_args(_unwrap(model))[1]
+            raw = names[part]
+            continue
+        if origin in (list, tuple) and part.isdigit():
+            args = get_args(_unwrap(model))
+            model = args[0] if args else Any
+            raw = raw[int(part)] if isinstance(raw, list) and int(part) < len(raw) else None
+            if raw is None:
+                raise ScenarioError([f"--set {key}: index {part} is out of range"])
+            continue
+        raise ScenarioError([
+            f"--set {key}: {'.'.join(parts[:i])!r} is a value, it has no field {part!r}"
+        ])
+
+
+def apply_overrides(data: dict, overrides: list[str] | dict[str, Any]) -> dict:
+    """Return a copy of ``data`` with each ``KEY=VALUE`` override applied by dotted path."""
+    out = copy.deepcopy(data)
+    items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides)
+    for key, value in items:
+        check_override_path(out, key)
+        parts = key.split(".")
+        node: Any = out
+        for part in parts[:-1]:
+            if isinstance(node, list):
+                node = node[int(part)]
+            else:
+                node = node.setdefault(part, {})
+        if isinstance(node, list):
+            node[int(parts[-1])] = value
+        else:
+            node[parts[-1]] = value
+    return out
+
+
+def _format_loc(loc: tuple) -> str:
+    # Drop pydantic's union tags (e.g. 'waypoints' for the mobility union) from the path.
+    parts = []
+    for p in loc:
+        if isinstance(p, str) and p in MOBILITY_MODELS and parts and parts[-1] == "mobility":
+            continue
+        parts.append(str(p))
+    return ".".join(parts)
+
+
+def format_validation_error(err: ValidationError) -> list[str]:
+    lines = []
+    for e in err.errors(include_url=False):
+        loc = _format_loc(tuple(e["loc"]))
+        msg = e["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{loc}: unknown field; check the spelling (see docs/scenario.md)")
+        elif e["type"] == "missing":
+            lines.append(f"{loc}: required field is missing")
+        elif e["type"] == "union_tag_invalid":
+            lines.append(f"{loc}.model: must be one of {', '.join(MOBILITY_MODELS)};"
+                         f" got {e.get('input', {}).get('model')!r}" if isinstance(e.get("input"), dict)
+                         else f"{loc}: {msg}")
+        elif e["type"] == "union_tag_not_found":
+            lines.append(f"{loc}.model: required; one of {', '.join(MOBILITY_MODELS)}")
+        elif "\n" in msg:
+            # Cross-field problems already carry their own paths.
+            lines.extend(msg.split("\n"))
+        else:
+            got = e.get("input")
+            shown = ("" if isinstance(got, (dict, list)) or e["type"] == "value_error"
+                     else f" (got {got!r})")
+            if loc and msg.startswith(loc + "."):
+                lines.append(msg)  # the message already names the field below this location
+            else:
+                lines.append(f"{loc}: {msg}{shown}" if loc else msg)
+    return lines
+
+
+def validate_dict(data: dict) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError(format_validation_error(e)) from None
+
+
+def load_scenario(source: str | Path = DEFAULT_SCENARIO,
+                  overrides: list[str] | dict[str, Any] | None = None) -> Scenario:
+    """Load a scenario file or built-in name, apply ``--set`` overrides, validate."""
+    data, _ = read_scenario_dict(source)
+    if overrides:
+        data = apply_overrides(data, overrides)
+    return validate_dict(data)
