@@ -352,11 +352,3 @@ def e6(res):
 
 
 # Experiment -> (sweep directory under results/, figure function, file name)
-FIGURES = {
-    "e1": ("e1-handoff-latency", e1, "e1-handoff-latency"),
-    "e2": ("e2-semisoft-loss", e2, "e2-semisoft-loss"),
-    "e3": ("e3-signalling-load", e3, "e3-signalling-load"),
-    "e4": ("e4-mip-vs-miplr", e4, "e4-mip-vs-miplr"),
-    "e5": ("e1-handoff-latency", e5, "e5-walk-timeseries"),
-    "e6": ("e6-redundancy", e6, "e6-redundancy"),
-}

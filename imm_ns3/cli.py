@@ -155,16 +155,25 @@ def sweep(sweep_files: tuple[Path, ...], workers: int | None, scheduler: str | N
               help="Directory holding the experiments' sweep directories (e1, e2, ...).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write the figures (default: RESULTS/figures).")
-@click.option("--only", multiple=True, help="Only these experiments (e.g. --only e1).")
-def figures(results_dir: Path, out_dir: Path | None, only: tuple[str, ...]) -> None:
+@click.option("--only", multiple=True, help="Only these figures (e.g. --only e1).")
+@click.option("--experiments", "experiments_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Directory of sweep files declaring [figures] (default: the"
+                                 " checkout's experiments/).")
+def figures(results_dir: Path, out_dir: Path | None, only: tuple[str, ...],
+            experiments_dir: Path | None) -> None:
     """Redraw every figure from stored results (PNG and PDF), stamped with their versions."""
-    from .figures import EXPERIMENTS, draw_all
+    from .figures import discover, draw_all
+    from .sweep import SweepError
 
-    bad = [o for o in only if o not in EXPERIMENTS]
+    try:
+        found = discover(experiments_dir)
+    except (FileNotFoundError, SweepError, ValueError) as e:
+        raise _BadInput(f"--experiments: {e}") from None
+    bad = [o for o in only if o not in found]
     if bad:
-        raise _BadInput(f"--only {bad[0]}: unknown experiment; allowed: {', '.join(EXPERIMENTS)}")
+        raise _BadInput(f"--only {bad[0]}: unknown figure; allowed: {', '.join(found)}")
     out_dir = out_dir or results_dir / "figures"
-    for line in draw_all(results_dir, out_dir, only or None):
+    for line in draw_all(results_dir, out_dir, only or None, figures=found):
         click.echo(line)
 
 

@@ -3,12 +3,12 @@ figure is drawn from the stored results, every notebook executes on them."""
 
 from __future__ import annotations
 
-import os
+
 from pathlib import Path
 
 import pytest
 
-from imm_ns3.figures import EXPERIMENTS, draw_all, figure_module
+from imm_ns3.figures import discover, draw_all
 from imm_ns3.sweep import load_sweep, run_sweeps
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,10 +19,10 @@ pytestmark = pytest.mark.ns3
 
 
 def test_every_experiment_has_a_sweep_file_and_a_notebook():
-    mod = figure_module()
-    dirs = {mod.FIGURES[e][0] for e in EXPERIMENTS}
-    assert dirs == {p.stem for p in SWEEPS}
-    assert {p.stem for p in NOTEBOOKS} == {mod.FIGURES[e][2] for e in EXPERIMENTS}
+    figs = discover(ROOT / "experiments")
+    assert {f.sweep for f in figs.values()} == {p.stem for p in SWEEPS}
+    assert {p.stem for p in NOTEBOOKS} == {f.file for f in figs.values()}
+    assert all(callable(f.function()) for f in figs.values())
     for p in SWEEPS:
         assert len(load_sweep(p).seeds) >= 5, p  # every point from at least 5 seeds
 
@@ -38,10 +38,11 @@ def tiny_results(tmp_path_factory):
 
 
 def test_figures_are_drawn_from_stored_results(tiny_results, tmp_path):
-    lines = draw_all(tiny_results, tmp_path)
-    assert len(lines) == len(EXPERIMENTS) and all("runs)" in ln for ln in lines), lines
-    for e in EXPERIMENTS:
-        name = figure_module().FIGURES[e][2]
+    figs = discover(ROOT / "experiments")
+    lines = draw_all(tiny_results, tmp_path, figures=figs)
+    assert len(lines) == len(figs) and all("runs)" in ln for ln in lines), lines
+    for f in figs.values():
+        name = f.file
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
         assert (tmp_path / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
 

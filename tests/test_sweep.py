@@ -4,12 +4,13 @@ failed runs, reused workers, load(), Dask."""
 from __future__ import annotations
 
 import json
-import os
+
 from pathlib import Path
 
 import pytest
 
 from imm_ns3 import sweep as sw
+from imm_ns3.sweep import executors
 from imm_ns3.results import load
 from imm_ns3.sweep import SweepError, load_sweep, run_sweep
 
@@ -59,7 +60,7 @@ def test_key_follows_the_complete_scenario_seed_and_code(tmp_path, monkeypatch):
     assert a.key == b.key
     c = load_sweep(_write(tmp_path, BASE.format(seeds=[2]), "c.toml")).expand()[0]
     assert c.key != a.key
-    monkeypatch.setattr(sw, "_CODE_VERSION", "0.1.0+otherhash")
+    monkeypatch.setattr(sw.store, "_CODE_VERSION", "0.1.0+otherhash")
     assert load_sweep(_write(tmp_path, BASE.format(seeds=1), "d.toml")).expand()[0].key != a.key
 
 
@@ -116,18 +117,26 @@ def test_a_run_reported_done_but_not_on_disk_is_a_failure_not_a_success(tmp_path
     s = load_sweep(_write(tmp_path, BASE.format(seeds=2)))
     seen = []
 
-    def lying_workers(tasks, n, finished):
-        for spec, out, index in tasks:
-            seen.append(out)
-            finished(("ok", spec.key, 0.0, ""), index)
+    def lying_workers(tasks, n, finished, run_hook=None):
+        for task in tasks:
+            seen.append(task.out)
+            finished(task, sw.RunOutcome("ok", task.spec.key, 0.0))
 
-    monkeypatch.setattr(sw, "_run_local", lying_workers)
+    monkeypatch.setattr(executors, "_run_local", lying_workers)
     monkeypatch.chdir(tmp_path)
     r = run_sweep(s, "rel/out", workers=1, progress=False)
     assert all(o.is_absolute() and o == tmp_path / "rel" / "out" for o in seen)
     assert r.ran == 0 and len(r.failed) == 2
     assert all("not stored in" in e for e in r.failed.values())
     assert len(list((tmp_path / "rel" / "out" / "failed").glob("*.json"))) == 2
+
+
+def test_a_run_hook_that_raises_fails_the_run_and_records_it(tmp_path):
+    spec = load_sweep(_write(tmp_path, BASE.format(seeds=[2]))).expand()[0]
+    outcome = executors.run_one(spec, tmp_path / "out", worker="w", run_hook="sweep_faults:raise_seed_2")
+    assert not outcome.ok and outcome.error == "RuntimeError: injected fault for seed 2"
+    rec = json.loads((tmp_path / "out" / "failed" / f"{spec.key}.json").read_text())
+    assert rec["seed"] == 2 and rec["worker"] == "w" and "injected fault" in rec["traceback"]
 
 
 def test_load_fails_loudly_on_listed_runs_that_are_missing(tmp_path):
@@ -158,14 +167,13 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
 
 # ---- with simulations (worker processes import ns-3 themselves) --------------------------------
 @pytest.mark.ns3
-def test_sweep_caches_records_a_killed_worker_resumes_and_reuses_workers(tmp_path, monkeypatch):
+def test_sweep_caches_records_a_killed_worker_resumes_and_reuses_workers(tmp_path):
     f = _write(tmp_path, BASE.format(seeds=3))
     s = load_sweep(f)
     out = tmp_path / "a"
     # The worker running seed 3 kills itself one simulated second into the run (after seeds 1
     # and 2 ran in the same worker process).
-    monkeypatch.setenv(sw.FAULT_ENV, "kill:3")
-    r1 = run_sweep(s, out, workers=1, progress=False)
+    r1 = run_sweep(s, out, workers=1, progress=False, run_hook="sweep_faults:kill_seed_3")
     assert (r1.ran, r1.cached) == (2, 0) and len(r1.failed) == 1
     (key3,) = r1.failed
     assert "worker died during the run (killed by signal 9)" in r1.failed[key3]
@@ -174,7 +182,6 @@ def test_sweep_caches_records_a_killed_worker_resumes_and_reuses_workers(tmp_pat
     assert not any(p.name.startswith(".") for p in (out / "runs").iterdir())  # no half-written run
     assert len(load(out).failed) == 1
 
-    monkeypatch.delenv(sw.FAULT_ENV)
     r2 = run_sweep(s, out, workers=1, progress=False)  # resume: only the failed run
     assert (r2.ran, r2.cached, r2.failed) == (1, 2, {})
     assert not (out / "failed" / f"{key3}.json").exists()
