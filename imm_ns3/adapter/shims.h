@@ -1,7 +1,7 @@
 // C++ shims between ns-3 and the Python protocol cores, compiled once per process with
 // cppyy.cppdef (see imm_ns3/adapter/runtime.py).
 //
-// Why they exist (../shared/PLATFORM-NOTES.md): ns-3 cannot call a Python function given to
+// Why they exist (docs/architecture.md, "The bridge"): ns-3 cannot call a Python function given to
 // Simulator::Schedule, MakeCallback or TraceConnect directly. Each shim holds one
 // std::function per signature that Python assigns once per process; ns-3 events and trace
 // sources carry an integer token, and Python looks the token up in its own tables. Strings are
