@@ -19,6 +19,7 @@ from .loading import (
     format_validation_error,
     load_scenario,
     parse_override,
+    parse_toml_file,
     read_scenario_dict,
     validate_dict,
 )
@@ -37,7 +38,7 @@ from .schema import Scenario
 __all__ = [
     "Scenario", "ScenarioError", "BUILTIN_SCENARIOS", "DEFAULT_SCENARIO", "apply_overrides",
     "builtin_path", "check_override_path", "format_validation_error", "load_scenario",
-    "parse_override", "read_scenario_dict", "validate_dict", "band_of", "channel_centre_mhz",
+    "parse_override", "parse_toml_file", "read_scenario_dict", "validate_dict", "band_of", "channel_centre_mhz",
     "free_space_loss_1m_db", "TIME_UNIT_S", "WIFI_STANDARDS", "CHANNELS_24GHZ", "CHANNELS_5GHZ",
     "_models_in", "_unwrap",
 ]

@@ -5,9 +5,11 @@ base station reaching a gateway, unique names). One 'path: message' line per pro
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import TYPE_CHECKING
 
 from .radio import CHANNELS_5GHZ, CHANNELS_24GHZ, band_of
+from .schema_names import check_name
 
 if TYPE_CHECKING:
     from .schema import Scenario
@@ -145,6 +147,44 @@ def cross_problems(s: Scenario):
                    f" another mechanism")
     if s.tcp.enabled and "correspondent" not in roles:
         yield "tcp.enabled: the TCP transfer needs a host with role 'correspondent' (or set it false)"
+
+    # Names become node names, pcap and results file names: a safe alphabet only.
+    for kind, names in (("backbone.routers", routers), ("subnets", s.subnets),
+                        ("domains", s.domains), ("nodes", s.nodes), ("hosts", s.hosts)):
+        for n in names:
+            try:
+                check_name(n)
+            except ValueError as e:
+                yield f"{kind}.{n}: {e}"
+    # Names imm-ns3 gives to the nodes it adds ([0028]-[0029]): a declared name must not take one.
+    generated = {}
+    for sn_name, sn in s.subnets.items():
+        if sn.kind == "wired":
+            generated[f"{sn_name}-r"] = f"the router of sub-network {sn_name}"
+        else:
+            generated[f"{sn_name}-br"] = f"the border router of sub-network {sn_name}"
+            generated[f"{sn_name}-drcp"] = f"the DRCP server of sub-network {sn_name}"
+    for kind, names in (("backbone.routers", routers), ("subnets", s.subnets),
+                        ("domains", s.domains), ("nodes", s.nodes), ("hosts", s.hosts)):
+        for n in names:
+            if n in generated:
+                yield f"{kind}.{n}: the name {n!r} is taken by {generated[n]}; choose another"
+            if re.fullmatch(r"mh[0-9]+", n):
+                yield f"{kind}.{n}: names mh1, mh2, ... are the mobile hosts'; choose another"
+    # Address capacity of each sub-network's prefix.
+    for sn_name, sn in s.subnets.items():
+        net = ipaddress.IPv4Network(sn.prefix)
+        room = max(net.num_addresses - 2, 0)
+        if sn.kind == "wired":
+            need = 1 + sum(1 for h in s.hosts.values() if h.subnet == sn_name)
+            what = "its router and hosts"
+        else:
+            need = sum(1 for n, d in s.nodes.items() if d.role == "base_station"
+                       and s.domains.get(d.domain) is not None and s.domains[d.domain].subnet == sn_name)
+            what = "its base stations"
+        if need > room:
+            yield (f"subnets.{sn_name}.prefix: {sn.prefix} has {room} host addresses, {what} need"
+                   f" {need}; use a shorter prefix")
 
     all_names = (list(routers) + list(s.subnets) + list(s.domains) + list(s.nodes) + list(s.hosts)
                  + [f"mh{i + 1}" for i in range(s.mobile_hosts.count)])

@@ -4,6 +4,7 @@ pydantic's errors into one line per problem naming the field and what is allowed
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 import types
 from importlib import resources
@@ -12,7 +13,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ScenarioError
+from .errors import PROBLEM_SEPARATOR, ScenarioError
 from .schema import MOBILITY_MODELS, Scenario
 
 BUILTIN_SCENARIOS = ("patent-walk", "redundancy")
@@ -35,14 +36,33 @@ def read_scenario_dict(source: str | Path) -> tuple[dict, str]:
                 f"scenario: no file {src!r} and no built-in scenario of that name;"
                 f" built-in: {', '.join(BUILTIN_SCENARIOS)}"
             ])
+    return parse_toml_file(path, "scenario"), str(path)
+
+
+MAX_FILE_BYTES = 4 * 1024 * 1024  # a scenario or sweep file is text of a few kilobytes
+
+
+def parse_toml_file(path: Path, what: str) -> dict:
+    """A TOML file as a dict, read with a size limit (``/dev/zero`` ends with an error, not when
+    memory does); every failure is a one-line ScenarioError naming ``what``."""
     try:
+        if path.is_dir():
+            raise ScenarioError([f"{what}: {path} is a directory, not a file"])
         with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError([f"scenario: {path} is not valid TOML: {e}"]) from None
+            raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
-        raise ScenarioError([f"scenario: cannot read {path}: {e.strerror}"]) from None
-    return data, str(path)
+        raise ScenarioError([f"{what}: cannot read {path}: {e.strerror}"]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError([f"{what}: {path} is larger than {MAX_FILE_BYTES // 1024 // 1024} MiB;"
+                             " a scenario file is TOML text of a few kilobytes"])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ScenarioError([f"{what}: {path} is not UTF-8 text (byte {e.start}); TOML expected"]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError([f"{what}: {path} is not valid TOML: {e}"]) from None
 
 
 def parse_override(item: str) -> tuple[str, Any]:
@@ -146,11 +166,15 @@ def apply_overrides(data: dict, overrides: list[str] | dict[str, Any]) -> dict:
         check_override_path(out, key)
         parts = key.split(".")
         node: Any = out
-        for part in parts[:-1]:
+        for i, part in enumerate(parts[:-1]):
             if isinstance(node, list):
                 node = node[int(part)]
             else:
                 node = node.setdefault(part, {})
+            if not isinstance(node, (dict, list)):
+                raise ScenarioError([
+                    f"--set {key}: {'.'.join(parts[:i + 1])!r} is {node!r}, not a table; set it"
+                    f" as a table (e.g. {'.'.join(parts[:i + 1])}={{...}}) or its fields only"])
         if isinstance(node, list):
             node[int(parts[-1])] = value
         else:
@@ -159,13 +183,49 @@ def apply_overrides(data: dict, overrides: list[str] | dict[str, Any]) -> dict:
 
 
 def _format_loc(loc: tuple) -> str:
-    # Drop pydantic's union tags (e.g. 'waypoints' for the mobility union) from the path.
+    # Drop pydantic's union tags (e.g. 'waypoints' for the mobility union) from the path; a key
+    # that is no plain name is shown quoted.
     parts = []
     for p in loc:
         if isinstance(p, str) and p in MOBILITY_MODELS and parts and parts[-1] == "mobility":
             continue
-        parts.append(str(p))
+        parts.append(str(p) if _PLAIN_KEY.match(str(p)) else repr(p))
     return ".".join(parts)
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _allowed_at(loc: tuple) -> list[str]:
+    """The field names of the model at ``loc`` (a pydantic error location), if it is one."""
+    model: Any = Scenario
+    for part in loc:
+        models = _models_in(model)
+        if models:
+            if isinstance(part, str) and part in MOBILITY_MODELS and len(models) > 1:
+                model = next((m for m in models
+                              if part in get_args(_unwrap(m.model_fields["model"].annotation))), None)
+                if model is None:
+                    return []
+                continue
+            fields: dict = {}
+            for m in models:
+                fields.update(m.model_fields)
+            if part not in fields:
+                return []
+            model = fields[part].annotation
+            continue
+        args = get_args(_unwrap(model))
+        if get_origin(_unwrap(model)) is dict and args:
+            model = args[1]
+        elif get_origin(_unwrap(model)) in (list, tuple) and args:
+            model = args[0]
+        else:
+            return []
+    fields = {}
+    for m in _models_in(model):
+        fields.update(m.model_fields)
+    return sorted(fields)
 
 
 def format_validation_error(err: ValidationError) -> list[str]:
@@ -176,7 +236,9 @@ def format_validation_error(err: ValidationError) -> list[str]:
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
         if e["type"] == "extra_forbidden":
-            lines.append(f"{loc}: unknown field; check the spelling (see docs/scenario.md)")
+            allowed = _allowed_at(tuple(e["loc"])[:-1])
+            lines.append(f"{loc}: unknown field; check the spelling (see docs/scenario.md)"
+                         + (f"; allowed here: {', '.join(allowed)}" if allowed else ""))
         elif e["type"] == "missing":
             lines.append(f"{loc}: required field is missing")
         elif e["type"] == "union_tag_invalid":
@@ -185,9 +247,12 @@ def format_validation_error(err: ValidationError) -> list[str]:
                          else f"{loc}: {msg}")
         elif e["type"] == "union_tag_not_found":
             lines.append(f"{loc}.model: required; one of {', '.join(MOBILITY_MODELS)}")
-        elif "\n" in msg:
+        elif msg.startswith("@"):
+            # "@field: ..." lines name a field of the model at ``loc``.
+            lines.extend(f"{loc}.{m[1:]}" if loc else m[1:] for m in msg.split(PROBLEM_SEPARATOR))
+        elif PROBLEM_SEPARATOR in msg or e["type"] == "value_error" and loc == "":
             # Cross-field problems already carry their own paths.
-            lines.extend(msg.split("\n"))
+            lines.extend(msg.split(PROBLEM_SEPARATOR))
         else:
             got = e.get("input")
             shown = ("" if isinstance(got, (dict, list)) or e["type"] == "value_error"
@@ -199,11 +264,31 @@ def format_validation_error(err: ValidationError) -> list[str]:
     return lines
 
 
+# Tables that others refer to: setting one aside would invent problems in the others.
+_STRUCTURE = {"subnets", "domains", "nodes", "hosts", "backbone", "mobility", "failures"}
+
+
 def validate_dict(data: dict) -> Scenario:
+    """Validate a scenario dict; every problem is a line of the ScenarioError, at once.
+
+    pydantic checks the references between tables only once every field is valid. So that a file
+    with a bad field and a bad reference hears of both, configuration sections with field errors
+    (simulation, wifi, mmp, ...; not the tables others refer to) are set aside and the rest is
+    checked again; the cross-check lines about other tables are added."""
+    if not isinstance(data, dict):
+        raise ScenarioError([f"scenario: a table of tables expected, got {type(data).__name__}"])
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
-        raise ScenarioError(format_validation_error(e)) from None
+        lines = format_validation_error(e)
+        bad = {str(x["loc"][0]) for x in e.errors() if x["loc"]}
+        if bad and not (bad & _STRUCTURE):
+            try:
+                Scenario.model_validate({k: v for k, v in data.items() if k not in bad})
+            except ValidationError as e2:
+                lines += [ln for ln in format_validation_error(e2)
+                          if ln not in lines and ln.split(".")[0].split(":")[0] not in bad]
+        raise ScenarioError(lines) from None
 
 
 def load_scenario(source: str | Path = DEFAULT_SCENARIO,

@@ -9,7 +9,8 @@ Units are in the field names: ``_s`` seconds, ``_m`` metres, ``_mps`` metres per
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Any, Literal, Union
+import math
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
     BaseModel,
@@ -20,10 +21,43 @@ from pydantic import (
 )
 
 from .radio import TIME_UNIT_S, WIFI_STANDARDS
+from .errors import PROBLEM_SEPARATOR
+from .schema_names import _HOSTNAME_RE, check_name
+
+
+MAX_COORDINATE_M = 1e6  # positions within 1000 km of the origin: ns-3's mobility stays exact
+def _accepts_bool(tp: Any) -> bool:
+    if tp is bool:
+        return True
+    return any(_accepts_bool(a) for a in get_args(tp))
+
+
+def _holds_bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return True
+    if isinstance(v, (list, tuple)):
+        return any(_holds_bool(x) for x in v)
+    return False
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No infinities or NaN anywhere: ns-3 aborts on them (a link delay of inf, a position of nan).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, data: Any) -> Any:
+        # pydantic would read true as 1 and false as 0: say so instead. (A model-level check: a
+        # field validator on "*" would also run on the mobility union's tag.) "@field: ..."
+        # lines are placed under the model's path by loading.format_validation_error.
+        if isinstance(data, dict):
+            bad = [f"@{k}: true/false is not allowed here (got {v!r})"
+                   for k, v in data.items()
+                   if k in cls.model_fields and _holds_bool(v)
+                   and not _accepts_bool(cls.model_fields[k].annotation)]
+            if bad:
+                raise ValueError(PROBLEM_SEPARATOR.join(bad))
+        return data
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,7 +292,12 @@ class Host(_Model):
 
 def _xyz(v: Any) -> Any:
     if isinstance(v, (list, tuple)) and len(v) == 2:
-        return (v[0], v[1], 0.0)
+        v = (v[0], v[1], 0.0)
+    if isinstance(v, (list, tuple)):
+        for x in v:
+            if (isinstance(x, (int, float)) and not isinstance(x, bool)
+                    and math.isfinite(x) and abs(x) > MAX_COORDINATE_M):
+                raise ValueError(f"coordinates within {MAX_COORDINATE_M:g} m of the origin, got {x!r}")
     return v
 
 
@@ -286,7 +325,8 @@ class ConstantVelocityMobility(_Model):
     model: Literal["constant_velocity"] = "constant_velocity"
     position_m: tuple[float, float, float] = Field(description="Start position (x, y[, z]).")
     speed_mps: float = Field(5.0, ge=0, le=100, description="Speed (0 = stand still).")
-    heading_deg: float = Field(0.0, description="Direction in the x-y plane, 0 = +x, 90 = +y.")
+    heading_deg: float = Field(0.0, ge=-360, le=360,
+                               description="Direction in the x-y plane, 0 = +x, 90 = +y.")
 
     @field_validator("position_m", mode="before")
     @classmethod
@@ -329,7 +369,16 @@ class MobileHosts(_Model):
     permanent_prefix: str = Field(
         "10.0.0.0/24", description="Permanent (home) addresses, given out in order ([0027])."
     )
-    sip_domain: str = Field("imm.example", description="SIP URLs are sip:mhN@<sip_domain>.")
+    sip_domain: str = Field("imm.example", description="SIP URLs are sip:mhN@<sip_domain>"
+                            " (a host name of RFC 3261).")
+
+    @field_validator("sip_domain")
+    @classmethod
+    def _sip_domain(cls, v: str) -> str:
+        if not _HOSTNAME_RE.match(v):
+            raise ValueError("a host name such as 'imm.example' (letters, digits, inner hyphens,"
+                             f" dot-separated labels), got {v!r}")
+        return v
     start_stagger_s: float = Field(
         0.0, ge=0, description="Host i starts its walk i * stagger seconds later (waypoints)."
     )
@@ -497,7 +546,8 @@ class Scenario(_Model):
     """A scenario file. Named things (sub-networks, domains, nodes, hosts) are tables keyed by
     their name; every name in a scenario is unique."""
 
-    name: str = Field("unnamed", min_length=1, description="Name of the scenario (results use it).")
+    name: str = Field("unnamed", min_length=1, description="Name of the scenario (results use it:"
+                      " letters, digits, '.', '_', '-').")
     description: str = Field("", description="Free text.")
     simulation: Simulation = Field(Simulation(), description="Length and seed.")
     wifi: WifiSpec = Field(WifiSpec(), description="802.11 settings of all radios.")
@@ -521,13 +571,18 @@ class Scenario(_Model):
     failures: list[Failure] = Field(default_factory=list,
                                     description="Links and nodes to fail during the run.")
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return check_name(v, "a file-name-safe name")
+
     @model_validator(mode="after")
     def _cross_check(self) -> "Scenario":
         from .checks import cross_problems
 
         problems = list(cross_problems(self))
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ValueError(PROBLEM_SEPARATOR.join(problems))
         return self
 
     # Convenience views --------------------------------------------------------------------

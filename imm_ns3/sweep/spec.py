@@ -4,7 +4,6 @@ combinations x seeds, each validated once)."""
 from __future__ import annotations
 
 import itertools
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from ..scenario import (
     ScenarioError,
     apply_overrides,
     check_override_path,
+    parse_toml_file,
     read_scenario_dict,
     validate_dict,
 )
@@ -158,13 +158,12 @@ def _figures(raw: Any) -> dict[str, dict[str, str]]:
 def load_sweep(path: str | Path, tiny: bool = False) -> Sweep:
     """Read and check a sweep file: every problem is one line naming the field; nothing runs."""
     path = Path(path)
+    if not path.exists():
+        raise SweepError([f"sweep: no file {str(path)!r}"])
     try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
-    except FileNotFoundError:
-        raise SweepError([f"sweep: no file {str(path)!r}"]) from None
-    except tomllib.TOMLDecodeError as e:
-        raise SweepError([f"sweep: {path} is not valid TOML: {e}"]) from None
+        raw = parse_toml_file(path, "sweep")
+    except ScenarioError as e:
+        raise SweepError(e.problems) from None
     problems = [f"{k}: unknown field; allowed: {', '.join(SWEEP_KEYS)}" for k in raw
                 if k not in SWEEP_KEYS]
     if "scenario" not in raw:
