@@ -3,7 +3,8 @@
 A message is a frozen dataclass listing its body in ``_FIELDS`` as (name, struct code); it
 starts with a two-byte header (version 1, type). Types are unique across families (MMP 1-15,
 DRCP 16-31, MIP-LR 32-47). :func:`decode` raises only :class:`MessageError`, whose ``fault``
-names the damage ("truncated", "bad_version", "unknown_type", "bad_length", "bad_value").
+names the damage ("truncated", "bad_version", "unknown_type", "bad_length", "bad_value",
+"bad_type" for something that is not bytes).
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class Message:
 
 def decode(data: bytes) -> Message:
     """Parse one datagram; raises MessageError (only) if it is not a valid message."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise MessageError("bad_type", f"a datagram is bytes, got {type(data).__name__}")
+    data = bytes(data)
     if len(data) < _HEADER.size:
         raise MessageError("truncated", f"{len(data)} bytes, header needs {_HEADER.size}")
     version, mtype = _HEADER.unpack_from(data)

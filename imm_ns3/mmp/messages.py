@@ -192,6 +192,11 @@ class DrcpReply(Message):
     lease_s: int
     server_ip: int
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0 <= self.prefix_len <= 32:
+            raise ValueError(f"DrcpReply.prefix_len: must be 0..32, got {self.prefix_len}")
+
 
 MMP_MESSAGES = (GatewayBeacon, BaseStationBeacon, Registration, CacheUpdate, RouteUpdate,
                 RegistrationAck, HostRoute)

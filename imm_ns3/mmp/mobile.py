@@ -235,7 +235,8 @@ class MobileHostDaemon:
         mv = self.movement
         mv.t_adv = self.env.now()
         b = self._pending_beacon
-        subnet = ipaddress.IPv4Network((adv.subnet, adv.prefix_len))
+        # The advertised sub-network; host bits, if a server sets them, are ignored.
+        subnet = ipaddress.IPv4Network((adv.subnet, adv.prefix_len), strict=False)
         self.bs, self.drcp_server = b, adv.server_ip
         self.env.set_default_router(b.bs_ip)
         if self.coa is not None and self.subnet == subnet:
