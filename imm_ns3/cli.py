@@ -50,7 +50,8 @@ _SET_HELP = ("Override a scenario field by dotted path, e.g. --set mobility.spee
 @click.option("--seed", type=click.IntRange(1, 2**31 - 1), default=None,
               help="ns-3 RngRun (default: simulation.seed of the scenario).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Results directory (default: runs/<scenario>-seed<N>).")
+              help="Results directory (default: runs/<scenario>-seed<N>, plus a suffix naming"
+                   " the --set overrides). A directory holding another run is never replaced.")
 @click.option("--pcap", is_flag=True, help="Write pcap files of every device under OUT/pcap/.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 def run(scenario: str, overrides: tuple[str, ...], seed: int | None, out_dir: Path | None,
@@ -58,10 +59,10 @@ def run(scenario: str, overrides: tuple[str, ...], seed: int | None, out_dir: Pa
     """Run one simulation of SCENARIO (a file, or a built-in name; default: patent-walk)."""
     s, topo = _load(scenario, overrides)
     seed = seed if seed is not None else s.simulation.seed
-    out_dir = out_dir or Path("runs") / f"{s.name}-seed{seed}"
-    if out_dir.exists() and not (out_dir / "summary.json").exists():
-        raise _BadInput(f"--out {out_dir}: exists and is not an imm-ns3 run directory; "
-                        "choose another path")
+    out_dir = out_dir or default_run_dir(s, seed, overrides)
+    problem = replaces_another_run(out_dir, s, seed)
+    if problem:
+        raise _BadInput(problem)
     from .adapter import CallbackError, run_scenario
 
     try:
@@ -71,6 +72,9 @@ def run(scenario: str, overrides: tuple[str, ...], seed: int | None, out_dir: Pa
         click.echo(f"error: {e}", err=True)
         click.echo(e.traceback_text.rstrip(), err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing was written", err=True)
+        sys.exit(130)
     if not quiet:
         click.echo(format_summary(result.summary, result.handoffs, out_dir))
 
@@ -202,6 +206,39 @@ def sip_registrar(host: str, port: int, domain: str, max_seconds: float | None, 
         raise _BadInput(f"--host/--port: cannot listen on udp {host}:{port}: {e.strerror}") from None
     except KeyboardInterrupt:  # pragma: no cover - interactive stop
         pass
+
+
+def default_run_dir(s: Scenario, seed: int, overrides: tuple[str, ...]) -> Path:
+    """``runs/<name>-seed<N>``; with ``--set`` overrides, a suffix naming them (a hash of the
+    overrides as given), so runs of different overrides never share a directory."""
+    import hashlib
+
+    name = f"{s.name}-seed{seed}"
+    if overrides:
+        name += "-" + hashlib.sha256("\n".join(overrides).encode()).hexdigest()[:8]
+    return Path("runs") / name
+
+
+def replaces_another_run(out_dir: Path, s: Scenario, seed: int) -> str | None:
+    """Why writing this run to ``out_dir`` would replace something else, or None. A run
+    directory may be rewritten only by the same scenario and seed (a rerun)."""
+    import json
+
+    import tomli_w
+
+    if not out_dir.exists():
+        return None
+    if not (out_dir / "summary.json").exists():
+        return f"--out {out_dir}: exists and is not an imm-ns3 run directory; choose another path"
+    try:
+        old_seed = json.loads((out_dir / "summary.json").read_text()).get("seed")
+        old_scenario = (out_dir / "scenario.toml").read_text()
+    except (OSError, ValueError):
+        old_seed, old_scenario = None, None
+    if old_seed == seed and old_scenario == tomli_w.dumps(s.model_dump(mode="json", exclude_none=True)):
+        return None
+    return (f"--out {out_dir}: holds another run (a different scenario or seed); it is never"
+            " replaced: choose another --out, or remove it first")
 
 
 def format_summary(summary: dict, handoffs, out_dir: Path | None) -> str:

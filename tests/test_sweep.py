@@ -4,6 +4,7 @@ failed runs, reused workers, load(), Dask."""
 from __future__ import annotations
 
 import json
+import os
 
 from pathlib import Path
 
@@ -158,6 +159,19 @@ def test_load_fails_loudly_on_listed_runs_that_are_missing(tmp_path):
         load(out, missing="nope")
 
 
+def test_dask_worker_directories_of_dead_processes_are_removed(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / "imm-dask-worker-999999999-abc"
+    alive = tmp_path / f"imm-dask-worker-{os.getppid()}-def"
+    dead.mkdir()
+    alive.mkdir()
+    work = executors._dask_workdir()
+    assert not dead.exists() and alive.exists() and Path(work).exists()
+    assert Path(work).name.startswith(f"imm-dask-worker-{os.getpid()}-")
+
+
 def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     pytest.importorskip("distributed")
     s = load_sweep(_write(tmp_path, BASE.format(seeds=1)))
@@ -167,10 +181,15 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
 
 # ---- with simulations (worker processes import ns-3 themselves) --------------------------------
 @pytest.mark.ns3
-def test_sweep_caches_records_a_killed_worker_resumes_and_reuses_workers(tmp_path):
+def test_sweep_caches_records_a_killed_worker_resumes_and_reuses_workers(tmp_path, monkeypatch):
+    import tempfile
+
     f = _write(tmp_path, BASE.format(seeds=3))
     s = load_sweep(f)
     out = tmp_path / "a"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))  # where the workers' directories go
     # The worker running seed 3 kills itself one simulated second into the run (after seeds 1
     # and 2 ran in the same worker process).
     r1 = run_sweep(s, out, workers=1, progress=False, run_hook="sweep_faults:kill_seed_3")
@@ -180,6 +199,7 @@ def test_sweep_caches_records_a_killed_worker_resumes_and_reuses_workers(tmp_pat
     rec = json.loads((out / "failed" / f"{key3}.json").read_text())
     assert rec["seed"] == 3 and rec["params"] == {}
     assert not any(p.name.startswith(".") for p in (out / "runs").iterdir())  # no half-written run
+    assert not list(tmp.glob("imm-worker-*"))  # the killed worker's directory is gone too
     assert len(load(out).failed) == 1
 
     r2 = run_sweep(s, out, workers=1, progress=False)  # resume: only the failed run

@@ -150,6 +150,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
         ns.Simulator.Run()
         wall = time.perf_counter() - wall0
         bar.close()
+        if bridge.interrupted:
+            raise KeyboardInterrupt  # the caller decides (imm-sim: exit 130; sweeps: resume later)
         if bridge.error is not None:
             raise bridge.error
         sim_end = bridge.now()

@@ -186,6 +186,7 @@ class Bridge:
         self._handlers: dict[int, _Handler] = {}
         self._next_token = 1
         self.error: CallbackError | None = None
+        self.interrupted = False  # Ctrl-C arrived during the run
         self.python_events = 0
         self._sockets: list[Any] = []
 
@@ -250,7 +251,7 @@ class Bridge:
 
     def _fire(self, token: int) -> None:
         entry = self._timers.pop(token, None)
-        if entry is None or self.error is not None:
+        if entry is None or self.error is not None or self.interrupted:
             return
         name, fn, args = entry
         self._guarded(name, fn, args)
@@ -264,7 +265,7 @@ class Bridge:
 
     def _dispatch_handler(self, token: int, args: tuple, default: Any = None) -> Any:
         h = self._handlers.get(token)
-        if h is None or self.error is not None:
+        if h is None or self.error is not None or self.interrupted:
             return default
         return self._guarded(h.name, h.fn, args, default)
 
@@ -272,6 +273,11 @@ class Bridge:
         self.python_events += 1
         try:
             out = fn(*args)
+        except KeyboardInterrupt:
+            # Ctrl-C lands in whichever callback runs: an interruption, not a failed callback.
+            self.interrupted = True
+            self.ns.Simulator.Stop()
+            return default
         except BaseException as exc:  # noqa: BLE001 - must never unwind into C++
             self.error = CallbackError(name, self.now(), exc, traceback.format_exc())
             self.ns.Simulator.Stop()

@@ -91,14 +91,14 @@ def run_one(spec: RunSpec, out: Path, worker: str = "", run_hook: str | None = N
         return RunOutcome("failed", spec.key, time.perf_counter() - t0, err)
 
 
-def _worker_main(conn, name: str, run_hook: str | None) -> None:
-    """A long-lived worker: a clean working directory, ns-3 imported once, runs one after
+def _worker_main(conn, name: str, run_hook: str | None, work: str) -> None:
+    """A long-lived worker: a clean working directory (``work``, made and finally removed by
+    the parent, so a killed worker leaves nothing behind), ns-3 imported once, runs one after
     another. After a failed run it exits (the parent starts a fresh one): a run that raised
     inside the simulator may have left it in a bad state."""
     # Ctrl-C is the parent's business: it stops handing out runs and ends the workers; a run
     # cut short leaves only a staging directory, removed when the sweep resumes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    work = tempfile.mkdtemp(prefix="imm-worker-")
     os.chdir(work)  # the ns-3 wheel globs the working directory for libraries
     try:
         while True:
@@ -223,7 +223,16 @@ class _Worker:
     proc: Any  # multiprocessing.Process
     conn: Any  # the parent's end of its pipe
     name: str
+    work: str  # its working directory, removed by the parent when the worker has ended
     task: Task | None = None
+
+    def end(self) -> None:
+        self.conn.close()
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(timeout=5)
+        shutil.rmtree(self.work, ignore_errors=True)
 
 
 def _run_local(tasks: list[Task], n: int, finished: Callable[[Task, RunOutcome], None],
@@ -239,10 +248,12 @@ def _run_local(tasks: list[Task], n: int, finished: Callable[[Task, RunOutcome],
     def start() -> _Worker:
         parent, child = ctx.Pipe()
         name = f"worker-{next(serial)}"
-        p = ctx.Process(target=_worker_main, args=(child, name, run_hook), name=name, daemon=True)
+        work = tempfile.mkdtemp(prefix="imm-worker-")
+        p = ctx.Process(target=_worker_main, args=(child, name, run_hook, work), name=name,
+                        daemon=True)
         p.start()
         child.close()
-        return _Worker(p, parent, name)
+        return _Worker(p, parent, name, work)
 
     try:
         workers = [start() for _ in range(min(n, len(tasks)))]
@@ -274,8 +285,7 @@ def _run_local(tasks: list[Task], n: int, finished: Callable[[Task, RunOutcome],
                 finished(task, outcome)
                 w.task = None
                 if not outcome.ok or not w.proc.is_alive():
-                    w.conn.close()
-                    w.proc.join(timeout=5)
+                    w.end()
                     workers.remove(w)
                     if pending:
                         workers.append(start())
@@ -288,12 +298,37 @@ def _run_local(tasks: list[Task], n: int, finished: Callable[[Task, RunOutcome],
         deadline = time.time() + 5
         for w in workers:
             w.proc.join(timeout=max(0.1, deadline - time.time()))
-            if w.proc.is_alive():
-                w.proc.kill()
+            w.end()
 
 
 # ---- Dask ------------------------------------------------------------------------------------
 _DASK_WORKDIR: str | None = None
+_DASK_PREFIX = "imm-dask-worker-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _dask_workdir() -> str:
+    """The Dask worker process's clean working directory: removed when the process exits, and
+    those of dead worker processes (killed, so no exit handler ran) removed when one starts."""
+    import atexit
+
+    tmp = Path(tempfile.gettempdir())
+    for d in tmp.glob(f"{_DASK_PREFIX}*-*"):
+        pid = d.name[len(_DASK_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            shutil.rmtree(d, ignore_errors=True)
+    work = tempfile.mkdtemp(prefix=f"{_DASK_PREFIX}{os.getpid()}-")
+    atexit.register(shutil.rmtree, work, True)
+    return work
 
 
 def _dask_task(task: dict, out: str, run_hook: str | None = None) -> RunOutcome:
@@ -301,7 +336,7 @@ def _dask_task(task: dict, out: str, run_hook: str | None = None) -> RunOutcome:
     with one thread each: ``dask worker ADDRESS --nthreads 1 --nworkers N``)."""
     global _DASK_WORKDIR
     if _DASK_WORKDIR is None:
-        _DASK_WORKDIR = tempfile.mkdtemp(prefix="imm-dask-worker-")
+        _DASK_WORKDIR = _dask_workdir()
         os.chdir(_DASK_WORKDIR)
     import socket
 

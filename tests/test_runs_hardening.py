@@ -1,0 +1,78 @@
+"""Runs and processes: a run directory is never replaced by a different run; Ctrl-C is 130."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import tomli_w
+from click.testing import CliRunner
+
+from imm_ns3 import cli
+from imm_ns3.scenario import load_scenario
+
+
+def _fake_run(d: Path, scenario, seed: int) -> None:
+    d.mkdir(parents=True)
+    (d / "summary.json").write_text(json.dumps({"seed": seed}))
+    (d / "scenario.toml").write_text(tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True)))
+
+
+def test_default_run_directory_names_the_overrides():
+    s = load_scenario("patent-walk")
+    assert cli.default_run_dir(s, 1, ()) == Path("runs/patent-walk-seed1")
+    a = cli.default_run_dir(s, 1, ("mobility.speed_mps=20",))
+    b = cli.default_run_dir(s, 1, ("mobility.speed_mps=5",))
+    assert a != b and a.name.startswith("patent-walk-seed1-") and len(a.name) == len("patent-walk-seed1-") + 8
+
+
+def test_a_run_directory_is_rewritten_only_by_the_same_run(tmp_path):
+    s = load_scenario("patent-walk")
+    d = tmp_path / "r"
+    assert cli.replaces_another_run(d, s, 1) is None  # nothing there
+    _fake_run(d, s, 1)
+    assert cli.replaces_another_run(d, s, 1) is None  # the same run again
+    assert "holds another run" in cli.replaces_another_run(d, s, 2)
+    other = load_scenario("patent-walk", ["mobility.speed_mps=20"])
+    assert "holds another run" in cli.replaces_another_run(d, other, 1)
+    (tmp_path / "x").mkdir()
+    assert "is not an imm-ns3 run directory" in cli.replaces_another_run(tmp_path / "x", s, 1)
+
+
+def test_run_refuses_to_replace_a_different_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _fake_run(tmp_path / "out", load_scenario("patent-walk"), 1)
+    r = CliRunner().invoke(cli.main, ["run", "--out", "out", "--set", "mobility.speed_mps=20"])
+    assert r.exit_code == 2 and "holds another run" in r.output
+    assert json.loads((tmp_path / "out" / "summary.json").read_text()) == {"seed": 1}
+
+
+def test_ctrl_c_during_a_run_exits_130(tmp_path, monkeypatch):
+    import imm_ns3.adapter as adapter
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(adapter, "run_scenario", interrupted)
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(cli.main, ["run", "-q"])
+    assert r.exit_code == 130 and "interrupted" in r.output
+    assert not (tmp_path / "runs" / "patent-walk-seed1").exists()
+
+
+@pytest.mark.ns3
+def test_ctrl_c_inside_a_simulation_is_an_interruption(ns3_ready, tmp_path):
+    from imm_ns3.adapter import run_scenario
+
+    def press_ctrl_c():
+        raise KeyboardInterrupt
+
+    s = load_scenario("patent-walk", ["simulation.duration_s=3", "tcp.enabled=false"])
+    with pytest.raises(KeyboardInterrupt):
+        run_scenario(s, out_dir=tmp_path / "r",
+                     setup=lambda ctx: ctx.bridge.call_at(0.5, press_ctrl_c, name="ctrl-c"))
+    assert not (tmp_path / "r").exists() and not list(tmp_path.iterdir())
+    # The process goes on: the next run is whole.
+    r = run_scenario(s)
+    assert r.summary["sim_time_s"] == 3.0
