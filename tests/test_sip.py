@@ -88,7 +88,7 @@ def test_response_and_encoding_is_canonical():
     (b"REGISTER sip:x SIP/2.0\r\nVia: a\r\n", "no empty line"),
     (REGISTER.replace(b"CSeq: 1826 REGISTER", b"CSeq: x REGISTER"), "bad CSeq"),
     (REGISTER.replace(b"CSeq: 1826 REGISTER", b"CSeq: 1826 INVITE"), "does not match"),
-    (REGISTER.replace(b"Call-ID: 843817637684230@998sdasdh09\r\n", b""), "missing Call-ID"),
+    (REGISTER.replace(b"Call-ID: 843817637684230@998sdasdh09\r\n", b""), "missing or empty Call-ID"),
     (REGISTER.replace(b"Content-Length: 0", b"Content-Length: 10"), "Content-Length 10"),
     (REGISTER.replace(b"SIP/2.0\r\nVia", b"SIP/3.0\r\nVia"), "bad start line"),
     (REGISTER.replace(b"Max-Forwards: 70", b"Max-Forwards: 700"), "bad Max-Forwards"),

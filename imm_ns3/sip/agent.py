@@ -336,6 +336,14 @@ class UserAgent:
             if ans:
                 self.env.send(ans, src)
             return
+        try:
+            self._dispatch(msg, src)
+        except SipParseError:
+            # A message that parsed but carries a value the agent cannot use (a Contact with a
+            # bad port, ...): counted and dropped, never an exception out of the agent.
+            self._fault("bad_value")
+
+    def _dispatch(self, msg, src: tuple[str, int]) -> None:
         if isinstance(msg, SipResponse):
             self._client_response(msg)
             return

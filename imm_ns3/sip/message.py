@@ -31,7 +31,19 @@ _LIST_HEADERS = {"Via", "Contact", "Route", "Record-Route", "Allow", "Supported"
                  "Content-Encoding"}
 
 _TOKEN = re.compile(r"^[A-Za-z0-9.!%*_+`'~-]+$")
-_STATUS_LINE = re.compile(r"^SIP/2\.0 +([0-9]{3}) *(.*)$", re.IGNORECASE)
+# Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 section 7.2): exactly three
+# digits, then a space (or the end: an empty reason is tolerated).
+_STATUS_LINE = re.compile(r"SIP/2\.0 ([0-9]{3})(?: (.*))?\Z", re.IGNORECASE | re.ASCII | re.DOTALL)
+# 1*DIGIT, ASCII only (str.isdigit also takes '²' and other Unicode digits), at most 10 digits.
+_DIGITS = re.compile(r"[0-9]{1,10}\Z", re.ASCII)
+# Control characters other than HTAB: never in a start line or a header value.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_HEADERS_END = re.compile(rb"\r?\n\r?\n")
+# Headers that appear at most once (RFC 3261 section 7.3.1: only list headers may repeat).
+_SINGLE = ("Call-ID", "CSeq", "From", "To", "Max-Forwards", "Content-Length", "Content-Type",
+           "Expires", "Min-Expires")
+MAX_MESSAGE_BYTES = 65535  # one UDP datagram
+MAX_HEADERS = 256
 
 REASONS = {100: "Trying", 180: "Ringing", 200: "OK", 302: "Moved Temporarily",
            400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
@@ -41,6 +53,13 @@ REASONS = {100: "Trying", 180: "Ringing", 200: "OK", 302: "Moved Temporarily",
 
 class SipParseError(ValueError):
     """Not a valid SIP message."""
+
+
+def parse_digits(value: str, what: str) -> int:
+    """A 1*DIGIT field (Content-Length, Max-Forwards, Expires, expires=, CSeq number)."""
+    if value is None or not _DIGITS.match(value):
+        raise SipParseError(f"bad {what} {str(value)[:20]!r}: 1 to 10 ASCII digits expected")
+    return int(value)
 
 
 def canonical_name(name: str) -> str:
@@ -164,8 +183,8 @@ SipMessage = SipRequest | SipResponse
 
 def parse_cseq(value: str) -> tuple[int, str]:
     parts = value.split()
-    if len(parts) != 2 or not parts[0].isdigit() or not _TOKEN.match(parts[1]):
-        raise SipParseError(f"bad CSeq {value!r}")
+    if len(parts) != 2 or not _DIGITS.match(parts[0]) or not _TOKEN.match(parts[1]):
+        raise SipParseError(f"bad CSeq {value[:40]!r}")
     n = int(parts[0])
     if n >= 2**31:
         raise SipParseError(f"CSeq number {n} out of range")
@@ -186,75 +205,117 @@ def _parse(data: bytes) -> SipMessage:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise SipParseError("expected bytes")
     data = bytes(data)
-    # Tolerate leading CRLFs (keep-alives, RFC 3261 section 7.5).
-    while data.startswith(b"\r\n"):
-        data = data[2:]
-    sep = data.find(b"\r\n\r\n")
-    lf_only = False
-    if sep < 0:
-        sep = data.find(b"\n\n")
-        lf_only = sep >= 0
-    if sep < 0:
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise SipParseError(f"message of {len(data)} bytes; at most {MAX_MESSAGE_BYTES}")
+    # Tolerate leading CRLFs (keep-alives, RFC 3261 section 7.5): one linear strip.
+    data = data.lstrip(b"\r\n")
+    # The headers end at the first empty line, CRLF or LF-only (7.3.1 tolerance), whichever
+    # comes first: a body may hold either.
+    end = _HEADERS_END.search(data)
+    if end is None:
         raise SipParseError("no empty line after the headers")
-    head = data[:sep].decode("utf-8")
-    body = data[sep + (2 if lf_only else 4):]
+    head = data[:end.start()].decode("utf-8")
+    body = data[end.end():]
     lines = head.replace("\r\n", "\n").split("\n")
-    start, raw = lines[0].strip(), []
+    start = lines[0].strip(" ")
+    if _CONTROL.search(start):
+        raise SipParseError("control character in the start line")
+    status, reason, method, uri = _start_line(start)
+    raw: list[list[str]] = []  # each header line with its continuation lines (joined once)
     for line in lines[1:]:
         if line[:1] in (" ", "\t"):  # line folding (RFC 3261 section 7.3.1)
             if not raw:
                 raise SipParseError("continuation line before any header")
-            raw[-1] += " " + line.strip()
+            raw[-1].append(line.strip(" \t\r"))
         elif line.strip():
-            raw.append(line)
+            raw.append([line.rstrip("\r")])
+            if len(raw) > MAX_HEADERS:
+                raise SipParseError(f"more than {MAX_HEADERS} header lines")
     headers: list[tuple[str, str]] = []
-    for line in raw:
+    for parts in raw:
+        line = " ".join(parts)
         if ":" not in line:
             raise SipParseError(f"header line without a colon: {line[:40]!r}")
         name, value = line.split(":", 1)
-        name = name.strip()
+        name = name.strip(" \t")
         if not name or not _TOKEN.match(name):
             raise SipParseError(f"bad header name {name[:40]!r}")
         cname = canonical_name(name)
-        value = value.strip()
+        value = value.strip(" \t")
+        if _CONTROL.search(value):
+            raise SipParseError(f"control character in {cname}")
         if cname in _LIST_HEADERS:
             headers.extend((cname, v) for v in split_list(value))
         else:
             headers.append((cname, value))
     hdrs = Headers(tuple(headers))
     for required in ("Via", "From", "To", "Call-ID", "CSeq"):
-        if hdrs.get(required) is None:
-            raise SipParseError(f"missing {required} header")
+        if not hdrs.get(required):
+            raise SipParseError(f"missing or empty {required} header")
+    for single in _SINGLE:
+        if len(hdrs.get_all(single)) > 1:
+            raise SipParseError(f"{single} header appears more than once")
+    for addr in ("From", "To"):
+        _check_name_addr(hdrs.get(addr), addr)
     parse_cseq(hdrs.get("CSeq"))
     mf = hdrs.get("Max-Forwards")
-    if mf is not None and (not mf.isdigit() or int(mf) > 255):
-        raise SipParseError(f"bad Max-Forwards {mf!r}")
+    if mf is not None and parse_digits(mf, "Max-Forwards") > 255:
+        raise SipParseError(f"bad Max-Forwards {mf!r}: at most 255")
+    exp = hdrs.get("Expires")
+    if exp is not None:
+        parse_digits(exp, "Expires")
     cl = hdrs.get("Content-Length")
     if cl is not None:
-        if not cl.isdigit():
-            raise SipParseError(f"bad Content-Length {cl!r}")
-        n = int(cl)
+        n = parse_digits(cl, "Content-Length")
         if n > len(body):
             raise SipParseError(f"Content-Length {n} but only {len(body)} bytes of body")
         body = body[:n]
+    if status is not None:
+        return SipResponse(headers=hdrs, body=body, status=status, reason=reason)
+    cseq_method = parse_cseq(hdrs.get("CSeq"))[1]
+    if cseq_method.upper() != method.upper():
+        raise SipParseError(f"CSeq method {cseq_method} does not match {method}")
+    return SipRequest(headers=hdrs, body=body, method=method, uri=uri)
+
+
+def _start_line(start: str) -> tuple[int | None, str, str, str]:
+    """(status, reason, method, uri): a Status-Line or a Request-Line (RFC 3261 section 7.1)."""
     m = _STATUS_LINE.match(start)
     if m:
         status = int(m.group(1))
         if not 100 <= status <= 699:
-            raise SipParseError(f"status code {status} out of range")
-        return SipResponse(headers=hdrs, body=body, status=status, reason=m.group(2).strip())
+            raise SipParseError(f"bad start line: status code {status} out of range")
+        return status, (m.group(2) or "").strip(), "", ""
+    if start[:4].upper() == "SIP/":
+        raise SipParseError(f"bad start line {start[:60]!r}")
     parts = start.split(" ")
     if len(parts) != 3 or parts[2].upper() != SIP_VERSION:
         raise SipParseError(f"bad start line {start[:60]!r}")
     method, uri = parts[0], parts[1]
     if not _TOKEN.match(method):
         raise SipParseError(f"bad method {method[:20]!r}")
-    if ":" not in uri:
+    if ":" not in uri or any(c in uri for c in '<>"') or not uri.split(":", 1)[0].isalpha():
         raise SipParseError(f"bad Request-URI {uri[:60]!r}")
-    cseq_method = parse_cseq(hdrs.get("CSeq"))[1]
-    if cseq_method.upper() != method.upper():
-        raise SipParseError(f"CSeq method {cseq_method} does not match {method}")
-    return SipRequest(headers=hdrs, body=body, method=method, uri=uri)
+    return None, "", method, uri
+
+
+def _check_name_addr(value: str, what: str) -> None:
+    """From/To/Contact: quotes balanced, <...> closed, a URI with a scheme (RFC 4475 quotbal)."""
+    quote = esc = False
+    for ch in value:
+        if esc:
+            esc = False
+        elif ch == "\\" and quote:
+            esc = True
+        elif ch == '"':
+            quote = not quote
+    if quote:
+        raise SipParseError(f"{what}: unbalanced quotes")
+    _, uri, _ = name_addr(value)
+    if "<" in value and ">" not in value.split("<", 1)[1]:
+        raise SipParseError(f"{what}: '<' without '>'")
+    if ":" not in uri or not uri.split(":", 1)[0].isalpha():
+        raise SipParseError(f"{what}: no URI in {value[:40]!r}")
 
 
 # ---- responses ---------------------------------------------------------------------------
@@ -284,7 +345,8 @@ _HDR = re.compile(rb"^(via|v|from|f|to|t|call-id|i|cseq)\s*:(.*)$", re.IGNORECAS
 def bad_request(data: bytes) -> bytes | None:
     """``400 Bad Request`` for a malformed request that still names Via, From, To, Call-ID and
     CSeq (enough to be answered); None for anything else, which is dropped."""
-    if not data[:20].split(b" ", 1)[0].isalpha() or data.startswith(b"SIP/"):
+    if (len(data) > MAX_MESSAGE_BYTES or not data[:20].split(b" ", 1)[0].isalpha()
+            or data.startswith(b"SIP/")):
         return None
     found: dict[str, str] = {}
     vias = []
@@ -297,8 +359,10 @@ def bad_request(data: bytes) -> bytes | None:
         if key == "via":
             vias.append(value)
         found.setdefault(key, value)
-    if not vias or not all(k in found for k in ("from", "to", "call-id", "cseq")):
+    if not vias or not all(found.get(k) for k in ("from", "to", "call-id", "cseq")):
         return None
+    if any(_CONTROL.search(v) for v in [*vias, *found.values()]):
+        return None  # nothing with control characters is echoed back
     items = [("Via", v) for v in vias] + [("From", found["from"]), ("To", found["to"]),
                                           ("Call-ID", found["call-id"]), ("CSeq", found["cseq"])]
     return SipResponse(headers=Headers(tuple(items)), status=400, reason="Bad Request").encode()
@@ -339,7 +403,10 @@ def uri_host_port(uri: str) -> tuple[str, int]:
     u = u.split(":", 1)[1]
     u = u.split("@", 1)[-1]
     host, _, port = u.partition(":")
-    return host, int(port) if port else 5060
+    n = parse_digits(port, "port") if port else 5060
+    if not host or not 0 < n <= 65535:
+        raise SipParseError(f"bad URI {uri[:60]!r}")
+    return host, n
 
 
 def aor(uri: str) -> str:

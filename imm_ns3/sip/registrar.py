@@ -10,7 +10,11 @@ move goes host to host.
 Sans-I/O: :meth:`Registrar.receive` takes a datagram, its source and the time and returns the
 datagrams to answer with. A malformed request that still names enough to be answered gets
 ``400 Bad Request``, anything else malformed is dropped; both are counted. Unknown methods get
-``501 Not Implemented``.
+``501 Not Implemented``; OPTIONS addressed to the server itself gets ``200 OK``.
+
+Limits: expired bindings are purged as requests arrive; at most ``max_bindings`` addresses of
+record are held (a REGISTER for a new one beyond that gets ``503 Service Unavailable``). Every
+call of :meth:`Registrar.receive` leaves a one-line account of what happened in ``last``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 
 from .message import (
     SipParseError,
+    parse_digits,
     SipRequest,
     SipResponse,
     aor,
@@ -32,6 +37,8 @@ from .message import (
 DEFAULT_EXPIRES_S = 3600
 MIN_EXPIRES_S = 1
 MAX_EXPIRES_S = 7200
+MAX_BINDINGS = 10_000
+PURGE_EVERY = 256  # requests between purges of expired bindings
 
 
 @dataclass
@@ -47,6 +54,9 @@ class Registrar:
     domain: str = "imm.example"
     bindings: dict[str, Binding] = field(default_factory=dict)
     faults: dict[str, int] = field(default_factory=dict)
+    max_bindings: int = MAX_BINDINGS
+    last: str = ""  # what the last receive() did, one line (for logs)
+    _since_purge: int = 0
 
     def lookup(self, address_of_record: str, now: float) -> str | None:
         b = self.bindings.get(aor(address_of_record))
@@ -56,22 +66,46 @@ class Registrar:
         return b.contact
 
     def receive(self, data: bytes, src: tuple[str, int], now: float) -> list[bytes]:
+        self._since_purge += 1
+        if self._since_purge >= PURGE_EVERY:
+            self.purge(now)
         try:
             msg = parse_message(data)
-        except SipParseError:
+        except SipParseError as e:
             self._fault("malformed")
             answer = bad_request(data)
+            self.last = f"malformed ({str(e)[:80]}) -> {'400' if answer else 'dropped'}"
             return [answer] if answer else []
         if isinstance(msg, SipResponse):
+            self.last = f"response {msg.status} -> ignored"
             return []  # a stateless server has no transactions to match responses to
         if msg.method == "REGISTER":
-            return [self._register(msg, now)]
-        if msg.method in ("INVITE", "OPTIONS", "MESSAGE", "SUBSCRIBE"):
-            return [self._redirect(msg, now)]
-        if msg.method == "ACK":
+            out = self._register(msg, now)
+        elif msg.method == "OPTIONS" and self._is_me(msg.uri):
+            out = response(msg, 200, extra=(("Allow", "REGISTER, INVITE, OPTIONS, ACK"),
+                                            ("Accept", "application/sdp")))
+        elif msg.method in ("INVITE", "OPTIONS", "MESSAGE", "SUBSCRIBE"):
+            out = self._redirect(msg, now)
+        elif msg.method == "ACK":
+            self.last = "ACK -> nothing to answer"
             return []  # ACK for our final response: nothing to answer
-        self._fault("unknown_method")
-        return [response(msg, 501, extra=(("Allow", "REGISTER, INVITE, OPTIONS, ACK"),))]
+        else:
+            self._fault("unknown_method")
+            out = response(msg, 501, extra=(("Allow", "REGISTER, INVITE, OPTIONS, ACK"),))
+        self.last = f"{msg.method} {msg.uri[:60]} -> {out[8:11].decode()}"
+        return [out]
+
+    def purge(self, now: float) -> int:
+        """Drop expired bindings; returns how many."""
+        self._since_purge = 0
+        dead = [k for k, b in self.bindings.items() if b.expires_at <= now]
+        for k in dead:
+            del self.bindings[k]
+        return len(dead)
+
+    def _is_me(self, uri: str) -> bool:
+        """A Request-URI with no user part, for this server's domain (or any host)."""
+        return "@" not in uri.split(";", 1)[0]
 
     def _register(self, req: SipRequest, now: float) -> bytes:
         to = req.header("To")
@@ -79,18 +113,22 @@ class Registrar:
         key = aor(to_uri)
         contacts = req.headers.get_all("Contact")
         default = req.header("Expires")
-        if default is not None and not default.isdigit():
+        try:
+            if default is not None:
+                parse_digits(default, "Expires")
+            if not contacts:  # a query: answer with the current binding
+                return response(req, 200, extra=self._contact_headers(key, now))
+            if "*" in contacts:
+                # RFC 3261 section 10.3 step 6: '*' alone, and only with Expires: 0.
+                if contacts != ["*"] or default is None or int(default) != 0:
+                    return response(req, 400, reason="Contact * needs Expires: 0")
+                self.bindings.pop(key, None)
+                return response(req, 200)
+            _, uri, ps = name_addr(contacts[0])
+            exp = ps.get("expires", default if default is not None else str(DEFAULT_EXPIRES_S))
+            expires = min(parse_digits(exp, "expires"), MAX_EXPIRES_S)
+        except SipParseError:
             return response(req, 400, reason="Bad Expires")
-        if not contacts:  # a query: answer with the current binding
-            return response(req, 200, extra=self._contact_headers(key, now))
-        if contacts == ["*"]:
-            self.bindings.pop(key, None)
-            return response(req, 200)
-        _, uri, ps = name_addr(contacts[0])
-        exp = ps.get("expires", default if default is not None else str(DEFAULT_EXPIRES_S))
-        if not exp.isdigit():
-            return response(req, 400, reason="Bad Expires")
-        expires = min(int(exp), MAX_EXPIRES_S)
         if expires == 0:
             self.bindings.pop(key, None)
         else:
@@ -98,6 +136,11 @@ class Registrar:
             old = self.bindings.get(key)
             if old and old.call_id == req.call_id and n <= old.cseq:
                 return response(req, 500, reason="Out of order REGISTER")
+            if old is None and len(self.bindings) >= self.max_bindings:
+                self.purge(now)
+                if len(self.bindings) >= self.max_bindings:
+                    self._fault("full")
+                    return response(req, 503, reason="Too Many Bindings")
             self.bindings[key] = Binding(uri, now + expires, req.call_id, n)
         return response(req, 200, extra=self._contact_headers(key, now))
 

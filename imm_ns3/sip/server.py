@@ -23,8 +23,10 @@ class _Protocol(asyncio.DatagramProtocol):
         for out in self.registrar.receive(data, addr, time.monotonic()):
             self.transport.sendto(out, addr)
         if self.log:
-            self.log(f"{addr[0]}:{addr[1]} {data.split(b' ', 1)[0][:16].decode(errors='replace')}"
-                     f" -> {len(self.registrar.bindings)} binding(s)")
+            # One line per datagram, whatever it held: the outcome, printable characters only.
+            line = "".join(c if c.isprintable() else "?" for c in self.registrar.last)
+            self.log(f"{addr[0]}:{addr[1]} {len(data)} B: {line}"
+                     f" ({len(self.registrar.bindings)} binding(s) held)")
 
 
 async def serve(host: str, port: int, *, domain: str = "imm.example", max_seconds: float | None = None,
