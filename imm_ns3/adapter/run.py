@@ -32,7 +32,7 @@ from ..topology import Topology, build_topology
 from . import failures, miplr, mmp, sip
 from .builder import build_network
 from .context import Collector, RunContext, Setup
-from .radio import attach_handoff_detectors
+from .radio import attach_handoff_detectors, late_association_responses_dropped
 from .runtime import AFTER_DESTROY, Bridge, CallbackError, ns3, ns3_version  # noqa: F401
 
 RNG_SEED = 20021024  # ns-3 RngSeed; the run's ``seed`` is the RngRun (independent replications)
@@ -156,6 +156,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
             raise bridge.error
         sim_end = bridge.now()
         collect_all(collectors)
+        ctx.extra_summary["radio"] = {
+            "late_association_responses_ignored": late_association_responses_dropped(net)}
         result = _collect(scenario, topo, ctx, seed, sim_end, wall, scenario_file)
         result.extra["python_events"] = bridge.python_events
     except BaseException:
