@@ -37,7 +37,7 @@ from ..mmp.messages import (
     Registration,
     RouteUpdate,
 )
-from ..mmp.mobile import MobileHostDaemon
+from ..mmp.mobile import WAIT_ADV, WAIT_BEACON, MobileHostDaemon
 from ..mmp.node import BorderRouter, MmpNode
 from ..careof import CareOfChannel
 from ..measure import handoff_probe_components, probe_counts
@@ -223,8 +223,11 @@ class _MobileEnv(WireEnv):
                                               lambda ap, i=i: self._radio(i, 0))
         self.sr = ns.Ipv4StaticRoutingHelper().GetStaticRouting(self.ipv4)
         c.TrackSends(self.node)
+        # Periodic broadcasts the daemon would ignore stay in C++ (mmp_host.h).
+        self.gate = c.NewHostBroadcastGate(self.lead_dev_index, len(_SAMPLE_BEACON),
+                                           len(_SAMPLE_ADVERTISEMENT), len(_SAMPLE_REPLY))
         self.sock = self.bridge.udp_socket(self.node, MMP_PORT, f"{name} MMP socket", self._on_datagram,
-                                           broadcast=True, with_device=True)
+                                           broadcast=True, with_device=True, gate=self.gate)
         self.channel = channel
         self.core: MobileHostDaemon | None = None
 
@@ -302,9 +305,26 @@ class _MobileEnv(WireEnv):
             # the leading radio. (Unicast to the host follows the care-of address placement.)
             return
         self.core.receive(msg, src)
+        self.sync_gate()
+
+    def on_radio(self, new_bs: str, old_bs: str | None) -> None:
+        self.core.on_radio(new_bs, old_bs)
+        self.sync_gate()
+
+    def sync_gate(self) -> None:
+        """Tell the C++ gate what the daemon waits for: only the radio (step 402) and a received
+        message move it into a waiting state, so syncing after those two is enough."""
+        st = self.core.state
+        self.gate.Want(st == WAIT_BEACON, st == WAIT_ADV)
+
+    def gate_suppressed(self) -> int:
+        return int(self.gate.suppressed)
 
 
 _BROADCASTS = (BaseStationBeacon, DrcpAdvertisement, DrcpReply)
+_SAMPLE_BEACON = BaseStationBeacon(0, 0, 0, 0)
+_SAMPLE_ADVERTISEMENT = DrcpAdvertisement(0, 0, 0, 0)
+_SAMPLE_REPLY = DrcpReply(0, 0, 0, 0, 0, 0, 0)
 
 
 def setup_mmp(ctx: RunContext) -> Collector | None:
@@ -421,7 +441,7 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
         env.core.add_coa_listener(
             lambda old, new, channel=channel, env=env: channel.publish(env.now(), new))
         ctx.detectors[mh.name].add_listener(
-            lambda ho, core=env.core: core.on_radio(ho.new_bs, ho.old_bs))
+            lambda ho, env=env: env.on_radio(ho.new_bs, ho.old_bs))
         envs[mh.name] = env
 
     for env in envs.values():
@@ -473,6 +493,9 @@ def _collect(ctx: RunContext, envs, mmp_nodes, stats: Signalling, probes, probe_
                               for (st, ev), n in sorted(env.core.unexpected.items())},
         "stale_answers": {f"{mh}:{ev}": n for mh, env in envs.items() if isinstance(env, _MobileEnv)
                           for ev, n in sorted(env.core.stale.items())},
+        # Periodic broadcasts the hosts' daemons would have ignored, dropped before Python.
+        "host_broadcasts_kept_in_cpp": sum(env.gate_suppressed() for env in envs.values()
+                                           if isinstance(env, _MobileEnv)),
     }
     size = s.probe.size_bytes
     for mh in ctx.topo.mobile_hosts:

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <unordered_map>
+#include <vector>
 
 namespace imm {
 
@@ -46,6 +47,51 @@ inline bool TrackNotListening(ns3::Ptr<ns3::Node> node) {
 inline uint64_t NotListeningDrops(uint32_t node) {
   auto it = g_not_listening.find(node);
   return it == g_not_listening.end() ? 0 : it->second;
+}
+
+// ---- What of the cell's periodic broadcasts a mobile host's daemon needs --------------------
+// The daemon's transition table (mmp/mobile.py) ignores a base-station beacon unless it waits
+// for one (step 404) or the beacon says something new (another gateway, [0045]), and a DRCP
+// advertisement unless it waits for one (step 410); what the trailing radio of a two-radio host
+// hears broadcast belongs to the old cell and is dropped. Those are dropped here, in C++, so a
+// host costs no Python per periodic broadcast. Anything else, and any datagram that is not
+// exactly a well-formed message of those types, goes to Python as before.
+struct HostBroadcastGate : public DatagramGate {
+  HostBroadcastGate(uint32_t leadDev, uint32_t beaconSize, uint32_t advSize, uint32_t replySize)
+      : m_lead(leadDev), m_beaconSize(beaconSize), m_advSize(advSize), m_replySize(replySize) {}
+  // What the daemon waits for now (set from Python after each step of its state machine).
+  void Want(bool beacon, bool advertisement) {
+    wantBeacon = beacon;
+    wantAdvertisement = advertisement;
+  }
+  bool wantBeacon = false, wantAdvertisement = false;
+  bool Pass(const uint8_t* d, uint32_t n, uint32_t dev) override {
+    if (n < 2 || d[0] != 1) return true;
+    bool beacon = d[1] == 2 && n == m_beaconSize;
+    bool adv = d[1] == 16 && n == m_advSize;
+    bool reply = d[1] == 18 && n == m_replySize;
+    if (!(beacon || adv || reply)) return true;
+    if (dev != m_lead && dev != 0xffffffffu) return false;  // the trailing radio's old cell
+    if (adv) return wantAdvertisement;
+    if (beacon) {
+      std::vector<uint8_t> b(d, d + n);
+      if (wantBeacon || b != m_lastBeacon) {
+        m_lastBeacon = std::move(b);
+        return true;
+      }
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  uint32_t m_lead, m_beaconSize, m_advSize, m_replySize;
+  std::vector<uint8_t> m_lastBeacon;
+};
+
+inline ns3::Ptr<HostBroadcastGate> NewHostBroadcastGate(uint32_t leadDev, uint32_t beaconSize,
+                                                        uint32_t advSize, uint32_t replySize) {
+  return ns3::Create<HostBroadcastGate>(leadDev, beaconSize, advSize, replySize);
 }
 
 inline void ResetMmpState() {

@@ -160,6 +160,10 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
             "late_association_responses_ignored": late_association_responses_dropped(net)}
         result = _collect(scenario, topo, ctx, seed, sim_end, wall, scenario_file)
         result.extra["python_events"] = bridge.python_events
+        # Where the wall time went: Python callbacks (the protocol cores and adapters) against
+        # the whole run (the rest is ns-3's C++, mostly WiFi).
+        result.summary["python_events"] = bridge.python_events
+        result.summary["python_wall_s"] = round(bridge.python_wall_s, 3)
     except BaseException:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from time import perf_counter as _perf_counter
 import traceback
 from dataclasses import dataclass
 from importlib import resources
@@ -187,7 +188,8 @@ class Bridge:
         self._next_token = 1
         self.error: CallbackError | None = None
         self.interrupted = False  # Ctrl-C arrived during the run
-        self.python_events = 0
+        self.python_events = 0  # Python callbacks run (timers, traces, sockets, hooks)
+        self.python_wall_s = 0.0  # wall time spent inside them
         self._sockets: list[Any] = []
 
     # ---- lifetime ---------------------------------------------------------------------
@@ -271,6 +273,7 @@ class Bridge:
 
     def _guarded(self, name: str, fn: Callable[..., Any], args: tuple, default: Any = None) -> Any:
         self.python_events += 1
+        t0 = _perf_counter()
         try:
             out = fn(*args)
         except KeyboardInterrupt:
@@ -282,6 +285,8 @@ class Bridge:
             self.error = CallbackError(name, self.now(), exc, traceback.format_exc())
             self.ns.Simulator.Stop()
             return default
+        finally:
+            self.python_wall_s += _perf_counter() - t0
         return default if out is None else out
 
     # ---- helpers for adapters ---------------------------------------------------------
@@ -293,11 +298,14 @@ class Bridge:
 
     def udp_socket(self, node: Any, port: int, name: str,
                    on_datagram: Callable[..., Any], *, ip: int = 0,
-                   broadcast: bool = False, with_device: bool = False) -> Any:
+                   broadcast: bool = False, with_device: bool = False, gate: Any = None) -> Any:
         """A UDP socket bound to ``ip:port`` whose datagrams go to ``on_datagram(ip, port, data)``
-        (``on_datagram(ip, port, data, device_index)`` with ``with_device``)."""
+        (``on_datagram(ip, port, data, device_index)`` with ``with_device``). ``gate`` (a C++
+        ``imm::DatagramGate``) drops in C++ what needs no Python."""
         fn = on_datagram if with_device else (lambda ip, port, data, dev: on_datagram(ip, port, data))
         token = self.register(name, fn)
+        if gate is not None:
+            self.c.SetGate(token, gate)
         sock = self.c.UdpSocket(node, ip, port, broadcast, token)
         if not sock:
             raise RuntimeError(f"{name}: cannot bind UDP port {port} on node {node.GetId()}")

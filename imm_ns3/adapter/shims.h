@@ -83,6 +83,16 @@ inline int64_t LastBeaconNs(uint64_t token) {
 // device_index is the index on its node of the device the datagram came in by.
 std::function<void(uint64_t, uint32_t, uint16_t, uint32_t, const uint8_t*, uint32_t)> g_recv;
 
+// A socket's gate: decides in C++ whether a datagram needs Python at all (an adapter's choice,
+// e.g. periodic broadcasts a core would ignore). Gates are kept by token for the run.
+struct DatagramGate : public ns3::SimpleRefCount<DatagramGate> {
+  virtual ~DatagramGate() = default;
+  virtual bool Pass(const uint8_t* data, uint32_t n, uint32_t dev) = 0;
+  uint64_t suppressed = 0;
+};
+std::unordered_map<uint64_t, ns3::Ptr<DatagramGate>> g_gates;
+inline void SetGate(uint64_t token, ns3::Ptr<DatagramGate> gate) { g_gates[token] = gate; }
+
 inline void OnSocketRecv(uint64_t token, ns3::Ptr<ns3::Socket> s) {
   ns3::Address from;
   ns3::Ptr<ns3::Packet> p;
@@ -100,6 +110,13 @@ inline void OnSocketRecv(uint64_t token, ns3::Ptr<ns3::Socket> s) {
       auto in = ns3::InetSocketAddress::ConvertFrom(from);
       ip = in.GetIpv4().Get();
       port = in.GetPort();
+    }
+    if (!g_gates.empty()) {
+      auto g = g_gates.find(token);
+      if (g != g_gates.end() && !g->second->Pass(buf.data(), n, dev)) {
+        ++g->second->suppressed;
+        continue;
+      }
     }
     if (g_recv) g_recv(token, ip, port, dev, buf.data(), n);
   }
@@ -200,6 +217,9 @@ inline void KeepUntilDestroy(ns3::Ptr<ns3::Object> o) { g_run_objects.push_back(
 inline void ReleaseRunObjects() { g_run_objects.clear(); }
 
 // ---- Reset between runs in one process -----------------------------------------------------
-inline void ResetRunState() { g_last_beacon_ns.clear(); }
+inline void ResetRunState() {
+  g_last_beacon_ns.clear();
+  g_gates.clear();
+}
 
 }  // namespace imm
