@@ -65,6 +65,8 @@ def run(scenario: str, overrides: tuple[str, ...], seed: int | None, out_dir: Pa
         raise _BadInput(problem)
     from .adapter import CallbackError, run_scenario
 
+    if not quiet:
+        click.echo(f"{s.name} seed {seed}: loading ns-3 ...", err=True)
     try:
         result = run_scenario(s, seed=seed, out_dir=out_dir, pcap=pcap, progress=not quiet,
                               scenario_file=None if scenario in BUILTIN_SCENARIOS else scenario)

@@ -17,7 +17,9 @@ know them:
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import tempfile
 import threading
 from time import perf_counter as _perf_counter
@@ -35,6 +37,35 @@ _compiled: set[str] = set()
 _after_destroy_names: set[tuple[str, str]] = set()
 
 
+# Lines Cling prints on stderr while it loads ns-3 and compiles the shims, harmless (docs/
+# architecture.md): kept out of the user's terminal; everything else written there passes.
+_NOISE = (b"Failed to materialize symbols",)
+
+
+@contextlib.contextmanager
+def _filtered_stderr():
+    """Run a block with file descriptor 2 captured, then write back what it printed less the
+    known noise. (C++ writes to the descriptor directly: sys.stderr cannot see it.)"""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable stderr (some notebook kernels): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            kept = [ln for ln in tmp.read().splitlines(keepends=True)
+                    if not any(n in ln for n in _NOISE)]
+            if kept:
+                os.write(2, b"".join(kept))
+
+
 def ns3() -> Any:
     """Return the ``ns`` namespace of the ns-3 bindings, importing it once per process."""
     global _ns, _cppyy
@@ -46,8 +77,9 @@ def ns3() -> Any:
             with tempfile.TemporaryDirectory(prefix="imm-ns3-import-") as empty:
                 os.chdir(empty)
                 try:
-                    from ns import ns as _imported  # noqa: PLC0415 (deliberately lazy)
-                    import cppyy  # noqa: PLC0415
+                    with _filtered_stderr():
+                        from ns import ns as _imported  # noqa: PLC0415 (deliberately lazy)
+                        import cppyy  # noqa: PLC0415
                 finally:
                     os.chdir(cwd)
             _cppyy = cppyy
@@ -73,7 +105,8 @@ def shims() -> Any:
     with _lock:
         if _shims is None:
             src = (resources.files("imm_ns3.adapter") / "shims.h").read_text()
-            _cppyy.cppdef(src)
+            with _filtered_stderr():
+                _cppyy.cppdef(src)
             s = _cppyy.gbl.imm
             # Assigned once, referenced forever by this module: the trampolines below look up
             # the active bridge, so no per-run Python callable is ever handed to C++.
@@ -139,7 +172,8 @@ def compile_extension(header: str, *, bind: dict[str, Callable[..., Any]] | None
     shims()
     with _lock:
         if header not in _compiled:
-            _cppyy.cppdef((resources.files("imm_ns3.adapter") / header).read_text())
+            with _filtered_stderr():
+                _cppyy.cppdef((resources.files("imm_ns3.adapter") / header).read_text())
             _compiled.add(header)
         imm = _cppyy.gbl.imm
         for name, fn in (bind or {}).items():  # every call: a first compile may have had none
