@@ -16,17 +16,9 @@ from imm_ns3.sip.agent import UserAgent
 from imm_ns3.sip.message import MAX_MESSAGE_BYTES, SipParseError, parse_message
 from imm_ns3.sip.registrar import Registrar
 
-REGISTER = (
-    "REGISTER sip:imm.example SIP/2.0\r\n"
-    "Via: SIP/2.0/UDP 10.1.0.4:5060;branch=z9hG4bKnashds7\r\n"
-    "Max-Forwards: 70\r\n"
-    "To: <sip:mh1@imm.example>\r\n"
-    "From: <sip:mh1@imm.example>;tag=456248\r\n"
-    "Call-ID: 843817637684230@998sdasdh09\r\n"
-    "CSeq: 1826 REGISTER\r\n"
-    "Contact: <sip:mh1@10.1.0.4:5060>\r\n"
-    "Expires: 600\r\n"
-    "Content-Length: 0\r\n\r\n")
+from test_sip import REGISTER as REGISTER_BYTES
+
+REGISTER = REGISTER_BYTES.decode()  # the REGISTER of RFC 3665 used across the SIP tests
 RESPONSE = ("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\n"
             "To: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n")
 SRC = ("10.1.0.4", 5060)
