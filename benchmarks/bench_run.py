@@ -8,12 +8,21 @@ wheel's headers), in the same run. The last rows are the default scenario as shi
 SIP call with RTP both ways, TCP transfer), and the same without the TCP transfer. Timings live
 here, never in tests.
 
-    .venv/bin/python benchmarks/bench_run.py [--repeat 3]
+    .venv/bin/python benchmarks/bench_run.py [--repeat 3] [--hosts 1,10,40,100] [--json]
+    .venv/bin/python benchmarks/bench_run.py --sweep-overhead
+
+``--json`` prints one JSON object per row instead of the table: ``{"hosts", "traffic", "sim_s",
+"imm_wall_s", "cpp_wall_s", "ratio", "python_events", "python_wall_s", "peak_rss_mb"}``
+(``peak_rss_mb``: the benchmark process's peak resident memory so far, ns-3 import included).
+``--sweep-overhead`` measures what a warm sweep worker costs per run beyond the simulation
+itself (runs of 1 simulated second), and the speed-up of two workers over one.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,7 +50,15 @@ def build_baseline(workdir: Path) -> Path:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--hosts", default="1,10,40", help="comma-separated host counts")
+    ap.add_argument("--json", action="store_true", help="one JSON object per row")
+    ap.add_argument("--sweep-overhead", action="store_true",
+                    help="measure the per-run overhead of warm sweep workers instead")
     args = ap.parse_args()
+    if args.sweep_overhead:
+        return sweep_overhead()
+    hosts = [int(h) for h in args.hosts.split(",")]
+    say = (lambda *a, **k: None) if args.json else print
 
     from imm_ns3.adapter import run_scenario
     from imm_ns3.adapter.builder import reference_loss_db
@@ -51,12 +68,12 @@ def main() -> int:
 
     t0 = time.perf_counter()
     ns3()
-    print(f"ns-3 import: {time.perf_counter() - t0:.1f} s (once per process)")
+    say(f"ns-3 import: {time.perf_counter() - t0:.1f} s (once per process)")
     with tempfile.TemporaryDirectory() as tmp:
         exe = build_baseline(Path(tmp))
-        print(f"{'hosts':>5} {'sim s':>6} {'imm-ns3 wall s':>15} {'x real time':>11}"
+        say(f"{'hosts':>5} {'sim s':>6} {'imm-ns3 wall s':>15} {'x real time':>11}"
               f" {'C++ radio s':>11} {'x real time':>11} {'ratio':>8} {'py events':>9}")
-        for n in (1, 10, 40):
+        for n in hosts:
             s = load_scenario("patent-walk", [f"mobile_hosts.count={n}",
                                               "mobile_hosts.start_stagger_s=0.25",
                                               "probe.enabled=false", "tcp.enabled=false",
@@ -77,13 +94,52 @@ def main() -> int:
                 base.append(float(out[0]))
             sim = s.simulation.duration_s
             o, b = statistics.median(ours), statistics.median(base)
-            print(f"{n:>5} {sim:>6.0f} {o:>15.3f} {sim / o:>11.1f} {b:>11.3f} {sim / b:>11.1f}"
-                  f" {o / b:>7.2f}x {r.extra['python_events']:>9}")
+            say(f"{n:>5} {sim:>6.0f} {o:>15.3f} {sim / o:>11.1f} {b:>11.3f} {sim / b:>11.1f}"
+                f" {o / b:>7.2f}x {r.extra['python_events']:>9}")
+            if args.json:
+                print(json.dumps({
+                    "hosts": n, "traffic": False, "sim_s": sim, "imm_wall_s": round(o, 3),
+                    "cpp_wall_s": round(b, 3), "ratio": round(o / b, 2),
+                    "python_events": r.summary["python_events"],
+                    "python_wall_s": r.summary["python_wall_s"],
+                    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                }), flush=True)
+        if args.json:
+            return 0
         for label, over in (("default patent-walk (probe, RTP, TCP)", []),
                             ("patent-walk without the TCP transfer", ["tcp.enabled=false"])):
             r = run_scenario(load_scenario("patent-walk", over))
             print(f"{label}: wall {r.summary['wall_time_s']:.3f} s, {r.summary['speedup']}x real"
                   f" time, {r.extra['python_events']} Python events")
+    return 0
+
+
+def sweep_overhead(n: int = 6) -> int:
+    """Per-run overhead of a warm worker: (T(2n runs) - T(n runs)) / n minus the mean time in
+    Simulator::Run, with one worker (its start-up cancels out); and T(2n) with two workers."""
+    from imm_ns3.results import load
+    from imm_ns3.sweep import load_sweep, run_sweep
+
+    def timed(seeds: int, workers: int, tmp: Path) -> tuple[float, float]:
+        f = tmp / f"s{seeds}-{workers}.toml"
+        f.write_text(f'name = "o"\nscenario = "patent-walk"\nseeds = {seeds}\n[base]\n'
+                     '"simulation.duration_s" = 1.0\n"tcp.enabled" = false\n')
+        out = tmp / f"out{seeds}-{workers}"
+        t = time.perf_counter()
+        rep = run_sweep(load_sweep(f), out, workers=workers, progress=False)
+        total = time.perf_counter() - t
+        assert not rep.failed, rep.failed
+        return total, float(load(out).runs.wall_time_s.mean())
+
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        t1, sim1 = timed(n, 1, tmp)
+        t2, sim2 = timed(2 * n, 1, tmp)
+        t2w, _ = timed(2 * n, 2, tmp)
+    per_run = (t2 - t1) / n
+    print(f"one worker: {n} runs {t1:.1f} s, {2 * n} runs {t2:.1f} s -> {per_run:.2f} s per run,"
+          f" of which Simulator::Run {sim2:.2f} s: overhead {per_run - sim2:.2f} s per run")
+    print(f"two workers: {2 * n} runs {t2w:.1f} s -> {t2 / t2w:.2f}x one worker")
     return 0
 
 

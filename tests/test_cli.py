@@ -97,10 +97,14 @@ def test_run_writes_results_and_prints_a_summary(ns3_ready, tmp_path):
     assert "handoffs: intra_domain 0, inter_domain 1, inter_subnet 0" in r.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 2 and summary["handoffs"]["inter_domain"] == 1
-    # Running again into the same directory replaces it.
+    # Another run into the same directory is refused, and the directory kept as it was.
     r = _invoke("run", "--set", "simulation.duration_s=5", "--seed", "2", "--out", str(out), "-q")
+    assert r.exit_code == 2 and "holds another run" in r.output
+    assert json.loads((out / "summary.json").read_text())["sim_time_s"] == 15.0
+    # The same run again replaces it (a rerun), with nothing left beside it.
+    r = _invoke("run", "--set", "simulation.duration_s=15", "--seed", "2", "--out", str(out), "-q")
     assert r.exit_code == 0 and r.output == ""
-    assert json.loads((out / "summary.json").read_text())["sim_time_s"] == 5.0
+    assert json.loads((out / "summary.json").read_text())["sim_time_s"] == 15.0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
