@@ -114,7 +114,7 @@ def main() -> int:
     return 0
 
 
-def sweep_overhead(n: int = 6) -> int:
+def sweep_overhead(n: int = 30) -> int:
     """Per-run overhead of a warm worker: (T(2n runs) - T(n runs)) / n minus the mean time in
     Simulator::Run, with one worker (its start-up cancels out); and T(2n) with two workers."""
     from imm_ns3.results import load
@@ -139,7 +139,8 @@ def sweep_overhead(n: int = 6) -> int:
     per_run = (t2 - t1) / n
     print(f"one worker: {n} runs {t1:.1f} s, {2 * n} runs {t2:.1f} s -> {per_run:.2f} s per run,"
           f" of which Simulator::Run {sim2:.2f} s: overhead {per_run - sim2:.2f} s per run")
-    print(f"two workers: {2 * n} runs {t2w:.1f} s -> {t2 / t2w:.2f}x one worker")
+    print(f"two workers: {2 * n} runs {t2w:.1f} s -> {t2 / t2w:.2f}x one worker (each worker"
+          f" pays its own start-up, about {t1 - n * per_run:.0f} s: ns-3 import and first-run JIT)")
     return 0
 
 
