@@ -1,0 +1,45 @@
+"""Draw the cost per host-second from benchmark rows (``bench_run.py --json`` output, one JSON
+object per line): wall seconds per simulated host-second, imm-ns3 and the C++ program, and the
+part of imm-ns3's spent in Python callbacks.
+
+    .venv/bin/python benchmarks/plot_scaling.py benchmarks/results-2026-11-27.jsonl
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def main(path: str) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    rows = sorted((r for r in rows if not r["traffic"]), key=lambda r: r["hosts"])
+    hosts = [r["hosts"] for r in rows]
+
+    def per_host_second(key: str) -> list[float]:
+        return [r[key] / (r["hosts"] * r["sim_s"]) * 1e3 for r in rows]
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(hosts, per_host_second("imm_wall_s"), "o-", label="imm-ns3, whole run")
+    ax.plot(hosts, per_host_second("python_wall_s"), "s--", label="imm-ns3, in Python callbacks")
+    ax.plot(hosts, per_host_second("cpp_wall_s"), "^-", label="plain C++ ns-3, radio only")
+    ax.set_xscale("log")
+    ax.set_xlabel("mobile hosts (patent-walk, signalling only, 50 s)")
+    ax.set_ylabel("wall ms per simulated host-second")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out = Path(path).with_suffix(".png")
+    fig.savefig(out, dpi=150)
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
