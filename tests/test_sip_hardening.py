@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -72,28 +71,15 @@ def test_tolerant_where_section_7_3_says_so():
     assert parse_message(RESPONSE.replace("200 OK", "200 ").encode()).status == 200
 
 
-def _seconds(fn, *args) -> float:
-    t = time.perf_counter()
-    fn(*args)
-    return time.perf_counter() - t
-
-
-def _try_parse(data):
-    try:
-        parse_message(data)
-    except SipParseError:
-        pass
-
-
-def test_parsing_is_linear_in_the_input():
-    # 60 KB of leading CRLFs, or of folded lines: the same order of time as a REGISTER times
-    # the size ratio, not its square. (A generous bound: shared machines are noisy.)
+def test_floods_within_a_datagram_parse_and_larger_ones_are_refused():
+    # (How long these take is measured by benchmarks/bench_sip_parse.py, never here.)
     crlfs = b"\r\n" * 30000 + REGISTER.encode()
     folded = REGISTER.replace("Expires: 600\r\n", "Expires: 600\r\n" + " x\r\n" * 15000).encode()
-    for data in (crlfs, folded):
-        assert len(data) <= MAX_MESSAGE_BYTES
-        assert _seconds(_try_parse, data) < 0.5
-    assert _seconds(_try_parse, b"\r\n" * 5_000_000) < 0.5  # 10 MB: refused at once
+    assert len(crlfs) <= MAX_MESSAGE_BYTES and parse_message(crlfs).method == "REGISTER"
+    with pytest.raises(SipParseError, match="bad Expires"):
+        parse_message(folded)  # the folded lines belong to Expires: '600 x x x ...'
+    with pytest.raises(SipParseError, match="at most 65535"):
+        parse_message(b"\r\n" * 5_000_000)
 
 
 @pytest.mark.parametrize("contact,expires", [
