@@ -114,33 +114,40 @@ def main() -> int:
     return 0
 
 
-def sweep_overhead(n: int = 30) -> int:
-    """Per-run overhead of a warm worker: (T(2n runs) - T(n runs)) / n minus the mean time in
-    Simulator::Run, with one worker (its start-up cancels out); and T(2n) with two workers."""
+def sweep_overhead(n: int = 20, m: int = 12) -> int:
+    """What a warm worker costs per run beyond Simulator::Run: the median time between two
+    consecutive runs finishing in one worker (start-up excluded) minus the median simulation
+    wall time, over ``n`` runs of 1 simulated second. Then the speed-up of two workers over one
+    on ``m`` runs of 10 simulated seconds with the default traffic."""
+    import os
+
     from imm_ns3.results import load
     from imm_ns3.sweep import load_sweep, run_sweep
 
-    def timed(seeds: int, workers: int, tmp: Path) -> tuple[float, float]:
-        f = tmp / f"s{seeds}-{workers}.toml"
-        f.write_text(f'name = "o"\nscenario = "patent-walk"\nseeds = {seeds}\n[base]\n'
-                     '"simulation.duration_s" = 1.0\n"tcp.enabled" = false\n')
-        out = tmp / f"out{seeds}-{workers}"
+    def sweep(tmp: Path, name: str, seeds: int, workers: int, base: str) -> tuple[float, Path]:
+        f = tmp / f"{name}.toml"
+        f.write_text(f'name = "{name}"\nscenario = "patent-walk"\nseeds = {seeds}\n[base]\n{base}')
+        out = tmp / name
         t = time.perf_counter()
         rep = run_sweep(load_sweep(f), out, workers=workers, progress=False)
-        total = time.perf_counter() - t
         assert not rep.failed, rep.failed
-        return total, float(load(out).runs.wall_time_s.mean())
+        return time.perf_counter() - t, out
 
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        t1, sim1 = timed(n, 1, tmp)
-        t2, sim2 = timed(2 * n, 1, tmp)
-        t2w, _ = timed(2 * n, 2, tmp)
-    per_run = (t2 - t1) / n
-    print(f"one worker: {n} runs {t1:.1f} s, {2 * n} runs {t2:.1f} s -> {per_run:.2f} s per run,"
-          f" of which Simulator::Run {sim2:.2f} s: overhead {per_run - sim2:.2f} s per run")
-    print(f"two workers: {2 * n} runs {t2w:.1f} s -> {t2 / t2w:.2f}x one worker (each worker"
-          f" pays its own start-up, about {t1 - n * per_run:.0f} s: ns-3 import and first-run JIT)")
+        _, out = sweep(tmp, "short", n, 1, '"simulation.duration_s" = 1.0\n"tcp.enabled" = false\n')
+        done = sorted(os.path.getmtime(p) for p in out.glob("runs/*/summary.json"))
+        gaps = [b - a for a, b in zip(done, done[1:])]
+        sim = statistics.median(load(out).runs.wall_time_s)
+        per_run = statistics.median(gaps)
+        print(f"warm worker, {n} runs of 1 simulated s: {per_run:.3f} s per run, of which"
+              f" Simulator::Run {sim:.3f} s: overhead {per_run - sim:.3f} s per run"
+              " (building the network, collecting, writing the tables)")
+        base = '"simulation.duration_s" = 10.0\n'
+        t1, _ = sweep(tmp, "one", m, 1, base)
+        t2, _ = sweep(tmp, "two", m, 2, base)
+    print(f"{m} runs of 10 simulated s with traffic: one worker {t1:.1f} s, two workers {t2:.1f} s"
+          f" -> {t1 / t2:.2f}x (each worker pays its own start-up: ns-3 import and first-run JIT)")
     return 0
 
 
