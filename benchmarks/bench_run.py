@@ -3,8 +3,9 @@
 Prints, for patent-walk with 1, 10 and 40 mobile hosts, the wall time of Simulator::Run for
 imm-ns3 (the whole stack: WiFi, MMP, DRCP, MIP-LR and SIP registrations; probe, TCP transfer
 and calls off, so the rows compare signalling, not traffic) and for a plain C++ ns-3 program of
-the same radio network with no mobility protocol (baseline_wifi.cc, built here against the
-wheel's headers), in the same run. The last rows are the default scenario as shipped (probe,
+the same radio network (baseline_wifi.cc, built here against the wheel's headers), in the same
+run: ``cpp_wall_s`` with the stack's periodic frames on the air at the same rates and sizes
+(beacons, advertisements, route-updates: the fair comparison), ``cpp_radio_only_s`` without. The last rows are the default scenario as shipped (probe,
 SIP call with RTP both ways, TCP transfer), and the same without the TCP transfer. Timings live
 here, never in tests.
 
@@ -33,6 +34,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 LIBS = ["core", "network", "mobility", "wifi", "propagation", "spectrum", "antenna", "energy",
         "internet", "bridge", "traffic-control", "stats", "config-store"]
+
+
+def signalling_frames(s) -> list[str]:
+    """The periodic frames of the stack, for the baseline: (interval, IPv4 datagram bytes) of a
+    base-station beacon, a DRCP advertisement and a mobile host's route-update."""
+    from imm_ns3.adapter.env import IP_UDP_HEADER
+    from imm_ns3.mmp.messages import BaseStationBeacon, DrcpAdvertisement, RouteUpdate
+
+    return [str(s.mmp.bs_beacon_interval_s), str(len(BaseStationBeacon(0, 0, 0, 0)) + IP_UDP_HEADER),
+            str(s.drcp.advertisement_interval_s), str(len(DrcpAdvertisement(0, 0, 0, 0)) + IP_UDP_HEADER),
+            str(s.mmp.route_update_interval_s), str(len(RouteUpdate(0, 0, 0)) + IP_UDP_HEADER)]
 
 
 def build_baseline(workdir: Path) -> Path:
@@ -72,14 +84,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         exe = build_baseline(Path(tmp))
         say(f"{'hosts':>5} {'sim s':>6} {'imm-ns3 wall s':>15} {'x real time':>11}"
-              f" {'C++ radio s':>11} {'x real time':>11} {'ratio':>8} {'py events':>9}")
+              f" {'C++ same-frames s':>17} {'x real time':>11} {'ratio':>8} {'py events':>9}"
+              f" {'C++ radio-only s':>16}")
         for n in hosts:
             s = load_scenario("patent-walk", [f"mobile_hosts.count={n}",
                                               "mobile_hosts.start_stagger_s=0.25",
                                               "probe.enabled=false", "tcp.enabled=false",
                                               "sip.call_at_s=1000.0"])
             topo = build_topology(s)
-            ours, base = [], []
+            ours, base, radio = [], [], []
             for _ in range(args.repeat):
                 r = run_scenario(s)
                 ours.append(r.summary["wall_time_s"])
@@ -89,17 +102,24 @@ def main() -> int:
                         str(round(w.beacon_interval_s * 1e6)), str(w.max_missed_beacons),
                         str(s.mobility.start_s), "0.25", str(s.mobility.speed_mps), str(n),
                         str(s.mobility.waypoints_m[0][0]), str(s.mobility.waypoints_m[-1][0])]
-                argv += [f"{r_.position_m[0]},{r_.position_m[1]}" for r_ in topo.radios.values()]
-                out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout.split()
-                base.append(float(out[0]))
+                aps = [f"{r_.position_m[0]},{r_.position_m[1]}" for r_ in topo.radios.values()]
+
+                def baseline(frames: bool) -> float:
+                    out = subprocess.run(argv + ["1" if frames else "0", *signalling_frames(s)]
+                                         + aps, check=True, capture_output=True, text=True)
+                    return float(out.stdout.split()[0])
+
+                base.append(baseline(True))
+                radio.append(baseline(False))
             sim = s.simulation.duration_s
-            o, b = statistics.median(ours), statistics.median(base)
-            say(f"{n:>5} {sim:>6.0f} {o:>15.3f} {sim / o:>11.1f} {b:>11.3f} {sim / b:>11.1f}"
-                f" {o / b:>7.2f}x {r.extra['python_events']:>9}")
+            o, b, ro = statistics.median(ours), statistics.median(base), statistics.median(radio)
+            say(f"{n:>5} {sim:>6.0f} {o:>15.3f} {sim / o:>11.1f} {b:>17.3f} {sim / b:>11.1f}"
+                f" {o / b:>7.2f}x {r.extra['python_events']:>9} {ro:>16.3f}")
             if args.json:
                 print(json.dumps({
                     "hosts": n, "traffic": False, "sim_s": sim, "imm_wall_s": round(o, 3),
                     "cpp_wall_s": round(b, 3), "ratio": round(o / b, 2),
+                    "cpp_radio_only_s": round(ro, 3),
                     "python_events": r.summary["python_events"],
                     "python_wall_s": r.summary["python_wall_s"],
                     "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

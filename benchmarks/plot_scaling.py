@@ -1,6 +1,6 @@
 """Draw the cost per host-second from benchmark rows (``bench_run.py --json`` output, one JSON
-object per line): wall seconds per simulated host-second, imm-ns3 and the C++ program, and the
-part of imm-ns3's spent in Python callbacks.
+object per line): wall seconds per simulated host-second of imm-ns3, of the part of it spent in
+Python callbacks, and of the plain C++ program with and without the stack's frames on the air.
 
     .venv/bin/python benchmarks/plot_scaling.py benchmarks/results-2026-11-27.jsonl
 """
@@ -28,7 +28,9 @@ def main(path: str) -> int:
     fig, ax = plt.subplots(figsize=(6, 3.6))
     ax.plot(hosts, per_host_second("imm_wall_s"), "o-", label="imm-ns3, whole run")
     ax.plot(hosts, per_host_second("python_wall_s"), "s--", label="imm-ns3, in Python callbacks")
-    ax.plot(hosts, per_host_second("cpp_wall_s"), "^-", label="plain C++ ns-3, radio only")
+    ax.plot(hosts, per_host_second("cpp_wall_s"), "^-", label="plain C++ ns-3, same frames on the air")
+    if all("cpp_radio_only_s" in r for r in rows):
+        ax.plot(hosts, per_host_second("cpp_radio_only_s"), "v:", label="plain C++ ns-3, radio only")
     ax.set_xscale("log")
     ax.set_xlabel("mobile hosts (patent-walk, signalling only, 50 s)")
     ax.set_ylabel("wall ms per simulated host-second")
