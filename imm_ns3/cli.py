@@ -81,6 +81,29 @@ def run(scenario: str, overrides: tuple[str, ...], seed: int | None, out_dir: Pa
         click.echo(format_summary(result.summary, result.handoffs, out_dir))
 
 
+@main.command("list")
+def list_scenarios() -> None:
+    """The built-in scenarios, one line each."""
+    from .scenario import read_scenario_dict
+
+    for name in BUILTIN_SCENARIOS:
+        data, _ = read_scenario_dict(name)
+        click.echo(f"{name:<14} {data.get('description', '')}")
+    click.echo("\nimm-sim show NAME > my.toml   copies one to edit; imm-sim validate my.toml checks it.")
+
+
+@main.command()
+@click.argument("name")
+def show(name: str) -> None:
+    """Print a built-in scenario's file (redirect it into your own: imm-sim show NAME > my.toml)."""
+    from .scenario import builtin_path
+
+    if name not in BUILTIN_SCENARIOS:
+        raise _BadInput(f"show {name}: no built-in scenario of that name; built-in:"
+                        f" {', '.join(BUILTIN_SCENARIOS)}")
+    click.echo(builtin_path(name).read_text(), nl=False)
+
+
 @main.command()
 @click.argument("scenario")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)

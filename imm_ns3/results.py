@@ -51,7 +51,7 @@ TABLES: dict[str, dict[str, str]] = {
 SUMMARY_KEYS = (
     "imm_ns3_version", "ns3_version", "scenario", "scenario_file", "seed", "sim_time_s",
     "wall_time_s", "speedup", "mobile_hosts", "handoffs", "care_of_addresses", "flows",
-    "signalling", "events", "fingerprint",
+    "signalling", "events", "fingerprint", "failures",
 )
 
 HANDOFF_KINDS = ("intra_domain", "inter_domain", "inter_subnet")

@@ -140,3 +140,15 @@ def test_a_late_association_response_is_ignored_not_fatal(ns3_ready):
     assert r.summary["radio"]["late_association_responses_ignored"] == 1
     # Ignored, not half-applied: the run is the same run as without the forged frame.
     assert r.summary["fingerprint"] == load_golden()["patent-walk-seed1"]["fingerprint"]
+
+
+def test_list_and_show_the_built_in_scenarios():
+    r = CliRunner().invoke(cli.main, ["list"])
+    assert r.exit_code == 0
+    assert r.output.startswith("patent-walk ") and "\nredundancy " in r.output
+    shown = CliRunner().invoke(cli.main, ["show", "redundancy"])
+    from imm_ns3.scenario import builtin_path
+
+    assert shown.exit_code == 0 and shown.output == builtin_path("redundancy").read_text()
+    bad = CliRunner().invoke(cli.main, ["show", "nope"])
+    assert bad.exit_code == 2 and "built-in: patent-walk, redundancy" in bad.output

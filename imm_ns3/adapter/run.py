@@ -238,6 +238,7 @@ def _collect(scenario: Scenario, topo: Topology, ctx: RunContext, seed: int, sim
         "signalling": signalling_summary(tables["signalling"]),
         "events": len(ctx.log),
         "fingerprint": ctx.log.fingerprint(),
+        "failures": [],  # always present (docs/results.md); filled when the scenario has failures
         **ctx.extra_summary,
     }
     scenario_toml = tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
