@@ -67,12 +67,10 @@ class _MipEnv(WireEnv):
     def send(self, dst: int, msg: Any) -> None:
         self._send(self.sock, dst, self.port, msg)
 
-    def answer(self, reply: Any | None, src: int, msg: Any) -> None:
-        """Send a request/reply core's answer back to the requester (or log that it had none)."""
+    def reply(self, src: int, reply: Any | None) -> None:
+        """Send a core's answer (if it has one) back to the requester."""
         if reply is not None:
             self.send(src, reply)
-        else:
-            self.log("unexpected_message", msg.name)
 
     def _on_datagram(self, src: int, port: int, data: bytes) -> None:
         msg = self._decode(data)
@@ -143,8 +141,14 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
             core = HomeLocationRegister([perm_net], max_lifetime_s=mm.register_max_lifetime_s,
                                         null_lifetime_s=mm.null_lifetime_s)
             env = _MipEnv(ctx, h, "home_location_register", run.counts, MIPLR_PORT)
-            env.attach(lambda msg, src, core=core, env=env:
-                       env.answer(core.receive(msg, env.now()), src, msg))
+
+            def on_hlr(msg, src, core=core, env=env):
+                answer = core.receive(msg, env.now())
+                if answer is None:
+                    env.log("unexpected_message", msg.name)
+                env.reply(src, answer)
+
+            env.attach(on_hlr)
             run.cores[h] = core
         reg_ips = [addr[h] for h in registers]
         for ch in cors:
@@ -154,7 +158,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
                                  max_tries=mm.max_tries,
                                  on_mapping=lambda p, coa, lt, st=state: st.SetMapping(p, coa, lt),
                                  on_unreachable=lambda p, st=state: st.Unreachable(p))
-            env.attach(lambda msg, src, daemon=daemon, env=env: _ch_receive(env, daemon, msg, src))
+            env.attach(lambda msg, src, daemon=daemon, env=env: env.reply(src, daemon.receive(msg, src)))
 
             def on_miss(dst, daemon=daemon, state=state):
                 r = daemon.resolve(dst)
@@ -199,7 +203,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
                        f"{ipaddress.IPv4Address(coa) if coa else 'none'}")
 
         agent = HomeAgent([perm_net], on_binding=on_binding, max_lifetime_s=mm.register_max_lifetime_s)
-        ha_env.attach(lambda msg, src: _answer_only(ha_env, agent.receive(msg, ha_env.now()), src))
+        ha_env.attach(lambda msg, src: ha_env.reply(src, agent.receive(msg, ha_env.now())))
         run.home_agent, run.home_agent_core = shim, agent
         for mh in topo.mobile_hosts:
             run.decap[mh.name] = c.InstallIpInIp(net.nodes[mh.name])
@@ -246,17 +250,6 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
                 sink.Close()
 
     return collect
-
-
-def _ch_receive(env: _MipEnv, daemon: MipChDaemon, msg: Any, src: int) -> None:
-    reply = daemon.receive(msg, src)
-    if reply is not None:
-        env.send(src, reply)
-
-
-def _answer_only(env: _MipEnv, reply: Any | None, src: int) -> None:
-    if reply is not None:
-        env.send(src, reply)
 
 
 def _collect(ctx: RunContext, run: _MipRun, src: str | None) -> None:

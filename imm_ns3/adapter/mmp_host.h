@@ -2,6 +2,7 @@
 // own address (the idle route-update of [0051]) and the single receiver of [0035]/[0036] on a
 // two-radio host. Compiled once per process after shims.h.
 
+#include <algorithm>
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
@@ -74,12 +75,9 @@ struct HostBroadcastGate : public DatagramGate {
     if (dev != m_lead && dev != 0xffffffffu) return false;  // the trailing radio's old cell
     if (adv) return wantAdvertisement;
     if (beacon) {
-      std::vector<uint8_t> b(d, d + n);
-      if (wantBeacon || b != m_lastBeacon) {
-        m_lastBeacon = std::move(b);
-        return true;
-      }
-      return false;
+      bool same = m_lastBeacon.size() == n && std::equal(d, d + n, m_lastBeacon.begin());
+      if (!same) m_lastBeacon.assign(d, d + n);
+      return wantBeacon || !same;
     }
     return true;
   }
