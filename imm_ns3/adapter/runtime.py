@@ -177,8 +177,7 @@ def compile_extension(header: str, *, bind: dict[str, Callable[..., Any]] | None
             _compiled.add(header)
         imm = _cppyy.gbl.imm
         for name, fn in (bind or {}).items():  # every call: a first compile may have had none
-            if getattr(imm, name) is not fn:
-                setattr(imm, name, fn)
+            setattr(imm, name, fn)
         for name in after_destroy:
             if (header, name) not in _after_destroy_names:
                 _after_destroy_names.add((header, name))
