@@ -467,3 +467,54 @@ def test_address_pool_lowest_free_first_and_reuse():
     assert p.take(18) == 16  # 18 is taken: the lowest free one instead
     assert not p.contains(13) and not p.contains(21) and p.contains(20)
     assert [p.take() for _ in range(4)] == [17, 19, 20, None]
+
+
+def _advertisements_on_air(envs):
+    return {n: [t for t, i, m in envs[n].sent if i == 9 and isinstance(m, DrcpAdvertisement)]
+            for n in ("bsA", "bsB")}
+
+
+def test_flooded_advertisement_reaches_every_cell_at_the_same_instant_without_jitter():
+    loop = Loop()
+    envs = _tree(loop)
+    loop.run(1.0)
+    envs["gw"].node.receive(DrcpAdvertisement(ip_int("172.16.0.38"), ip_int("10.1.0.0"), 16, 7), 0)
+    loop.run(2.0)
+    air = _advertisements_on_air(envs)
+    assert len(air["bsA"]) == len(air["bsB"]) == 1 and air["bsA"] == air["bsB"]
+
+
+def test_broadcast_jitter_spreads_the_cells_broadcasts_within_the_bound():
+    loop = Loop()
+    envs = _tree(loop, relay_jitter_s=0.01)
+    loop.run(1.0)
+    t0 = loop.now()
+    for seq in range(1, 21):
+        envs["gw"].node.receive(DrcpAdvertisement(ip_int("172.16.0.38"), ip_int("10.1.0.0"), 16, seq), 0)
+        loop.run(loop.now() + 0.5)
+    air = _advertisements_on_air(envs)
+    assert len(air["bsA"]) == len(air["bsB"]) == 20
+    # Each cell broadcasts every flood once, 2 ms of wired hops plus at most 10 ms of jitter
+    # after the gateway got it, and the two cells no longer broadcast in step.
+    for times in air.values():
+        for k, t in enumerate(times):
+            sent = t0 + 0.5 * k
+            assert 0.002 <= round(t - sent, 9) <= 0.012
+    assert sum(a != b for a, b in zip(air["bsA"], air["bsB"])) == 20
+
+
+def test_reply_to_a_retried_request_is_flooded_again_but_a_second_copy_is_not():
+    # The host retries its DRCP request with the same transaction ID; the server's second reply
+    # must reach the air again (a lost first reply left the host without an address for good).
+    loop = Loop()
+    envs = _tree(loop)
+    loop.run(1.0)
+    reply = DrcpReply(0x30, 1, DRCP_OK, ip_int("10.1.0.8"), 16, 60, ip_int("172.16.0.42"))
+    envs["gw"].node.receive(reply, 0)
+    loop.run(1.01)
+    envs["in"].node.receive(reply, 2)  # the same flood over a second up-link, 10 ms later
+    loop.run(1.5)
+    envs["gw"].node.receive(reply, 0)  # the answer to the retry, 0.5 s later
+    loop.run(2.0)
+    on_air = [t for t, i, m in envs["bsA"].sent if i == 9 and isinstance(m, DrcpReply)]
+    assert len(on_air) == 2 and on_air[1] - on_air[0] > 0.4

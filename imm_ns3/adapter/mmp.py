@@ -378,7 +378,9 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
             bs_ip=int(topo.radios[name].address) if wireless is not None else 0,
             beacon_interval_s=cfg.beacon_interval_s, bs_beacon_interval_s=cfg.bs_beacon_interval_s,
             classify_wait_max_s=cfg.classify_wait_max_s, failover_beacons=cfg.failover_beacons,
-            uplink_policy=cfg.uplink_policy)
+            uplink_policy=cfg.uplink_policy, relay_jitter_s=cfg.broadcast_jitter_s,
+            # Shorter than the host's retry interval: a reply to a retried request passes.
+            flood_duplicate_window_s=cfg.registration_timeout_s / 2)
         token = bridge.register(f"{name} MMP routing hook", _NodeHooks(env))
         # Gateways are told when a data packet creates an entry, to advertise it ([0031]).
         shim.Configure(token, is_gw, int(subnet.network_address), int(subnet.netmask),

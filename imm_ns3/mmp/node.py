@@ -59,7 +59,8 @@ class MmpNode:
                  gateway_ip: int = 0, border_router_ip: int = 0, bs_id: int = 0, bs_ip: int = 0,
                  beacon_interval_s: float = 0.5, bs_beacon_interval_s: float = 0.1,
                  classify_wait_max_s: float = 0.005, failover_beacons: int = 3,
-                 uplink_policy: str = "latency", reclassify_margin_s: float = 0.001):
+                 uplink_policy: str = "latency", reclassify_margin_s: float = 0.001,
+                 relay_jitter_s: float = 0.0, flood_duplicate_window_s: float = 0.25):
         if role not in ("gateway", "intermediate", "base_station"):
             raise ValueError(f"role: {role!r}")
         self.name, self.role, self.env = name, role, env
@@ -73,6 +74,8 @@ class MmpNode:
         self.failover_beacons = failover_beacons
         self.uplink_policy = uplink_policy
         self.reclassify_margin_s = reclassify_margin_s
+        self.relay_jitter_s = relay_jitter_s
+        self.flood_duplicate_window_s = flood_duplicate_window_s
         self.seq = 0
         self.gateways: dict[int, _GatewayState] = {}
         self.primary_gateway: int | None = None
@@ -256,17 +259,29 @@ class MmpNode:
         key = (msg.TYPE, msg.server_ip, msg.seq) if isinstance(msg, DrcpAdvertisement) \
             else (msg.TYPE, msg.client_id, msg.xid)
         now = self.env.now()
-        if key in self._seen_floods:
-            return  # a second copy over another up-link (Figure 2B)
+        seen = self._seen_floods.get(key)
+        if seen is not None and now - seen < self.flood_duplicate_window_s:
+            # A second copy over another up-link (Figure 2B): it trails the first by the
+            # difference of two paths' delays. A reply to the host's retransmitted request
+            # carries the same transaction ID but comes a retry interval later, and must pass.
+            return
         self._seen_floods[key] = now
         if len(self._seen_floods) > 256:
-            for k in [k for k, t in self._seen_floods.items() if now - t > 60]:
+            for k in [k for k, t in self._seen_floods.items()
+                      if now - t >= self.flood_duplicate_window_s]:
                 del self._seen_floods[k]
         for down in self.downlinks:
             if down != iface and down not in self.down_ifaces:
                 self.env.send(down, msg)
         if self.wireless is not None:
-            self.env.send(self.wireless, msg)
+            if self.relay_jitter_s > 0:
+                # RFC 5148 jitter: every base station of the sub-network gets the flood at the
+                # same instant; cells on one channel that cannot hear each other would
+                # broadcast it at the same instant, and a host between them would get neither.
+                self.env.call_later(self.env.rand() * self.relay_jitter_s, self.env.send,
+                                    self.wireless, msg)
+            else:
+                self.env.send(self.wireless, msg)
 
     # ---- failures --------------------------------------------------------------------------
     def interface_down(self, iface: int) -> None:

@@ -414,6 +414,13 @@ class MmpConfig(_Model):
     failover_beacons: int = Field(
         3, ge=1, le=100,
         description="Gateway-beacons an up-link may miss before a node switches away from it.")
+    broadcast_jitter_s: float = Field(
+        0.0, ge=0, le=1,
+        description="A base station waits a uniform random time up to this before it broadcasts"
+        " a flooded DRCP advertisement or reply on its cell (RFC 5148 jitter). Without it, cells"
+        " of a sub-network on one channel that cannot hear each other broadcast each flood at"
+        " the same instant, and a host where both are heard receives neither. 0: no jitter (the"
+        " specification's flood, [0029]).")
     registration_timeout_s: float = Field(
         0.5, gt=0, le=60, description="Registration, DRCP request: wait this long, then retry.")
     max_retries: int = Field(5, ge=0, le=100, description="Retries of a registration or request.")
