@@ -36,6 +36,7 @@ from ..miplr.daemons import PENDING, MipChDaemon, MipMhDaemon
 from ..miplr.hlr import HomeLocationRegister
 from ..miplr.messages import MIPLR_PORT
 from ..miplr.mip import MIP_PORT, HomeAgent, MobileIpClient
+from ..schedule import spread_start
 from .context import Collector, RunContext
 from .env import Signalling, WireEnv
 from .runtime import compile_extension, u32_trampoline
@@ -228,18 +229,19 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
             sender = c.TcpBulkSender(net.nodes[src], t.size_bytes, t.rate_mbps * 1e6, t.segment_bytes)
             sink = c.TcpSink(net.nodes[mh.name], t.port, s.simulation.timeline_bin_s)
             run.flows[mh.name] = (sender, sink)
+            start_s = spread_start(ctx.seed, "tcp", mh.name, t.start_s, t.start_spread_s)
             if tcp_mech in ("miplr", "mip"):
-                sender.Start(t.start_s, int(mh.permanent_address), t.port)
+                sender.Start(start_s, int(mh.permanent_address), t.port)
             else:
                 # No macro-mobility for TCP: connect to the address the host has now.
-                def start_direct(mh=mh.name, sender=sender):
+                def start_direct(mh=mh.name, sender=sender, start_s=start_s):
                     coa = ctx.care_of[mh].current
                     if coa:
-                        sender.Start(t.start_s, coa, t.port)
+                        sender.Start(start_s, coa, t.port)
                     else:
                         ctx.log.record(bridge.now_ns(), src, "correspondent", "tcp_no_address", mh)
 
-                bridge.call_at(t.start_s, start_direct, name=f"TCP to {mh.name}")
+                bridge.call_at(start_s, start_direct, name=f"TCP to {mh.name}")
 
     def collect() -> None:
         try:

@@ -28,6 +28,7 @@ from ..sip.agent import UserAgent
 from ..sip.registrar import Registrar
 from ..sip.rtp import RtpPacket, RtpReceiver
 from ..careof import CoaChange
+from ..schedule import call_plan
 from ..measure import handoff_rtp_components, one_way_delays, timeline_bins
 from .context import Collector, RunContext
 from .env import NodeEnv, Signalling
@@ -84,7 +85,12 @@ def setup_sip(ctx: RunContext) -> Collector | None:
     counts = Signalling()
     addr = {h: str(a) for h, a in topo.host_addresses().items()}
     server_addrs = [(addr[h], SIP_PORT) for h in servers]
-    stop_s = s.simulation.duration_s - DRAIN_S
+    # Each host's call: when the correspondent places it and hangs up (sip.call_spread_s,
+    # sip.holding_s); the RTP senders stop DRAIN_S before the end so the last packets arrive.
+    q = s.sip
+    plans = call_plan([mh.name for mh in topo.mobile_hosts], ctx.seed, call_at_s=q.call_at_s,
+                      spread_s=q.call_spread_s, holding_s=q.holding_s, holding=q.holding,
+                      run_end_s=s.simulation.duration_s - DRAIN_S)
 
     # SIP servers: registrar + redirect server ([0073]).
     for h in servers:
@@ -138,14 +144,15 @@ def setup_sip(ctx: RunContext) -> Collector | None:
 
         ctx.care_of[mh.name].subscribe(on_coa)
 
-        def mh_established(sess, m=m):
+        def mh_established(sess, m=m, end_s=plans[mh.name].end_s):
             # The mobile host's application sends to the correspondent's media address.
             rm = sess.remote_media
             if rm is not None:
                 m["to_ch"].SetDestination(_ip(rm.address), rm.port)
-                m["to_ch"].Start(stop_s)
+                m["to_ch"].Start(end_s)
 
         ua.on_established = mh_established
+        ua.on_ended = lambda sess, m=m: m["to_ch"].Stop()  # the correspondent hung up
 
     def ch_established(sess):
         mh = call_of.get(sess.call_id)
@@ -153,7 +160,13 @@ def setup_sip(ctx: RunContext) -> Collector | None:
             return
         m = media[mh]
         m["to_mh"].SetDestination(_ip(sess.remote_media.address), sess.remote_media.port)
-        m["to_mh"].Start(stop_s)
+        m["to_mh"].Start(plans[mh].end_s)
+        if plans[mh].end_s < s.simulation.duration_s - DRAIN_S:
+            ctx.bridge.call_at(plans[mh].end_s, hang_up, sess, name=f"SIP hang-up {mh}")
+
+    def hang_up(sess):
+        if sess.state != "ended" and ch_ua.sessions.get(sess.call_id) is sess:
+            ch_ua.hangup(sess)
 
     def ch_media(sess):
         # [0075]: the correspondent's application now sends to the new care-of address.
@@ -167,28 +180,35 @@ def setup_sip(ctx: RunContext) -> Collector | None:
         ch_ua.on_established = ch_established
         ch_ua.on_media = ch_media
 
-        def place_calls():
-            for mh in topo.mobile_hosts:
+        def place_calls(hosts):
+            for mh in hosts:
                 sess = ch_ua.call(mh.sip_url)
                 call_of[sess.call_id] = mh.name
 
-        ctx.bridge.call_at(s.sip.call_at_s, place_calls, name="SIP calls")
+        start = place_calls
     else:
-        def start_media():
+        def start_media(hosts):
             # No signalling: the flows start now, to the permanent address (MIP-LR, Mobile IP)
             # or to the care-of address the host has now (no macro-mobility).
-            for mh in topo.mobile_hosts:
+            for mh in hosts:
                 dst = int(mh.permanent_address) if mech in ("miplr", "mip") else ctx.care_of[mh.name].current
                 if not dst:
                     ctx.log.record(ctx.bridge.now_ns(), ch, "correspondent", "rtp_no_address", mh.name)
                     continue
                 m = media[mh.name]
                 m["to_mh"].SetDestination(dst, RTP_PORT_MH)
-                m["to_mh"].Start(stop_s)
+                m["to_mh"].Start(plans[mh.name].end_s)
                 m["to_ch"].SetDestination(_ip(addr[ch]), RTP_PORT_CH)
-                m["to_ch"].Start(stop_s)
+                m["to_ch"].Start(plans[mh.name].end_s)
 
-        ctx.bridge.call_at(s.sip.call_at_s, start_media, name="RTP flows")
+        start = start_media
+    # One event per distinct start time, hosts in their order (one event when all start at once).
+    by_time: dict[float, list] = {}
+    for mh in topo.mobile_hosts:
+        by_time.setdefault(plans[mh.name].start_s, []).append(mh)
+    label = "SIP calls" if ch_ua is not None else "RTP flows"
+    for at in sorted(by_time):
+        ctx.bridge.call_at(at, start, by_time[at], name=label)
 
     def collect():
         try:

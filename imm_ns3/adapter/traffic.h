@@ -125,6 +125,8 @@ class RtpSender : public ns3::SimpleRefCount<RtpSender, UdpSource> {
     m_stop = ns3::Seconds(stop_s);
     Send();
   }
+  // The call ended (BYE): no packet from now on.
+  void Stop() { m_stop = ns3::Simulator::Now(); }
   uint32_t sent = 0;
   uint64_t sentBytes = 0;
   int64_t startNs = -1;  // packet k was sent at startNs + k * interval (RTP timestamp / 8000 Hz)

@@ -457,6 +457,17 @@ class SipConfig(_Model):
 
     enabled: bool = Field(True, description="Run the SIP agents, servers and the RTP flows.")
     call_at_s: float = Field(3.0, ge=0, description="When the correspondent calls each mobile host.")
+    call_spread_s: float = Field(
+        0.0, ge=0, le=1e6,
+        description="Each host's call starts at call_at_s plus a uniform random delay in"
+        " [0, call_spread_s] (the host's own random stream); 0: every call at call_at_s.")
+    holding_s: float = Field(
+        0.0, ge=0, le=1e6,
+        description="Mean call holding time; the correspondent then hangs up (BYE) and both RTP"
+        " directions stop. 0: every call lasts until the end of the run.")
+    holding: Literal["fixed", "exponential"] = Field(
+        "exponential", description="Holding-time distribution: fixed, or exponential with"
+        " mean holding_s (the teletraffic model of Erlang's formulas).")
     rtp_interval_s: float = Field(0.02, gt=0, le=1, description="RTP packet interval (20 ms voice).")
     rtp_payload_bytes: int = Field(160, ge=1, le=1400, description="RTP payload (160 = 20 ms PCMU).")
     expires_s: int = Field(3600, ge=10, le=86400, description="REGISTER expiry asked for.")
@@ -472,6 +483,10 @@ class TcpConfig(_Model):
     enabled: bool = Field(False, description="Run the transfer (needs a correspondent host);"
                           " on in patent-walk.")
     start_s: float = Field(4.0, ge=0, description="When the correspondent connects.")
+    start_spread_s: float = Field(
+        0.0, ge=0, le=1e6,
+        description="Each host's transfer starts at start_s plus a uniform random delay in"
+        " [0, start_spread_s] (the host's own random stream); 0: every transfer at start_s.")
     size_bytes: int = Field(2_000_000, ge=1, le=10**11, description="Bytes to transfer.")
     rate_mbps: float = Field(
         0.5, ge=0, le=10000,
