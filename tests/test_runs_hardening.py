@@ -151,4 +151,4 @@ def test_list_and_show_the_built_in_scenarios():
 
     assert shown.exit_code == 0 and shown.output == builtin_path("redundancy").read_text()
     bad = CliRunner().invoke(cli.main, ["show", "nope"])
-    assert bad.exit_code == 2 and "built-in: patent-walk, redundancy" in bad.output
+    assert bad.exit_code == 2 and "built-in: patent-walk, redundancy, crowd" in bad.output

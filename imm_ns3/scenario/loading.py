@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import PROBLEM_SEPARATOR, ScenarioError
 from .schema import MOBILITY_MODELS, Scenario
 
-BUILTIN_SCENARIOS = ("patent-walk", "redundancy")
+BUILTIN_SCENARIOS = ("patent-walk", "redundancy", "crowd")
 DEFAULT_SCENARIO = "patent-walk"
 
 
