@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .report import format_summary
 from .scenario import DEFAULT_SCENARIO, BUILTIN_SCENARIOS, Scenario, ScenarioError, load_scenario
 
 
@@ -264,45 +265,6 @@ def replaces_another_run(out_dir: Path, s: Scenario, seed: int) -> str | None:
         return None
     return (f"--out {out_dir}: holds another run (a different scenario or seed); it is never"
             " replaced: choose another --out, or remove it first")
-
-
-def format_summary(summary: dict, handoffs, out_dir: Path | None) -> str:
-    h = summary["handoffs"]
-    lines = [
-        f"{summary['scenario']}  seed {summary['seed']}: {summary['sim_time_s']:g} s simulated in"
-        f" {summary['wall_time_s']:.2f} s ({summary['speedup']}x real time)",
-        f"mobile hosts: {len(summary['mobile_hosts'])}   handoffs: intra_domain {h['intra_domain']},"
-        f" inter_domain {h['inter_domain']}, inter_subnet {h['inter_subnet']}",
-    ]
-    if len(handoffs):
-        lines.append(
-            f"radio-level handoff: mean {handoffs['l2_s'].mean() * 1e3:.1f} ms (detection"
-            f" {handoffs['l2_detect_s'].mean() * 1e3:.1f} ms + re-association"
-            f" {handoffs['l2_assoc_s'].mean() * 1e3:.1f} ms)")
-    if len(handoffs) and "mmp_s" in handoffs:
-        by = handoffs.groupby("kind")[["mmp_s"] + (["probe_lost"] if "probe_lost" in handoffs else [])].mean()
-        parts = []
-        for kind, row in by.iterrows():
-            lost = f", {row['probe_lost']:.0f} probe packets lost" if "probe_lost" in row else ""
-            parts.append(f"{kind} {row['mmp_s'] * 1e3:.0f} ms{lost}")
-        lines.append("MMP update after the radio handoff (mean): " + "; ".join(parts))
-    coas = {mh: a for mh, a in summary["care_of_addresses"].items() if a}
-    if coas:
-        lines.append("care-of addresses: " + "; ".join(f"{mh} {' -> '.join(a)}" for mh, a in coas.items()))
-    for f in summary["flows"]:
-        head = f"flow {f['name']} {f['src']}->{f['dst']}:"
-        if f["kind"] == "tcp":
-            done = f.get("completion_s")
-            lines.append(f"{head} {f['received_bytes']} of {f['sent_bytes']} bytes delivered,"
-                         f" {int(f.get('bad_bytes') or 0)} bad, {f['resets']} resets, "
-                         + (f"completed in {done:.2f} s" if done is not None else "not completed"))
-        else:
-            lines.append(f"{head} sent {f['sent_packets']}, received {f['received_packets']},"
-                         f" lost {f['lost_packets']} packets")
-    lines.append(f"events: {summary['events']} (fingerprint {summary['fingerprint']})")
-    if out_dir is not None:
-        lines.append(f"results: {out_dir}/")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # pragma: no cover
