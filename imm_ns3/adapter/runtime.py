@@ -3,9 +3,11 @@
 The rules of the platform notes (docs/architecture.md, "The bridge") are encoded here once, so no other module has to
 know them:
 
-- ``from ns import ns`` costs 10-20 s: :func:`ns3` imports once per process, from an empty
-  directory (the wheel's loader globs the working directory recursively for ``.so`` files and
-  fails on other ns-3 builds or venvs it finds there).
+- The wheel's ``from ns import ns`` parses all 42 ns-3 modules' headers (10-20 s):
+  :func:`ns3` loads only the modules the simulator uses (:mod:`.ns3_loader`), once per process.
+  (``IMM_NS3_MODULES=all`` restores the wheel's import, from an empty directory: its loader
+  globs the working directory recursively for ``.so`` files and fails on other ns-3 builds or
+  venvs it finds there.)
 - Python callables cannot be handed to ns-3: one C++ ``std::function`` per signature is
   assigned once per process (:func:`shims`); events and trace sources carry integer tokens
   that the active :class:`Bridge` maps to Python callables, which it keeps referenced for the
@@ -73,15 +75,21 @@ def ns3() -> Any:
         return _ns
     with _lock:
         if _ns is None:
-            cwd = os.getcwd()
-            with tempfile.TemporaryDirectory(prefix="imm-ns3-import-") as empty:
-                os.chdir(empty)
-                try:
-                    with _filtered_stderr():
-                        from ns import ns as _imported  # noqa: PLC0415 (deliberately lazy)
-                        import cppyy  # noqa: PLC0415
-                finally:
-                    os.chdir(cwd)
+            from . import ns3_loader  # noqa: PLC0415 (deliberately lazy)
+
+            modules = ns3_loader.requested_modules()
+            with _filtered_stderr():
+                if modules is not None:
+                    _imported = ns3_loader.load(modules)
+                else:  # IMM_NS3_MODULES=all: the wheel's import of every module
+                    cwd = os.getcwd()
+                    with tempfile.TemporaryDirectory(prefix="imm-ns3-import-") as empty:
+                        os.chdir(empty)
+                        try:
+                            from ns import ns as _imported  # noqa: PLC0415
+                        finally:
+                            os.chdir(cwd)
+                import cppyy  # noqa: PLC0415
             _cppyy = cppyy
             _ns = _imported
     return _ns
