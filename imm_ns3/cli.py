@@ -119,6 +119,10 @@ def validate(scenario: str, overrides: tuple[str, ...]) -> None:
     click.echo(f"  nodes {len(topo.nodes)}, wired links {len(topo.links)}, LANs {len(topo.lans)},"
                f" mobile hosts {len(topo.mobile_hosts)} ({s.mobility.model})")
     click.echo(f"  simulated time {s.simulation.duration_s:g} s, seed {s.simulation.seed}")
+    from .coverage import coverage_warnings
+
+    for w in coverage_warnings(topo):
+        click.echo(w)
 
 
 @main.command()

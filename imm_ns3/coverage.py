@@ -1,0 +1,132 @@
+"""Where the mobile hosts go out of every cell's coverage (pure; ``imm-sim validate`` warns).
+
+A station hears a base station when the received power is at least ns-3's preamble detection
+threshold (:data:`REACH_DBM`, the ThresholdPreambleDetectionModel's minimum RSSI) in both
+directions: the base station's beacons down, the host's frames up. Received power follows the
+scenario's loss model (log-distance, Friis or the range cut-off) with no fading, as in the run.
+A path that leaves every cell makes the run report a long "re-association" that is really time
+out of coverage; the warning says where and for how long.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .scenario.radio import band_of, channel_centre_mhz, free_space_loss_1m_db
+from .scenario.schema import ConstantVelocityMobility, RandomWaypointMobility, WaypointMobility
+
+REACH_DBM = -82.0  # ns-3 ThresholdPreambleDetectionModel MinimumRssi
+STEP_S = 0.1  # sampling step along a path
+AREA_STEP_M = 5.0  # grid step over a random-waypoint area
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch of a host's path out of every cell: from ``start_s`` for ``length_s``,
+    beginning at ``where``."""
+
+    host: str
+    start_s: float
+    length_s: float
+    where: tuple[float, float]
+
+
+def _loss_db(s, d: float) -> float:
+    p = s.wifi.propagation
+    d = max(d, 1.0)
+    if p.model == "range":
+        return 0.0 if d <= p.range_m else math.inf
+    freq = channel_centre_mhz(band_of(s.wifi.standard), s.wifi.channel)
+    ref = free_space_loss_1m_db(freq)
+    if p.model == "friis":
+        return ref + 20 * math.log10(d)
+    if p.reference_loss_db is not None:
+        ref = p.reference_loss_db
+    return ref + 10 * p.exponent * math.log10(d)
+
+
+def covered(topo, x: float, y: float, z: float = 0.0) -> bool:
+    """True if a mobile host at (x, y, z) and some base station hear each other."""
+    s = topo.scenario
+    mh_tx = s.mobile_hosts.tx_power_dbm if s.mobile_hosts.tx_power_dbm is not None else s.wifi.tx_power_dbm
+    for bs, radio in topo.radios.items():
+        spec = s.nodes[bs]
+        bs_tx = spec.tx_power_dbm if spec.tx_power_dbm is not None else s.wifi.tx_power_dbm
+        loss = _loss_db(s, math.dist((x, y, z), radio.position_m))
+        if min(bs_tx, mh_tx) - loss >= REACH_DBM:
+            return True
+    return False
+
+
+def _position(m, start_s: float, t: float) -> tuple[float, float, float]:
+    from .topology import position_at
+
+    if isinstance(m, WaypointMobility):
+        return position_at(m, start_s, t)
+    rad = math.radians(m.heading_deg)
+    x, y, z = m.position_m
+    return (x + m.speed_mps * math.cos(rad) * t, y + m.speed_mps * math.sin(rad) * t, z)
+
+
+def path_gaps(topo) -> list[Gap]:
+    """Every stretch of every host's path (waypoints, constant velocity) out of coverage."""
+    s = topo.scenario
+    m = s.mobility
+    if not isinstance(m, (WaypointMobility, ConstantVelocityMobility)) or not topo.radios:
+        return []
+    steps = int(s.simulation.duration_s / STEP_S) + 1
+    gaps = []
+    # Hosts differ only by their start time; one per distinct start is enough.
+    for mh in {mh.start_s: mh for mh in reversed(topo.mobile_hosts)}.values():
+        start = None
+        for k in range(steps + 1):
+            t = min(k * STEP_S, s.simulation.duration_s)
+            x, y, z = _position(m, mh.start_s, t)
+            inside = covered(topo, x, y, z)
+            if not inside and start is None:
+                start = (t, (x, y))
+            elif (inside or t >= s.simulation.duration_s) and start is not None:
+                gaps.append(Gap(mh.name, start[0], t - start[0], start[1]))
+                start = None
+    return gaps
+
+
+def area_uncovered(topo) -> tuple[float, tuple[float, float] | None]:
+    """For random waypoint: the fraction of the area out of coverage, and one such point
+    (the one nearest the area's centre)."""
+    m = topo.scenario.mobility
+    if not isinstance(m, RandomWaypointMobility) or not topo.radios:
+        return 0.0, None
+    x0, y0, x1, y1 = m.area_m
+    nx = max(int((x1 - x0) / AREA_STEP_M), 1) + 1
+    ny = max(int((y1 - y0) / AREA_STEP_M), 1) + 1
+    out, total = [], 0
+    for i in range(nx):
+        for j in range(ny):
+            x, y = x0 + (x1 - x0) * i / (nx - 1 or 1), y0 + (y1 - y0) * j / (ny - 1 or 1)
+            total += 1
+            if not covered(topo, x, y):
+                out.append((x, y))
+    if not out:
+        return 0.0, None
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return len(out) / total, min(out, key=lambda p: math.dist(p, (cx, cy)))
+
+
+def coverage_warnings(topo, most: int = 5) -> list[str]:
+    out = []
+    gaps = path_gaps(topo)
+    for g in gaps[:most]:
+        out.append(f"warning: {g.host} is out of every cell's coverage from {g.start_s:.1f} s for"
+                   f" {g.length_s:.1f} s, from ({g.where[0]:.0f}, {g.where[1]:.0f}) m: the run"
+                   " will count that time as re-association")
+    if len(gaps) > most:
+        out.append(f"warning: and {len(gaps) - most} more stretches out of coverage"
+                   f" ({len({g.host for g in gaps})} hosts)")
+    frac, where = area_uncovered(topo)
+    if where is not None:
+        out.append(f"warning: {100 * frac:.0f} % of the random-waypoint area is out of every"
+                   f" cell's coverage (e.g. ({where[0]:.0f}, {where[1]:.0f}) m): hosts that walk"
+                   " there lose their cell")
+    return out
