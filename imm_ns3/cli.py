@@ -211,6 +211,18 @@ def figures(results_dir: Path, out_dir: Path | None, only: tuple[str, ...],
         click.echo(line)
 
 
+@main.command()
+def dissector() -> None:
+    """Print the path of the Wireshark Lua dissector for MMP, DRCP, MIP-LR and Mobile IP.
+
+    \b
+    tshark -X lua_script:$(imm-sim dissector) -r runs/p/pcap/mh1-wifi.pcap -Y imm -t e
+    (-t e: absolute simulated times; each pcap file's own times start at its first packet)"""
+    from .dissector import packaged_path
+
+    click.echo(packaged_path())
+
+
 @main.command("sip-registrar")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5060, show_default=True, type=click.IntRange(0, 65535),
