@@ -259,3 +259,17 @@ def test_cli_sip_registrar_answers_a_register():
     finally:
         p.kill()
         p.wait()
+
+
+def test_a_retransmitted_register_gets_its_answer_again_not_500():
+    # RFC 3261 17.2.3: the retransmission of a REGISTER whose 200 was lost (or is still on its
+    # way, e.g. to a care-of address the domain cannot route to yet) belongs to the same server
+    # transaction. Processed anew, its unchanged CSeq made the registrar answer 500.
+    r = Registrar()
+    (first,) = r.receive(_reg(cseq=7), ("10.1.0.4", 5060), 0.0)
+    (again,) = r.receive(_reg(cseq=7), ("10.1.0.4", 5060), 0.5)
+    assert again == first and parse_message(again).status == 200 and r.retransmissions == 1
+    assert r.lookup("sip:mh1@imm.example", 1.0) == "sip:mh1@10.1.0.4:5060"
+    # Past Timer J (32 s) it is a new request again, and out of order.
+    (late,) = r.receive(_reg(cseq=7), ("10.1.0.4", 5060), 40.0)
+    assert parse_message(late).status == 500 and r.retransmissions == 1

@@ -19,6 +19,7 @@ call of :meth:`Registrar.receive` leaves a one-line account of what happened in 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from .message import (
@@ -39,6 +40,8 @@ MIN_EXPIRES_S = 1
 MAX_EXPIRES_S = 7200
 MAX_BINDINGS = 10_000
 PURGE_EVERY = 256  # requests between purges of expired bindings
+TRANSACTION_S = 32.0  # RFC 3261 Timer J (64 * T1): how long a REGISTER's answer is kept
+MAX_TRANSACTIONS = 20_000
 
 
 @dataclass
@@ -56,7 +59,13 @@ class Registrar:
     faults: dict[str, int] = field(default_factory=dict)
     max_bindings: int = MAX_BINDINGS
     last: str = ""  # what the last receive() did, one line (for logs)
+    retransmissions: int = 0  # REGISTERs answered again from their server transaction
     _since_purge: int = 0
+    # RFC 3261 17.2.3: transaction -> (digest of the request, answer, kept until). A
+    # retransmitted REGISTER (its 200 was lost, or is still on its way) gets the same answer
+    # again instead of being processed anew, which its unchanged CSeq would turn into "500 out
+    # of order". Only a byte-identical copy is a retransmission; anything else is processed.
+    _transactions: dict[tuple, tuple[bytes, bytes, float]] = field(default_factory=dict)
 
     def lookup(self, address_of_record: str, now: float) -> str | None:
         b = self.bindings.get(aor(address_of_record))
@@ -80,7 +89,18 @@ class Registrar:
             self.last = f"response {msg.status} -> ignored"
             return []  # a stateless server has no transactions to match responses to
         if msg.method == "REGISTER":
+            tx = _transaction_key(msg)
+            digest = hashlib.blake2b(data, digest_size=16).digest()
+            kept = self._transactions.get(tx) if tx else None
+            if kept is not None and kept[2] > now and kept[0] == digest:
+                self.retransmissions += 1
+                self.last = f"REGISTER retransmission -> {kept[1][8:11].decode()} again"
+                return [kept[1]]
             out = self._register(msg, now)
+            if tx:
+                if len(self._transactions) >= MAX_TRANSACTIONS:
+                    self._purge_transactions(now, force=True)
+                self._transactions[tx] = (digest, out, now + TRANSACTION_S)
         elif msg.method == "OPTIONS" and self._is_me(msg.uri):
             out = response(msg, 200, extra=(("Allow", "REGISTER, INVITE, OPTIONS, ACK"),
                                             ("Accept", "application/sdp")))
@@ -101,7 +121,16 @@ class Registrar:
         dead = [k for k, b in self.bindings.items() if b.expires_at <= now]
         for k in dead:
             del self.bindings[k]
+        self._purge_transactions(now)
         return len(dead)
+
+    def _purge_transactions(self, now: float, force: bool = False) -> None:
+        for k in [k for k, (_, _, until) in self._transactions.items() if until <= now]:
+            del self._transactions[k]
+        if force and len(self._transactions) >= MAX_TRANSACTIONS:
+            # Still full of live transactions (a flood): forget the oldest half.
+            for k in list(self._transactions)[: MAX_TRANSACTIONS // 2]:
+                del self._transactions[k]
 
     def _is_me(self, uri: str) -> bool:
         """A Request-URI with no user part, for this server's domain (or any host)."""
@@ -161,3 +190,17 @@ class Registrar:
 
 
 __all__ = ["Registrar", "Binding", "response", "params"]
+
+
+def _transaction_key(req: SipRequest) -> tuple | None:
+    """The server transaction a request belongs to (RFC 3261 17.2.3): the top Via's branch
+    (RFC 3261 magic cookie only) and sent-by and the method; and, stricter, the Call-ID and
+    CSeq number, which a retransmission repeats unchanged."""
+    via = req.header("Via")
+    if not via:
+        return None
+    head, ps = params(via)
+    branch = ps.get("branch", "")
+    if not branch.startswith("z9hG4bK"):
+        return None
+    return branch, head.split()[-1] if head.split() else "", req.method, req.call_id, req.cseq[0]
