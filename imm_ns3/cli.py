@@ -117,7 +117,7 @@ def validate(scenario: str, overrides: tuple[str, ...]) -> None:
                f" wireless), domains {len(s.domains)}, base stations {roles.get('base_station', 0)},"
                f" gateways {roles.get('gateway', 0)}, intermediate nodes {roles.get('intermediate', 0)}")
     click.echo(f"  nodes {len(topo.nodes)}, wired links {len(topo.links)}, LANs {len(topo.lans)},"
-               f" mobile hosts {len(topo.mobile_hosts)} ({s.mobility.model})")
+               f" mobile hosts {len(topo.mobile_hosts)} ({_models(topo)})")
     click.echo(f"  simulated time {s.simulation.duration_s:g} s, seed {s.simulation.seed}")
     from .coverage import coverage_warnings
 
@@ -209,6 +209,16 @@ def figures(results_dir: Path, out_dir: Path | None, only: tuple[str, ...],
     out_dir = out_dir or results_dir / "figures"
     for line in draw_all(results_dir, out_dir, only or None, figures=found):
         click.echo(line)
+
+
+def _models(topo) -> str:
+    """The hosts' mobility models: 'random_waypoint', or 'waypoints x 40, random_waypoint x 60'."""
+    counts: dict[str, int] = {}
+    for mh in topo.mobile_hosts:
+        counts[mh.mobility.model] = counts.get(mh.mobility.model, 0) + 1
+    if len(counts) == 1 and not topo.scenario.mobile_hosts.groups:
+        return next(iter(counts))
+    return ", ".join(f"{m} x {n}" for m, n in counts.items())
 
 
 @main.command()

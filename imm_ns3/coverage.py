@@ -72,13 +72,15 @@ def _position(m, start_s: float, t: float) -> tuple[float, float, float]:
 def path_gaps(topo) -> list[Gap]:
     """Every stretch of every host's path (waypoints, constant velocity) out of coverage."""
     s = topo.scenario
-    m = s.mobility
-    if not isinstance(m, (WaypointMobility, ConstantVelocityMobility)) or not topo.radios:
+    if not topo.radios:
         return []
     steps = int(s.simulation.duration_s / STEP_S) + 1
     gaps = []
-    # Hosts differ only by their start time; one per distinct start is enough.
-    for mh in {mh.start_s: mh for mh in reversed(topo.mobile_hosts)}.values():
+    # Hosts of one model differ only by their start time; one per distinct pair is enough.
+    walkers = {(id(mh.mobility), mh.start_s): mh for mh in reversed(topo.mobile_hosts)
+               if isinstance(mh.mobility, (WaypointMobility, ConstantVelocityMobility))}
+    for mh in sorted(walkers.values(), key=lambda h: h.index):
+        m = mh.mobility
         start = None
         for k in range(steps + 1):
             t = min(k * STEP_S, s.simulation.duration_s)
@@ -93,11 +95,16 @@ def path_gaps(topo) -> list[Gap]:
 
 
 def area_uncovered(topo) -> tuple[float, tuple[float, float] | None]:
-    """For random waypoint: the fraction of the area out of coverage, and one such point
-    (the one nearest the area's centre)."""
-    m = topo.scenario.mobility
-    if not isinstance(m, RandomWaypointMobility) or not topo.radios:
+    """For random waypoint: the fraction of the hosts' area out of coverage, and one such
+    point (the one nearest the area's centre); with several groups, the worst one."""
+    models = {id(mh.mobility): mh.mobility for mh in topo.mobile_hosts
+              if isinstance(mh.mobility, RandomWaypointMobility)}
+    if not models or not topo.radios:
         return 0.0, None
+    return max((_area_uncovered(topo, m) for m in models.values()), key=lambda r: r[0])
+
+
+def _area_uncovered(topo, m) -> tuple[float, tuple[float, float] | None]:
     x0, y0, x1, y1 = m.area_m
     nx = max(int((x1 - x0) / AREA_STEP_M), 1) + 1
     ny = max(int((y1 - y0) / AREA_STEP_M), 1) + 1

@@ -87,16 +87,24 @@ def _section(title: str, model: type[BaseModel], lines: list[str], seen: set) ->
     for name, f in model.model_fields.items():
         desc = (f.description or "").replace("|", "\\|").replace("\n", " ")
         lines.append(f"| `{name}` | {_type_name(f.annotation)} | {_default(f)} | {_unit(name)} | {desc} |")
-        for sub in _models_in(f.annotation) or _models_in(_dict_value(f.annotation)):
+        for sub in (_models_in(f.annotation) or _models_in(_dict_value(f.annotation))
+                    or _models_in(_list_item(f.annotation))):
             if sub not in seen and sub not in (WaypointMobility, ConstantVelocityMobility,
                                                RandomWaypointMobility):
                 seen.add(sub)
                 key = f"{title}.{name}" if title != "(top level)" else name
                 if get_origin(_unwrap(f.annotation)) is dict:
                     key += ".<name>"
+                elif get_origin(_unwrap(f.annotation)) is list:
+                    key = f"[[{key}]]"
                 nested.append((key, sub))
     lines.append("")
     return nested
+
+
+def _list_item(tp: Any) -> Any:
+    tp = _unwrap(tp)
+    return get_args(tp)[0] if get_origin(tp) is list and get_args(tp) else None
 
 
 def _dict_value(tp: Any) -> Any:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from .scenario import LinkSpec, Scenario, WaypointMobility
 
@@ -83,6 +84,7 @@ class MobileHostPlan:
     sip_url: str
     tx_power_dbm: float
     start_s: float  # time its walk starts (waypoint model)
+    mobility: Any = None  # its mobility model (the scenario's, or its group's)
 
 
 @dataclass(frozen=True)
@@ -303,9 +305,8 @@ def build_topology(s: Scenario) -> Topology:
                              f" ({s.simulation.duration_s} s)")
 
     perm = ipaddress.IPv4Network(s.mobile_hosts.permanent_prefix)
-    stagger = s.mobile_hosts.start_stagger_s
-    start = s.mobility.start_s if isinstance(s.mobility, WaypointMobility) else 0.0
-    for i in range(s.mobile_hosts.count):
+    for i, (mobility, k, stagger) in enumerate(s.host_mobility()):
+        start = mobility.start_s if isinstance(mobility, WaypointMobility) else 0.0
         name = f"mh{i + 1}"
         add_node(name, "mobile_host")
         addr = perm.network_address + PERMANENT_ADDRESS_OFFSET + i + 1
@@ -316,7 +317,7 @@ def build_topology(s: Scenario) -> Topology:
         t.mobile_hosts.append(MobileHostPlan(
             name, i, addr, f"sip:{name}@{s.mobile_hosts.sip_domain}",
             s.mobile_hosts.tx_power_dbm if s.mobile_hosts.tx_power_dbm is not None else s.wifi.tx_power_dbm,
-            start + i * stagger))
+            start + k * stagger, mobility))
     return t
 
 

@@ -189,3 +189,55 @@ def test_mobile_ip_needs_a_home_agent(walk_dict):
     assert _errors(walk_dict) == [
         "macro_mobility.realtime: 'mip' needs a host with role 'home_agent'; add one or choose"
         " another mechanism"]
+
+
+GROUPS = {
+    "groups": [
+        {"count": 3, "mobility": {"model": "random_waypoint", "area_m": [-40, -40, 430, 40],
+                                  "speed_mps": 1.5}},
+        {"count": 2, "start_stagger_s": 1.0,
+         "mobility": {"model": "waypoints", "waypoints_m": [[0, 0, 0], [400, 0, 0]],
+                      "speed_mps": 12.0, "start_s": 2.0}},
+    ]}
+
+
+def test_mobility_groups_number_hosts_in_order_each_with_its_model(walk_dict):
+    from imm_ns3.scenario import validate_dict
+    from imm_ns3.topology import build_topology
+
+    del walk_dict["mobility"]
+    walk_dict["mobile_hosts"] = {**walk_dict["mobile_hosts"], **GROUPS}
+    walk_dict["mobile_hosts"].pop("count")
+    s = validate_dict(walk_dict)
+    assert s.mobile_hosts.count == 5
+    hosts = build_topology(s).mobile_hosts
+    assert [h.mobility.model for h in hosts] == ["random_waypoint"] * 3 + ["waypoints"] * 2
+    assert [h.start_s for h in hosts] == [0.0, 0.0, 0.0, 2.0, 3.0]  # stagger within the group
+    assert [h.name for h in hosts] == ["mh1", "mh2", "mh3", "mh4", "mh5"]
+
+
+@pytest.mark.parametrize("change, expect", [
+    (lambda d: d["mobile_hosts"].update(count=4), "count: 4, but the groups hold 5 hosts"),
+    (lambda d: None, "give either mobility (every host) or mobile_hosts.groups"),
+    (lambda d: d["mobile_hosts"]["groups"][1].update(count=0), "mobile_hosts.groups.1.count"),
+])
+def test_bad_groups_get_one_clear_line(walk_dict, change, expect):
+    from imm_ns3.scenario import ScenarioError, validate_dict
+
+    walk_dict["mobile_hosts"] = {**walk_dict["mobile_hosts"], **GROUPS}
+    walk_dict["mobile_hosts"].pop("count")
+    if "give either" not in expect:
+        del walk_dict["mobility"]
+    change(walk_dict)
+    with pytest.raises(ScenarioError) as e:
+        validate_dict(walk_dict)
+    assert any(expect in line for line in e.value.problems), e.value.problems
+
+
+def test_without_groups_mobility_is_required(walk_dict):
+    from imm_ns3.scenario import ScenarioError, validate_dict
+
+    del walk_dict["mobility"]
+    with pytest.raises(ScenarioError) as e:
+        validate_dict(walk_dict)
+    assert any(line.startswith("mobility: required") for line in e.value.problems)

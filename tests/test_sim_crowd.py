@@ -57,3 +57,26 @@ def test_every_host_gets_an_address_and_the_downloads_complete(crowd_run):
     tcp = pd.read_parquet(r.out_dir / "flows.parquet").query("name == 'tcp'")
     assert (tcp.bad_bytes == 0).all()
     assert (tcp.acked_bytes == 60000).sum() >= 7
+
+
+def test_mobility_groups_move_each_group_by_its_own_model(ns3_ready, tmp_path):
+    from imm_ns3.adapter import run_scenario
+    from imm_ns3.scenario import read_scenario_dict, validate_dict
+
+    data, _ = read_scenario_dict("patent-walk")
+    del data["mobility"]
+    data["mobile_hosts"] = {"groups": [
+        {"count": 2, "mobility": {"model": "constant_velocity", "position_m": [390, 0, 0],
+                                  "speed_mps": 0}},
+        {"count": 2, "start_stagger_s": 1.0, "mobility": {
+            "model": "waypoints", "waypoints_m": [[0, 0, 0], [160, 0, 0]], "speed_mps": 20.0,
+            "start_s": 1.0}}]}
+    data["simulation"] = {"duration_s": 12.0}
+    r = run_scenario(validate_dict(data), out_dir=tmp_path / "run")
+    import pandas as pd
+
+    ev = pd.read_parquet(r.out_dir / "events.parquet")
+    first = ev[ev.event == "attach"].groupby("node").detail.first().to_dict()
+    assert first == {"mh1": "bs504b", "mh2": "bs504b", "mh3": "bs502a", "mh4": "bs502a"}
+    moved = set(r.handoffs.mh)
+    assert moved == {"mh3", "mh4"}  # the walkers crossed into bs503a; the others stood still

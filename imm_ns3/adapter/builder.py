@@ -281,16 +281,15 @@ def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
 
 def _build_mobility(net: Network) -> None:
     ns, topo = net.ns, net.topo
-    s = topo.scenario
     for bs, radio in topo.radios.items():
         mm = ns.CreateObject[ns.ConstantPositionMobilityModel]()
         mm.SetPosition(ns.Vector(*radio.position_m))
         net.nodes[bs].AggregateObject(mm)
         net.mobility[bs] = mm
 
-    m = s.mobility
     for mh in topo.mobile_hosts:
         node = net.nodes[mh.name]
+        m = mh.mobility  # the scenario's model, or the host's group's
         if isinstance(m, WaypointMobility):
             mm = ns.CreateObject[ns.WaypointMobilityModel]()
             node.AggregateObject(mm)

@@ -362,10 +362,44 @@ Mobility = Annotated[
 MOBILITY_MODELS = ("waypoints", "constant_velocity", "random_waypoint")
 
 
-class MobileHosts(_Model):
-    """The mobile hosts mh1..mhN. They share the scenario's ``mobility`` model."""
+class MobileHostGroup(_Model):
+    """A group of mobile hosts with its own mobility model (``[[mobile_hosts.groups]]``)."""
 
-    count: int = Field(1, ge=1, le=1000, description="Number of mobile hosts.")
+    count: int = Field(ge=1, le=1000, description="Hosts in the group.")
+    mobility: Mobility = Field(description="The group's mobility model (as ``mobility``).")
+    start_stagger_s: float = Field(
+        0.0, ge=0, description="Host i of the group starts its walk i * stagger seconds later"
+        " (waypoints).")
+
+
+class MobileHosts(_Model):
+    """The mobile hosts mh1..mhN. They share the scenario's ``mobility`` model, or each group of
+    ``groups`` has its own."""
+
+    count: int = Field(1, ge=1, le=1000, description="Number of mobile hosts (with groups:"
+                       " their sum; leave it out).")
+    groups: list[MobileHostGroup] = Field(
+        default_factory=list,
+        description="Groups of hosts, each with its own mobility model, numbered on from mh1 in"
+        " order, e.g. [[mobile_hosts.groups]] count = 60, mobility = {model ="
+        " \"random_waypoint\", ...}. Replaces the scenario's ``mobility``.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_from_groups(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("groups") and "count" not in data:
+            try:
+                data = {**data, "count": sum(int(g["count"]) for g in data["groups"])}
+            except (TypeError, ValueError, KeyError):
+                pass  # the groups' own validation says what is wrong
+        return data
+
+    @model_validator(mode="after")
+    def _groups_add_up(self) -> "MobileHosts":
+        if self.groups and self.count != sum(g.count for g in self.groups):
+            raise ValueError(f"count: {self.count}, but the groups hold"
+                             f" {sum(g.count for g in self.groups)} hosts; leave count out with groups")
+        return self
     permanent_prefix: str = Field(
         "10.0.0.0/24", description="Permanent (home) addresses, given out in order ([0027])."
     )
@@ -582,7 +616,9 @@ class Scenario(_Model):
                                          description="Gateways, intermediate nodes, base stations.")
     hosts: dict[str, Host] = Field(default_factory=dict, description="Fixed hosts by name.")
     mobile_hosts: MobileHosts = Field(MobileHosts(), description="How many mobile hosts, and their addresses.")
-    mobility: Mobility = Field(description="Mobility model shared by the mobile hosts: see below.")
+    mobility: Mobility | None = Field(
+        None, description="Mobility model shared by the mobile hosts: see below. Required unless"
+        " mobile_hosts.groups gives each group its own.")
     mmp: MmpConfig = Field(MmpConfig(), description="MMP micro-mobility parameters.")
     drcp: DrcpConfig = Field(DrcpConfig(), description="DRCP parameters.")
     probe: ProbeConfig = Field(ProbeConfig(), description="The downlink probe flow.")
@@ -602,12 +638,30 @@ class Scenario(_Model):
     def _cross_check(self) -> "Scenario":
         from .checks import cross_problems
 
+        if self.mobile_hosts.groups and self.mobility is not None:
+            raise ValueError("mobility: give either mobility (every host) or mobile_hosts.groups"
+                             " (each group its own), not both")
+        if not self.mobile_hosts.groups and self.mobility is None:
+            raise ValueError("mobility: required (a table with model = \"waypoints\","
+                             " \"constant_velocity\" or \"random_waypoint\"), unless"
+                             " mobile_hosts.groups gives each group its own")
+
         problems = list(cross_problems(self))
         if problems:
             raise ValueError(PROBLEM_SEPARATOR.join(problems))
         return self
 
     # Convenience views --------------------------------------------------------------------
+    def host_mobility(self) -> list[tuple[Any, int, float]]:
+        """Per mobile host, in order: (its mobility model, its index in its group, the group's
+        start stagger)."""
+        if not self.mobile_hosts.groups:
+            return [(self.mobility, i, self.mobile_hosts.start_stagger_s)
+                    for i in range(self.mobile_hosts.count)]
+        return [(g.mobility, i, g.start_stagger_s) for g in self.mobile_hosts.groups
+                for i in range(g.count)]
+
+
     def nodes_of(self, domain: str, role: str | None = None) -> list[str]:
         return [n for n, d in self.nodes.items()
                 if d.domain == domain and (role is None or d.role == role)]
