@@ -518,3 +518,24 @@ def test_reply_to_a_retried_request_is_flooded_again_but_a_second_copy_is_not():
     loop.run(2.0)
     on_air = [t for t, i, m in envs["bsA"].sent if i == 9 and isinstance(m, DrcpReply)]
     assert len(on_air) == 2 and on_air[1] - on_air[0] > 0.4
+
+
+def test_a_host_waiting_between_cells_does_not_spin_its_refresh_timer():
+    # Out of every cell (waiting for a beacon) the route-update timer used to re-arm every
+    # millisecond: a thousand callbacks per simulated second per such host.
+    loop = Loop()
+    d, env = _mh(loop)
+    _attach(d, env, loop)
+    d.on_radio("bsY", "bsX")  # the radio moved; no beacon comes
+    fired = []
+    orig = d._route_update_check
+    d._route_update_check = lambda: (fired.append(loop.now()), orig())
+    d._restart_route_updates()
+    loop.run(loop.now() + 20.0)
+    assert len(fired) <= 1 and len(loop._q) < 10
+    assert not [m for _, _, m in env.sent if isinstance(m, RouteUpdate)]
+    # Registered again in the new cell: refreshes resume at the interval.
+    d.receive(_bsb(1, 502))
+    t = loop.now()
+    loop.run(t + 3.05)
+    assert len([m for _, _, m in env.sent if isinstance(m, RouteUpdate)]) == 3
