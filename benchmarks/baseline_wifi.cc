@@ -1,15 +1,30 @@
-// Baseline for benchmarks/bench_run.py: the radio part of a scenario as a plain C++ ns-3
-// program (same APs, channel, loss model, stations and waypoint walks; no Python at all).
-// With FRAMES=1 it also puts on the air the frames the mobility protocols send periodically,
-// at the same rates and sizes, with no IP stack and no protocol logic: every access point
-// broadcasts a base-station beacon every BS_BEACON_S and a DRCP advertisement every ADV_S, and
-// every associated station sends a route-update to its access point every RU_S. That is the
-// same network load as imm-ns3's signalling, so the comparison prices only the stack's work.
-// Usage: baseline_wifi DURATION_S TX_DBM EXPONENT REF_LOSS_DB BEACON_US MAX_MISSED
-//                      START_S STAGGER_S SPEED_MPS N_STA X0 X1
-//                      FRAMES BS_BEACON_S BS_BEACON_BYTES ADV_S ADV_BYTES RU_S RU_BYTES
-//                      AP_X,AP_Y ...
+// Baseline for benchmarks/bench_run.py: the network of a scenario as a plain C++ ns-3 program,
+// no Python at all. Same access points, channel, loss model, rate control (Minstrel), stations
+// and mobility model (a straight walk or random waypoint).
+//
+// --frames=1 also puts on the air the frames the mobility protocols send periodically, at the
+// same rates and sizes, with no protocol logic: every access point broadcasts a base-station
+// beacon every --bsBeaconS and a DRCP advertisement every --advS, and every associated station
+// sends a route-update to its access point every --ruS. That is imm-ns3's signalling load.
+//
+// --traffic=1 carries the same data flows as imm-ns3, over IP, with the project's own C++
+// generators (imm_ns3/adapter/traffic.h, included here): the downlink probe, RTP both ways for
+// each call, the paced TCP transfer. The wired side is what a plain ns-3 user would build for
+// a roaming network: every access point bridges its radio to one 100 Mbit/s Ethernet segment
+// shared with the correspondent host (an 802.11 extended service set, one IP subnet; the
+// bridges learn where a station is from its own frames). No routing, no care-of addresses, no
+// location management: the ratio against imm-ns3 prices exactly those.
+//
+// Per-station schedules: --calls=START:END,START:END,... (one per station, in order; a station
+// with '-' has no call) and --tcpStarts=T,T,... ('-': no transfer).
+// --guard=1 (default) installs imm-ns3's guard against late association responses
+// (imm_ns3/adapter/assoc_guard.h): without it ns-3 3.44 aborts in StaWifiMac::ReceiveAssocResp
+// on a congested channel, as this program does with 100 stations and traffic.
+// Prints: wall_s associations frames probe_rx rtp_rx_down rtp_rx_up tcp_bytes_acked late_resp
+#include "ns3/bridge-module.h"
 #include "ns3/core-module.h"
+#include "ns3/csma-module.h"
+#include "ns3/internet-module.h"
 #include "ns3/mobility-module.h"
 #include "ns3/network-module.h"
 #include "ns3/wifi-module.h"
@@ -17,6 +32,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
+#include <string>
+
+#include "../imm_ns3/adapter/shims.h"
+#include "../imm_ns3/adapter/traffic.h"
+#include "../imm_ns3/adapter/assoc_guard.h"
 
 using namespace ns3;
 
@@ -38,34 +59,88 @@ static void Periodic(Ptr<WifiNetDevice> dev, bool toAp, Mac48Address to, uint32_
   Simulator::Schedule(every, &Periodic, dev, toAp, to, bytes, every);
 }
 
+static std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, sep))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
 int main(int argc, char** argv) {
-  if (argc < 21) { std::fprintf(stderr, "usage: see source\n"); return 2; }
-  double duration = atof(argv[1]), tx = atof(argv[2]), expo = atof(argv[3]), ref = atof(argv[4]);
-  int beaconUs = atoi(argv[5]), missed = atoi(argv[6]);
-  double start = atof(argv[7]), stagger = atof(argv[8]), speed = atof(argv[9]);
-  int nSta = atoi(argv[10]);
-  double x0 = atof(argv[11]), x1 = atof(argv[12]);
-  bool frames = atoi(argv[13]) != 0;
-  double bsBeaconS = atof(argv[14]), advS = atof(argv[16]), ruS = atof(argv[18]);
-  uint32_t bsBeaconBytes = atoi(argv[15]), advBytes = atoi(argv[17]), ruBytes = atoi(argv[19]);
+  double duration = 50, tx = 16, expo = 3, ref = 40.05;
+  uint32_t beaconUs = 102400, missed = 5, nSta = 1, run = 1;
+  std::string aps = "0,0", mobility = "walk", area = "0,0,1,1";
+  double x0 = 0, x1 = 400, speed = 10, start = 2, stagger = 0, minSpeed = 1, pause = 0;
+  bool frames = false, traffic = false, guard = true;
+  double bsBeaconS = 0.1, advS = 0.5, ruS = 1.0;
+  uint32_t bsBeaconBytes = 48, advBytes = 44, ruBytes = 40;
+  double probePps = 0, probeStart = 1, rtpInterval = 0.02, tcpRateBps = 0;
+  uint32_t probeBytes = 200, rtpPayload = 160, tcpSegment = 1400;
+  uint64_t tcpBytes = 0;
+  std::string calls, tcpStarts;
+  CommandLine cmd(__FILE__);
+  cmd.AddValue("duration", "simulated seconds", duration);
+  cmd.AddValue("txDbm", "transmit power", tx);
+  cmd.AddValue("exponent", "log-distance exponent", expo);
+  cmd.AddValue("refLoss", "log-distance reference loss at 1 m", ref);
+  cmd.AddValue("beaconUs", "802.11 beacon interval", beaconUs);
+  cmd.AddValue("maxMissed", "missed beacons before a station scans", missed);
+  cmd.AddValue("aps", "access points x,y;x,y;...", aps);
+  cmd.AddValue("stations", "number of stations", nSta);
+  cmd.AddValue("run", "RngRun", run);
+  cmd.AddValue("mobility", "walk or rwp", mobility);
+  cmd.AddValue("x0", "walk: start x", x0);
+  cmd.AddValue("x1", "walk: end x", x1);
+  cmd.AddValue("speed", "walk: speed; rwp: maximum speed", speed);
+  cmd.AddValue("start", "walk: start time", start);
+  cmd.AddValue("stagger", "walk: station i starts i * stagger later", stagger);
+  cmd.AddValue("area", "rwp: x_min,y_min,x_max,y_max", area);
+  cmd.AddValue("minSpeed", "rwp: minimum speed", minSpeed);
+  cmd.AddValue("pause", "rwp: pause", pause);
+  cmd.AddValue("frames", "the stack's periodic frames on the air", frames);
+  cmd.AddValue("bsBeaconS", "base-station beacon period", bsBeaconS);
+  cmd.AddValue("bsBeaconBytes", "base-station beacon datagram bytes", bsBeaconBytes);
+  cmd.AddValue("advS", "DRCP advertisement period", advS);
+  cmd.AddValue("advBytes", "DRCP advertisement datagram bytes", advBytes);
+  cmd.AddValue("ruS", "route-update period", ruS);
+  cmd.AddValue("ruBytes", "route-update datagram bytes", ruBytes);
+  cmd.AddValue("traffic", "carry the data flows over IP", traffic);
+  cmd.AddValue("guard", "ignore late association responses (imm-ns3's assoc_guard.h)", guard);
+  cmd.AddValue("probePps", "downlink probe packets per second (0: none)", probePps);
+  cmd.AddValue("probeBytes", "probe payload", probeBytes);
+  cmd.AddValue("probeStart", "probe start", probeStart);
+  cmd.AddValue("rtpInterval", "RTP packet interval", rtpInterval);
+  cmd.AddValue("rtpPayload", "RTP payload bytes", rtpPayload);
+  cmd.AddValue("calls", "per station START:END or -", calls);
+  cmd.AddValue("tcpStarts", "per station start time or -", tcpStarts);
+  cmd.AddValue("tcpBytes", "bytes per transfer", tcpBytes);
+  cmd.AddValue("tcpRateBps", "application rate (0: greedy)", tcpRateBps);
+  cmd.AddValue("tcpSegment", "TCP segment size", tcpSegment);
+  cmd.Parse(argc, argv);
+
   RngSeedManager::SetSeed(20021024);
-  RngSeedManager::SetRun(1);
-  NodeContainer aps, stas;
+  RngSeedManager::SetRun(run);
   std::vector<Vector> apPos;
-  for (int i = 20; i < argc; ++i) {
+  for (auto& p : Split(aps, ';')) {
     double x, y;
-    std::sscanf(argv[i], "%lf,%lf", &x, &y);
+    std::sscanf(p.c_str(), "%lf,%lf", &x, &y);
     apPos.emplace_back(x, y, 0);
   }
-  aps.Create(apPos.size());
+  NodeContainer apNodes, stas, ch;
+  apNodes.Create(apPos.size());
   stas.Create(nSta);
-  YansWifiChannelHelper ch;
-  ch.SetPropagationDelay("ns3::ConstantSpeedPropagationDelayModel");
-  ch.AddPropagationLoss("ns3::LogDistancePropagationLossModel", "Exponent", DoubleValue(expo),
-                        "ReferenceLoss", DoubleValue(ref));
-  auto channel = ch.Create();
+  ch.Create(1);
+
+  YansWifiChannelHelper chan;
+  chan.SetPropagationDelay("ns3::ConstantSpeedPropagationDelayModel");
+  chan.AddPropagationLoss("ns3::LogDistancePropagationLossModel", "Exponent", DoubleValue(expo),
+                          "ReferenceLoss", DoubleValue(ref));
+  auto channel = chan.Create();
   WifiHelper wifi;
   wifi.SetStandard(WIFI_STANDARD_80211g);
+  wifi.SetRemoteStationManager("ns3::MinstrelWifiManager");
   YansWifiPhyHelper phy;
   phy.SetChannel(channel);
   phy.Set("ChannelSettings", StringValue("{1, 20, BAND_2_4GHZ, 0}"));
@@ -75,18 +150,18 @@ int main(int argc, char** argv) {
   Ssid ssid("imm");
   mac.SetType("ns3::ApWifiMac", "Ssid", SsidValue(ssid), "BeaconInterval",
               TimeValue(MicroSeconds(beaconUs)));
-  wifi.Install(phy, mac, aps);
+  auto apDevs = wifi.Install(phy, mac, apNodes);
   mac.SetType("ns3::StaWifiMac", "Ssid", SsidValue(ssid), "ActiveProbing", BooleanValue(true),
               "MaxMissedBeacons", UintegerValue(missed));
   auto staDevs = wifi.Install(phy, mac, stas);
+
   if (frames) {
-    auto apDevs = NodeContainer(aps);
-    for (uint32_t i = 0; i < aps.GetN(); ++i) {
-      auto dev = DynamicCast<WifiNetDevice>(aps.Get(i)->GetDevice(0));
+    for (uint32_t i = 0; i < apDevs.GetN(); ++i) {
+      auto dev = DynamicCast<WifiNetDevice>(apDevs.Get(i));
       // Spread over the first interval, as the stack's nodes start their timers.
-      Simulator::Schedule(Seconds(bsBeaconS * (i + 1) / (aps.GetN() + 1)), &Periodic, dev, false,
-                          Mac48Address::GetBroadcast(), bsBeaconBytes, Seconds(bsBeaconS));
-      Simulator::Schedule(Seconds(advS * (i + 1) / (aps.GetN() + 1)), &Periodic, dev, false,
+      Simulator::Schedule(Seconds(bsBeaconS * (i + 1) / (apDevs.GetN() + 1)), &Periodic, dev,
+                          false, Mac48Address::GetBroadcast(), bsBeaconBytes, Seconds(bsBeaconS));
+      Simulator::Schedule(Seconds(advS * (i + 1) / (apDevs.GetN() + 1)), &Periodic, dev, false,
                           Mac48Address::GetBroadcast(), advBytes, Seconds(advS));
     }
     for (uint32_t i = 0; i < staDevs.GetN(); ++i) {
@@ -98,25 +173,140 @@ int main(int argc, char** argv) {
   for (uint32_t i = 0; i < staDevs.GetN(); ++i) {
     auto m = DynamicCast<WifiNetDevice>(staDevs.Get(i))->GetMac();
     m->TraceConnectWithoutContext("Assoc", MakeCallback(&OnAssoc));
+    // Without imm-ns3's guard against late association responses, ns-3 3.44 aborts in
+    // StaWifiMac::ReceiveAssocResp on a congested channel (100 stations with traffic do).
+    if (guard) imm::GuardAssociation(staDevs.Get(i));
   }
-  for (uint32_t i = 0; i < aps.GetN(); ++i) {
+
+  // ---- mobility ----
+  for (uint32_t i = 0; i < apNodes.GetN(); ++i) {
     auto mm = CreateObject<ConstantPositionMobilityModel>();
     mm->SetPosition(apPos[i]);
-    aps.Get(i)->AggregateObject(mm);
+    apNodes.Get(i)->AggregateObject(mm);
   }
-  for (int i = 0; i < nSta; ++i) {
-    auto wm = CreateObject<WaypointMobilityModel>();
-    stas.Get(i)->AggregateObject(wm);
-    double t0 = start + i * stagger;
-    wm->AddWaypoint(Waypoint(Seconds(0), Vector(x0, 0, 0)));
-    if (t0 > 0) wm->AddWaypoint(Waypoint(Seconds(t0), Vector(x0, 0, 0)));
-    wm->AddWaypoint(Waypoint(Seconds(t0 + (x1 - x0) / speed), Vector(x1, 0, 0)));
+  ch.Get(0)->AggregateObject(CreateObject<ConstantPositionMobilityModel>());
+  double ax0, ay0, ax1, ay1;
+  std::sscanf(area.c_str(), "%lf,%lf,%lf,%lf", &ax0, &ay0, &ax1, &ay1);
+  for (uint32_t i = 0; i < nSta; ++i) {
+    if (mobility == "rwp") {
+      auto alloc = CreateObject<RandomRectanglePositionAllocator>();
+      std::ostringstream xs, ys, sp, pa;
+      xs << "ns3::UniformRandomVariable[Min=" << ax0 << "|Max=" << ax1 << "]";
+      ys << "ns3::UniformRandomVariable[Min=" << ay0 << "|Max=" << ay1 << "]";
+      sp << "ns3::UniformRandomVariable[Min=" << minSpeed << "|Max=" << speed << "]";
+      pa << "ns3::ConstantRandomVariable[Constant=" << pause << "]";
+      alloc->SetAttribute("X", StringValue(xs.str()));
+      alloc->SetAttribute("Y", StringValue(ys.str()));
+      auto mm = CreateObject<RandomWaypointMobilityModel>();
+      mm->SetAttribute("Speed", StringValue(sp.str()));
+      mm->SetAttribute("Pause", StringValue(pa.str()));
+      mm->SetAttribute("PositionAllocator", PointerValue(alloc));
+      mm->SetPosition(alloc->GetNext());
+      stas.Get(i)->AggregateObject(mm);
+    } else {
+      auto wm = CreateObject<WaypointMobilityModel>();
+      stas.Get(i)->AggregateObject(wm);
+      double t0 = start + i * stagger;
+      wm->AddWaypoint(Waypoint(Seconds(0), Vector(x0, 0, 0)));
+      if (t0 > 0) wm->AddWaypoint(Waypoint(Seconds(t0), Vector(x0, 0, 0)));
+      wm->AddWaypoint(Waypoint(Seconds(t0 + (x1 - x0) / speed), Vector(x1, 0, 0)));
+    }
   }
+
+  // ---- the data flows, over IP ----
+  std::vector<Ptr<imm::ProbeReceiver>> probeRx;
+  std::vector<Ptr<imm::ProbeSender>> probeTx;
+  std::vector<Ptr<imm::RtpSender>> rtpDown, rtpUp;
+  std::vector<Ptr<imm::RtpSink>> rtpAtSta;
+  Ptr<imm::RtpSink> rtpAtCh;
+  std::vector<Ptr<imm::TcpBulkSender>> tcpTx;
+  std::vector<Ptr<imm::TcpSink>> tcpRx;
+  if (traffic) {
+    CsmaHelper csma;
+    csma.SetChannelAttribute("DataRate", StringValue("100Mbps"));
+    csma.SetChannelAttribute("Delay", TimeValue(MilliSeconds(1)));
+    NodeContainer lan(ch);
+    lan.Add(apNodes);
+    auto lanDevs = csma.Install(lan);
+    BridgeHelper bridge;
+    for (uint32_t i = 0; i < apNodes.GetN(); ++i)
+      bridge.Install(apNodes.Get(i), NetDeviceContainer(apDevs.Get(i), lanDevs.Get(i + 1)));
+    InternetStackHelper internet;
+    internet.Install(ch);
+    internet.Install(stas);
+    Ipv4AddressHelper ip("10.0.0.0", "255.255.0.0");
+    ip.Assign(NetDeviceContainer(lanDevs.Get(0)));
+    auto staIfs = ip.Assign(staDevs);
+    uint32_t chIp = Ipv4Address("10.0.0.1").Get();
+    // Static ARP entries, as for static routes: a flooded ARP request reaches every access
+    // point at the same instant and they broadcast it in lockstep, so stations that hear two
+    // cells lose it (the same collision imm-ns3's mmp.broadcast_jitter_s avoids).
+    auto chArp = ch.Get(0)->GetObject<Ipv4L3Protocol>()->GetInterface(1)->GetArpCache();
+    for (uint32_t i = 0; i < nSta; ++i) {
+      auto e = chArp->Add(staIfs.GetAddress(i));
+      e->SetMacAddress(staDevs.Get(i)->GetAddress());
+      e->MarkPermanent();
+      auto staArp = stas.Get(i)->GetObject<Ipv4L3Protocol>()->GetInterface(1)->GetArpCache();
+      auto b = staArp->Add(Ipv4Address(chIp));
+      b->SetMacAddress(lanDevs.Get(0)->GetAddress());
+      b->MarkPermanent();
+    }
+    auto callList = Split(calls, ','), tcpList = Split(tcpStarts, ',');
+    uint32_t step = (uint32_t)std::lround(rtpInterval * 8000);
+    rtpAtCh = Create<imm::RtpSink>(ch.Get(0), 40000);
+    for (uint32_t i = 0; i < nSta; ++i) {
+      uint32_t staIp = staIfs.GetAddress(i).Get();
+      if (probePps > 0) {
+        probeRx.push_back(Create<imm::ProbeReceiver>(stas.Get(i), 9000));
+        auto s = Create<imm::ProbeSender>(ch.Get(0), 9000, 1.0 / probePps, probeBytes);
+        s->SetDestination(staIp);
+        s->Start(probeStart, duration - 1.0);
+        probeTx.push_back(s);
+      }
+      if (i < callList.size() && callList[i] != "-") {
+        double a, b;
+        std::sscanf(callList[i].c_str(), "%lf:%lf", &a, &b);
+        auto down = Create<imm::RtpSender>(ch.Get(0), 0, rtpInterval, rtpPayload, 0x1000 + i, step);
+        auto up = Create<imm::RtpSender>(stas.Get(i), 0, rtpInterval, rtpPayload, 0x2000 + i, step);
+        rtpAtSta.push_back(Create<imm::RtpSink>(stas.Get(i), 40002));
+        down->SetDestination(staIp, 40002);
+        up->SetDestination(chIp, 40000);
+        Simulator::Schedule(Seconds(a), &imm::RtpSender::Start, down, b);
+        Simulator::Schedule(Seconds(a), &imm::RtpSender::Start, up, b);
+        rtpDown.push_back(down);
+        rtpUp.push_back(up);
+      }
+      if (tcpBytes > 0 && i < tcpList.size() && tcpList[i] != "-") {
+        auto tx = Create<imm::TcpBulkSender>(ch.Get(0), tcpBytes, tcpRateBps, tcpSegment);
+        tcpRx.push_back(Create<imm::TcpSink>(stas.Get(i), 5001, 0.1));
+        tx->Start(std::atof(tcpList[i].c_str()), staIp, 5001);
+        tcpTx.push_back(tx);
+      }
+    }
+  }
+
   Simulator::Stop(Seconds(duration));
   auto w0 = std::chrono::steady_clock::now();
   Simulator::Run();
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
-  std::printf("%.6f %llu %llu\n", wall, (unsigned long long)g_assoc, (unsigned long long)g_frames);
+  uint64_t probe = 0, down = 0, up = 0, acked = 0;
+  for (auto& r : probeRx) probe += r->seqs.size();
+  for (auto& r : rtpAtSta) down += r->seqs.size();
+  if (rtpAtCh) up = rtpAtCh->seqs.size();
+  for (auto& t : tcpTx) acked += t->acked;
+  std::printf("%.6f %llu %llu %llu %llu %llu %llu %llu\n", wall, (unsigned long long)g_assoc,
+              (unsigned long long)g_frames, (unsigned long long)probe, (unsigned long long)down,
+              (unsigned long long)up, (unsigned long long)acked,
+              (unsigned long long)imm::LateAssocResponsesDropped());
+  for (auto& t : tcpTx) t->Close();
+  for (auto& r : tcpRx) r->Close();
+  for (auto& s : probeTx) s->Close();
+  for (auto& r : probeRx) r->Close();
+  for (auto& s : rtpDown) s->Close();
+  for (auto& s : rtpUp) s->Close();
+  for (auto& r : rtpAtSta) r->Close();
+  if (rtpAtCh) rtpAtCh->Close();
   Simulator::Destroy();
+  imm::ReleaseAssocGuards();
   return 0;
 }

@@ -1,20 +1,31 @@
-"""Benchmark: how much faster than real time is a run, and what does the Python stack cost?
+"""Benchmark: the whole stack against a plain C++ ns-3 program of the same network.
 
-Prints, for patent-walk with 1, 10 and 40 mobile hosts, the wall time of Simulator::Run for
-imm-ns3 (the whole stack: WiFi, MMP, DRCP, MIP-LR and SIP registrations; probe, TCP transfer
-and calls off, so the rows compare signalling, not traffic) and for a plain C++ ns-3 program of
-the same radio network (baseline_wifi.cc, built here against the wheel's headers), in the same
-run: ``cpp_wall_s`` with the stack's periodic frames on the air at the same rates and sizes
-(beacons, advertisements, route-updates: the fair comparison), ``cpp_radio_only_s`` without. The last rows are the default scenario as shipped (probe,
-SIP call with RTP both ways, TCP transfer), and the same without the TCP transfer. Timings live
-here, never in tests.
+Two kinds of rows, for 1, 10 and 40 mobile hosts by default (``--hosts``):
 
-    .venv/bin/python benchmarks/bench_run.py [--repeat 3] [--hosts 1,10,40,100] [--json]
+- ``traffic: false``: patent-walk with N hosts walking the specification's path, signalling
+  only (probe, TCP and calls off). The C++ program (``baseline_wifi.cc``, built here against the
+  wheel's headers) has the same radio network and walks and puts the stack's periodic frames on
+  the air at the same rates and sizes (beacons, advertisements, route-updates):
+  ``cpp_wall_s``. ``cpp_radio_only_s`` is the program without them.
+- ``traffic: true``: the ``crowd`` scenario with N hosts, compressed to ``--traffic-s``
+  simulated seconds: random-waypoint walks; per host one call with RTP both ways and one
+  download at 256 kbit/s, whose start spread, holding time and size shrink by
+  traffic-s / 300 so that the load per host-second is the crowd's (about 0.07 Erlang per host).
+  The C++ program carries the same flows with the project's own C++ generators over IP, over an
+  802.11 extended service set (access points bridged to one Ethernet segment with the
+  correspondent), with the same per-host call and download schedule and the same periodic
+  frames: the ratio prices MMP's routing, DRCP, MIP-LR, SIP and the Python cores.
+
+Both programs' times are the wall time of ``Simulator::Run`` only (start-up is measured by
+``--sweep-overhead`` and in the README's start-up section). Timings live here, never in tests.
+
+    .venv/bin/python benchmarks/bench_run.py [--repeat 1] [--hosts 1,10,40,100] [--json]
     .venv/bin/python benchmarks/bench_run.py --sweep-overhead
 
-``--json`` prints one JSON object per row instead of the table: ``{"hosts", "traffic", "sim_s",
-"imm_wall_s", "cpp_wall_s", "ratio", "python_events", "python_wall_s", "peak_rss_mb"}``
-(``peak_rss_mb``: the benchmark process's peak resident memory so far, ns-3 import included).
+``--json`` prints one JSON object per row: ``{"hosts", "traffic", "sim_s", "imm_wall_s",
+"cpp_wall_s", "ratio", "python_events", "python_wall_s", "peak_rss_mb", ...}`` (``peak_rss_mb``:
+the benchmark process's peak resident memory so far, ns-3 import included; traffic rows add
+what each program delivered, to show they carried the same load).
 ``--sweep-overhead`` measures what a warm sweep worker costs per run beyond the simulation
 itself (runs of 1 simulated second), and the speed-up of two workers over one.
 """
@@ -32,19 +43,23 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-LIBS = ["core", "network", "mobility", "wifi", "propagation", "spectrum", "antenna", "energy",
+CROWD_S = 300.0  # the crowd scenario's length (imm_ns3/scenarios/crowd.toml)
+LIBS = ["core", "network", "mobility", "wifi", "propagation", "spectrum", "antenna", "energy", "csma",
         "internet", "bridge", "traffic-control", "stats", "config-store"]
 
 
 def signalling_frames(s) -> list[str]:
-    """The periodic frames of the stack, for the baseline: (interval, IPv4 datagram bytes) of a
+    """The stack's periodic frames, for the baseline: interval and IPv4 datagram bytes of a
     base-station beacon, a DRCP advertisement and a mobile host's route-update."""
     from imm_ns3.adapter.env import IP_UDP_HEADER
     from imm_ns3.mmp.messages import BaseStationBeacon, DrcpAdvertisement, RouteUpdate
 
-    return [str(s.mmp.bs_beacon_interval_s), str(len(BaseStationBeacon(0, 0, 0, 0)) + IP_UDP_HEADER),
-            str(s.drcp.advertisement_interval_s), str(len(DrcpAdvertisement(0, 0, 0, 0)) + IP_UDP_HEADER),
-            str(s.mmp.route_update_interval_s), str(len(RouteUpdate(0, 0, 0)) + IP_UDP_HEADER)]
+    return ["--frames=1", f"--bsBeaconS={s.mmp.bs_beacon_interval_s}",
+            f"--bsBeaconBytes={len(BaseStationBeacon(0, 0, 0, 0)) + IP_UDP_HEADER}",
+            f"--advS={s.drcp.advertisement_interval_s}",
+            f"--advBytes={len(DrcpAdvertisement(0, 0, 0, 0)) + IP_UDP_HEADER}",
+            f"--ruS={s.mmp.route_update_interval_s}",
+            f"--ruBytes={len(RouteUpdate(0, 0, 0)) + IP_UDP_HEADER}"]
 
 
 def build_baseline(workdir: Path) -> Path:
@@ -59,10 +74,75 @@ def build_baseline(workdir: Path) -> Path:
     return exe
 
 
+def radio_args(s, topo) -> list[str]:
+    """The radio network and the mobility of scenario ``s``, as the baseline's options."""
+    from imm_ns3.adapter.builder import reference_loss_db
+
+    w, m = s.wifi, s.mobility
+    aps = ";".join(f"{r.position_m[0]},{r.position_m[1]}" for r in topo.radios.values())
+    out = [f"--duration={s.simulation.duration_s}", f"--txDbm={w.tx_power_dbm}",
+           f"--exponent={w.propagation.exponent}", f"--refLoss={reference_loss_db(topo)}",
+           f"--beaconUs={round(w.beacon_interval_s * 1e6)}", f"--maxMissed={w.max_missed_beacons}",
+           f"--aps={aps}", f"--stations={s.mobile_hosts.count}", f"--run={s.simulation.seed}"]
+    if m.model == "random_waypoint":
+        out += ["--mobility=rwp", "--area=" + ",".join(str(v) for v in m.area_m),
+                f"--speed={m.speed_mps}", f"--minSpeed={m.min_speed_mps or m.speed_mps}",
+                f"--pause={m.pause_s}"]
+    else:
+        out += ["--mobility=walk", f"--x0={m.waypoints_m[0][0]}", f"--x1={m.waypoints_m[-1][0]}",
+                f"--speed={m.speed_mps}", f"--start={m.start_s}",
+                f"--stagger={s.mobile_hosts.start_stagger_s}"]
+    return out
+
+
+def traffic_args(s, topo) -> list[str]:
+    """The data flows of scenario ``s`` with the stack's own per-host schedule."""
+    from imm_ns3.schedule import call_plan, spread_start
+
+    names = [mh.name for mh in topo.mobile_hosts]
+    end = s.simulation.duration_s - 1.0  # the stack's RTP senders stop 1 s before the end
+    q, t = s.sip, s.tcp
+    calls = call_plan(names, s.simulation.seed, call_at_s=q.call_at_s, spread_s=q.call_spread_s,
+                      holding_s=q.holding_s, holding=q.holding, run_end_s=end)
+    out = ["--traffic=1", f"--rtpInterval={q.rtp_interval_s}", f"--rtpPayload={q.rtp_payload_bytes}"]
+    if q.enabled:
+        out.append("--calls=" + ",".join(f"{calls[n].start_s}:{calls[n].end_s}" for n in names))
+    if t.enabled:
+        out += [f"--tcpBytes={t.size_bytes}", f"--tcpRateBps={t.rate_mbps * 1e6}",
+                f"--tcpSegment={t.segment_bytes}", "--tcpStarts=" + ",".join(
+                    str(spread_start(s.simulation.seed, "tcp", n, t.start_s, t.start_spread_s))
+                    for n in names)]
+    if s.probe.enabled:
+        out += [f"--probePps={s.probe.rate_pps}", f"--probeBytes={s.probe.size_bytes}",
+                f"--probeStart={s.probe.start_s}"]
+    return out
+
+
+def run_baseline(exe: Path, args: list[str]) -> list[float]:
+    out = subprocess.run([str(exe), *args], check=True, capture_output=True, text=True)
+    return [float(v) for v in out.stdout.split()]
+
+
+def delivered(out_dir: Path) -> dict:
+    """What the stack delivered, from its tables: RTP packets each way, TCP bytes acknowledged."""
+    import pandas as pd
+
+    f = pd.read_parquet(out_dir / "flows.parquet")
+    rtp = f[f.name == "rtp"]
+    return {"rtp_rx_down": int(rtp[rtp.src == "ch"].received_packets.sum()),
+            "rtp_rx_up": int(rtp[rtp.dst == "ch"].received_packets.sum()),
+            "tcp_acked": int(f[f.name == "tcp"].acked_bytes.fillna(0).sum())}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--hosts", default="1,10,40", help="comma-separated host counts")
+    ap.add_argument("--signalling-s", type=float, default=50.0,
+                    help="simulated seconds of the signalling-only rows")
+    ap.add_argument("--traffic-s", type=float, default=60.0,
+                    help="simulated seconds of the rows with traffic")
+    ap.add_argument("--only", choices=("signalling", "traffic"), help="one kind of row")
     ap.add_argument("--json", action="store_true", help="one JSON object per row")
     ap.add_argument("--sweep-overhead", action="store_true",
                     help="measure the per-run overhead of warm sweep workers instead")
@@ -73,7 +153,6 @@ def main() -> int:
     say = (lambda *a, **k: None) if args.json else print
 
     from imm_ns3.adapter import run_scenario
-    from imm_ns3.adapter.builder import reference_loss_db
     from imm_ns3.adapter.runtime import ns3
     from imm_ns3.scenario import load_scenario
     from imm_ns3.topology import build_topology
@@ -81,56 +160,61 @@ def main() -> int:
     t0 = time.perf_counter()
     ns3()
     say(f"ns-3 import: {time.perf_counter() - t0:.1f} s (once per process)")
+    kinds = [k for k in ("signalling", "traffic") if args.only in (None, k)]
     with tempfile.TemporaryDirectory() as tmp:
         exe = build_baseline(Path(tmp))
-        say(f"{'hosts':>5} {'sim s':>6} {'imm-ns3 wall s':>15} {'x real time':>11}"
-              f" {'C++ same-frames s':>17} {'x real time':>11} {'ratio':>8} {'py events':>9}"
-              f" {'C++ radio-only s':>16}")
-        for n in hosts:
-            s = load_scenario("patent-walk", [f"mobile_hosts.count={n}",
-                                              "mobile_hosts.start_stagger_s=0.25",
-                                              "probe.enabled=false", "tcp.enabled=false",
-                                              "sip.call_at_s=1000.0"])
-            topo = build_topology(s)
-            ours, base, radio = [], [], []
-            for _ in range(args.repeat):
-                r = run_scenario(s)
-                ours.append(r.summary["wall_time_s"])
-                w = s.wifi
-                argv = [str(exe), str(s.simulation.duration_s), str(w.tx_power_dbm),
-                        str(w.propagation.exponent), str(reference_loss_db(topo)),
-                        str(round(w.beacon_interval_s * 1e6)), str(w.max_missed_beacons),
-                        str(s.mobility.start_s), "0.25", str(s.mobility.speed_mps), str(n),
-                        str(s.mobility.waypoints_m[0][0]), str(s.mobility.waypoints_m[-1][0])]
-                aps = [f"{r_.position_m[0]},{r_.position_m[1]}" for r_ in topo.radios.values()]
-
-                def baseline(frames: bool) -> float:
-                    out = subprocess.run(argv + ["1" if frames else "0", *signalling_frames(s)]
-                                         + aps, check=True, capture_output=True, text=True)
-                    return float(out.stdout.split()[0])
-
-                base.append(baseline(True))
-                radio.append(baseline(False))
-            sim = s.simulation.duration_s
-            o, b, ro = statistics.median(ours), statistics.median(base), statistics.median(radio)
-            say(f"{n:>5} {sim:>6.0f} {o:>15.3f} {sim / o:>11.1f} {b:>17.3f} {sim / b:>11.1f}"
-                f" {o / b:>7.2f}x {r.extra['python_events']:>9} {ro:>16.3f}")
-            if args.json:
-                print(json.dumps({
-                    "hosts": n, "traffic": False, "sim_s": sim, "imm_wall_s": round(o, 3),
-                    "cpp_wall_s": round(b, 3), "ratio": round(o / b, 2),
-                    "cpp_radio_only_s": round(ro, 3),
-                    "python_events": r.summary["python_events"],
-                    "python_wall_s": r.summary["python_wall_s"],
-                    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                }), flush=True)
-        if args.json:
-            return 0
-        for label, over in (("default patent-walk (probe, RTP, TCP)", []),
-                            ("patent-walk without the TCP transfer", ["tcp.enabled=false"])):
-            r = run_scenario(load_scenario("patent-walk", over))
-            print(f"{label}: wall {r.summary['wall_time_s']:.3f} s, {r.summary['speedup']}x real"
-                  f" time, {r.extra['python_events']} Python events")
+        say(f"{'hosts':>5} {'traffic':>7} {'sim s':>6} {'imm-ns3 s':>10} {'C++ s':>8} {'ratio':>7}"
+            f" {'py events':>9} {'in Python s':>11} {'C++ radio-only s':>16}")
+        for kind in kinds:
+            for n in hosts:
+                if kind == "signalling":
+                    s = load_scenario("patent-walk", [
+                        f"mobile_hosts.count={n}", "mobile_hosts.start_stagger_s=0.25",
+                        f"simulation.duration_s={args.signalling_s}", "probe.enabled=false",
+                        "tcp.enabled=false", "sip.call_at_s=1000.0"])
+                else:
+                    # The crowd scenario compressed in time: calls, downloads and their spread
+                    # shrink with the run, so the load per host-second is the crowd's.
+                    k = args.traffic_s / CROWD_S
+                    s = load_scenario("crowd", [
+                        f"mobile_hosts.count={n}", f"simulation.duration_s={args.traffic_s}",
+                        f"sip.call_at_s={5 * k:.6g}", f"sip.call_spread_s={240 * k:.6g}",
+                        f"sip.holding_s={20 * k:.6g}", f"tcp.start_s={5 * k:.6g}",
+                        f"tcp.start_spread_s={280 * k:.6g}",
+                        f"tcp.size_bytes={round(250_000 * k)}"])
+                topo = build_topology(s)
+                base = radio_args(s, topo) + signalling_frames(s)
+                if kind == "traffic":
+                    base += traffic_args(s, topo)
+                ours, cpp, radio = [], [], []
+                for _ in range(args.repeat):
+                    with tempfile.TemporaryDirectory() as out:
+                        r = run_scenario(s, out_dir=Path(out) / "run")
+                        got = delivered(Path(out) / "run") if kind == "traffic" else {}
+                    ours.append(r.summary["wall_time_s"])
+                    b = run_baseline(exe, base)
+                    cpp.append(b[0])
+                    if kind == "signalling":
+                        radio.append(run_baseline(exe, radio_args(s, topo))[0])
+                sim = s.simulation.duration_s
+                o, c = statistics.median(ours), statistics.median(cpp)
+                ro = statistics.median(radio) if radio else None
+                say(f"{n:>5} {kind == 'traffic'!s:>7} {sim:>6.0f} {o:>10.2f} {c:>8.2f} {o / c:>6.2f}x"
+                    f" {r.summary['python_events']:>9} {r.summary['python_wall_s']:>11.2f}"
+                    f" {'' if ro is None else f'{ro:.2f}':>16}")
+                if args.json:
+                    row = {"hosts": n, "traffic": kind == "traffic", "sim_s": sim,
+                           "imm_wall_s": round(o, 3), "cpp_wall_s": round(c, 3),
+                           "ratio": round(o / c, 2), "python_events": r.summary["python_events"],
+                           "python_wall_s": r.summary["python_wall_s"],
+                           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+                    if ro is not None:
+                        row["cpp_radio_only_s"] = round(ro, 3)
+                    if kind == "traffic":
+                        row.update({f"imm_{k}": v for k, v in got.items()})
+                        row.update({"cpp_rtp_rx_down": int(b[4]), "cpp_rtp_rx_up": int(b[5]),
+                                    "cpp_tcp_acked": int(b[6])})
+                    print(json.dumps(row), flush=True)
     return 0
 
 
