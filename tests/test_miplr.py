@@ -271,3 +271,42 @@ def test_mobile_ip_client_registers_retries_and_refreshes():
     assert len(net) == 2
     loop.run(80.7)
     assert net[-1][3].coa == COA1 and net[-1][3].ident == 3
+
+
+def test_a_lost_update_to_a_correspondent_is_retransmitted_until_acknowledged():
+    # Fire-and-forget before: one lost update left the correspondent rewriting to the old
+    # care-of address for the whole lifetime of its entry (120 s), and TCP stalled.
+    loop, net = Loop(), []
+    hlr = HomeLocationRegister([ipaddress.IPv4Network("10.0.0.0/24")])
+    mh = MipMhDaemon(Env(loop, net, PERM), PERM, [HLR1], lifetime_s=100, retry_s=0.5)
+    ch_env = Env(loop, net, CH)
+    ch = MipChDaemon(ch_env, [HLR1])
+    lost = {"n": 1}  # the first update to the correspondent and its first ack are lost
+
+    def to_ch(m, s):
+        if isinstance(m, MipUpdate) and lost["n"] > 0:
+            lost["n"] -= 1
+            return None
+        return ch.receive(m, s)
+
+    acks_lost = {"n": 1}
+
+    def to_mh(m, s):
+        if isinstance(m, MipUpdateAck) and s == CH and acks_lost["n"] > 0:
+            acks_lost["n"] -= 1
+            return None
+        return mh.receive(m, s)
+
+    pump = _deliver(loop, net, {HLR1: lambda m, s: hlr.receive(m, loop.now()), CH: to_ch,
+                                PERM: to_mh})
+    mh.on_coa_change(None, COA1)
+    mh.on_tcp_from(CH)
+    mh.on_coa_change(COA1, COA2)
+    for t in (0.3, 0.8, 1.8, 3.8, 8.0):
+        pump()
+        loop.run(t)
+        pump()
+    to_ch_updates = [t for t, src, dst, m in net if dst == CH and isinstance(m, MipUpdate)]
+    # sent at 0, lost; again at 0.5 (applied, ack lost); again at 1.5 (ack arrives); no more.
+    assert to_ch_updates == [0.0, 0.5, 1.5]
+    assert ch.resolve(PERM) == COA2 and ch.rejected == {}  # the duplicate was acknowledged OK

@@ -112,6 +112,9 @@ class MipChDaemon:
             return None
         if isinstance(msg, MipUpdate):
             e = self.cache.get(msg.permanent)
+            if e is not None and e.seq == msg.seq and e.coa == msg.coa and e.expires > now:
+                # A retransmission of the update in force (its acknowledgement was lost).
+                return MipUpdateAck(msg.permanent, msg.seq, UPDATE_OK, msg.lifetime_s)
             if e is not None and e.seq >= msg.seq and e.expires > now:
                 self._reject("stale_seq")
                 return MipUpdateAck(msg.permanent, msg.seq, 1, 0)
@@ -157,10 +160,12 @@ class MipMhDaemon:
         self.env.log("mip_coa", f"{ip_str(new)} seq {self.seq}")
         self._update_registers()
         now = self.env.now()
-        # [0068]: every correspondent that sent TCP during the last registration lifetime.
+        # [0068]: every correspondent that sent TCP during the last registration lifetime,
+        # acknowledged and retransmitted like the registers' updates: one lost update would
+        # leave the correspondent rewriting to the old address for the entry's lifetime.
         for peer, t in list(self.tcp_peers.items()):
             if now - t <= self.lifetime_s:
-                self.env.send(peer, MipUpdate(self.permanent, self.coa, self.seq, self.lifetime_s))
+                self._send_update(peer, 0, kind="ch")
             else:
                 del self.tcp_peers[peer]
 
@@ -175,21 +180,30 @@ class MipMhDaemon:
         self.seq += 1
         self._update_registers()
 
-    def _send_update(self, register: int, attempt: int) -> None:
-        old = self._timers.pop(register, None)
+    def _send_update(self, dst: int, attempt: int, kind: str = "hlr") -> None:
+        """Send the current update to a register (kind 'hlr') or a correspondent ('ch'), and
+        again after retry_s, 2 retry_s, ... until it is acknowledged or max_tries ran out."""
+        old = self._timers.pop(dst, None)
         if old is not None:
             self.env.cancel(old)
         if attempt >= self.max_tries:
-            self.env.log("hlr_update_failed", ip_str(register))
+            self.env.log(f"{kind}_update_failed", ip_str(dst))
             return
         if attempt:
-            self.env.log("hlr_update_retry", f"{ip_str(register)} try {attempt + 1}")
-        self.env.send(register, MipUpdate(self.permanent, self.coa, self.seq, self.lifetime_s))
-        self._timers[register] = self.env.call_later(self.retry_s * 2 ** attempt,
-                                                     self._send_update, register, attempt + 1)
+            self.env.log(f"{kind}_update_retry", f"{ip_str(dst)} try {attempt + 1}")
+        self.env.send(dst, MipUpdate(self.permanent, self.coa, self.seq, self.lifetime_s))
+        self._timers[dst] = self.env.call_later(self.retry_s * 2 ** attempt,
+                                                self._send_update, dst, attempt + 1, kind)
 
     def receive(self, msg: Any, src: int) -> None:
         if isinstance(msg, MipUpdateAck) and msg.permanent == self.permanent:
+            if src not in self.registers and msg.seq == self.seq:
+                t = self._timers.pop(src, None)  # a correspondent's acknowledgement
+                if t is not None:
+                    self.env.cancel(t)
+                if msg.status != UPDATE_OK:
+                    self.env.log("ch_update_rejected", f"{ip_str(src)} status {msg.status}")
+                return
             if src in self.registers and msg.seq == self.seq:
                 t = self._timers.pop(src, None)
                 if t is not None:
