@@ -128,3 +128,13 @@ def test_figures_without_results_says_how_to_make_them(tmp_path):
     assert r.exit_code == 0
     assert "e4: no results in" in r.output and "imm-sim sweep experiments/e4-mip-vs-miplr.toml" in r.output
     assert _invoke("figures", "--only", "e9").exit_code == 2
+
+
+def test_paragraph_index_is_generated_from_the_code():
+    from imm_ns3.paragraphs import citations, render
+
+    assert (ROOT / "docs" / "paragraphs.md").read_text() == render(), \
+        "docs/paragraphs.md is stale: run python -m imm_ns3.paragraphs"
+    index = citations()
+    assert "imm_ns3/mmp/node.py" in index["0036"]  # semi-soft hand-off at the crossover
+    assert "imm_ns3/sip/agent.py" in index["0075"]  # re-INVITE after a move
