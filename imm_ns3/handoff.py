@@ -88,6 +88,12 @@ class HandoffDetector:
 
     def deassociated(self, t_ns: int, bs: str, last_beacon_ns: int | None) -> None:
         self._log.record(t_ns, self.mh, self._role, "deassoc", bs)
+        if self.current_bs is None and self.previous_bs is not None:
+            # A second DeAssoc with no Assoc seen since the first: ns-3's MAC took a candidate
+            # access point for its own while it scanned (it reports that one). The station's
+            # move is still from the cell it was last associated with, and the interruption
+            # began at the first DeAssoc: keep both.
+            return
         self.previous_bs = bs if bs else self.current_bs
         self.current_bs = None
         self._deassoc_s = t_ns * 1e-9

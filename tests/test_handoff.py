@@ -98,3 +98,18 @@ def test_handoff_windows_and_longest_silence():
     assert longest_silence(a, 0.0, 3.0) == pytest.approx(0.8)
     assert longest_silence(a, 0.0, float("inf")) == 3.0
     assert longest_silence(a, 1.95, 4.0) is None  # one arrival only
+
+
+def test_a_second_deassoc_without_an_association_keeps_the_cell_and_the_start():
+    # Seen in a 3-host patent-walk run on ns-3: DeAssoc(bs504a), then, with no Assoc trace in
+    # between, DeAssoc(bs503a) 512 ms later (the MAC had taken a scan candidate for its own),
+    # then Assoc(bs504b). The move is bs504a -> bs504b (intra-domain, as MMP sees it), and the
+    # interruption began at the first DeAssoc.
+    d, log = _det()
+    d.associated(1_000_000_000, "bs504a")
+    d.deassociated(41_005_000_000, "bs504a", 40_493_000_000)
+    d.deassociated(41_517_000_000, "bs503a", 40_493_000_000)
+    ho = d.associated(41_569_000_000, "bs504b")
+    assert (ho.old_bs, ho.kind) == ("bs504a", "intra_domain")
+    assert ho.deassoc_s == pytest.approx(41.005) and ho.l2_s == pytest.approx(41.569 - 40.493)
+    assert [e.event for e in log.events].count("deassoc") == 2  # both are still logged
