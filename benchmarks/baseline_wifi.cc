@@ -21,6 +21,7 @@
 // (imm_ns3/adapter/assoc_guard.h): without it ns-3 3.44 aborts in StaWifiMac::ReceiveAssocResp
 // on a congested channel, as this program does with 100 stations and traffic.
 // Prints: wall_s associations frames probe_rx rtp_rx_down rtp_rx_up tcp_bytes_acked late_resp
+//         ap_phy_tx sta_phy_tx ap_final_failures sta_final_failures
 #include "ns3/bridge-module.h"
 #include "ns3/core-module.h"
 #include "ns3/csma-module.h"
@@ -43,6 +44,19 @@ using namespace ns3;
 
 static uint64_t g_assoc = 0, g_frames = 0;
 static void OnAssoc(Mac48Address) { ++g_assoc; }
+// Frames put on the air, and data frames dropped after the last retry, by access points
+// (index 0) and stations (1): what the two programs make the channel carry.
+static uint64_t g_tx[2] = {0, 0}, g_failed[2] = {0, 0};
+static void OnPhyTx(int who, Ptr<const Packet>, double) { ++g_tx[who]; }
+static void OnFinalFail(int who, Mac48Address) { ++g_failed[who]; }
+static void CountAir(NetDeviceContainer devs, int who) {
+  for (uint32_t i = 0; i < devs.GetN(); ++i) {
+    auto d = DynamicCast<WifiNetDevice>(devs.Get(i));
+    d->GetPhy()->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&OnPhyTx, who));
+    d->GetRemoteStationManager()->TraceConnectWithoutContext(
+        "MacTxFinalDataFailed", MakeBoundCallback(&OnFinalFail, who));
+  }
+}
 
 // A periodic frame of `bytes` (an IPv4/UDP datagram's size) from `dev` to `to` (broadcast, or
 // the station's access point), at the device: the air sees what imm-ns3's signalling sends.
@@ -154,6 +168,8 @@ int main(int argc, char** argv) {
   mac.SetType("ns3::StaWifiMac", "Ssid", SsidValue(ssid), "ActiveProbing", BooleanValue(true),
               "MaxMissedBeacons", UintegerValue(missed));
   auto staDevs = wifi.Install(phy, mac, stas);
+  CountAir(apDevs, 0);
+  CountAir(staDevs, 1);
 
   if (frames) {
     for (uint32_t i = 0; i < apDevs.GetN(); ++i) {
@@ -294,10 +310,12 @@ int main(int argc, char** argv) {
   for (auto& r : rtpAtSta) down += r->seqs.size();
   if (rtpAtCh) up = rtpAtCh->seqs.size();
   for (auto& t : tcpTx) acked += t->acked;
-  std::printf("%.6f %llu %llu %llu %llu %llu %llu %llu\n", wall, (unsigned long long)g_assoc,
-              (unsigned long long)g_frames, (unsigned long long)probe, (unsigned long long)down,
-              (unsigned long long)up, (unsigned long long)acked,
-              (unsigned long long)imm::LateAssocResponsesDropped());
+  std::printf("%.6f %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n", wall,
+              (unsigned long long)g_assoc, (unsigned long long)g_frames, (unsigned long long)probe,
+              (unsigned long long)down, (unsigned long long)up, (unsigned long long)acked,
+              (unsigned long long)imm::LateAssocResponsesDropped(), (unsigned long long)g_tx[0],
+              (unsigned long long)g_tx[1], (unsigned long long)g_failed[0],
+              (unsigned long long)g_failed[1]);
   for (auto& t : tcpTx) t->Close();
   for (auto& r : tcpRx) r->Close();
   for (auto& s : probeTx) s->Close();
