@@ -37,7 +37,7 @@ HEADERS = {
              "ap-wifi-mac.h", "ssid.h", "mac-rx-middle.h", "wifi-mpdu.h", "wifi-mac-header.h"),
 }
 
-_NS3_LIB = re.compile(rb"\x00(libns3[^\x00/]*?\.so)\x00")
+_NS3_LIB = re.compile(rb"(libns3[\w.+-]*?\.so)(?=\x00)")
 
 
 def wheel_root() -> Path:
