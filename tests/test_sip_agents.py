@@ -104,10 +104,13 @@ def test_register_call_and_reinvite_after_a_move():
              and d.startswith(b"INVITE")]
     assert len(reinv) == 1 and b"c=IN IP4 10.2.0.3" in reinv[0].body
     assert reinv[0].header("Contact") == "<sip:mh1@10.2.0.3:5060>"
-    # BYE ends it on both sides.
-    mh.hangup(mh.sessions[s.call_id])
+    # BYE ends it on both sides, and each side knows how (the adapter stops the RTP sender of
+    # the side that received the BYE, not on a failed re-INVITE).
+    ms = mh.sessions[s.call_id]
+    mh.hangup(ms)
     loop.run(4.0)
     assert s.call_id not in ch.sessions and s.state == "ended"
+    assert (ms.ended_by, s.ended_by) == ("hangup", "bye")
 
 
 def test_every_server_gets_the_registration():

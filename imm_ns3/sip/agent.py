@@ -58,6 +58,7 @@ class Session:
     local_cseq: int = 0
     remote_cseq: int = 0
     state: str = "calling"  # calling, established, ended
+    ended_by: str = ""  # once ended: "bye" (the peer hung up), "hangup" (we did), "failed", "timeout"
     local_media: AudioSession | None = None
     remote_media: AudioSession | None = None
     reinvites: int = 0
@@ -273,7 +274,7 @@ class UserAgent:
             elif 200 <= resp.status < 300:
                 self._established(s, req, resp)
             else:
-                s.state = "ended"
+                s.state, s.ended_by = "ended", "failed"
                 self.env.log("sip_call_failed", f"{resp.status} {resp.reason}")
                 if self.on_ended:
                     self.on_ended(s)
@@ -283,7 +284,7 @@ class UserAgent:
                 nxt = server_index + 1  # the next SIP server ([0071]: several for redundancy)
                 self._invite(s, uri, self.servers[nxt], nxt)
             else:
-                s.state = "ended"
+                s.state, s.ended_by = "ended", "timeout"
                 if self.on_ended:
                     self.on_ended(s)
 
@@ -320,7 +321,7 @@ class UserAgent:
         s.local_cseq += 1
         req = self._request("BYE", s.remote_target, to=s.remote_uri, from_tag=s.local_tag,
                             call_id=s.call_id, cseq=s.local_cseq, to_tag=s.remote_tag)
-        s.state = "ended"
+        s.state, s.ended_by = "ended", "hangup"
         self.sessions.pop(s.call_id, None)
         self._send_request(req, uri_host_port(s.remote_target), lambda r: None, lambda: None)
         if self.on_ended:
@@ -428,7 +429,7 @@ class UserAgent:
         s = self.sessions.pop(req.call_id, None)
         self._answer(req, src, 200 if s else 481)
         if s is not None:
-            s.state = "ended"
+            s.state, s.ended_by = "ended", "bye"
             if self.on_ended:
                 self.on_ended(s)
 
