@@ -15,6 +15,7 @@ import numpy as np
 from ..careof import CareOfChannel
 from ..events import EventLog
 from ..handoff import HandoffDetector
+from ..measure import timeline_bins
 from ..scenario import Scenario
 from ..topology import Topology
 from .builder import Network
@@ -62,6 +63,16 @@ class RunContext:
 
     def handoff_times(self, mh: str) -> list[float]:
         return [h.t_s for h in self.detectors[mh].handoffs]
+
+    def add_packet_timeline(self, name: str, src: str, dst: str, arrival_times,
+                            packet_bytes: int) -> None:
+        """The ``timeline`` rows of a flow of equal-size packets (probe, RTP): per bin of the
+        run's timeline, the packets that reached the receiver and their bytes."""
+        width = self.scenario.simulation.timeline_bin_s
+        for i, n in enumerate(timeline_bins(arrival_times, width)):
+            self.timeline_rows.append({"name": name, "src": src, "dst": dst,
+                                       "t_s": round(i * width, 9), "bytes": int(n) * packet_bytes,
+                                       "packets": int(n)})
 
 
 Collector = Callable[[], None]

@@ -40,7 +40,7 @@ from ..mmp.messages import (
 from ..mmp.mobile import WAIT_ADV, WAIT_BEACON, MobileHostDaemon
 from ..mmp.node import BorderRouter, MmpNode
 from ..careof import CareOfChannel
-from ..measure import handoff_probe_components, probe_counts, timeline_bins
+from ..measure import handoff_probe_components, probe_counts
 from .context import Collector, RunContext
 from .env import Signalling, WireEnv
 from .runtime import compile_extension, control_trampoline, u32_trampoline
@@ -517,11 +517,7 @@ def _collect(ctx: RunContext, envs, mmp_nodes, stats: Signalling, probes, probe_
             })
             sent_times = s.probe.start_s + np.arange(counts["sent_packets"]) / s.probe.rate_pps
             ctx.probe_arrivals[mh.name] = arrivals
-            width = s.simulation.timeline_bin_s
-            for i, n in enumerate(timeline_bins(arrivals, width)):
-                ctx.timeline_rows.append({"name": "probe", "src": probe_src, "dst": mh.name,
-                                          "t_s": round(i * width, 9), "bytes": int(n) * size,
-                                          "packets": int(n)})
+            ctx.add_packet_timeline("probe", probe_src, mh.name, arrivals, size)
         rows = ctx.handoff_rows(mh.name)
         for row, extra in zip(rows, handoff_probe_components(
                 ctx.handoff_times(mh.name), env.core.movements, seqs, arrivals, sent_times)):

@@ -29,7 +29,7 @@ from ..sip.registrar import Registrar
 from ..sip.rtp import RtpPacket, RtpReceiver
 from ..careof import CoaChange
 from ..schedule import call_plan
-from ..measure import handoff_rtp_components, one_way_delays, timeline_bins
+from ..measure import handoff_rtp_components, one_way_delays
 from .context import Collector, RunContext
 from .env import NodeEnv, Signalling
 from .runtime import compile_extension
@@ -252,7 +252,7 @@ def _collect(ctx: RunContext, counts, media, ch: str, ch_sink, payload: int) -> 
                 "delay_p95_s": float(np.percentile(delays, 95)) if len(delays) else None,
             })
             m[f"rx_{direction}"] = rx
-            _timeline(ctx, rx, src, dst, payload + 12)
+            ctx.add_packet_timeline("rtp", src, dst, [t for t, _ in rx.arrivals], payload + 12)
         _handoff_rtp(ctx, mh, m)
 
 
@@ -261,14 +261,6 @@ def _one_way_delays(sender, sink, ssrc: int | None) -> np.ndarray:
                           np.array(list(sink.arrivals), dtype=np.int64),
                           np.array(list(sink.ssrcs), dtype=np.int64) if ssrc is not None else None,
                           ssrc)
-
-
-def _timeline(ctx: RunContext, rx: RtpReceiver, src: str, dst: str, size: int) -> None:
-    """RTP packets and bytes that reached the receiver, per bin of the run's timeline."""
-    width = ctx.scenario.simulation.timeline_bin_s
-    for i, n in enumerate(timeline_bins([t for t, _ in rx.arrivals], width)):
-        ctx.timeline_rows.append({"name": "rtp", "src": src, "dst": dst, "t_s": round(i * width, 9),
-                                  "bytes": int(n) * size, "packets": int(n)})
 
 
 def _handoff_rtp(ctx: RunContext, mh: str, m) -> None:
