@@ -76,7 +76,7 @@ def build_baseline(workdir: Path) -> Path:
 
 def radio_args(s, topo) -> list[str]:
     """The radio network and the mobility of scenario ``s``, as the baseline's options."""
-    from imm_ns3.adapter.builder import reference_loss_db
+    from imm_ns3.topology import reference_loss_db
 
     w, m = s.wifi, s.mobility
     aps = ";".join(f"{r.position_m[0]},{r.position_m[1]}" for r in topo.radios.values())

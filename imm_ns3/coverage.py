@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .scenario.radio import band_of, channel_centre_mhz, free_space_loss_1m_db
+from .scenario.radio import free_space_loss_1m_db
 from .scenario.schema import ConstantVelocityMobility, RandomWaypointMobility, WaypointMobility
+from .topology import channel_mhz, position_at, reference_loss_db
 
 REACH_DBM = -82.0  # ns-3 ThresholdPreambleDetectionModel MinimumRssi
 STEP_S = 0.1  # sampling step along a path
@@ -32,36 +33,30 @@ class Gap:
     where: tuple[float, float]
 
 
-def _loss_db(s, d: float) -> float:
-    p = s.wifi.propagation
+def _loss_db(topo, d: float) -> float:
+    """Path loss at distance ``d`` by the scenario's model, as the builder configures ns-3."""
+    p = topo.scenario.wifi.propagation
     d = max(d, 1.0)
     if p.model == "range":
         return 0.0 if d <= p.range_m else math.inf
-    freq = channel_centre_mhz(band_of(s.wifi.standard), s.wifi.channel)
-    ref = free_space_loss_1m_db(freq)
     if p.model == "friis":
-        return ref + 20 * math.log10(d)
-    if p.reference_loss_db is not None:
-        ref = p.reference_loss_db
-    return ref + 10 * p.exponent * math.log10(d)
+        return free_space_loss_1m_db(channel_mhz(topo)) + 20 * math.log10(d)
+    return reference_loss_db(topo) + 10 * p.exponent * math.log10(d)
 
 
-def covered(topo, x: float, y: float, z: float = 0.0) -> bool:
-    """True if a mobile host at (x, y, z) and some base station hear each other."""
-    s = topo.scenario
-    mh_tx = s.mobile_hosts.tx_power_dbm if s.mobile_hosts.tx_power_dbm is not None else s.wifi.tx_power_dbm
-    for bs, radio in topo.radios.items():
-        spec = s.nodes[bs]
-        bs_tx = spec.tx_power_dbm if spec.tx_power_dbm is not None else s.wifi.tx_power_dbm
-        loss = _loss_db(s, math.dist((x, y, z), radio.position_m))
-        if min(bs_tx, mh_tx) - loss >= REACH_DBM:
+def covered(topo, x: float, y: float, z: float = 0.0, tx_dbm: float | None = None) -> bool:
+    """True if a mobile host at (x, y, z) transmitting at ``tx_dbm`` (default: the hosts'
+    power) and some base station hear each other."""
+    if tx_dbm is None:
+        tx_dbm = topo.mobile_hosts[0].tx_power_dbm
+    for radio in topo.radios.values():
+        loss = _loss_db(topo, math.dist((x, y, z), radio.position_m))
+        if min(radio.tx_power_dbm, tx_dbm) - loss >= REACH_DBM:
             return True
     return False
 
 
 def _position(m, start_s: float, t: float) -> tuple[float, float, float]:
-    from .topology import position_at
-
     if isinstance(m, WaypointMobility):
         return position_at(m, start_s, t)
     rad = math.radians(m.heading_deg)
@@ -85,7 +80,7 @@ def path_gaps(topo) -> list[Gap]:
         for k in range(steps + 1):
             t = min(k * STEP_S, s.simulation.duration_s)
             x, y, z = _position(m, mh.start_s, t)
-            inside = covered(topo, x, y, z)
+            inside = covered(topo, x, y, z, mh.tx_power_dbm)
             if not inside and start is None:
                 start = (t, (x, y))
             elif (inside or t >= s.simulation.duration_s) and start is not None:

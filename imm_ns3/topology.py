@@ -23,7 +23,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .scenario import LinkSpec, Scenario, WaypointMobility
+from .scenario import (
+    LinkSpec,
+    Scenario,
+    WaypointMobility,
+    band_of,
+    channel_centre_mhz,
+    free_space_loss_1m_db,
+)
 
 PERMANENT_ADDRESS_OFFSET = 9  # mhN gets host number 9 + N of the permanent prefix
 
@@ -319,6 +326,25 @@ def build_topology(s: Scenario) -> Topology:
             s.mobile_hosts.tx_power_dbm if s.mobile_hosts.tx_power_dbm is not None else s.wifi.tx_power_dbm,
             start + k * stagger, mobility))
     return t
+
+
+# --------------------------------------------------------------------------------------------
+# Radio: what the builder configures and the coverage check assumes, computed once here.
+# --------------------------------------------------------------------------------------------
+
+
+def channel_mhz(topo: Topology) -> int:
+    """Centre frequency of the scenario's WiFi channel."""
+    w = topo.scenario.wifi
+    return channel_centre_mhz(band_of(w.standard), w.channel)
+
+
+def reference_loss_db(topo: Topology) -> float:
+    """Log-distance loss at 1 m: the scenario's, or free space at the channel's frequency."""
+    p = topo.scenario.wifi.propagation
+    if p.reference_loss_db is not None:
+        return p.reference_loss_db
+    return free_space_loss_1m_db(channel_mhz(topo))
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,10 +23,15 @@ from ..scenario import (
     RandomWaypointMobility,
     WaypointMobility,
     band_of,
-    channel_centre_mhz,
-    free_space_loss_1m_db,
 )
-from ..topology import Topology, neighbour_address, static_routes, waypoint_schedule
+from ..topology import (
+    Topology,
+    channel_mhz,
+    neighbour_address,
+    reference_loss_db,
+    static_routes,
+    waypoint_schedule,
+)
 from .runtime import Bridge
 
 _STANDARDS = {
@@ -42,13 +47,6 @@ _STANDARDS = {
 # what ran before it in the process, nor on creation order).
 _STREAM_BASE = 100  # internet stack, then WiFi: each block starts where the last one ended
 _STREAM_MOBILITY = 1_000_000  # mobility models: 10 streams per mobile host from here
-
-
-def reference_loss_db(topo: Topology) -> float:
-    w = topo.scenario.wifi
-    if w.propagation.reference_loss_db is not None:
-        return w.propagation.reference_loss_db
-    return free_space_loss_1m_db(channel_centre_mhz(band_of(w.standard), w.channel))
 
 
 class Network:
@@ -204,7 +202,7 @@ def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
     elif p.model == "friis":
         ch.AddPropagationLoss("ns3::FriisPropagationLossModel",
                               "Frequency", ns.DoubleValue(
-                                  channel_centre_mhz(band_of(w.standard), w.channel) * 1e6))
+                                  channel_mhz(topo) * 1e6))
     else:
         ch.AddPropagationLoss("ns3::RangePropagationLossModel",
                               "MaxRange", ns.DoubleValue(p.range_m))
