@@ -196,20 +196,15 @@ class MipMhDaemon:
                                                 self._send_update, dst, attempt + 1, kind)
 
     def receive(self, msg: Any, src: int) -> None:
-        if isinstance(msg, MipUpdateAck) and msg.permanent == self.permanent:
-            if src not in self.registers and msg.seq == self.seq:
-                t = self._timers.pop(src, None)  # a correspondent's acknowledgement
-                if t is not None:
-                    self.env.cancel(t)
-                if msg.status != UPDATE_OK:
-                    self.env.log("ch_update_rejected", f"{ip_str(src)} status {msg.status}")
-                return
-            if src in self.registers and msg.seq == self.seq:
-                t = self._timers.pop(src, None)
-                if t is not None:
-                    self.env.cancel(t)
-                if msg.status == UPDATE_OK:
-                    self.acked[src] = msg.seq
-                    self.granted_s[src] = msg.lifetime_s
-                else:
-                    self.env.log("hlr_update_rejected", f"{ip_str(src)} status {msg.status}")
+        if isinstance(msg, MipUpdateAck) and msg.permanent == self.permanent and msg.seq == self.seq:
+            # The answer of a register or of a correspondent ([0068]): stop resending.
+            t = self._timers.pop(src, None)
+            if t is not None:
+                self.env.cancel(t)
+            register = src in self.registers
+            if msg.status != UPDATE_OK:
+                kind = "hlr" if register else "ch"
+                self.env.log(f"{kind}_update_rejected", f"{ip_str(src)} status {msg.status}")
+            elif register:
+                self.acked[src] = msg.seq
+                self.granted_s[src] = msg.lifetime_s
