@@ -61,11 +61,11 @@ class Registrar:
     last: str = ""  # what the last receive() did, one line (for logs)
     retransmissions: int = 0  # REGISTERs answered again from their server transaction
     _since_purge: int = 0
-    # RFC 3261 17.2.3: transaction -> (digest of the request, answer, kept until). A
-    # retransmitted REGISTER (its 200 was lost, or is still on its way) gets the same answer
-    # again instead of being processed anew, which its unchanged CSeq would turn into "500 out
-    # of order". Only a byte-identical copy is a retransmission; anything else is processed.
-    _transactions: dict[tuple, tuple[bytes, bytes, float]] = field(default_factory=dict)
+    # RFC 3261 17.2.3: digest of a REGISTER -> (its answer, kept until). A retransmitted
+    # REGISTER (its 200 was lost, or is still on its way) gets the same answer again instead of
+    # being processed anew, which its unchanged CSeq would turn into "500 out of order". Only a
+    # byte-identical copy (same branch, Call-ID, CSeq and all) is a retransmission.
+    _transactions: dict[bytes, tuple[bytes, float]] = field(default_factory=dict)
 
     def lookup(self, address_of_record: str, now: float) -> str | None:
         b = self.bindings.get(aor(address_of_record))
@@ -89,18 +89,17 @@ class Registrar:
             self.last = f"response {msg.status} -> ignored"
             return []  # a stateless server has no transactions to match responses to
         if msg.method == "REGISTER":
-            tx = _transaction_key(msg)
-            digest = hashlib.blake2b(data, digest_size=16).digest()
+            tx = hashlib.blake2b(data, digest_size=16).digest() if _rfc3261_branch(msg) else None
             kept = self._transactions.get(tx) if tx else None
-            if kept is not None and kept[2] > now and kept[0] == digest:
+            if kept is not None and kept[1] > now:
                 self.retransmissions += 1
-                self.last = f"REGISTER retransmission -> {kept[1][8:11].decode()} again"
-                return [kept[1]]
+                self.last = f"REGISTER retransmission -> {kept[0][8:11].decode()} again"
+                return [kept[0]]
             out = self._register(msg, now)
             if tx:
                 if len(self._transactions) >= MAX_TRANSACTIONS:
                     self._purge_transactions(now, force=True)
-                self._transactions[tx] = (digest, out, now + TRANSACTION_S)
+                self._transactions[tx] = (out, now + TRANSACTION_S)
         elif msg.method == "OPTIONS" and self._is_me(msg.uri):
             out = response(msg, 200, extra=(("Allow", "REGISTER, INVITE, OPTIONS, ACK"),
                                             ("Accept", "application/sdp")))
@@ -125,7 +124,7 @@ class Registrar:
         return len(dead)
 
     def _purge_transactions(self, now: float, force: bool = False) -> None:
-        for k in [k for k, (_, _, until) in self._transactions.items() if until <= now]:
+        for k in [k for k, (_, until) in self._transactions.items() if until <= now]:
             del self._transactions[k]
         if force and len(self._transactions) >= MAX_TRANSACTIONS:
             # Still full of live transactions (a flood): forget the oldest half.
@@ -192,15 +191,8 @@ class Registrar:
 __all__ = ["Registrar", "Binding", "response", "params"]
 
 
-def _transaction_key(req: SipRequest) -> tuple | None:
-    """The server transaction a request belongs to (RFC 3261 17.2.3): the top Via's branch
-    (RFC 3261 magic cookie only) and sent-by and the method; and, stricter, the Call-ID and
-    CSeq number, which a retransmission repeats unchanged."""
+def _rfc3261_branch(req: SipRequest) -> bool:
+    """Whether the top Via carries an RFC 3261 branch (magic cookie): only such requests form
+    server transactions (RFC 3261 17.2.3)."""
     via = req.header("Via")
-    if not via:
-        return None
-    head, ps = params(via)
-    branch = ps.get("branch", "")
-    if not branch.startswith("z9hG4bK"):
-        return None
-    return branch, head.split()[-1] if head.split() else "", req.method, req.call_id, req.cseq[0]
+    return bool(via) and params(via)[1].get("branch", "").startswith("z9hG4bK")
