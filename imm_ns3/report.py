@@ -17,12 +17,12 @@ FLOW_ROWS = 12  # at most this many flows: one line each; more: one line per flo
 HOST_ROWS = 10  # at most this many hosts: their care-of addresses one by one
 
 
-def _ms(v: Any) -> str:
-    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 1e3:.0f}"
-
-
 def _num(v: Any) -> str:
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0f}"
+
+
+def _ms(v: Any) -> str:
+    return _num(None if v is None else v * 1e3)
 
 
 def _table(header: list[str], rows: list[list[str]], left: int) -> list[str]:
