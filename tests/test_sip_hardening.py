@@ -170,3 +170,19 @@ def test_the_udp_server_logs_one_line_per_datagram():
     assert "malformed" in lines[0] and "dropped" in lines[0]
     assert "malformed (missing or empty Via header) -> dropped" in lines[1]
     assert "REGISTER sip:imm.example -> 200" in lines[2] and "(1 binding(s) held)" in lines[2]
+
+
+def test_kept_register_answers_are_bounded_under_a_flood(monkeypatch):
+    # A flood of distinct REGISTERs must not grow the retransmission store without bound.
+    from imm_ns3.sip import registrar as regmod
+
+    monkeypatch.setattr(regmod, "MAX_TRANSACTIONS", 40)
+    reg = Registrar(max_bindings=1000)
+    for i in range(200):
+        text = REGISTER.replace("mh1@imm.example", f"u{i}@imm.example").replace("nashds7", f"n{i}")
+        assert reg.receive(text.encode(), SRC, 1.0)[0].startswith(b"SIP/2.0 200")
+        assert len(reg._transactions) <= 40
+    # The newest is still answered from its kept answer; an old one is processed anew.
+    newest = REGISTER.replace("mh1@imm.example", "u199@imm.example").replace("nashds7", "n199")
+    reg.receive(newest.encode(), SRC, 2.0)
+    assert reg.retransmissions == 1
