@@ -2,9 +2,12 @@
 
 Each function takes the :class:`imm_ns3.results.SweepResults` of its sweep directory (from
 ``imm_ns3.results.load``) and returns a matplotlib Figure; ``summary_*`` functions return the
-numbers behind it as a DataFrame (the notebooks show them). Every point is a mean over seeds
-with a 95 % confidence interval (Student's t). ``imm-sim figures`` saves them (PNG and PDF)
-stamped with the versions the results came from.
+numbers behind it as a DataFrame (the notebooks show them); ``check_*`` functions return the
+rows of ``results/model-check.csv`` (simulated against :mod:`imm_ns3.model`). Skewed or bimodal
+quantities (latencies, interruptions) are shown as distributions with medians and bootstrap
+95 % intervals (:mod:`imm_ns3.stats`); counts summed over many packets as means with Student-t
+intervals. ``imm-sim figures`` saves them (PNG and PDF) stamped with the versions the results
+came from.
 """
 
 from __future__ import annotations
@@ -14,25 +17,11 @@ import math
 import numpy as np
 import pandas as pd
 
+from imm_ns3.stats import ecdf, mann_whitney, mean_ci, median_ci
+
 KINDS = ("intra_domain", "inter_domain", "inter_subnet")
 KIND_LABEL = {"intra_domain": "intra-domain", "inter_domain": "inter-domain",
               "inter_subnet": "inter-subnet"}
-# Student's t, 97.5 % quantile, by degrees of freedom (a normal 1.96 beyond 30).
-_T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-         2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
-
-
-def mean_ci(values) -> tuple[float, float, int]:
-    """Mean, half-width of the 95 % confidence interval, and n (NaNs dropped)."""
-    x = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(dtype=float)
-    n = len(x)
-    if n == 0:
-        return math.nan, math.nan, 0
-    if n == 1:
-        return float(x[0]), math.nan, 1
-    t = _T975[n - 2] if n - 2 < len(_T975) else 1.96
-    return float(x.mean()), float(t * x.std(ddof=1) / math.sqrt(n)), n
 
 
 def _agg(df: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
@@ -65,56 +54,177 @@ def _plt():
 
 
 # ---- E1: handoff latency by movement kind and mechanism -------------------------------------
-MECHANISMS = (("MMP (UDP probe)", None, "probe_gap_s"),
-              ("MIP-LR (TCP)", "tcp_resume_s", "tcp_gap_s"),
-              ("SIP (RTP)", "rtp_resume_s", "rtp_gap_s"))
+# What each flow's interruption measures, by kind of movement: inside a sub-network only MMP
+# acts ([0048], [0049]); across sub-networks TCP also needs MIP-LR's update ([0068]) and RTP
+# SIP's re-INVITE ([0075]).
+TRAFFIC = (("UDP probe", "probe_gap_s", {"*": "MMP"}),
+           ("TCP", "tcp_gap_s", {"inter_subnet": "MMP + MIP-LR", "*": "MMP"}),
+           ("RTP", "rtp_gap_s", {"inter_subnet": "MMP + SIP re-INVITE", "*": "MMP"}))
+
+
+def _mechanism(labels: dict, kind: str) -> str:
+    return labels.get(kind, labels["*"])
+
+
+def _model_of(res, key: str):
+    from imm_ns3.topology import build_topology
+
+    return build_topology(res.scenario(key))
+
+
+def e1_models(res) -> dict:
+    """Per movement kind, the analytic latencies of :mod:`imm_ns3.model` for the E1 walk (all
+    runs share one scenario; the first run's is used): ``radio``, ``mmp`` and ``handoff``
+    (radio + MMP) as :class:`imm_ns3.model.Latency`, plus the macro steps of the inter-subnet
+    move (MIP-LR update one way to the correspondent, re-INVITE round trip)."""
+    from imm_ns3 import model as M
+
+    h = res.handoffs
+    topo = _model_of(res, res.runs.key.iloc[0])
+    out = {}
+    for kind in KINDS:
+        k = h[h.kind == kind]
+        if not len(k):
+            continue
+        bs = k.new_bs.mode().iloc[0]
+        radio = M.radio_latency(topo.scenario)
+        mmp = M.mmp_latency(topo, kind, bs)
+        out[kind] = {"radio": radio, "mmp": mmp, "handoff": radio + mmp, "new_bs": bs}
+        if kind == "inter_subnet":
+            ch = next(n for n, p in topo.nodes.items() if p.role == "correspondent")
+            out[kind]["miplr_update_s"] = M.miplr_delay_s(topo, ch, bs, 60)
+            out[kind]["reinvite_s"] = 2 * M.miplr_delay_s(topo, ch, bs, 600)
+    return out
 
 
 def summary_e1(res) -> pd.DataFrame:
-    h = res.handoffs
+    """One row per movement kind and quantity: median with its bootstrap 95 % CI, mean, n and
+    the model's median and mean. Quantities: the radio part, MMP's part, their sum, and each
+    flow's interruption (labelled by the mechanism that carried it), and for the inter-subnet
+    move the macro steps themselves (MIP-LR update at the correspondent, re-INVITE answered)."""
+    h = res.handoffs.copy()
+    h["handoff_s"] = h.l2_s + h.mmp_s
+    models = e1_models(res)
     rows = []
+
+    def add(kind, quantity, mechanism, values, model_median=math.nan, model_mean=math.nan):
+        m = median_ci(values)
+        rows.append({"kind": kind, "quantity": quantity, "mechanism": mechanism,
+                     "median_s": m.median, "ci_lo_s": m.lo, "ci_hi_s": m.hi,
+                     "mean_s": mean_ci(values)[0], "n": m.n,
+                     "model_median_s": model_median, "model_mean_s": model_mean})
+
     for kind in KINDS:
         k = h[h.kind == kind]
-        for mech, macro, gap in MECHANISMS:
-            comp = {"radio": mean_ci(k.l2_s)[0], "MMP": mean_ci(k.mmp_s)[0] if "mmp_s" in k else math.nan}
-            # The macro-mobility step as far as it adds to radio + MMP: the care-of address
-            # changes during the MMP part, so only what comes after the MMP update counts.
-            if macro and macro in k and k[macro].notna().any():
-                extra = (k.coa_change_s + k[macro] - (k.t_s + k.mmp_s)).clip(lower=0)
-                comp["macro"] = mean_ci(extra)[0]
-            else:
-                comp["macro"] = 0.0
-            g = mean_ci(k[gap]) if gap in k else (math.nan, math.nan, 0)
-            rows.append({"kind": kind, "mechanism": mech, **{f"{c}_s": v for c, v in comp.items()},
-                         "interruption_s": g[0], "interruption_ci95_s": g[1], "handoffs": len(k)})
+        mod = models.get(kind, {})
+        for q, col in (("radio", "l2_s"), ("mmp", "mmp_s"), ("handoff", "handoff_s")):
+            lat = mod.get(q)
+            add(kind, q, "radio" if q == "radio" else "MMP", k[col],
+                lat.median if lat else math.nan, lat.mean if lat else math.nan)
+        for traffic, col, labels in TRAFFIC:
+            lat = mod.get("handoff")
+            # The flows' interruptions are compared with radio + MMP: the model of what MMP
+            # alone costs; a larger TCP gap is TCP's own recovery, not mobility management.
+            add(kind, f"{traffic} interruption", _mechanism(labels, kind),
+                k[col] if col in k else [], lat.median if lat else math.nan,
+                lat.mean if lat else math.nan)
+        if kind == "inter_subnet":
+            add(kind, "MIP-LR update at correspondent", "MIP-LR", k.get("tcp_update_s", []),
+                mod.get("miplr_update_s", math.nan), mod.get("miplr_update_s", math.nan))
+            add(kind, "re-INVITE answered", "SIP", k.get("reinvite_s", []),
+                mod.get("reinvite_s", math.nan), mod.get("reinvite_s", math.nan))
+            add(kind, "TCP resumes after care-of change", "MIP-LR + TCP", k.get("tcp_resume_s", []))
+            add(kind, "RTP resumes after care-of change", "SIP", k.get("rtp_resume_s", []))
     return pd.DataFrame(rows)
+
+
+def e1_ordering(res) -> dict:
+    """The ordering claim between inter-domain and inter-subnet MMP latency, with its test."""
+    h = res.handoffs
+    a, b = h[h.kind == "inter_domain"].mmp_s, h[h.kind == "inter_subnet"].mmp_s
+    t = mann_whitney(a, b)
+    return {"test": t, "text": t.text("inter-domain", "inter-subnet"),
+            "significant": bool(t.p < 0.05)}
+
+
+def check_e1(res) -> pd.DataFrame:
+    s = summary_e1(res)
+    rows = []
+    for _, r in s.iterrows():
+        if math.isnan(r.model_median_s):
+            continue
+        rows.append({"experiment": "e1", "quantity": f"{r.quantity} median (s)",
+                     "condition": r.kind, "simulated": r.median_s, "model": r.model_median_s,
+                     "n": r.n})
+        if r.quantity in ("mmp", "handoff"):
+            rows.append({"experiment": "e1", "quantity": f"{r.quantity} mean (s)",
+                         "condition": r.kind, "simulated": r.mean_s, "model": r.model_mean_s,
+                         "n": r.n})
+    return pd.DataFrame(rows)
+
+
+def _strip(ax, x, values, color, width=0.28):
+    v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce").dropna(), dtype=float)
+    if not len(v):
+        return
+    jitter = (np.arange(len(v)) % 7 - 3) / 3 * width / 2
+    ax.scatter(x + jitter, v, s=6, color=color, alpha=0.55, lw=0, zorder=3)
 
 
 def e1(res):
     plt = _plt()
+    h = res.handoffs.copy()
+    h["handoff_s"] = h.l2_s + h.mmp_s
+    models = e1_models(res)
     s = summary_e1(res)
-    fig, ax = plt.subplots(figsize=(9, 4.2))
-    colors = {"radio": "#4C72B0", "MMP": "#55A868", "macro": "#C44E52"}
-    width, x0 = 0.26, np.arange(len(KINDS))
-    for j, (mech, _, _) in enumerate(MECHANISMS):
-        sub = s[s.mechanism == mech].set_index("kind").loc[list(KINDS)]
-        x = x0 + (j - 1) * width
-        bottom = np.zeros(len(KINDS))
-        for c in ("radio", "MMP", "macro"):
-            v = sub[f"{c}_s"].fillna(0).to_numpy() * 1e3
-            ax.bar(x, v, width * 0.92, bottom=bottom, color=colors[c],
-                   label=c if j == 0 else None, edgecolor="white", linewidth=0.5)
-            bottom += v
-        ax.errorbar(x, sub.interruption_s * 1e3, yerr=sub.interruption_ci95_s.fillna(0) * 1e3,
-                    fmt="D", color="black", ms=4, capsize=3, label="measured interruption" if j == 0 else None)
-        for xi in x:
-            ax.text(xi, 20, mech.split()[0], ha="center", va="bottom", fontsize=7, rotation=90,
-                    color="white")
-    ax.set_xticks(x0, [KIND_LABEL[k] for k in KINDS])
-    ax.set_ylabel("handoff latency (ms)")
-    ax.set_title("E1: handoff latency by kind of movement and mechanism (stacked components)")
-    ax.legend(loc="upper left", fontsize=8)
-    ax.set_ylim(0, max(1000, ax.get_ylim()[1] * 1.15))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.6), gridspec_kw={"width_ratios": [1, 1.5]})
+    # (a) MMP's part: the simulated distribution against the model's (a sum of uniform waits).
+    for i, kind in enumerate(KINDS):
+        x, p = ecdf(h[h.kind == kind].mmp_s)
+        if len(x):
+            ax1.step(x * 1e3, p, where="post", color=f"C{i}",
+                     label=f"{KIND_LABEL[kind]} (n = {len(x)})")
+        if kind in models:
+            lat = models[kind]["mmp"]
+            grid = np.linspace(0, max(lat.max * 1.05, 0.01), 200)
+            ax1.plot(grid * 1e3, [lat.cdf(t) for t in grid], color=f"C{i}", ls="--", lw=1)
+    ax1.plot([], [], color="0.3", ls="--", lw=1, label="model (uniform waits + round trips)")
+    ax1.set_xlabel("MMP part: association -> update done (ms)")
+    ax1.set_ylabel("fraction of handoffs")
+    order = e1_ordering(res)
+    ax1.set_title("(a) MMP latency, simulated and modelled", fontsize=9)
+    ax1.text(0.02, 0.98, order["text"].replace(": ", ":\n", 1), transform=ax1.transAxes,
+             ha="left", va="top", fontsize=6.5, color="0.25")
+    ax1.legend(fontsize=7, loc="lower right")
+    # (b) Interruption of each flow, labelled by the mechanism that carried it.
+    colors = {"UDP probe": "C0", "TCP": "C1", "RTP": "C2"}
+    width = 0.27
+    x0 = np.arange(len(KINDS))
+    for j, (traffic, col, labels) in enumerate(TRAFFIC):
+        for i, kind in enumerate(KINDS):
+            vals = pd.to_numeric(h[h.kind == kind][col], errors="coerce").dropna() * 1e3
+            x = x0[i] + (j - 1) * width
+            if len(vals):
+                ax2.boxplot([vals], positions=[x], widths=width * 0.8, showfliers=False,
+                            medianprops={"color": colors[traffic]}, whis=(5, 95))
+                _strip(ax2, x, vals, colors[traffic], width * 0.8)
+            ax2.text(x, 0.01, _mechanism(labels, kind), transform=ax2.get_xaxis_transform(),
+                     rotation=90, ha="center", va="bottom", fontsize=6, color="0.3")
+        ax2.plot([], [], "s", color=colors[traffic], label=traffic)
+    for i, kind in enumerate(KINDS):
+        if kind in models:
+            lat = models[kind]["handoff"]
+            ax2.hlines(lat.median * 1e3, x0[i] - 1.5 * width, x0[i] + 1.5 * width, color="black",
+                       ls="--", lw=1, label="model: radio + MMP (median)" if i == 0 else None)
+    ax2.set_xticks(x0, [KIND_LABEL[k] for k in KINDS])
+    ax2.set_ylabel("interruption: longest silence of the flow (ms)")
+    ax2.set_yscale("log")
+    ax2.set_title("(b) each flow's interruption (box: quartiles, whiskers 5-95 %; dots: handoffs)",
+                  fontsize=9)
+    ax2.legend(fontsize=7, loc="upper left")
+    n = int(s[s.quantity == "handoff"].n.min()) if len(s) else 0
+    fig.suptitle(f"E1: handoff latency by kind of movement and by traffic (at least {n} handoffs"
+                 " per kind)")
     fig.tight_layout()
     return fig
 

@@ -28,6 +28,14 @@ class SweepResults:
     failed: pd.DataFrame  # runs recorded as failed: parameters and error
     params: list[str] = field(default_factory=list)
     summaries: dict[str, dict] = field(default_factory=dict)  # key -> summary.json
+    run_dirs: dict[str, Path] = field(default_factory=dict)  # key -> the run's directory
+
+    def scenario(self, key: str):
+        """The scenario run ``key`` simulated (its stored ``scenario.toml``, validated again):
+        what the analytic models of :mod:`imm_ns3.model` are computed from."""
+        from .scenario import load_scenario
+
+        return load_scenario(self.run_dirs[key] / "scenario.toml")
 
 
 class IncompleteSweepError(RuntimeError):
@@ -79,6 +87,7 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
     rows, per_table = [], {name: [] for name in TABLES}
     params: list[str] = []
     summaries: dict[str, dict] = {}
+    run_dir_of: dict[str, Path] = {}
     for rd in run_dirs:
         summary = json.loads((rd / "summary.json").read_text())
         manifest = json.loads((rd / "manifest.json").read_text()) if (rd / "manifest.json").exists() else {}
@@ -89,6 +98,7 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
         ident = {"key": manifest.get("key", rd.name), "case": manifest.get("case"),
                  "seed": summary["seed"], **p}
         summaries[ident["key"]] = summary
+        run_dir_of[ident["key"]] = rd
         rows.append({**ident, "scenario": summary["scenario"],
                      "code_version": manifest.get("code_version"),
                      "git_commit": manifest.get("git_commit"),
@@ -131,4 +141,4 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
                         handoffs=cat("handoffs"), flows=cat("flows"),
                         signalling=cat("signalling"), timeline=cat("timeline"),
                         events=cat("events"), failed=pd.DataFrame(failed_rows), params=params,
-                        summaries=summaries)
+                        summaries=summaries, run_dirs=run_dir_of)

@@ -7,9 +7,12 @@ or at ``$IMM_NS3_EXPERIMENTS``). A sweep file declares what it draws::
     [figures.e4]
     draw = "figures:e4"        # module:function, the module beside the sweep file
     file = "e4-mip-vs-miplr"   # output name (default: the figure's id)
+    check = "figures:check_e4" # optional: the figure's simulated numbers against its model
 
 ``draw(res)`` gets the sweep's results (:func:`imm_ns3.results.load` of ``RESULTS/<sweep name>``)
-and returns a matplotlib figure. Each figure is saved as PNG and PDF and stamped with the versions
+and returns a matplotlib figure. ``check(res)`` returns rows of :data:`MODEL_CHECK_COLUMNS`;
+``imm-sim figures`` gathers every figure's rows into ``RESULTS/model-check.csv`` (rows of
+figures not drawn this time are kept). Each figure is saved as PNG and PDF and stamped with the versions
 its results came from: package and ns-3 versions, code version and git commit of the runs, number
 of runs and seeds.
 """
@@ -33,10 +36,22 @@ class Figure:
     sweep_file: Path
     draw: str  # module:function
     file: str  # output name without extension
+    check: str | None = None  # module:function -> model-check rows
 
     def function(self) -> Callable:
-        module, _, name = self.draw.partition(":")
+        return self._resolve(self.draw)
+
+    def check_function(self) -> Callable | None:
+        return self._resolve(self.check) if self.check else None
+
+    def _resolve(self, ref: str) -> Callable:
+        module, _, name = ref.partition(":")
         return getattr(_module(self.sweep_file.parent / f"{module}.py"), name)
+
+
+MODEL_CHECK_COLUMNS = ("experiment", "quantity", "condition", "simulated", "model", "rel_error",
+                       "n")
+MODEL_CHECK_FILE = "model-check.csv"
 
 
 def experiments_dir(explicit: str | Path | None = None) -> Path:
@@ -61,7 +76,7 @@ def discover(directory: str | Path | None = None) -> dict[str, Figure]:
         for fid, spec in sw.figures.items():
             if fid in out:
                 raise ValueError(f"{f}: figure {fid!r} is also declared by {out[fid].sweep_file}")
-            out[fid] = Figure(fid, sw.name, f, spec["draw"], spec["file"])
+            out[fid] = Figure(fid, sw.name, f, spec["draw"], spec["file"], spec.get("check"))
     return dict(sorted(out.items()))
 
 
@@ -108,6 +123,7 @@ def draw_all(results_dir: Path, out_dir: Path, only: Iterable[str] | None = None
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = []
+    checks = []
     cache: dict[str, object] = {}
     for fid in only or figures:
         fig_spec = figures[fid]
@@ -128,5 +144,50 @@ def draw_all(results_dir: Path, out_dir: Path, only: Iterable[str] | None = None
         fig.savefig(png, dpi=150, metadata={"Description": text})
         fig.savefig(pdf, metadata={"Subject": text})
         plt.close(fig)
-        lines.append(f"{fid}: {png} and {pdf.name} ({len(res.runs)} runs)")
+        line = f"{fid}: {png} and {pdf.name} ({len(res.runs)} runs)"
+        check = fig_spec.check_function()
+        if check is not None:
+            rows = check_rows(check(res), fid)
+            checks.append((fid, rows))
+            big = rows[rows.rel_error.abs() > 0.10]
+            line += f"; model check {len(rows)} rows, {len(big)} beyond 10 %"
+        lines.append(line)
+    if checks:
+        write_model_check(Path(results_dir) / MODEL_CHECK_FILE, checks)
     return lines
+
+
+def check_rows(df, fid: str):
+    """A check function's rows in the file's columns; rel_error recomputed from the two values
+    (relative to the model; NaN where the model is 0 or either value is missing)."""
+    import numpy as np
+    import pandas as pd
+
+    missing = [c for c in ("quantity", "condition", "simulated", "model") if c not in df.columns]
+    if missing:
+        raise ValueError(f"figure {fid}: its check returned no column {', '.join(missing)}")
+    out = df.copy()
+    if "experiment" not in out:
+        out.insert(0, "experiment", fid)
+    if "n" not in out:
+        out["n"] = np.nan
+    sim = pd.to_numeric(out.simulated, errors="coerce")
+    mod = pd.to_numeric(out.model, errors="coerce")
+    out["rel_error"] = np.where(mod.abs() > 0, (sim - mod) / mod.abs().where(mod.abs() > 0), np.nan)
+    return out[list(MODEL_CHECK_COLUMNS)]
+
+
+def write_model_check(path: Path, checks) -> None:
+    """Replace the rows of the experiments just checked, keep the others, sorted."""
+    import pandas as pd
+
+    frames = [rows for _, rows in checks]
+    done = {fid for fid, _ in checks}
+    if path.exists():
+        old = pd.read_csv(path)
+        frames.insert(0, old[~old.experiment.isin(done)])
+    allrows = pd.concat(frames, ignore_index=True)
+    allrows = allrows.sort_values(["experiment", "quantity", "condition"], kind="stable")
+    tmp = path.with_suffix(".csv.tmp")
+    allrows.to_csv(tmp, index=False, float_format="%.6g")
+    tmp.replace(path)

@@ -20,7 +20,7 @@ from ..scenario import (
 from .store import run_key
 
 SWEEP_KEYS = ("name", "description", "scenario", "seeds", "base", "cases", "grid", "tiny", "figures")
-FIGURE_KEYS = ("draw", "file")
+FIGURE_KEYS = ("draw", "file", "check")
 TINY_KEYS = ("seeds", "base", "grid", "cases")
 
 
@@ -132,7 +132,8 @@ def _seeds(v: Any, where: str) -> list[int]:
 
 
 def _figures(raw: Any) -> dict[str, dict[str, str]]:
-    """``[figures.ID]`` tables: ``draw = "module:function"`` and an optional ``file`` name."""
+    """``[figures.ID]`` tables: ``draw = "module:function"``, an optional ``file`` name and an
+    optional ``check = "module:function"`` returning the figure's model-check rows."""
     if not isinstance(raw, dict):
         raise SweepError(["figures: a table of figures, e.g. [figures.e1] draw = \"figures:e1\""])
     out, problems = {}, []
@@ -149,7 +150,12 @@ def _figures(raw: Any) -> dict[str, dict[str, str]]:
         name = f.get("file", fid)
         if not (isinstance(name, str) and name and "/" not in name and not name.startswith(".")):
             problems.append(f"figures.{fid}.file: a file name without folders, got {name!r}")
-        out[str(fid)] = {"draw": draw, "file": name}
+        check = f.get("check")
+        if check is not None and not (isinstance(check, str) and check.count(":") == 1
+                                      and all(check.split(":"))):
+            problems.append(f"figures.{fid}.check: 'module:function' (the module beside the sweep"
+                            f" file), got {check!r}")
+        out[str(fid)] = {"draw": draw, "file": name, **({"check": check} if check else {})}
     if problems:
         raise SweepError(problems)
     return out

@@ -1,0 +1,353 @@
+"""Analytic models beside the simulated numbers: pure Python, no ns-3.
+
+Every experiment's figure overlays what these predict, and ``results/model-check.csv`` lists
+one row per compared quantity (simulated, model, relative error). The models are deliberately
+simple first-order ones, so a disagreement points at something the simulation does that the
+model leaves out (a lost broadcast, a retry, a queue), which the results README then names.
+
+Handoff latency ([0046]-[0053], Figure 4A) is a sum of fixed delays and independent uniform
+waits: the radio's detection (``max_missed_beacons`` beacon intervals after the last beacon
+heard) and re-association (the probe timeout plus the management frames), then MMP's wait for
+the new base station's beacon (uniform over its period), for a DRCP advertisement when the
+domain changed (uniform over the advertisement interval), the DRCP exchange when the
+sub-network changed, and the registration's round trip to the gateway. :class:`Latency` keeps
+the fixed part and the uniform widths apart, so it gives the mean, the median and the whole
+distribution (a convolution of uniforms), not only an expectation.
+
+Functions take the planned :class:`imm_ns3.topology.Topology`, so the wired delays are those of
+the scenario actually simulated.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+
+# 802.11g (ERP-OFDM) timing, IEEE 802.11-2016 Table 18-17: short slot, SIFS, preamble+header.
+SLOT_S = 9e-6
+SIFS_S = 10e-6
+DIFS_S = SIFS_S + 2 * SLOT_S
+PLCP_S = 20e-6
+SIGNAL_EXTENSION_S = 6e-6
+CW_MIN = 15
+MAC_OVERHEAD_BYTES = 36  # MAC header 24 + FCS 4 + LLC/SNAP 8
+ACK_BYTES = 14
+
+
+def ofdm_airtime_s(payload_bytes: int, rate_mbps: float) -> float:
+    """Time on air of one OFDM frame carrying ``payload_bytes`` of IP datagram at
+    ``rate_mbps`` (service and tail bits included, rounded up to whole 4 us symbols)."""
+    bits_per_symbol = rate_mbps * 4
+    symbols = math.ceil((16 + 6 + 8 * payload_bytes) / bits_per_symbol)
+    return PLCP_S + 4e-6 * symbols + SIGNAL_EXTENSION_S
+
+
+def unicast_s(payload_bytes: int, rate_mbps: float = 24.0) -> float:
+    """One unicast frame on an idle channel: DIFS, mean backoff, the frame, SIFS and the ACK (at
+    the highest mandatory rate not above the data rate: 6, 12 or 24 Mbit/s)."""
+    ack_rate = 24.0 if rate_mbps >= 24 else (12.0 if rate_mbps >= 12 else 6.0)
+    return (DIFS_S + CW_MIN / 2 * SLOT_S
+            + ofdm_airtime_s(payload_bytes + MAC_OVERHEAD_BYTES, rate_mbps)
+            + SIFS_S + ofdm_airtime_s(ACK_BYTES - 2, ack_rate))
+
+
+def broadcast_s(payload_bytes: int, rate_mbps: float = 6.0) -> float:
+    """One broadcast frame at the basic rate: no acknowledgement."""
+    return DIFS_S + CW_MIN / 2 * SLOT_S + ofdm_airtime_s(payload_bytes + MAC_OVERHEAD_BYTES,
+                                                         rate_mbps)
+
+
+# ---- a latency made of fixed delays and uniform waits ------------------------------------------
+@dataclass(frozen=True)
+class Latency:
+    """``fixed_s`` plus the sum of independent waits uniform on [0, w] for w in ``uniform_s``.
+    ``parts`` names each contribution (for tables and stacked bars)."""
+
+    fixed_s: float = 0.0
+    uniform_s: tuple[float, ...] = ()
+    parts: tuple[tuple[str, float], ...] = field(default=())  # (name, mean contribution)
+
+    def __add__(self, other: "Latency") -> "Latency":
+        return Latency(self.fixed_s + other.fixed_s, self.uniform_s + other.uniform_s,
+                       self.parts + other.parts)
+
+    @property
+    def mean(self) -> float:
+        return self.fixed_s + sum(self.uniform_s) / 2
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(sum(w * w / 12 for w in self.uniform_s))
+
+    @property
+    def max(self) -> float:
+        return self.fixed_s + sum(self.uniform_s)
+
+    def cdf(self, t: float) -> float:
+        """P(latency <= t): the Irwin-Hall-type closed form of a sum of uniforms of unequal
+        widths (inclusion-exclusion over the corners of the box)."""
+        x = t - self.fixed_s
+        ws = [w for w in self.uniform_s if w > 0]
+        if not ws:
+            return 1.0 if x >= 0 else 0.0
+        if x <= 0:
+            return 0.0
+        if x >= sum(ws):
+            return 1.0
+        n = len(ws)
+        total = 0.0
+        for mask in range(1 << n):
+            s = sum(ws[i] for i in range(n) if mask >> i & 1)
+            if x > s:
+                sign = -1.0 if bin(mask).count("1") % 2 else 1.0
+                total += sign * (x - s) ** n
+        return min(1.0, max(0.0, total / (math.factorial(n) * math.prod(ws))))
+
+    def quantile(self, q: float) -> float:
+        if not 0 <= q <= 1:
+            raise ValueError(f"q: between 0 and 1, got {q!r}")
+        lo, hi = self.fixed_s, self.max
+        if hi <= lo:
+            return lo
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            if self.cdf(mid) < q:
+                lo = mid
+            else:
+                hi = mid
+        return (lo + hi) / 2
+
+    @property
+    def median(self) -> float:
+        return self.quantile(0.5)
+
+
+def fixed(name: str, s: float) -> Latency:
+    return Latency(s, (), ((name, s),))
+
+
+def uniform(name: str, width_s: float) -> Latency:
+    return Latency(0.0, (width_s,), ((name, width_s / 2),))
+
+
+# ---- wired paths -----------------------------------------------------------------------------
+def _graph(topo) -> dict[str, dict[str, tuple[float, float]]]:
+    """Wired neighbours: (one-way delay s, rate bit/s) per edge, the fastest of parallel links."""
+    g: dict[str, dict[str, tuple[float, float]]] = {}
+
+    def edge(a, b, delay_ms, rate_mbps):
+        cur = g.setdefault(a, {}).get(b)
+        new = (delay_ms * 1e-3, rate_mbps * 1e6)
+        if cur is None or new[0] < cur[0]:
+            g[a][b] = new
+
+    for lk in topo.links:
+        edge(lk.a, lk.b, lk.delay_ms, lk.rate_mbps)
+        edge(lk.b, lk.a, lk.delay_ms, lk.rate_mbps)
+    for lan in topo.lans:
+        for x in lan.members:
+            for y in lan.members:
+                if x != y:
+                    edge(x, y, lan.delay_ms, lan.rate_mbps)
+    return g
+
+
+def wired_path(topo, a: str, b: str) -> list[str]:
+    """The lowest-delay wired path from ``a`` to ``b`` (node names, both ends included)."""
+    g = _graph(topo)
+    if a not in g or b not in g:
+        missing = a if a not in g else b
+        raise KeyError(f"{missing!r} is not a wired node of the topology")
+    dist, prev = {a: 0.0}, {}
+    heap = [(0.0, a)]
+    while heap:
+        d, n = heapq.heappop(heap)
+        if n == b:
+            break
+        if d > dist[n]:
+            continue
+        for m, (delay, _) in g[n].items():
+            nd = d + delay + 1e-9  # fewer hops on ties
+            if nd < dist.get(m, math.inf):
+                dist[m], prev[m] = nd, n
+                heapq.heappush(heap, (nd, m))
+    if b not in dist:
+        raise ValueError(f"no wired path from {a!r} to {b!r}")
+    path = [b]
+    while path[-1] != a:
+        path.append(prev[path[-1]])
+    return path[::-1]
+
+
+def hops_s(topo, path: list[str], size_bytes: int) -> float:
+    """One-way delay along ``path``: propagation plus serialisation of an IP datagram of
+    ``size_bytes`` (plus 2 bytes of point-to-point framing) on every hop."""
+    g = _graph(topo)
+    total = 0.0
+    for x, y in zip(path, path[1:]):
+        delay, rate = g[x][y]
+        total += delay + (size_bytes + 2) * 8 / rate
+    return total
+
+
+def path_s(topo, a: str, b: str, size_bytes: int = 60) -> float:
+    return hops_s(topo, wired_path(topo, a, b), size_bytes)
+
+
+def _gateway_of(topo, bs: str) -> str:
+    return topo.primary_path(bs)[-1]
+
+
+def _border_router(topo, bs: str) -> str | None:
+    subnet = topo.subnet_of(bs)
+    return next((n for n, p in topo.nodes.items()
+                 if p.role == "border_router" and p.subnet == subnet), None)
+
+
+# ---- handoff latency per movement kind --------------------------------------------------------
+# Message sizes on the wire (IP + UDP + the codec's encoding), for serialisation delays.
+REGISTRATION_BYTES = 28 + 16
+ACK_BYTES_IP = 28 + 16
+DRCP_REQUEST_BYTES = 28 + 16
+DRCP_REPLY_BYTES = 28 + 24
+MGMT_FRAME_BYTES = 60  # probe, authentication and association frames, about
+
+
+def radio_latency(scenario) -> Latency:
+    """Radio-level handoff ([0047]): the station gives its base station up ``max_missed_beacons``
+    beacon intervals after the last beacon it heard, then scans (active: the probe timeout)
+    and authenticates and associates (four management frames, with the probe exchange six, at
+    the 6 Mbit/s basic rate)."""
+    w = scenario.wifi
+    lat = fixed("detection", w.max_missed_beacons * w.beacon_interval_s)
+    if w.active_probing:
+        lat = lat + fixed("scan", w.probe_request_timeout_s)
+    else:
+        lat = lat + uniform("scan", w.beacon_interval_s)
+    frames = 6 if w.active_probing else 4
+    return lat + fixed("association", frames * unicast_s(MGMT_FRAME_BYTES, 6.0))
+
+
+ARP_BYTES = 28
+
+
+def arp_exchange_s() -> float:
+    """An ARP request broadcast at the basic rate and its unicast reply."""
+    return broadcast_s(ARP_BYTES) + unicast_s(ARP_BYTES)
+
+
+def registration_rtt(topo, bs: str) -> Latency:
+    """A registration from the host at ``bs`` to its domain's gateway and the acknowledgement
+    back. The gateway sends the border router the host route first and the acknowledgement
+    after it, addressed to the care-of address: with a border router above the gateway it goes
+    up and comes back down ([0049], [0050]). On a new cell both ends resolve each other first:
+    the host its new default router (the base station), the base station the care-of address."""
+    gw = _gateway_of(topo, bs)
+    up = unicast_s(REGISTRATION_BYTES) + path_s(topo, bs, gw, REGISTRATION_BYTES)
+    br = _border_router(topo, bs)
+    down_path = ([gw, br] + wired_path(topo, br, gw)[1:] if br else [gw]) + \
+        wired_path(topo, gw, bs)[1:]
+    down = hops_s(topo, down_path, ACK_BYTES_IP) + unicast_s(ACK_BYTES_IP)
+    return fixed("registration", up + down) + fixed("ARP", 2 * arp_exchange_s())
+
+
+def drcp_rtt(topo, bs: str) -> Latency:
+    """A DRCP request from the host at ``bs`` to its sub-network's server and the reply flooded
+    back down the tree and broadcast on the cell ([0029], [0050]); with broadcast jitter, a
+    uniform wait up to it before the broadcast."""
+    server = f"{topo.subnet_of(bs)}-drcp"
+    up = unicast_s(DRCP_REQUEST_BYTES) + path_s(topo, bs, server, DRCP_REQUEST_BYTES)
+    down = path_s(topo, server, bs, DRCP_REPLY_BYTES) + broadcast_s(DRCP_REPLY_BYTES)
+    lat = fixed("DRCP", up + down)
+    jitter = topo.scenario.mmp.broadcast_jitter_s
+    return lat + uniform("DRCP", jitter) if jitter > 0 else lat
+
+
+def mmp_latency(topo, kind: str, new_bs: str) -> Latency:
+    """MMP's part after the radio's (Figure 4A, steps 404-418): the new base station's beacon
+    (uniform over its period), then by kind of movement
+    intra-domain: the cache hand-off is sent at once (no acknowledgement, [0048]);
+    inter-domain: the DRCP advertisement (uniform over its interval), a registration ([0049]);
+    inter-subnet: the advertisement, a DRCP exchange, a registration ([0050])."""
+    s = topo.scenario
+    lat = uniform("BS beacon", s.mmp.bs_beacon_interval_s)
+    if kind == "intra_domain":
+        return lat
+    if kind not in ("inter_domain", "inter_subnet"):
+        raise ValueError(f"kind: one of intra_domain, inter_domain, inter_subnet; got {kind!r}")
+    lat = lat + uniform("advertisement", s.drcp.advertisement_interval_s)
+    jitter = s.mmp.broadcast_jitter_s
+    if jitter > 0:
+        lat = lat + uniform("advertisement", jitter)
+    if kind == "inter_subnet":
+        lat = lat + drcp_rtt(topo, new_bs)
+    return lat + registration_rtt(topo, new_bs)
+
+
+def handoff_latency(topo, kind: str, new_bs: str) -> Latency:
+    """Radio plus MMP: from the last beacon heard from the old base station to the end of the
+    MMP update at the new one."""
+    return radio_latency(topo.scenario) + mmp_latency(topo, kind, new_bs)
+
+
+# ---- loss, semi-soft, macro-mobility -----------------------------------------------------------
+def packets_lost(rate_pps: float, outage_s: float) -> float:
+    """Expected packets of a constant-rate flow lost in an outage (rate x outage)."""
+    return max(0.0, rate_pps) * max(0.0, outage_s)
+
+
+def in_flight_s(topo, old_bs: str, new_bs: str, size_bytes: int = 228) -> float:
+    """Time a packet spends between the crossover node and the old base station ([0034]-[0036]):
+    what a hard hand-off loses at the crossover when it switches the path, and what semi-soft
+    bicasting saves. 0 across domains (no crossover node)."""
+    x = topo.crossover_node(old_bs, new_bs)
+    if x is None:
+        return 0.0
+    return hops_s(topo, list(reversed(topo.primary_path(old_bs)[:topo.primary_path(old_bs).index(x) + 1])),
+                  size_bytes) + unicast_s(size_bytes)
+
+
+def semisoft_saving(rate_pps: float, topo, old_bs: str, new_bs: str, size_bytes: int = 228) -> float:
+    """Packets semi-soft hand-off saves against hard: those in flight below the crossover node
+    towards the old base station when the hard update switches the path."""
+    return packets_lost(rate_pps, in_flight_s(topo, old_bs, new_bs, size_bytes))
+
+
+def one_way_s(topo, a: str, b: str, size_bytes: int = 200) -> float:
+    """Wired one-way delay between two fixed nodes (a mobile host: its base station's)."""
+    return path_s(topo, a, b, size_bytes)
+
+
+def mobile_ip_delay_s(topo, ch: str, home_agent: str, bs: str, size_bytes: int = 200) -> float:
+    """Correspondent to mobile host under classic Mobile IP: through the home agent, tunnelled
+    (20 more bytes) from there ([0005])."""
+    return (path_s(topo, ch, home_agent, size_bytes)
+            + path_s(topo, home_agent, _gateway_of(topo, bs), size_bytes + 20)
+            + path_s(topo, _gateway_of(topo, bs), bs, size_bytes + 20)
+            + unicast_s(size_bytes + 20))
+
+
+def miplr_delay_s(topo, ch: str, bs: str, size_bytes: int = 200) -> float:
+    """Correspondent to mobile host under MIP-LR: straight to the care-of address ([0058])."""
+    return path_s(topo, ch, bs, size_bytes) + unicast_s(size_bytes)
+
+
+# ---- signalling rate: the fluid-flow crossing model ------------------------------------------
+def boundary_crossing_rate(hosts: int, speed_mps: float, perimeter_m: float, area_m2: float) -> float:
+    """Crossings per second of the boundary of a region (perimeter L, area A) by ``hosts`` moving
+    at ``speed_mps`` in uniformly distributed directions, uniformly spread over it: the
+    fluid-flow model R = rho v L / pi with rho = hosts / A."""
+    if area_m2 <= 0:
+        raise ValueError(f"area_m2: positive, got {area_m2!r}")
+    return hosts / area_m2 * speed_mps * perimeter_m / math.pi
+
+
+def rectangle_crossings(hosts: int, speed_mps: float, width_m: float, height_m: float,
+                        cells_x: int, cells_y: int = 1) -> float:
+    """Fluid-flow crossings per second, either way, of the internal boundaries of a
+    ``width x height`` area cut into ``cells_x x cells_y`` equal cells: a line of length l is
+    crossed 2 rho v l / pi times a second (both directions; a closed boundary's outward
+    crossings are half of that, :func:`boundary_crossing_rate`)."""
+    internal = (cells_x - 1) * height_m + (cells_y - 1) * width_m
+    return 2 * hosts / (width_m * height_m) * speed_mps * internal / math.pi
