@@ -39,10 +39,18 @@ def handoff_probe_components(handoff_times: Sequence[float], movements: Sequence
                              sent_times: np.ndarray | None) -> list[dict[str, Any]]:
     """Per handoff: the MMP daemon's step times (its :class:`~imm_ns3.mmp.mobile.Movement` that
     started at the handoff) and, with a probe, the packets lost and duplicated among those
-    sent in the handoff's window and the probe's longest silence in it."""
+    sent in the handoff's window and the probe's longest silence in it.
+
+    Packets sent before the host was first reachable (the end of its first attachment to the
+    network) belong to no handoff: the first handoff's window is otherwise open to the start
+    of the run, and the start-up's losses, which grow with the domain's delays, would be
+    counted as the handoff's."""
     by_t = {round(m.t_radio, 9): m for m in movements}
+    attached = [m.t_done for m in movements if m.kind == "attach" and m.t_done is not None]
+    ready = min(attached) if attached else float("-inf")
     rows = []
     for t, (lo, hi) in zip(handoff_times, windows(handoff_times)):
+        lo = max(lo, min(ready, t))
         mv = by_t.get(round(t, 9))
         row = mv.components() if mv else {}
         if sent_times is not None and len(sent_times):

@@ -314,6 +314,55 @@ def semisoft_saving(rate_pps: float, topo, old_bs: str, new_bs: str, size_bytes:
     return packets_lost(rate_pps, in_flight_s(topo, old_bs, new_bs, size_bytes))
 
 
+CACHE_UPDATE_BYTES = 28 + 14
+
+
+def hard_switch_window_s(topo, old_bs: str, new_bs: str, size_bytes: int = 228) -> float:
+    """A make-before-break host (two radios) under hard hand-off stops listening to the old
+    base station when it sends the cache update ([0035]). What reaches the old base station
+    after that is lost: everything the crossover node sends down the old path until the update
+    reaches it (the update's trip up from the new base station), plus what is already below
+    the crossover then (:func:`in_flight_s`)."""
+    x = topo.crossover_node(old_bs, new_bs)
+    if x is None:
+        return 0.0
+    up = unicast_s(CACHE_UPDATE_BYTES) + path_s(topo, new_bs, x, CACHE_UPDATE_BYTES)
+    return up + in_flight_s(topo, old_bs, new_bs, size_bytes)
+
+
+def handoff_loss(rate_pps: float, topo, old_bs: str, new_bs: str, mode: str,
+                 semisoft_period_s: float = 0.0, size_bytes: int = 228) -> float:
+    """Expected packets of a constant-rate downlink lost by a make-before-break host's
+    intra-domain hand-off: hard loses the whole switch window; semi-soft ([0036]) keeps
+    listening to the old base station for the semi-soft period while the crossover bicasts, so
+    it loses only what of the window the period does not cover."""
+    window = hard_switch_window_s(topo, old_bs, new_bs, size_bytes)
+    if mode == "hard":
+        return packets_lost(rate_pps, window)
+    if mode == "semisoft":
+        return packets_lost(rate_pps, window - semisoft_period_s)
+    raise ValueError(f"mode: 'hard' or 'semisoft', got {mode!r}")
+
+
+NS3_MIN_RTO_S = 1.0  # ns-3 TcpSocketBase MinRto default (RFC 6298 2.4: 1 s)
+
+
+def tcp_resume_after_outage_s(outage_s: float, rto_s: float = NS3_MIN_RTO_S,
+                              rtt_s: float = 0.0) -> float:
+    """TCP's silence when its window runs out during an outage of ``outage_s`` (measured from the
+    last segment delivered): the retransmission timer fires at rto, then backs off doubling
+    (RFC 6298 5.5), so retransmissions leave at rto, 3 rto, 7 rto, ...; the first one sent after
+    the path is back gets through (plus a round trip). A sender whose window outlasts the
+    outage resumes with the path instead: then the silence is the outage itself."""
+    if rto_s <= 0:
+        raise ValueError(f"rto_s: positive, got {rto_s!r}")
+    t, k = rto_s, 1
+    while t < outage_s:
+        k += 1
+        t = rto_s * (2 ** k - 1)
+    return t + rtt_s
+
+
 def one_way_s(topo, a: str, b: str, size_bytes: int = 200) -> float:
     """Wired one-way delay between two fixed nodes (a mobile host: its base station's)."""
     return path_s(topo, a, b, size_bytes)
@@ -351,3 +400,91 @@ def rectangle_crossings(hosts: int, speed_mps: float, width_m: float, height_m: 
     crossings are half of that, :func:`boundary_crossing_rate`)."""
     internal = (cells_x - 1) * height_m + (cells_y - 1) * width_m
     return 2 * hosts / (width_m * height_m) * speed_mps * internal / math.pi
+
+
+# ---- handoffs of random-waypoint hosts among the scenario's cells ------------------------------
+def cell_reach_m(topo, bs: str) -> float:
+    """How far from base station ``bs`` a mobile host and it still hear each other (both ways,
+    at ns-3's preamble detection threshold, no fading): the distance at which the station loses
+    its base station and hands off."""
+    from .coverage import REACH_DBM, _loss_db
+
+    budget = min(topo.radios[bs].tx_power_dbm, topo.mobile_hosts[0].tx_power_dbm) - REACH_DBM
+    lo, hi = 1.0, 1.0
+    while _loss_db(topo, hi) <= budget and hi < 1e6:
+        hi *= 2
+    if hi >= 1e6:
+        return math.inf
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if _loss_db(topo, mid) <= budget:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@dataclass(frozen=True)
+class HandoffRates:
+    """Handoffs per host-second by kind of movement, and the model's sample size."""
+
+    per_s: dict[str, float]
+    host_seconds: float
+    handoffs: int
+
+    def per_min(self, kind: str) -> float:
+        return 60 * self.per_s.get(kind, 0.0)
+
+    @property
+    def total_per_s(self) -> float:
+        return sum(self.per_s.values())
+
+
+def rwp_handoff_rates(topo, mobility, *, host_seconds: float = 200_000.0, step_s: float = 0.2,
+                      seed: int = 1) -> HandoffRates:
+    """Handoff rates of one random-waypoint host among the scenario's cells, by kind of
+    movement: the host's walk is sampled (legs to uniform random points of the area, speed
+    uniform in [min, max] per leg, the pause at each point), and it keeps its base station
+    until it is out of that one's reach (:func:`cell_reach_m`), then takes the nearest base
+    station in reach: the break-before-make rule of the 802.11 station (the hysteresis is the
+    cells' overlap). Unlike a fluid-flow model this keeps random waypoint's centre-heavy
+    density and the hysteresis; it leaves out the radio's detection delay (about 0.56 s of
+    walking past the edge) and the beacons lost near the edge.
+
+    Deterministic for a given ``seed``; ``host_seconds`` of walking bounds the sample size."""
+    import numpy as np
+
+    x0, y0, x1, y1 = mobility.area_m
+    vmax = mobility.speed_mps
+    vmin = mobility.min_speed_mps if mobility.min_speed_mps is not None else vmax
+    rng = np.random.default_rng(seed)
+    names = list(topo.radios)
+    pos = np.array([topo.radios[b].position_m[:2] for b in names], dtype=float)
+    reach = np.array([cell_reach_m(topo, b) for b in names])
+    counts: dict[str, int] = {}
+    here = np.array([rng.uniform(x0, x1), rng.uniform(y0, y1)])
+    d0 = np.hypot(*(pos - here).T)
+    current = int(np.argmin(d0)) if (d0 <= reach).any() else None
+    t = 0.0
+    while t < host_seconds:
+        dest = np.array([rng.uniform(x0, x1), rng.uniform(y0, y1)])
+        v = rng.uniform(vmin, vmax) if vmax > vmin else vmax
+        length = float(np.hypot(*(dest - here)))
+        n = max(1, int(math.ceil(length / v / step_s)))
+        f = (np.arange(1, n + 1) / n)[:, None]
+        pts = here + f * (dest - here)
+        dist = np.hypot(pts[:, None, 0] - pos[None, :, 0], pts[:, None, 1] - pos[None, :, 1])
+        inside = dist <= reach[None, :]
+        for i in range(n):
+            if current is not None and inside[i, current]:
+                continue
+            if not inside[i].any():
+                continue  # out of every cell: the station keeps scanning
+            nxt = int(np.argmin(np.where(inside[i], dist[i], np.inf)))
+            if current is not None and nxt != current:
+                kind = topo.movement_kind(names[current], names[nxt])
+                counts[kind] = counts.get(kind, 0) + 1
+            current = nxt
+        t += length / v + mobility.pause_s
+        here = dest
+    return HandoffRates({k: c / t for k, c in counts.items()}, t, sum(counts.values()))

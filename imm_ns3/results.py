@@ -40,8 +40,12 @@ TABLES: dict[str, dict[str, str]] = {
     "flows": {"name": "string", "kind": "string", "src": "string", "dst": "string",
               "sent_packets": "Int64", "received_packets": "Int64", "lost_packets": "Int64",
               "sent_bytes": "int64", "received_bytes": "int64", "resets": "Int64"},
+    # Per node and message: sent (count, bytes) and received by the node's protocol core
+    # (received, received_bytes; en-route processing at domain nodes included), from
+    # simulation.warmup_s on. Bytes are IP packets (payload + UDP + IPv4 headers).
     "signalling": {"node": "string", "role": "string", "message": "string",
-                   "count": "int64", "bytes": "int64"},
+                   "count": "int64", "bytes": "int64", "received": "int64",
+                   "received_bytes": "int64"},
     # Per flow, what reached the receiving application in each bin of tcp.bin_s seconds
     # (bytes; packets for RTP), from the bin's start t_s.
     "timeline": {"name": "string", "src": "string", "dst": "string", "t_s": "float64",
@@ -69,13 +73,14 @@ def table(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def signalling_summary(sig: pd.DataFrame) -> dict[str, dict[str, dict[str, int]]]:
-    """{role: {message: {count, bytes}}} from the signalling table."""
+    """{role: {message: {count, bytes, received, received_bytes}}} from the signalling table
+    (count and bytes: sent)."""
     out: dict[str, dict[str, dict[str, int]]] = {}
     if len(sig):
-        g = sig.groupby(["role", "message"], sort=True)[["count", "bytes"]].sum()
+        cols = ["count", "bytes", "received", "received_bytes"]
+        g = sig.groupby(["role", "message"], sort=True)[cols].sum()
         for (role, msg), r in g.iterrows():
-            out.setdefault(str(role), {})[str(msg)] = {"count": int(r["count"]),
-                                                      "bytes": int(r["bytes"])}
+            out.setdefault(str(role), {})[str(msg)] = {c: int(r[c]) for c in cols}
     return out
 
 

@@ -74,6 +74,24 @@ def test_handoff_probe_components_split_losses_by_window():
     assert handoff_probe_components([3.0], [mv], None, None, None)[0]["beacon_wait_s"] == pytest.approx(0.1)
 
 
+def test_losses_before_the_first_attachment_belong_to_no_handoff():
+    """The host is first reachable at 1.2 s (end of its attachment): the 12 packets sent
+    before are lost, but they are the start-up's, not the handoff's at 3 s."""
+    sent_times = np.arange(60) / 10
+    lost = set(range(12)) | {31, 32}
+    seqs = np.array([k for k in range(60) if k not in lost])
+    arrivals = sent_times[seqs] + 0.002
+    attach = Movement(t_radio=0.5, kind="attach", t_beacon=0.6, t_adv=0.8, t_drcp=1.1,
+                      t_update=1.1, t_done=1.2, coa_after=A)
+    move = Movement(t_radio=3.0, kind="intra_domain", t_beacon=3.1, t_update=3.1, t_done=3.1,
+                    coa_before=A, coa_after=A)
+    rows = handoff_probe_components([3.0], [attach, move], seqs, arrivals, sent_times)
+    assert rows[0]["probe_lost"] == 2
+    # Without an attachment record the window stays open to the start.
+    rows = handoff_probe_components([3.0], [move], seqs, arrivals, sent_times)
+    assert rows[0]["probe_lost"] == 14
+
+
 # ---- TCP --------------------------------------------------------------------------------------
 def test_handoff_tcp_components_resume_and_update_only_after_the_change():
     reads = np.array([1.0, 1.5, 2.0, 4.0, 4.1, 9.0, 9.2, 9.3])

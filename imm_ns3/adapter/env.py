@@ -15,24 +15,47 @@ IP_UDP_HEADER = 28  # signalling bytes count the IP packet: payload + UDP + IPv4
 
 
 class Signalling:
-    """Control messages sent, by (node, role, message): count and bytes on the wire; and
-    malformed messages received, by (node, fault)."""
+    """Control messages by (node, role, message): sent and received (handed to the node's
+    protocol core, en-route processing included), count and bytes on the wire; and malformed
+    messages received, by (node, fault).
 
-    def __init__(self) -> None:
+    With a ``clock`` and ``since_s`` (the scenario's ``simulation.warmup_s``) only messages from
+    ``since_s`` on are counted: the load of the steady state, without every host's first
+    attachment."""
+
+    def __init__(self, clock: Callable[[], float] | None = None, since_s: float = 0.0) -> None:
         self.sent: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        self.received: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
         self.faults: dict[tuple[str, str], int] = defaultdict(int)
+        self._clock = clock if since_s > 0 else None
+        self._since_s = since_s
 
     def fault_summary(self) -> dict[str, int]:
         return {f"{n}:{f}": v for (n, f), v in sorted(self.faults.items())}
 
+    def _counting(self) -> bool:
+        return self._clock is None or self._clock() >= self._since_s
+
     def count(self, node: str, role: str, message: str, payload_bytes: int) -> None:
-        c = self.sent[(node, role, message)]
-        c[0] += 1
-        c[1] += payload_bytes + IP_UDP_HEADER
+        if self._counting():
+            c = self.sent[(node, role, message)]
+            c[0] += 1
+            c[1] += payload_bytes + IP_UDP_HEADER
+
+    def count_received(self, node: str, role: str, message: str, payload_bytes: int) -> None:
+        if self._counting():
+            c = self.received[(node, role, message)]
+            c[0] += 1
+            c[1] += payload_bytes + IP_UDP_HEADER
 
     def rows(self) -> list[dict]:
-        return [{"node": n, "role": r, "message": m, "count": c, "bytes": b}
-                for (n, r, m), (c, b) in sorted(self.sent.items())]
+        keys = sorted(set(self.sent) | set(self.received))
+        out = []
+        for k in keys:
+            (c, b), (rc, rb) = self.sent.get(k, (0, 0)), self.received.get(k, (0, 0))
+            out.append({"node": k[0], "role": k[1], "message": k[2], "count": c, "bytes": b,
+                        "received": rc, "received_bytes": rb})
+        return out
 
 
 class NodeEnv:
@@ -78,8 +101,10 @@ class WireEnv(NodeEnv):
 
     def _decode(self, data: bytes) -> Message | None:
         try:
-            return decode(data)
+            msg = decode(data)
         except MessageError as e:
             self.signalling.faults[(self.name, e.fault)] += 1
             self.log("malformed", e.fault)
             return None
+        self.signalling.count_received(self.name, self.role, msg.name, len(data))
+        return msg

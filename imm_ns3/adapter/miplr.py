@@ -125,7 +125,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
                                               "g_mip_peer": u32_trampoline})
     addr = {h: int(a) for h, a in topo.host_addresses().items()}
     perm_net = ipaddress.IPv4Network(s.mobile_hosts.permanent_prefix)
-    run = _MipRun(Signalling())
+    run = _MipRun(Signalling(ctx.bridge.now, ctx.scenario.simulation.warmup_s))
 
     def hooks(node, state, tcp: bool, udp: bool) -> None:
         if tcp:

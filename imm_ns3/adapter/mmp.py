@@ -336,7 +336,7 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
     c = compile_extension("mmp_routing.h", bind={"g_mmp_control": control_trampoline,
                                                  "g_cache_created": u32_trampoline})
     c.ResetMmpState()
-    stats = Signalling()
+    stats = Signalling(bridge.now, s.simulation.warmup_s)
     cfg = s.mmp
     domain_ids = {d: (dom.domain_id if dom.domain_id is not None else i + 1)
                   for i, (d, dom) in enumerate(s.domains.items())}

@@ -59,12 +59,15 @@ class _SipEnv(NodeEnv):
     def __init__(self, ctx: RunContext, name: str, role: str, signalling: Signalling):
         super().__init__(ctx, name, role, signalling, rng_key=f"sip:{name}")
         self._handler = None
-        self.sock = self.bridge.udp_socket(
-            self.node, SIP_PORT, f"{name} SIP socket",
-            lambda ip, port, data: self._handler(data, (str(ipaddress.IPv4Address(ip)), port)))
+        self.sock = self.bridge.udp_socket(self.node, SIP_PORT, f"{name} SIP socket",
+                                           self._on_datagram)
 
     def attach(self, handler) -> None:
         self._handler = handler
+
+    def _on_datagram(self, ip: int, port: int, data: bytes) -> None:
+        self.signalling.count_received(self.name, self.role, f"SIP {_sip_name(data)}", len(data))
+        self._handler(data, (str(ipaddress.IPv4Address(ip)), port))
 
     def send(self, data: bytes, dst: tuple[str, int]) -> None:
         self.signalling.count(self.name, self.role, f"SIP {_sip_name(data)}", len(data))
@@ -82,7 +85,7 @@ def setup_sip(ctx: RunContext) -> Collector | None:
     if mech == "sip" and not servers:
         return None
     c = compile_extension("traffic.h")
-    counts = Signalling()
+    counts = Signalling(ctx.bridge.now, s.simulation.warmup_s)
     addr = {h: str(a) for h, a in topo.host_addresses().items()}
     server_addrs = [(addr[h], SIP_PORT) for h in servers]
     # Each host's call: when the correspondent places it and hangs up (sip.call_spread_s,

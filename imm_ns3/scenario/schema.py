@@ -591,6 +591,17 @@ class Simulation(_Model):
     seed: int = Field(1, ge=1, lt=2**31, description="ns-3 RngRun; the CLI's --seed wins.")
     timeline_bin_s: float = Field(0.1, gt=0, le=60,
                                   description="Bin width of the 'timeline' table (goodput per flow).")
+    warmup_s: float = Field(
+        0.0, ge=0, le=1e6,
+        description="The 'signalling' table counts messages from this time on (steady-state"
+        " load, without every host's first attachment); the other tables cover the whole run.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Simulation":
+        if self.warmup_s >= self.duration_s:
+            raise ValueError(f"simulation.warmup_s: must be shorter than simulation.duration_s"
+                             f" ({self.duration_s} s), got {self.warmup_s}")
+        return self
 
 
 # --------------------------------------------------------------------------------------------

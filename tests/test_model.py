@@ -1,0 +1,181 @@
+"""The analytic models (imm_ns3/model.py), the statistics (imm_ns3/stats.py) and the
+model-check table: pure, no ns-3."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imm_ns3 import model as M
+from imm_ns3.figures import MODEL_CHECK_COLUMNS, check_rows, write_model_check
+from imm_ns3.scenario import load_scenario
+from imm_ns3.stats import ecdf, mann_whitney, mean_ci, median_ci
+from imm_ns3.topology import build_topology
+
+
+@pytest.fixture(scope="module")
+def walk():
+    return build_topology(load_scenario("patent-walk"))
+
+
+# ---- Latency: fixed delays plus uniform waits -------------------------------------------------
+def test_one_uniform_is_linear_and_two_equal_ones_are_triangular():
+    one = M.uniform("w", 0.4)
+    assert one.cdf(0.1) == pytest.approx(0.25) and one.median == pytest.approx(0.2)
+    two = M.uniform("a", 1.0) + M.uniform("b", 1.0)
+    assert two.cdf(0.5) == pytest.approx(0.125)
+    assert two.cdf(1.0) == pytest.approx(0.5)
+    assert two.cdf(1.5) == pytest.approx(0.875)
+    assert (two.cdf(-1), two.cdf(3)) == (0.0, 1.0)
+
+
+def test_unequal_uniforms_match_monte_carlo():
+    lat = M.fixed("f", 0.2) + M.uniform("a", 0.1) + M.uniform("b", 0.5) + M.uniform("c", 0.03)
+    rng = np.random.default_rng(1)
+    draws = 0.2 + rng.uniform(0, 0.1, 200_000) + rng.uniform(0, 0.5, 200_000) \
+        + rng.uniform(0, 0.03, 200_000)
+    for t in (0.25, 0.35, 0.45, 0.6, 0.8):
+        assert lat.cdf(t) == pytest.approx((draws <= t).mean(), abs=0.005)
+    assert lat.mean == pytest.approx(draws.mean(), abs=0.002)
+    assert lat.std == pytest.approx(draws.std(), abs=0.002)
+    assert lat.median == pytest.approx(np.median(draws), abs=0.003)
+    assert lat.quantile(0.9) == pytest.approx(np.quantile(draws, 0.9), abs=0.003)
+    assert dict(lat.parts) == pytest.approx({"f": 0.2, "a": 0.05, "b": 0.25, "c": 0.015})
+
+
+def test_quantile_rejects_a_probability_outside_0_1():
+    with pytest.raises(ValueError, match="q: between 0 and 1"):
+        M.uniform("w", 1).quantile(1.5)
+
+
+# ---- handoff latency from the scenario ---------------------------------------------------------
+def test_radio_latency_is_missed_beacons_plus_scan_plus_association(walk):
+    s = walk.scenario
+    lat = M.radio_latency(s)
+    assert lat.uniform_s == ()
+    assert lat.mean == pytest.approx(5 * 0.1024 + 0.05 + 6 * M.unicast_s(60, 6.0))
+    listening = s.wifi.model_copy(update={"active_probing": False})
+    passive = M.radio_latency(s.model_copy(update={"wifi": listening}))
+    assert passive.uniform_s == (s.wifi.beacon_interval_s,)
+
+
+def test_mmp_latency_by_kind(walk):
+    s = walk.scenario
+    intra = M.mmp_latency(walk, "intra_domain", "bs504b")
+    assert intra.mean == pytest.approx(s.mmp.bs_beacon_interval_s / 2)
+    inter_domain = M.mmp_latency(walk, "inter_domain", "bs503a")
+    inter_subnet = M.mmp_latency(walk, "inter_subnet", "bs504a")
+    waits = s.mmp.bs_beacon_interval_s / 2 + s.drcp.advertisement_interval_s / 2
+    # Both wait for a beacon and an advertisement; the rest are round trips of milliseconds.
+    assert 0 < inter_domain.mean - waits < 0.02 and 0 < inter_subnet.mean - waits < 0.03
+    assert "DRCP" in dict(inter_subnet.parts) and "DRCP" not in dict(inter_domain.parts)
+    with pytest.raises(ValueError, match="kind: one of"):
+        M.mmp_latency(walk, "sideways", "bs504a")
+
+
+def test_registration_through_a_border_router_goes_up_and_down(walk):
+    """sn1 has a border router (two domains): the acknowledgement to the care-of address is
+    routed gateway -> border router -> gateway, two more border-link crossings than in sn2."""
+    via_br = M.registration_rtt(walk, "bs503a").fixed_s
+    direct = M.registration_rtt(walk, "bs504a").fixed_s
+    border_ms = walk.scenario.links.domain.delay_ms
+    assert via_br - direct == pytest.approx(2 * border_ms * 1e-3, abs=1e-4)
+
+
+def test_wired_paths_follow_link_delays(walk):
+    assert M.wired_path(walk, "bs504b", "gw504") == ["bs504b", "in504", "gw504"]
+    assert M.path_s(walk, "bs504b", "gw504", 0) == pytest.approx(2e-3 + 2 * 2 * 8 / 100e6)
+    with pytest.raises(KeyError, match="'nowhere'"):
+        M.wired_path(walk, "nowhere", "gw504")
+
+
+def test_in_flight_time_and_semisoft_saving(walk):
+    assert M.in_flight_s(walk, "bs503a", "bs504a") == 0.0  # no crossover across domains
+    t = M.in_flight_s(walk, "bs504a", "bs504b")
+    assert t == pytest.approx(1e-3 + 230 * 8 / 100e6 + M.unicast_s(228), rel=1e-6)
+    assert M.semisoft_saving(100, walk, "bs504a", "bs504b") == pytest.approx(100 * t)
+    assert M.packets_lost(50, 0.8) == pytest.approx(40) and M.packets_lost(50, -1) == 0
+
+
+def test_mobile_ip_is_slower_than_miplr_by_the_detour(walk):
+    direct = M.miplr_delay_s(walk, "ch", "bs504a")
+    triangle = M.mobile_ip_delay_s(walk, "ch", "ha", "bs504a")
+    home_ms = walk.scenario.subnets["home"].access_link.delay_ms
+    assert triangle - direct == pytest.approx(2 * home_ms * 1e-3, abs=2e-3)
+
+
+def test_airtime_of_a_full_frame_at_54_mbits():
+    # 1500 bytes + 36 of MAC overhead at 54 Mbit/s: 57 symbols of 4 us, + 20 us preamble + 6.
+    assert M.ofdm_airtime_s(1536, 54) == pytest.approx(20e-6 + 57 * 4e-6 + 6e-6)
+
+
+def test_fluid_flow_crossings_match_moving_points():
+    """Points spread uniformly on a 1 km torus, random headings, speed v: the count crossing a
+    200 m line in a short step is 2 rho v l / pi per second."""
+    rng = np.random.default_rng(7)
+    n, side, v, dt, length = 400_000, 1000.0, 5.0, 0.5, 200.0
+    x, y = rng.uniform(0, side, n), rng.uniform(0, side, n)
+    th = rng.uniform(0, 2 * math.pi, n)
+    x2 = x + v * dt * np.cos(th)
+    crossed = ((x < 500) != (x2 < 500)) & (np.abs(y - 500) < length / 2)
+    rate = crossed.sum() / dt
+    expect = M.rectangle_crossings(n, v, side, side, 2) * length / side
+    assert rate == pytest.approx(expect, rel=0.05)
+    assert M.boundary_crossing_rate(n, v, 4 * side, side * side) == pytest.approx(
+        n / side ** 2 * v * 4 * side / math.pi)
+
+
+# ---- statistics ---------------------------------------------------------------------------
+def test_median_ci_covers_and_is_deterministic():
+    rng = np.random.default_rng(3)
+    covered = 0
+    for _ in range(60):
+        m = median_ci(rng.exponential(1.0, 40))
+        covered += m.lo <= math.log(2) <= m.hi
+    assert covered >= 50  # nominal 95 %: 57 expected of 60
+    x = rng.uniform(0, 1, 31)
+    assert median_ci(x) == median_ci(x)
+    one = median_ci([0.3, None, float("nan")])
+    assert one.n == 1 and one.median == 0.3 and math.isnan(one.lo)
+    with pytest.raises(ValueError, match="level"):
+        median_ci(x, level=1.0)
+
+
+def test_mann_whitney_known_values():
+    t = mann_whitney([19, 22, 16, 29, 24], [20, 11, 17, 12])
+    assert t.u == 17 and t.effect == pytest.approx(17 / 20)
+    apart = mann_whitney(np.arange(30), np.arange(30) + 100)
+    assert apart.u == 0 and apart.p < 1e-9 and apart.effect == 0
+    same = mann_whitney([1, 2, 3, 4] * 5, [1, 2, 3, 4] * 5)
+    assert same.p == pytest.approx(1.0)
+    ties = mann_whitney([1, 1, 2], [1, 2, 2])
+    assert ties.u == pytest.approx(3.0)  # x ranks 2 + 2 + 5 (ties averaged) - 3 * 4 / 2
+    assert math.isnan(mann_whitney([], [1]).p)
+    assert "p = " in t.text("a", "b")
+
+
+def test_mean_ci_and_ecdf():
+    m, h, n = mean_ci([1.0, 2.0, 3.0, None])
+    assert (m, n) == (2.0, 3) and h == pytest.approx(4.303 * 1 / math.sqrt(3))
+    x, p = ecdf([3, 1, 2, float("nan")])
+    assert list(x) == [1, 2, 3] and list(p) == pytest.approx([1 / 3, 2 / 3, 1])
+
+
+# ---- the model-check table ------------------------------------------------------------------
+def test_model_check_rows_and_file(tmp_path):
+    rows = check_rows(pd.DataFrame({"quantity": ["q", "q"], "condition": ["a", "b"],
+                                    "simulated": [1.1, 2.0], "model": [1.0, 0.0]}), "e9")
+    assert list(rows.columns) == list(MODEL_CHECK_COLUMNS)
+    assert rows.rel_error.iloc[0] == pytest.approx(0.1) and math.isnan(rows.rel_error.iloc[1])
+    with pytest.raises(ValueError, match="no column model"):
+        check_rows(pd.DataFrame({"quantity": [], "condition": [], "simulated": []}), "e9")
+    path = tmp_path / "model-check.csv"
+    write_model_check(path, [("e9", rows)])
+    other = rows.assign(experiment="e1")
+    write_model_check(path, [("e1", other)])
+    write_model_check(path, [("e9", rows.iloc[:1])])  # e9 redone: its rows replaced, e1 kept
+    back = pd.read_csv(path)
+    assert sorted(back.experiment) == ["e1", "e1", "e9"]
