@@ -488,3 +488,77 @@ def rwp_handoff_rates(topo, mobility, *, host_seconds: float = 200_000.0, step_s
         t += length / v + mobility.pause_s
         here = dest
     return HandoffRates({k: c / t for k, c in counts.items()}, t, sum(counts.values()))
+
+
+# ---- signalling load per entity ---------------------------------------------------------------
+def _domain_nodes_of_subnet(topo, subnet: str) -> list[str]:
+    return [n for n, p in topo.nodes.items()
+            if p.subnet == subnet and p.role in ("gateway", "intermediate", "base_station")]
+
+
+def signalling_load(topo, rates: HandoffRates, hosts: int) -> dict[tuple[str, str], float]:
+    """Control messages per minute each kind of entity receives (all entities of a role
+    summed), by (role, message), for ``hosts`` hosts handing off at ``rates``, from the
+    protocol's message flows:
+
+    - every handoff: the mobile host's message climbs its new base station's path to the
+      gateway, processed at every node on the way ([0030], [0048]-[0050]): a CacheUpdate inside
+      a domain, a Registration otherwise; a gateway under a border router then sends it a
+      HostRoute;
+    - a new sub-network besides: a DrcpRequest at the DRCP server, whose DrcpReply is flooded
+      to every domain node of the sub-network ([0029]); a MipUpdate at the home location
+      register ([0068]); a REGISTER at the SIP server ([0075]);
+    - every host renews its DRCP lease at half-life (a request and a flooded reply) and its
+      location registration at 0.8 of the lifetime;
+    - every host, while attached and idle, sends a RouteUpdate up its path every
+      ``mmp.route_update_interval_s`` ([0033]);
+    - fixed periodic load, independent of the hosts: each DRCP server's advertisement flooded
+      to every domain node of its sub-network, each gateway's beacon relayed to every node
+      below it ([0030]).
+
+    Retransmissions, lost messages and the registrations of hosts that re-associate with the
+    same cell are left out; depths are averaged over the base stations."""
+    s = topo.scenario
+    bss = list(topo.radios)
+    out: dict[tuple[str, str], float] = {}
+
+    def add(role: str, msg: str, per_min: float) -> None:
+        if per_min:
+            out[(role, msg)] = out.get((role, msg), 0.0) + per_min
+
+    def climb(msg: str, per_min_each_bs: float) -> None:
+        for bs in bss:
+            for node in topo.primary_path(bs):
+                add(topo.nodes[node].role, msg, per_min_each_bs)
+
+    share = 1.0 / len(bss)  # hosts spread evenly over the cells, on average
+    per_host_min = {k: 60.0 * v for k, v in rates.per_s.items()}
+    climb("CacheUpdate", hosts * per_host_min.get("intra_domain", 0.0) * share)
+    reg = hosts * (per_host_min.get("inter_domain", 0.0) + per_host_min.get("inter_subnet", 0.0))
+    climb("Registration", reg * share)
+    for bs in bss:
+        if _border_router(topo, bs):
+            add("border_router", "HostRoute", reg * share)
+    moves = hosts * per_host_min.get("inter_subnet", 0.0)
+    # DRCP: a request per new sub-network, and a renewal at half of every lease ([0050]).
+    drcp = moves + hosts * 60.0 / (s.drcp.lease_s / 2)
+    add("drcp_server", "DrcpRequest", drcp)
+    subnets = sorted({topo.subnet_of(b) for b in bss})
+    for sn in subnets:
+        cells = sum(1 for b in bss if topo.subnet_of(b) == sn)
+        for node in _domain_nodes_of_subnet(topo, sn):
+            add(topo.nodes[node].role, "DrcpReply", drcp * cells * share)
+    if any(p.role == "home_location_register" for p in topo.nodes.values()):
+        # An update per care-of change, and a refresh at 0.8 of the registration lifetime.
+        refresh = hosts * 60.0 / (0.8 * s.macro_mobility.lifetime_s)
+        add("home_location_register", "MipUpdate", moves + refresh)
+    if any(p.role == "sip_server" for p in topo.nodes.values()) and s.sip.enabled:
+        add("sip_server", "SIP REGISTER", moves)
+    climb("RouteUpdate", hosts * 60.0 / s.mmp.route_update_interval_s * share)
+    for sn in subnets:
+        for node in _domain_nodes_of_subnet(topo, sn):
+            add(topo.nodes[node].role, "DrcpAdvertisement", 60.0 / s.drcp.advertisement_interval_s)
+    for node, p in topo.nodes.items():
+        if p.role in ("intermediate", "base_station"):
+            add(p.role, "GatewayBeacon", 60.0 / s.mmp.beacon_interval_s)
+    return out

@@ -4,6 +4,7 @@ model-check table: pure, no ns-3."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -179,3 +180,61 @@ def test_model_check_rows_and_file(tmp_path):
     write_model_check(path, [("e9", rows.iloc[:1])])  # e9 redone: its rows replaced, e1 kept
     back = pd.read_csv(path)
     assert sorted(back.experiment) == ["e1", "e1", "e9"]
+
+
+# ---- random-waypoint handoff rates and the signalling they cause ---------------------------
+E3 = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def e3_pair():
+    out = {}
+    for case in ("integrated", "flat"):
+        s = load_scenario(str(E3 / f"e3-{case}.toml"), ["mobility.speed_mps=10", "mobility.pause_s=0"])
+        out[case] = build_topology(s)
+    return out
+
+
+def test_same_walks_same_handoffs_only_labelled_differently(e3_pair):
+    """The two E3 networks share their cells: the same walk hands off at the same places;
+    flat macro-mobility makes every one of them a sub-network change."""
+    rates = {c: M.rwp_handoff_rates(t, t.scenario.mobility, host_seconds=20_000)
+             for c, t in e3_pair.items()}
+    assert set(rates["flat"].per_s) == {"inter_subnet"}
+    assert set(rates["integrated"].per_s) == {"intra_domain", "inter_domain", "inter_subnet"}
+    assert rates["integrated"].total_per_s == pytest.approx(rates["flat"].total_per_s)
+    assert rates["integrated"].handoffs > 1000
+
+
+def test_handoff_rate_grows_with_speed(e3_pair):
+    t = e3_pair["flat"]
+    slow = t.scenario.mobility.model_copy(update={"speed_mps": 2.0})
+    fast = M.rwp_handoff_rates(t, t.scenario.mobility, host_seconds=20_000).total_per_s
+    assert fast / M.rwp_handoff_rates(t, slow, host_seconds=20_000).total_per_s == pytest.approx(5, rel=0.1)
+
+
+def test_cell_reach_matches_the_coverage_check(walk):
+    from imm_ns3.coverage import covered
+
+    r = M.cell_reach_m(walk, "bs502a")
+    assert 60 < r < 120
+    assert covered(walk, 0.0, -(r - 0.5)) and not covered(walk, 0.0, -(r + 0.5))
+
+
+def test_signalling_load_follows_the_message_flows(e3_pair):
+    t = e3_pair["integrated"]
+    rates = M.HandoffRates({"intra_domain": 0.01, "inter_domain": 0.02, "inter_subnet": 0.03},
+                           1000.0, 60)
+    load = M.signalling_load(t, rates, 10)
+    s = t.scenario
+    moves = 10 * 60 * 0.03
+    assert load[("home_location_register", "MipUpdate")] == pytest.approx(
+        moves + 10 * 60 / (0.8 * s.macro_mobility.lifetime_s))
+    assert load[("sip_server", "SIP REGISTER")] == pytest.approx(moves)
+    # Every registration and cache update reaches one gateway; every host refreshes its route.
+    assert load[("gateway", "Registration")] == pytest.approx(10 * 60 * 0.05)
+    assert load[("gateway", "CacheUpdate")] == pytest.approx(10 * 60 * 0.01)
+    assert load[("gateway", "RouteUpdate")] == pytest.approx(10 * 60 / s.mmp.route_update_interval_s)
+    # ...and passes one intermediate node and one base station on the way.
+    assert load[("intermediate", "Registration")] == pytest.approx(load[("gateway", "Registration")])
+    assert load[("border_router", "HostRoute")] == pytest.approx(10 * 60 * 0.05)
