@@ -297,6 +297,10 @@ def _collect(ctx: RunContext, run: _MipRun, src: str | None) -> None:
             "rtt_s": int(sender.rttSumNs) / int(sender.rttSamples) * 1e-9 if int(sender.rttSamples) else None,
             "connections": int(sink.accepted),
             "completion_s": (completed - int(sender.startNs)) * 1e-9 if completed >= 0 else None,
+            # Connect() to the connection established at the correspondent: the handshake's
+            # round trip, plus MIP-LR's register query the SYN waits for ([0058]-[0062]).
+            "setup_s": ((int(sender.connectedNs) - int(sender.startNs)) * 1e-9
+                        if int(sender.connectedNs) >= 0 else None),
             "app_peer": str(ipaddress.IPv4Address(int(sender.peerAddress))) if int(sender.peerAddress) else None,
             "app_local_at_dst": ",".join(str(ipaddress.IPv4Address(int(a))) for a in sink.locals),
         })
