@@ -49,8 +49,10 @@ class Figure:
         return getattr(_module(self.sweep_file.parent / f"{module}.py"), name)
 
 
+# ci_lo/ci_hi: the simulated value's 95 % interval; model_in_ci: whether the model lies in it
+# (a relative error beyond 10 % with the model inside the interval is sampling noise).
 MODEL_CHECK_COLUMNS = ("experiment", "quantity", "condition", "simulated", "model", "rel_error",
-                       "n")
+                       "n", "ci_lo", "ci_hi", "model_in_ci")
 MODEL_CHECK_FILE = "model-check.csv"
 
 
@@ -169,11 +171,15 @@ def check_rows(df, fid: str):
     out = df.copy()
     if "experiment" not in out:
         out.insert(0, "experiment", fid)
-    if "n" not in out:
-        out["n"] = np.nan
+    for col in ("n", "ci_lo", "ci_hi"):
+        if col not in out:
+            out[col] = np.nan
     sim = pd.to_numeric(out.simulated, errors="coerce")
     mod = pd.to_numeric(out.model, errors="coerce")
     out["rel_error"] = np.where(mod.abs() > 0, (sim - mod) / mod.abs().where(mod.abs() > 0), np.nan)
+    lo, hi = pd.to_numeric(out.ci_lo, errors="coerce"), pd.to_numeric(out.ci_hi, errors="coerce")
+    inside = (lo <= mod) & (mod <= hi)
+    out["model_in_ci"] = inside.where(lo.notna() & hi.notna() & mod.notna())
     return out[list(MODEL_CHECK_COLUMNS)]
 
 
