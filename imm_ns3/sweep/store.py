@@ -30,7 +30,11 @@ _CODE_VERSION: str | None = None
 
 
 # Modules that orchestrate runs or present results but cannot change what a run computes.
-_NOT_IN_CODE_VERSION = {"cli.py", "figures.py", "docgen.py", "analysis.py", "__main__.py"}
+_NOT_IN_CODE_VERSION = {"cli.py", "figures.py", "docgen.py", "analysis.py", "__main__.py",
+                        # analytic models, statistics, reports and checks read results or
+                        # scenarios; they never run in a simulation
+                        "model.py", "stats.py", "report.py", "coverage.py", "dissector.py",
+                        "paragraphs.py"}
 _NOT_IN_CODE_VERSION_DIRS = ("sweep",)  # the sweep runner itself
 
 
