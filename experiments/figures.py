@@ -361,6 +361,7 @@ def e2(res):
     ax1.set_ylabel(f"probe packets lost per handoff ({rate:g} pkt/s)")
     ax1.set_title("(a) loss: model = rate x uncovered part of the switch window", fontsize=9)
     ax1.set_yscale("symlog", linthresh=10)
+    ax1.set_ylim(bottom=0)
     ax1.legend(fontsize=6.5, ncol=1, loc="upper left")
     ax2.set_ylabel("duplicate probe packets per handoff (mean)")
     ax2.set_title("(b) duplicates: the price of bicasting", fontsize=9)

@@ -4,9 +4,11 @@ each run's parameters. ``imm_ns3.results.load`` is this module's :func:`load`.""
 from __future__ import annotations
 
 import json
+import tomllib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -28,14 +30,52 @@ class SweepResults:
     failed: pd.DataFrame  # runs recorded as failed: parameters and error
     params: list[str] = field(default_factory=list)
     summaries: dict[str, dict] = field(default_factory=dict)  # key -> summary.json
-    run_dirs: dict[str, Path] = field(default_factory=dict)  # key -> the run's directory
+    run_dirs: dict[str, Any] = field(default_factory=dict)  # key -> its directory (or pack entry)
 
     def scenario(self, key: str):
         """The scenario run ``key`` simulated (its stored ``scenario.toml``, validated again):
         what the analytic models of :mod:`imm_ns3.model` are computed from."""
-        from .scenario import load_scenario
+        from .scenario import load_scenario, validate_dict
 
-        return load_scenario(self.run_dirs[key] / "scenario.toml")
+        src = self.run_dirs[key]
+        if isinstance(src, _Packed):
+            return validate_dict(tomllib.loads(src.scenario_text))
+        return load_scenario(src / "scenario.toml")
+
+
+@dataclass
+class _Packed:
+    """One run of a sweep's pack (``packed/``, :func:`imm_ns3.sweep.store.pack`)."""
+
+    key: str
+    summary: dict
+    manifest: dict
+    scenario_text: str
+    tables: dict[str, pd.DataFrame]
+
+    def table(self, name: str) -> pd.DataFrame:
+        df = self.tables.get(name)
+        if df is None:
+            return table(name, [])
+        return df.drop(columns=["key"]).reset_index(drop=True)
+
+
+def _read_packed(d: Path) -> dict[str, _Packed]:
+    from .sweep.store import PACKED, PACKED_RUNS
+
+    f = d / PACKED / PACKED_RUNS
+    if not f.exists():
+        return {}
+    meta = pd.read_parquet(f)
+    by_key: dict[str, dict[str, pd.DataFrame]] = {k: {} for k in meta.key}
+    for name in TABLES:
+        tf = d / PACKED / f"{name}.parquet"
+        if tf.exists():
+            for k, g in pd.read_parquet(tf).groupby("key", sort=False):
+                if k in by_key:
+                    by_key[k][name] = g
+    return {r.key: _Packed(r.key, json.loads(r.summary), json.loads(r.manifest), r.scenario,
+                           by_key[r.key]) for r in meta.itertuples(index=False)}
 
 
 class IncompleteSweepError(RuntimeError):
@@ -63,19 +103,23 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
     if missing not in ("raise", "warn", "ignore"):
         raise ValueError(f"missing: 'raise', 'warn' or 'ignore', got {missing!r}")
     d = Path(directory)
+    packed: dict[str, _Packed] = {}
     if (d / "summary.json").exists():
         run_dirs = [d]
         wanted = None
     else:
-        if not (d / "runs").exists():
-            raise FileNotFoundError(f"{d}: neither a sweep directory (runs/) nor a run directory")
+        packed = _read_packed(d)
+        if not (d / "runs").exists() and not packed:
+            raise FileNotFoundError(f"{d}: neither a sweep directory (runs/ or packed/) nor a"
+                                    " run directory")
         wanted = None
         if not all_runs and (d / "sweep.json").exists():
             wanted = [r["key"] for r in json.loads((d / "sweep.json").read_text())["runs"]]
         run_dirs = sorted(p for p in (d / "runs").iterdir()
-                          if not p.name.startswith(".") and (p / "summary.json").exists())
+                          if not p.name.startswith(".") and (p / "summary.json").exists()) \
+            if (d / "runs").exists() else []
+        have: dict[str, Any] = {**packed, **{p.name: p for p in run_dirs}}
         if wanted is not None:
-            have = {p.name: p for p in run_dirs}
             failed_keys = ({f.stem for f in (d / "failed").glob("*.json")}
                            if (d / "failed").exists() else set())
             lost = [k for k in dict.fromkeys(wanted) if k not in have and k not in failed_keys]
@@ -84,19 +128,25 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
             if lost and missing == "warn":
                 warnings.warn(str(IncompleteSweepError(d, lost, len(set(wanted)))), stacklevel=2)
             run_dirs = [have[k] for k in dict.fromkeys(wanted) if k in have]
+        else:
+            run_dirs = [have[k] for k in sorted(have)]
     rows, per_table = [], {name: [] for name in TABLES}
     params: list[str] = []
     summaries: dict[str, dict] = {}
-    run_dir_of: dict[str, Path] = {}
+    run_dir_of: dict[str, Any] = {}
     for rd in run_dirs:
-        summary = json.loads((rd / "summary.json").read_text())
-        manifest = json.loads((rd / "manifest.json").read_text()) if (rd / "manifest.json").exists() else {}
+        if isinstance(rd, _Packed):
+            summary, manifest = rd.summary, rd.manifest
+        else:
+            summary = json.loads((rd / "summary.json").read_text())
+            manifest = (json.loads((rd / "manifest.json").read_text())
+                        if (rd / "manifest.json").exists() else {})
         p = manifest.get("params", {})
         for k in p:
             if k not in params:
                 params.append(k)
-        ident = {"key": manifest.get("key", rd.name), "case": manifest.get("case"),
-                 "seed": summary["seed"], **p}
+        ident = {"key": manifest.get("key", rd.key if isinstance(rd, _Packed) else rd.name),
+                 "case": manifest.get("case"), "seed": summary["seed"], **p}
         summaries[ident["key"]] = summary
         run_dir_of[ident["key"]] = rd
         rows.append({**ident, "scenario": summary["scenario"],
@@ -107,8 +157,11 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
                      "wall_time_s": summary["wall_time_s"], "speedup": summary["speedup"],
                      "fingerprint": summary["fingerprint"]})
         for name in TABLES:
-            f = rd / f"{name}.parquet"
-            df = pd.read_parquet(f) if f.exists() else table(name, [])
+            if isinstance(rd, _Packed):
+                df = rd.table(name)
+            else:
+                f = rd / f"{name}.parquet"
+                df = pd.read_parquet(f) if f.exists() else table(name, [])
             for col, v in reversed(list(ident.items())):
                 if col not in df.columns:
                     df.insert(0, col, [v] * len(df))

@@ -137,9 +137,12 @@ def validate(scenario: str, overrides: tuple[str, ...]) -> None:
                    " directory that holds one <sweep name>/ each (default: runs).")
 @click.option("--tiny", is_flag=True, help="Apply each file's [tiny] section (a few short runs).")
 @click.option("--skip-failed", is_flag=True, help="Do not retry runs recorded as failed.")
+@click.option("--pack", "pack_after", is_flag=True,
+              help="Afterwards, pack each sweep directory's runs (see imm-sim pack).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def sweep(sweep_files: tuple[Path, ...], workers: int | None, scheduler: str | None,
-          out_dir: Path | None, tiny: bool, skip_failed: bool, quiet: bool) -> None:
+          out_dir: Path | None, tiny: bool, skip_failed: bool, pack_after: bool,
+          quiet: bool) -> None:
     """Run every run of SWEEP_FILE... that is not already in its sweep directory.
 
     Several files share one pool of workers, each of which imports ns-3 once."""
@@ -159,7 +162,8 @@ def sweep(sweep_files: tuple[Path, ...], workers: int | None, scheduler: str | N
             out = out_dir or Path("runs") / sw.name
         else:
             out = (out_dir or Path("runs")) / sw.name
-        if out.exists() and any(out.iterdir()) and not (out / "runs").exists():
+        if (out.exists() and any(out.iterdir()) and not (out / "runs").exists()
+                and not (out / "packed").exists()):
             problems.append(f"--out {out}: exists and is not a sweep directory; choose another path")
         items.append((sw, out, n_runs))
     if problems:
@@ -175,12 +179,35 @@ def sweep(sweep_files: tuple[Path, ...], workers: int | None, scheduler: str | N
                              progress=not quiet, skip_failed=skip_failed)
     except SweepError as e:
         raise _BadInput("\n".join(e.problems)) from None
-    for (sw, _, _), report in zip(items, reports):
+    for (sw, out, _), report in zip(items, reports):
         click.echo(f"{sw.name}: {report.line()}")
+        if pack_after and not report.interrupted:
+            _pack_line(out)
     if any(r.interrupted for r in reports):
         sys.exit(130)
     if any(r.failed for r in reports):
         sys.exit(1)
+
+
+def _pack_line(out: Path) -> None:
+    from .sweep.store import pack
+
+    now, total, size = pack(out)
+    click.echo(f"{out}: packed {now} runs now, {total} in {out / 'packed'}/ ({size / 1e6:.1f} MB)")
+
+
+@main.command("pack")
+@click.argument("sweep_dirs", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+def pack_cmd(sweep_dirs: tuple[Path, ...]) -> None:
+    """Pack the complete runs of each sweep directory into SWEEP_DIR/packed/: one Parquet file
+    per table for all runs, and their summaries, manifests and scenarios. The run directories
+    are removed; the sweep treats packed runs as done, and imm_ns3.results.load reads them.
+    Hundreds of short runs shrink tenfold or more: pack results before committing them."""
+    for d in sweep_dirs:
+        if not (d / "runs").exists() and not (d / "packed").exists():
+            raise _BadInput(f"{d}: not a sweep directory (no runs/ or packed/)")
+        _pack_line(d)
 
 
 @main.command()

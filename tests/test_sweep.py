@@ -8,6 +8,7 @@ import os
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from imm_ns3 import sweep as sw
@@ -254,6 +255,20 @@ def test_extending_the_grid_runs_only_the_new_points_from_a_relative_directory(t
     assert sorted(res.runs["probe.rate_pps"]) == [50.0, 100.0]
     sent = res.flows[res.flows.name == "probe"].set_index("probe.rate_pps").sent_packets
     assert sent[100.0] == 2 * sent[50.0]
+
+    # Packed: one file per table, the run directories gone, the same frames read back, and the
+    # sweep counts the packed runs as done.
+    packed = CliRunner().invoke(main, ["pack", "runs/g"])
+    assert packed.exit_code == 0 and "packed 2 runs now, 2 in" in packed.output, packed.output
+    assert not [p for p in (out / "runs").iterdir() if not p.name.startswith(".")]
+    again = load("runs/g")
+    for name in ("runs", "handoffs", "flows", "signalling", "timeline", "events"):
+        a, b = getattr(res, name), getattr(again, name)
+        a, b = (x.sort_values(list(x.columns[:3])).reset_index(drop=True) for x in (a, b))
+        pd.testing.assert_frame_equal(a, b[a.columns], check_dtype=False)
+    assert again.scenario(again.runs.key[0]).probe.rate_pps in (50.0, 100.0)
+    third = run_sweep(load_sweep("g.toml"), "runs/g", workers=1, progress=False)
+    assert (third.ran, third.cached) == (0, 2)
 
 
 @pytest.mark.ns3
