@@ -1,0 +1,66 @@
+"""The numbers results/README.md quotes come from the stored tables: recomputed here from the
+committed (packed) results with the figures' own code, each must appear in the README as
+written. A regeneration that moves a number fails this test until the README is updated."""
+
+from __future__ import annotations
+
+import sys
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from imm_ns3.results import load
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+README = re.sub(r"\s+", " ", (ROOT / "results" / "README.md").read_text())  # wrapped lines
+sys.path.insert(0, str(ROOT / "experiments"))
+import figures  # noqa: E402 - experiments/figures.py
+
+
+def _quoted(text: str) -> None:
+    text = re.sub(r"\s+", " ", text)
+    assert text in README, f"results/README.md should say {text!r} (recomputed from the tables)"
+
+
+@pytest.fixture(scope="module")
+def e1():
+    return load(ROOT / "results" / "e1-handoff-latency")
+
+
+def test_e1_numbers(e1):
+    s = figures.summary_e1(e1).set_index(["kind", "quantity"])
+    radio = s.loc[("intra_domain", "radio"), "median_s"]
+    _quoted(f"{radio * 1e3:.1f} ms in every handoff")
+    mmp = [s.loc[(k, "mmp"), "median_s"] * 1e3 for k in figures.KINDS]
+    _quoted(f"Medians {mmp[0]:.0f} ms (intra-domain), {mmp[1]:.0f} ms (inter-domain), {mmp[2]:.0f} ms")
+    t = figures.e1_ordering(e1)["test"]
+    _quoted(f"U = {t.u:g}, z = {t.z:.2f}, p = {t.p:.2f}")
+    gaps = pd.to_numeric(e1.handoffs[e1.handoffs.kind == "inter_subnet"].tcp_gap_s)
+    at_rto = int(((gaps > 1.0) & (gaps < 1.05)).sum())
+    after_backoff = int(((gaps > 2.9) & (gaps < 3.1)).sum())
+    _quoted(f"{s.loc[('inter_subnet', 'TCP interruption'), 'median_s']:.3f} s in {at_rto} of"
+            f" {len(gaps)} handoffs and 3.0 s in {after_backoff}")
+
+
+def test_e2_numbers():
+    s = figures.summary_e2(load(ROOT / "results" / "e2-semisoft-loss"))
+    hard = s[s.case == "hard"].sort_values("delay_ms").lost_median
+    _quoted("medians " + ", ".join(f"{v:g}" for v in hard.iloc[:-1]) + f" and {hard.iloc[-1]:g}"
+            " packets")
+
+
+def test_e3_numbers():
+    res = load(ROOT / "results" / "e3-signalling-load")
+    a = figures.summary_e3(res).set_index(["role", "case", "speed_mps", "mobile_hosts"])["mean"]
+    hlr = {(c, v): a[("home_location_register", c, v, 100)] for c in ("integrated", "flat")
+           for v in (2.0, 10.0)}
+    _quoted(f"home location register {hlr[('integrated', 2.0)]:.0f} vs {hlr[('flat', 2.0)]:.0f}"
+            f" messages per minute at 2 m/s and {hlr[('integrated', 10.0)]:.0f} vs"
+            f" {hlr[('flat', 10.0)]:.0f} at 10 m/s")
+    r = figures.e3_handoff_rates(res).set_index(["case", "speed_mps"])["mean"]
+    lo, hi = sorted([r[("flat", 10.0)], r[("integrated", 10.0)]])
+    _quoted(f"measured {lo:.2f}-{hi:.2f} (+")
