@@ -64,3 +64,12 @@ def test_e3_numbers():
     r = figures.e3_handoff_rates(res).set_index(["case", "speed_mps"])["mean"]
     lo, hi = sorted([r[("flat", 10.0)], r[("integrated", 10.0)]])
     _quoted(f"measured {lo:.2f}-{hi:.2f} (+")
+
+
+def test_e4_numbers():
+    a = figures.summary_e4(load(ROOT / "results" / "e4-mip-vs-miplr"))
+    setup = a[(a.metric == "setup_ms") & (a.ch_delay_ms == 2.0)].set_index(["case", "home_delay_ms"])
+    miplr = [setup.loc[("miplr", h), "mean"] for h in (5.0, 20.0, 50.0)]
+    mip = [setup.loc[("mip", h), "mean"] for h in (5.0, 20.0, 50.0)]
+    _quoted(f"{miplr[0]:.1f}, {miplr[1]:.1f} and {miplr[2]:.1f} ms with the correspondent near,"
+            f" against Mobile IP's {mip[0]:.1f}, {mip[1]:.1f} and {mip[2]:.1f} ms")
