@@ -37,5 +37,5 @@ def test_readme_snippet_runs_and_reproduces_the_stored_delays(ns3_ready, monkeyp
     assert set(handoffs.kind) == {"inter_domain", "inter_subnet", "intra_domain"}
     mip = (delays["mip"] * 1e3).round().astype(int).tolist()
     assert mip == [17, 47, 107]  # results/README.md, E4: correspondent -> mobile under Mobile IP
-    assert "Mobile IP: 17, 47 and 107 ms" in (ROOT / "results" / "README.md").read_text()
+    assert "Mobile IP 17.1, 47.3 and 107.3 ms" in (ROOT / "results" / "README.md").read_text()
     assert not os.path.exists(ROOT / "runs" / "patent-walk-seed2")  # simulate() writes nothing

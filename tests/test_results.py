@@ -26,14 +26,19 @@ def test_table_keeps_extra_columns_last():
 
 
 def test_signalling_summary_groups_by_role_and_message():
+    rx = {"received": 0, "received_bytes": 0}
     sig = table("signalling", [
-        {"node": "gw1", "role": "gateway", "message": "GatewayBeacon", "count": 3, "bytes": 60},
-        {"node": "gw2", "role": "gateway", "message": "GatewayBeacon", "count": 2, "bytes": 40},
-        {"node": "mh1", "role": "mobile_host", "message": "Registration", "count": 1, "bytes": 16},
+        {"node": "gw1", "role": "gateway", "message": "GatewayBeacon", "count": 3, "bytes": 60, **rx},
+        {"node": "gw2", "role": "gateway", "message": "GatewayBeacon", "count": 2, "bytes": 40, **rx},
+        {"node": "mh1", "role": "mobile_host", "message": "Registration", "count": 1, "bytes": 16, **rx},
+        {"node": "gw1", "role": "gateway", "message": "Registration", "count": 0, "bytes": 0,
+         "received": 1, "received_bytes": 16},
     ])
     assert signalling_summary(sig) == {
-        "gateway": {"GatewayBeacon": {"count": 5, "bytes": 100}},
-        "mobile_host": {"Registration": {"count": 1, "bytes": 16}},
+        "gateway": {"GatewayBeacon": {"count": 5, "bytes": 100, "received": 0, "received_bytes": 0},
+                    "Registration": {"count": 0, "bytes": 0, "received": 1, "received_bytes": 16}},
+        "mobile_host": {"Registration": {"count": 1, "bytes": 16, "received": 0,
+                                         "received_bytes": 0}},
     }
 
 
