@@ -265,13 +265,16 @@ def drcp_rtt(topo, bs: str) -> Latency:
 
 
 def mmp_latency(topo, kind: str, new_bs: str) -> Latency:
-    """MMP's part after the radio's (Figure 4A, steps 404-418): the new base station's beacon
-    (uniform over its period), then by kind of movement
+    """MMP's part after the radio's (Figure 4A, steps 404-418): with interface monitoring the
+    wait for the daemon's next poll (uniform over mmp.monitor_interval_s), the new base
+    station's beacon (uniform over its period), then by kind of movement
     intra-domain: the cache hand-off is sent at once (no acknowledgement, [0048]);
     inter-domain: the DRCP advertisement (uniform over its interval), a registration ([0049]);
     inter-subnet: the advertisement, a DRCP exchange, a registration ([0050])."""
     s = topo.scenario
     lat = uniform("BS beacon", s.mmp.bs_beacon_interval_s)
+    if s.mmp.monitor_interval_s > 0:
+        lat = uniform("interface poll", s.mmp.monitor_interval_s) + lat
     if kind == "intra_domain":
         return lat
     if kind not in ("inter_domain", "inter_subnet"):

@@ -23,7 +23,8 @@ from imm_ns3.mmp.messages import (
     RouteUpdate,
     ip_int,
 )
-from imm_ns3.mmp.mobile import ATTACHED, WAIT_ACK, WAIT_ADV, WAIT_DRCP, MobileHostDaemon
+from imm_ns3.mmp.mobile import (ATTACHED, DETACHED, WAIT_ACK, WAIT_ADV, WAIT_BEACON, WAIT_DRCP,
+                              MobileHostDaemon)
 from imm_ns3.mmp.node import BorderRouter, MmpNode
 
 from mmp_harness import Loop, MobileEnv, NodeEnv, connect
@@ -539,3 +540,27 @@ def test_a_host_waiting_between_cells_does_not_spin_its_refresh_timer():
     t = loop.now()
     loop.run(t + 3.05)
     assert len([m for _, _, m in env.sent if isinstance(m, RouteUpdate)]) == 3
+
+
+def test_interface_monitoring_acts_at_the_next_poll_on_the_latest_association():
+    """[0056], [0073]: with mmp.monitor_interval_s the daemon polls the interface (here every
+    0.5 s at phase 0.2 s): an association at 1.0 s is acted on at 1.2 s, and two associations
+    between polls are one movement, towards the latest cell, timed from the first."""
+    loop = Loop()
+    env = MobileEnv(loop)
+    d = MobileHostDaemon("mh1", env, mh_id=ip_int("10.0.0.10"), client_id=0x0203,
+                         monitor_interval_s=0.5, monitor_phase_s=0.2)
+    loop.run(1.0)
+    d.on_radio("bsA", None)
+    assert d.state == DETACHED and not d.movements
+    loop.run(1.1)
+    d.on_radio("bsB", "bsA")
+    loop.run(1.3)
+    assert d.state == WAIT_BEACON and len(d.movements) == 1
+    mv = d.movements[0]
+    assert mv.t_radio == pytest.approx(1.0) and mv.t_notice == pytest.approx(1.2)
+    assert mv.components()["monitor_wait_s"] == pytest.approx(0.2)
+    # Without monitoring the movement starts at once and has no monitor column.
+    d2, env2 = _mh(Loop())
+    d2.on_radio("bsA", None)
+    assert d2.state == WAIT_BEACON and "monitor_wait_s" not in d2.movements[0].components()

@@ -163,6 +163,19 @@ def test_semisoft_bicasts_at_the_crossover():
     assert flow["duplicates"] == 0
 
 
+def test_interface_monitoring_delays_every_handoff_by_the_poll_wait():
+    """mmp.monitor_interval_s ([0056], [0073]): the daemon acts at its next interface poll; every
+    handoff waits for it (under one interval) and still completes, the C++ gate following the
+    daemon into its waiting states from the poll timer."""
+    r = run_scenario(load_scenario("patent-walk", ["mmp.monitor_interval_s=0.5",
+                                                   "simulation.duration_s=40", "sip.enabled=false",
+                                                   "tcp.enabled=false"]))
+    h = r.handoffs
+    assert len(h) == 3 and h.monitor_wait_s.between(0, 0.5).all() and h.mmp_s.notna().all()
+    assert (h.mmp_s > h.monitor_wait_s).all()
+    assert r.summary["care_of_addresses"]["mh1"] == ["10.1.0.4", "10.2.0.3"]
+
+
 def test_idle_host_keeps_its_routes_with_route_updates():
     base = ["mobility={model='constant_velocity', position_m=[5, 0, 0], speed_mps=0}",
             "simulation.duration_s=20", "mmp.cache_timeout_s=2.0", "mmp.route_update_interval_s=0.8"]

@@ -311,6 +311,16 @@ class _MobileEnv(WireEnv):
         self.core.on_radio(new_bs, old_bs)
         self.sync_gate()
 
+    def call_later(self, delay_s, fn, *args):
+        """The daemon's timers may move it into a waiting state (an interface poll, [0056]):
+        the C++ gate follows after each."""
+        def fire(*a, fn=fn):
+            fn(*a)
+            self.sync_gate()
+
+        fire.__name__ = getattr(fn, "__name__", "timer")
+        return super().call_later(delay_s, fire, *args)
+
     def sync_gate(self) -> None:
         """Tell the C++ gate what the daemon waits for: only the radio (step 402) and a received
         message move it into a waiting state, so syncing after those two is enough."""
@@ -437,7 +447,9 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
             mh.name, env, mh_id=int(mh.permanent_address), client_id=mac, handoff=cfg.handoff,
             semisoft_period_s=cfg.semisoft_period_s,
             route_update_interval_s=cfg.route_update_interval_s,
-            registration_timeout_s=cfg.registration_timeout_s, max_retries=cfg.max_retries)
+            registration_timeout_s=cfg.registration_timeout_s, max_retries=cfg.max_retries,
+            monitor_interval_s=cfg.monitor_interval_s,
+            monitor_phase_s=env.rand() * cfg.monitor_interval_s)
         # The one feed of the host's care-of address channel: the daemon's step 416 ([0050]),
         # after its registration is sent (step 418), as Figure 4B's step 420 follows it.
         env.core.add_coa_listener(

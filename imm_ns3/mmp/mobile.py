@@ -28,6 +28,7 @@ beside the topology's ground truth so the two can be checked against each other.
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -84,6 +85,7 @@ class Movement:
     """One pass through Figure 4A, from the radio-level handoff to the end of the update."""
 
     t_radio: float
+    t_notice: float | None = None  # the daemon noticed the association (its interface poll)
     kind: str | None = None  # the daemon's view: attach / intra_domain / inter_domain / inter_subnet
     t_beacon: float | None = None  # base-station beacon heard (404)
     t_adv: float | None = None  # DRCP advertisement heard (410)
@@ -107,14 +109,23 @@ class Movement:
             "coa": ip_str(self.coa_after) if self.coa_after else None,
             "coa_changed": (self.coa_after is not None and self.coa_before != self.coa_after),
             "mmp_retries": self.retries,
+            # Only with periodic interface monitoring (mmp.monitor_interval_s > 0).
+            **({"monitor_wait_s": self.t_notice - self.t_radio} if self.t_notice is not None else {}),
         }
 
 
 class MobileHostDaemon:
     def __init__(self, name: str, env: MobileHostEnv, *, mh_id: int, client_id: int, handoff: str = "hard",
                  semisoft_period_s: float = 0.1, route_update_interval_s: float = 1.0,
-                 registration_timeout_s: float = 0.5, max_retries: int = 5):
+                 registration_timeout_s: float = 0.5, max_retries: int = 5,
+                 monitor_interval_s: float = 0.0, monitor_phase_s: float = 0.0):
         self.name, self.env = name, env
+        # [0056], [0073]: the daemon learns of a new association by polling the interface every
+        # monitor_interval_s (its polls at monitor_phase_s + k * interval); 0 = at once.
+        self.monitor_interval_s = monitor_interval_s
+        self.monitor_phase_s = monitor_phase_s
+        self._poll = None
+        self._seen: tuple[str, float] | None = None  # (base station, radio time) not yet polled
         self.mh_id, self.client_id = mh_id, client_id
         self.handoff = handoff
         self.semisoft_period_s = semisoft_period_s
@@ -151,8 +162,23 @@ class MobileHostDaemon:
 
     # ---- the state machine ------------------------------------------------------------------
     def on_radio(self, new_bs: str, old_bs: str | None) -> None:
-        """Step 402: the radio associated with ``new_bs``."""
-        self._dispatch(RADIO, new_bs)
+        """Step 402: the radio associated with ``new_bs``. With interface monitoring the daemon
+        acts at its next poll, on the association the interface shows then."""
+        if self.monitor_interval_s <= 0:
+            self._dispatch(RADIO, (new_bs, None))
+            return
+        now = self.env.now()
+        self._seen = (new_bs, self._seen[1] if self._seen else now)
+        if self._poll is None:
+            T, phase = self.monitor_interval_s, self.monitor_phase_s
+            k = math.ceil((now - phase) / T - 1e-12)
+            self._poll = self.env.call_later(max(0.0, phase + k * T - now), self._polled)
+
+    def _polled(self) -> None:
+        self._poll = None
+        if self._seen is not None:
+            (bs, t_radio), self._seen = self._seen, None
+            self._dispatch(RADIO, (bs, t_radio))
 
     def receive(self, msg: Message, src_ip: int = 0) -> None:
         event = EVENT_OF.get(type(msg))
@@ -180,10 +206,14 @@ class MobileHostDaemon:
         self.stale[event] = self.stale.get(event, 0) + 1
 
     # ---- step 402 -----------------------------------------------------------------------------
-    def _radio(self, new_bs: str) -> None:
+    def _radio(self, arg: tuple[str, float | None]) -> None:
+        new_bs, t_radio = arg
         self._cancel_retry()
         self.state = WAIT_BEACON
-        self.movements.append(Movement(self.env.now(), coa_before=self.coa))
+        now = self.env.now()
+        self.movements.append(Movement(now if t_radio is None else t_radio,
+                                       t_notice=None if t_radio is None else now,
+                                       coa_before=self.coa))
         self.env.log("mmp_wait_beacon", f"after association with {new_bs}")
 
     # ---- messages -----------------------------------------------------------------------------

@@ -455,6 +455,11 @@ class MmpConfig(_Model):
         " of a sub-network on one channel that cannot hear each other broadcast each flood at"
         " the same instant, and a host where both are heard receives neither. 0: no jitter (the"
         " specification's flood, [0029]).")
+    monitor_interval_s: float = Field(
+        0.0, ge=0, le=10,
+        description="The mobile host's daemons learn of a new association by polling the"
+        " interface this often ([0056], [0073]); a handoff waits for the next poll (uniform"
+        " over the interval; handoffs get a monitor_wait_s column). 0: at once, as a callback.")
     registration_timeout_s: float = Field(
         0.5, gt=0, le=60, description="Registration, DRCP request: wait this long, then retry.")
     max_retries: int = Field(5, ge=0, le=100, description="Retries of a registration or request.")
