@@ -73,3 +73,16 @@ def test_e4_numbers():
     mip = [setup.loc[("mip", h), "mean"] for h in (5.0, 20.0, 50.0)]
     _quoted(f"{miplr[0]:.1f}, {miplr[1]:.1f} and {miplr[2]:.1f} ms with the correspondent near,"
             f" against Mobile IP's {mip[0]:.1f}, {mip[1]:.1f} and {mip[2]:.1f} ms")
+
+
+def test_e7_and_e8_numbers():
+    res7 = load(ROOT / "results" / "e7-policy")
+    s = figures.summary_e7(res7).set_index("case")
+    d = figures.e7_frame(res7)
+    sip = d[d.case == "sip-only"]
+    share = (sip.tcp_received_mb / sip.tcp_offered_mb).median()
+    _quoted(f"{s.loc['sip-only', 'tcp_stalled']} of {s.loc['sip-only', 'runs']} runs"
+            f" ({share * 100:.0f} % of the bytes")
+    e8 = figures.summary_e8(load(ROOT / "results" / "e8-radio"))
+    radio = e8[e8.monitor_s == 0].sort_values("missed").radio_median_s * 1e3
+    _quoted(", ".join(f"{v:.1f}" for v in radio.iloc[:-1]) + f" and {radio.iloc[-1]:.1f} ms")
