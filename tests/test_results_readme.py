@@ -86,3 +86,9 @@ def test_e7_and_e8_numbers():
     e8 = figures.summary_e8(load(ROOT / "results" / "e8-radio"))
     radio = e8[e8.monitor_s == 0].sort_values("missed").radio_median_s * 1e3
     _quoted(", ".join(f"{v:.1f}" for v in radio.iloc[:-1]) + f" and {radio.iloc[-1]:.1f} ms")
+
+
+def test_e6_numbers():
+    a = figures.summary_e6(load(ROOT / "results" / "e6-redundancy"))
+    _quoted(f"{a.hits.iloc[0]} of {a.n.iloc[0]} failures of each kind hit it")
+    _quoted(f"the probe stops for {a.gap_hit_median_s.iloc[0]:.1f} s")
