@@ -4,6 +4,7 @@ probe accounting, semi-soft bicast, soft state, bad input."""
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pytest
 
@@ -174,6 +175,20 @@ def test_interface_monitoring_delays_every_handoff_by_the_poll_wait():
     assert len(h) == 3 and h.monitor_wait_s.between(0, 0.5).all() and h.mmp_s.notna().all()
     assert (h.mmp_s > h.monitor_wait_s).all()
     assert r.summary["care_of_addresses"]["mh1"] == ["10.1.0.4", "10.2.0.3"]
+
+
+def test_a_reused_care_of_address_reaches_its_new_holder():
+    """A DRCP lease handed out again (flat design, ten hosts, 90 s): the base station's ARP
+    entry still named the previous holder's MAC, and every answer to the new holder went to the
+    old one for the rest of ns-3's 120 s ARP lifetime. The base stations now forget such an
+    entry when the new holder configures the address (the effect of its ARP announcement)."""
+    e3 = Path(__file__).resolve().parent.parent / "experiments" / "scenarios" / "e3-flat.toml"
+    r = run_scenario(load_scenario(str(e3), ["mobile_hosts.count=10", "mobility.speed_mps=2.0",
+                                             "simulation.duration_s=90",
+                                             "mmp.broadcast_jitter_s=0.01"]))
+    assert r.summary["mmp"]["stale_arp_entries_forgotten"] >= 1
+    sig = r.signalling[r.signalling.role == "mobile_host"].groupby("message")[["count", "received"]].sum()
+    assert sig.loc["RegistrationAck", "received"] >= 0.85 * sig.loc["Registration", "count"]
 
 
 def test_idle_host_keeps_its_routes_with_route_updates():

@@ -206,6 +206,7 @@ class _MobileEnv(WireEnv):
         self.prefix_mask = NO_ADDRESS_MASK
         self.holder = 0  # the radio that holds the care-of address
         self.radio_mac = [int(c.DeviceMac(dev)) for dev in self.devices]
+        self.stale_arp = 0  # base-station ARP entries of a reused address forgotten
         self.bs_of_mac = {int(c.DeviceMac(dev)): bs for bs, dev in ctx.net.ap_devices.items()}
         if len(self.devices) > 1:
             # A single receiver with two radios: strong end-system model, no forwarding, and
@@ -278,10 +279,26 @@ class _MobileEnv(WireEnv):
     def configure_address(self, addr, prefix_len):
         mask = int(ipaddress.IPv4Network(f"0.0.0.0/{prefix_len}").netmask)
         self.coa, self.prefix_mask = addr, mask
+        self._forget_stale_arp(addr)
         for i, iface in enumerate(self.ifaces):
             self.bridge.c.SetOnlyAddress(self.ipv4, iface, addr if i == self.holder else 0,
                                          mask if i == self.holder else NO_ADDRESS_MASK)
         self._place_address()
+
+    def _forget_stale_arp(self, addr: int) -> None:
+        """The base stations of the address's sub-network forget an ARP entry for it that
+        names another station (shims.h ForgetArpEntryUnlessMac): the address was someone
+        else's lease before. (A two-radio host pins the entry of the base station it listens
+        to itself, _place_address.)"""
+        if len(self.devices) > 1:
+            return
+        net, c = self.ctx.net, self.bridge.c
+        for bs, radio in self.ctx.topo.radios.items():
+            if int(radio.network.network_address) == addr & int(radio.network.netmask):
+                dev = net.ap_devices[bs]
+                iface = net.ipv4(bs).GetInterfaceForDevice(dev)
+                self.stale_arp += int(c.ForgetArpEntryUnlessMac(net.nodes[bs], iface, addr,
+                                                                 self.radio_mac[0]))
 
     def clear_address(self):
         self.coa = 0
@@ -509,6 +526,10 @@ def _collect(ctx: RunContext, envs, mmp_nodes, stats: Signalling, probes, probe_
                           for ev, n in sorted(env.core.stale.items())},
         # Periodic broadcasts the hosts' daemons would have ignored, dropped before Python.
         "host_broadcasts_kept_in_cpp": sum(env.gate_suppressed() for env in envs.values()
+                                           if isinstance(env, _MobileEnv)),
+        # Care-of addresses handed out again while a base station still mapped them to the
+        # previous holder's MAC (shims.h ForgetArpEntryUnlessMac).
+        "stale_arp_entries_forgotten": sum(env.stale_arp for env in envs.values()
                                            if isinstance(env, _MobileEnv)),
     }
     size = s.probe.size_bytes

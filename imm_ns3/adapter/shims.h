@@ -185,6 +185,25 @@ inline void SetArpEntry(ns3::Ptr<ns3::Node> node, uint32_t iface, uint32_t ip, u
   if (!e->IsPermanent()) e->MarkPermanent();
 }
 
+// A host configured an address another station held before (a DRCP lease handed out again):
+// a base station's ARP entry for it that names another station's MAC is forgotten, so the
+// base station resolves the address afresh over the air -- the effect of the host's ARP
+// announcement (RFC 5227 2.3) -- instead of sending the new holder's traffic to the old one for
+// the rest of ns-3's 120 s ARP lifetime. Returns 1 if an entry was forgotten.
+inline int ForgetArpEntryUnlessMac(ns3::Ptr<ns3::Node> node, uint32_t iface, uint32_t ip,
+                                   uint64_t mac) {
+  auto cache = node->GetObject<ns3::Ipv4L3Protocol>()->GetInterface(iface)->GetArpCache();
+  auto* e = cache->Lookup(ns3::Ipv4Address(ip));
+  if (e == nullptr || e->IsWaitReply() || e->IsPermanent()) return 0;
+  uint8_t b[6];
+  ns3::Mac48Address::ConvertFrom(e->GetMacAddress()).CopyTo(b);
+  uint64_t have = 0;
+  for (int i = 0; i < 6; ++i) have = (have << 8) | b[i];
+  if (have == mac) return 0;
+  cache->Remove(e);
+  return 1;
+}
+
 // Host routes at a border router (the OSPF/RIP result of [0031]): replace or remove.
 inline void SetHostRoute(ns3::Ptr<ns3::Ipv4StaticRouting> sr, uint32_t host, uint32_t next_hop,
                          uint32_t iface) {
