@@ -194,9 +194,12 @@ inline int ForgetArpEntryUnlessMac(ns3::Ptr<ns3::Node> node, uint32_t iface, uin
                                    uint64_t mac) {
   auto cache = node->GetObject<ns3::Ipv4L3Protocol>()->GetInterface(iface)->GetArpCache();
   auto* e = cache->Lookup(ns3::Ipv4Address(ip));
-  if (e == nullptr || e->IsWaitReply() || e->IsPermanent()) return 0;
+  // Only a live entry names a station (a dead or pending one holds no address yet).
+  if (e == nullptr || !e->IsAlive() || e->IsPermanent()) return 0;
+  ns3::Address a = e->GetMacAddress();
+  if (!ns3::Mac48Address::IsMatchingType(a)) return 0;
   uint8_t b[6];
-  ns3::Mac48Address::ConvertFrom(e->GetMacAddress()).CopyTo(b);
+  ns3::Mac48Address::ConvertFrom(a).CopyTo(b);
   uint64_t have = 0;
   for (int i = 0; i < 6; ++i) have = (have << 8) | b[i];
   if (have == mac) return 0;
