@@ -206,7 +206,7 @@ class _MobileEnv(WireEnv):
         self.prefix_mask = NO_ADDRESS_MASK
         self.holder = 0  # the radio that holds the care-of address
         self.radio_mac = [int(c.DeviceMac(dev)) for dev in self.devices]
-        self.stale_arp = 0  # base-station ARP entries of a reused address forgotten
+        self.stale_arp = 0  # base-station ARP entries of a reused address updated
         self.bs_of_mac = {int(c.DeviceMac(dev)): bs for bs, dev in ctx.net.ap_devices.items()}
         if len(self.devices) > 1:
             # A single receiver with two radios: strong end-system model, no forwarding, and
@@ -279,17 +279,17 @@ class _MobileEnv(WireEnv):
     def configure_address(self, addr, prefix_len):
         mask = int(ipaddress.IPv4Network(f"0.0.0.0/{prefix_len}").netmask)
         self.coa, self.prefix_mask = addr, mask
-        self._forget_stale_arp(addr)
+        self._announce_address(addr)
         for i, iface in enumerate(self.ifaces):
             self.bridge.c.SetOnlyAddress(self.ipv4, iface, addr if i == self.holder else 0,
                                          mask if i == self.holder else NO_ADDRESS_MASK)
         self._place_address()
 
-    def _forget_stale_arp(self, addr: int) -> None:
-        """The base stations of the address's sub-network forget an ARP entry for it that
-        names another station (shims.h ForgetArpEntryUnlessMac): the address was someone
-        else's lease before. (A two-radio host pins the entry of the base station it listens
-        to itself, _place_address.)"""
+    def _announce_address(self, addr: int) -> None:
+        """The host's ARP announcement of a new address (RFC 5227 2.3): base stations of the
+        sub-network whose ARP entry for it names another station -- the address was someone
+        else's lease -- update it to this host (shims.h AnnounceArpEntry). (A two-radio host
+        pins the entry of the base station it listens to itself, _place_address.)"""
         if len(self.devices) > 1:
             return
         net, c = self.ctx.net, self.bridge.c
@@ -297,8 +297,8 @@ class _MobileEnv(WireEnv):
             if int(radio.network.network_address) == addr & int(radio.network.netmask):
                 dev = net.ap_devices[bs]
                 iface = net.ipv4(bs).GetInterfaceForDevice(dev)
-                self.stale_arp += int(c.ForgetArpEntryUnlessMac(net.nodes[bs], iface, addr,
-                                                                 self.radio_mac[0]))
+                self.stale_arp += int(c.AnnounceArpEntry(net.nodes[bs], iface, addr,
+                                                         self.radio_mac[0]))
 
     def clear_address(self):
         self.coa = 0
@@ -528,8 +528,8 @@ def _collect(ctx: RunContext, envs, mmp_nodes, stats: Signalling, probes, probe_
         "host_broadcasts_kept_in_cpp": sum(env.gate_suppressed() for env in envs.values()
                                            if isinstance(env, _MobileEnv)),
         # Care-of addresses handed out again while a base station still mapped them to the
-        # previous holder's MAC (shims.h ForgetArpEntryUnlessMac).
-        "stale_arp_entries_forgotten": sum(env.stale_arp for env in envs.values()
+        # previous holder's MAC (shims.h AnnounceArpEntry).
+        "stale_arp_entries_updated": sum(env.stale_arp for env in envs.values()
                                            if isinstance(env, _MobileEnv)),
     }
     size = s.probe.size_bytes

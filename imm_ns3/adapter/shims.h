@@ -186,15 +186,15 @@ inline void SetArpEntry(ns3::Ptr<ns3::Node> node, uint32_t iface, uint32_t ip, u
 }
 
 // A host configured an address another station held before (a DRCP lease handed out again):
-// a base station's ARP entry for it that names another station's MAC is forgotten, so the
-// base station resolves the address afresh over the air -- the effect of the host's ARP
-// announcement (RFC 5227 2.3) -- instead of sending the new holder's traffic to the old one for
-// the rest of ns-3's 120 s ARP lifetime. Returns 1 if an entry was forgotten.
-inline int ForgetArpEntryUnlessMac(ns3::Ptr<ns3::Node> node, uint32_t iface, uint32_t ip,
-                                   uint64_t mac) {
+// a base station's live ARP entry for it that still names the previous holder's MAC is
+// updated to the new holder's, as the base station would on hearing the host's ARP
+// announcement (RFC 5227 2.3, RFC 826's merge rule) -- instead of sending the new holder's
+// traffic to the old one for the rest of ns-3's 120 s ARP lifetime. The entry is updated in
+// place, never removed (ns-3 may hold it). Dead or pending entries hold no MAC: left alone.
+// Returns 1 if an entry was updated.
+inline int AnnounceArpEntry(ns3::Ptr<ns3::Node> node, uint32_t iface, uint32_t ip, uint64_t mac) {
   auto cache = node->GetObject<ns3::Ipv4L3Protocol>()->GetInterface(iface)->GetArpCache();
   auto* e = cache->Lookup(ns3::Ipv4Address(ip));
-  // Only a live entry names a station (a dead or pending one holds no address yet).
   if (e == nullptr || !e->IsAlive() || e->IsPermanent()) return 0;
   ns3::Address a = e->GetMacAddress();
   if (!ns3::Mac48Address::IsMatchingType(a)) return 0;
@@ -203,7 +203,10 @@ inline int ForgetArpEntryUnlessMac(ns3::Ptr<ns3::Node> node, uint32_t iface, uin
   uint64_t have = 0;
   for (int i = 0; i < 6; ++i) have = (have << 8) | b[i];
   if (have == mac) return 0;
-  cache->Remove(e);
+  for (int i = 0; i < 6; ++i) b[i] = (mac >> (40 - 8 * i)) & 0xff;
+  ns3::Mac48Address m;
+  m.CopyFrom(b);
+  e->SetMacAddress(m);
   return 1;
 }
 
