@@ -567,12 +567,17 @@ def e4_frame(res) -> pd.DataFrame:
 
     f, sig, h = res.flows, res.signalling, res.handoffs
     rows = []
+    per_condition: dict = {}  # (case, home, correspondent distance) -> (warm-up, model values)
     for _, run in res.runs.iterrows():
         ff = f[f.key == run.key]
         rtp = ff[(ff.name == "rtp") & (ff.src == "ch")]
         tcp = ff[ff.name == "tcp"]
         summ = res.summaries[run.key]
-        warm = res.scenario(run.key).simulation.warmup_s
+        cond = (run.case, run[E4_HOME], run.get(E4_CH))
+        if cond not in per_condition:
+            sc = res.scenario(run.key)
+            per_condition[cond] = (sc.simulation.warmup_s, _e4_model(build_topology(sc), run.case))
+        warm, model = per_condition[cond]
         # Care-of changes in the counting window (after the warm-up): the signalling per change.
         coa = h[(h.key == run.key) & (h.coa_changed == True) & (h.t_s >= warm)]  # noqa: E712
         changes = max(1, len(coa))
@@ -593,7 +598,7 @@ def e4_frame(res) -> pd.DataFrame:
                      # Everything mobility management puts on the wire: its messages, plus the
                      # 20-byte outer header on every packet the home agent tunnels.
                      "overhead_bytes_per_min": (s["bytes"].sum() + 20 * tunnelled) / minutes,
-                     **_e4_model(build_topology(res.scenario(run.key)), run.case)})
+                     **model})
     return pd.DataFrame(rows)
 
 

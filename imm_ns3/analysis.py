@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from .results import TABLES, table
+from .results import TABLES, concat_frames, table
 
 
 @dataclass
@@ -169,17 +169,12 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
     id_cols = ["key", "case", "seed"] + params
 
     def cat(name: str) -> pd.DataFrame:
-        frames = [f for f in per_table[name] if len(f)]
-        if not frames:
-            base = table(name, [])
+        df = concat_frames(per_table[name])
+        if df is None:
+            df = table(name, [])
             for col in reversed(id_cols):
-                base.insert(0, col, pd.Series([], dtype="object"))
-            return base
-        cols = list(dict.fromkeys(c for f in frames for c in f.columns))
-        # Columns a run left empty are dropped before concatenating (pandas would otherwise
-        # guess dtypes from them) and come back, as missing values, by the reindex.
-        trimmed = [f.dropna(axis=1, how="all") for f in frames]
-        return pd.concat(trimmed, ignore_index=True).reindex(columns=cols)
+                df.insert(0, col, pd.Series([], dtype="object"))
+        return df
 
     failed_rows = []
     if (d / "failed").exists():

@@ -200,9 +200,7 @@ def _gateway_of(topo, bs: str) -> str:
 
 
 def _border_router(topo, bs: str) -> str | None:
-    subnet = topo.subnet_of(bs)
-    return next((n for n, p in topo.nodes.items()
-                 if p.role == "border_router" and p.subnet == subnet), None)
+    return topo.border_router(topo.subnet_of(bs))
 
 
 # ---- handoff latency per movement kind --------------------------------------------------------
@@ -307,8 +305,8 @@ def in_flight_s(topo, old_bs: str, new_bs: str, size_bytes: int = 228) -> float:
     x = topo.crossover_node(old_bs, new_bs)
     if x is None:
         return 0.0
-    return hops_s(topo, list(reversed(topo.primary_path(old_bs)[:topo.primary_path(old_bs).index(x) + 1])),
-                  size_bytes) + unicast_s(size_bytes)
+    up = topo.primary_path(old_bs)  # old base station ... crossover ... gateway
+    return hops_s(topo, up[:up.index(x) + 1][::-1], size_bytes) + unicast_s(size_bytes)
 
 
 def semisoft_saving(rate_pps: float, topo, old_bs: str, new_bs: str, size_bytes: int = 228) -> float:

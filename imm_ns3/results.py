@@ -72,6 +72,18 @@ def table(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
     return df[list(schema) + extra].astype(schema)
 
 
+def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """Many runs' rows of one table as one frame, columns in first-seen order (None if every
+    frame is empty). Columns a run left empty are dropped before concatenating (pandas would
+    otherwise guess dtypes from them) and come back, as missing values, by the reindex."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return None
+    cols = list(dict.fromkeys(c for f in frames for c in f.columns))
+    trimmed = [f.dropna(axis=1, how="all") for f in frames]
+    return pd.concat(trimmed, ignore_index=True).reindex(columns=cols)
+
+
 def signalling_summary(sig: pd.DataFrame) -> dict[str, dict[str, dict[str, int]]]:
     """{role: {message: {count, bytes, received, received_bytes}}} from the signalling table
     (count and bytes: sent)."""

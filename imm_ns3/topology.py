@@ -179,13 +179,17 @@ class Topology:
         gw = border = None
         if spec.role == "gateway":
             gw = self.gateway_address(node)
-            br = next((n for n, p in self.nodes.items()
-                       if p.role == "border_router" and p.subnet == subnet), None)
+            br = self.border_router(subnet)
             if br is not None:
                 border = next(lk.addr_a for lk in self.links if (lk.a, lk.b) == (br, node))
         bs_id = list(self.radios).index(node) + 1 if node in self.radios else 0
         return DomainPlace(node, spec.role, spec.domain, subnet, tuple(down), tuple(up), gw,
                            border, bs_id)
+
+    def border_router(self, subnet: str) -> str | None:
+        """The border router of a wireless sub-network, if it has one ([0028])."""
+        return next((n for n, p in self.nodes.items()
+                     if p.role == "border_router" and p.subnet == subnet), None)
 
     def primary_path(self, node: str) -> list[str]:
         """The domain nodes from ``node`` up to its gateway along primary up-links."""

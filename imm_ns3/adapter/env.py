@@ -33,18 +33,15 @@ class Signalling:
     def fault_summary(self) -> dict[str, int]:
         return {f"{n}:{f}": v for (n, f), v in sorted(self.faults.items())}
 
-    def _counting(self) -> bool:
-        return self._clock is None or self._clock() >= self._since_s
-
     def count(self, node: str, role: str, message: str, payload_bytes: int) -> None:
-        if self._counting():
-            c = self.sent[(node, role, message)]
-            c[0] += 1
-            c[1] += payload_bytes + IP_UDP_HEADER
+        self._add(self.sent, node, role, message, payload_bytes)
 
     def count_received(self, node: str, role: str, message: str, payload_bytes: int) -> None:
-        if self._counting():
-            c = self.received[(node, role, message)]
+        self._add(self.received, node, role, message, payload_bytes)
+
+    def _add(self, table, node: str, role: str, message: str, payload_bytes: int) -> None:
+        if self._clock is None or self._clock() >= self._since_s:
+            c = table[(node, role, message)]
             c[0] += 1
             c[1] += payload_bytes + IP_UDP_HEADER
 

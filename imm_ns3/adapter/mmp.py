@@ -294,7 +294,7 @@ class _MobileEnv(WireEnv):
             return
         net, c = self.ctx.net, self.bridge.c
         for bs, radio in self.ctx.topo.radios.items():
-            if int(radio.network.network_address) == addr & int(radio.network.netmask):
+            if ipaddress.IPv4Address(addr) in radio.network:
                 dev = net.ap_devices[bs]
                 iface = net.ipv4(bs).GetInterfaceForDevice(dev)
                 self.stale_arp += int(c.AnnounceArpEntry(net.nodes[bs], iface, addr,

@@ -45,6 +45,14 @@ inline uint64_t MacToU64(const ns3::Mac48Address& a) {
   return v;
 }
 
+inline ns3::Mac48Address U64ToMac(uint64_t v) {
+  uint8_t b[6];
+  for (int i = 0; i < 6; ++i) b[i] = (v >> (40 - 8 * i)) & 0xff;
+  ns3::Mac48Address m;
+  m.CopyFrom(b);
+  return m;
+}
+
 inline uint64_t DeviceMac(ns3::Ptr<ns3::NetDevice> dev) {
   return MacToU64(ns3::Mac48Address::ConvertFrom(dev->GetAddress()));
 }
@@ -177,11 +185,7 @@ inline void SetArpEntry(ns3::Ptr<ns3::Node> node, uint32_t iface, uint32_t ip, u
   auto* e = cache->Lookup(ns3::Ipv4Address(ip));
   if (e == nullptr) e = cache->Add(ns3::Ipv4Address(ip));
   if (e->IsWaitReply()) return;
-  uint8_t b[6];
-  for (int i = 0; i < 6; ++i) b[i] = (mac >> (40 - 8 * i)) & 0xff;
-  ns3::Mac48Address m;
-  m.CopyFrom(b);
-  e->SetMacAddress(m);
+  e->SetMacAddress(U64ToMac(mac));
   if (!e->IsPermanent()) e->MarkPermanent();
 }
 
@@ -197,16 +201,9 @@ inline int AnnounceArpEntry(ns3::Ptr<ns3::Node> node, uint32_t iface, uint32_t i
   auto* e = cache->Lookup(ns3::Ipv4Address(ip));
   if (e == nullptr || !e->IsAlive() || e->IsPermanent()) return 0;
   ns3::Address a = e->GetMacAddress();
-  if (!ns3::Mac48Address::IsMatchingType(a)) return 0;
-  uint8_t b[6];
-  ns3::Mac48Address::ConvertFrom(a).CopyTo(b);
-  uint64_t have = 0;
-  for (int i = 0; i < 6; ++i) have = (have << 8) | b[i];
-  if (have == mac) return 0;
-  for (int i = 0; i < 6; ++i) b[i] = (mac >> (40 - 8 * i)) & 0xff;
-  ns3::Mac48Address m;
-  m.CopyFrom(b);
-  e->SetMacAddress(m);
+  if (!ns3::Mac48Address::IsMatchingType(a) || MacToU64(ns3::Mac48Address::ConvertFrom(a)) == mac)
+    return 0;
+  e->SetMacAddress(U64ToMac(mac));
   return 1;
 }
 

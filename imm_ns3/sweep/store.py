@@ -135,11 +135,13 @@ def pack(out: Path) -> tuple[int, int, int]:
     directories. Small per-run files cost more in metadata than in data: a sweep of hundreds of
     short runs shrinks tenfold or more, which keeps committed results lean.
 
-    Returns (runs packed now, runs in the pack, bytes of the pack). Written atomically: an
-    interruption leaves the run directories or the complete new pack, never half of either."""
+    Returns (runs packed now, runs in the pack, bytes of the pack). The new pack is written
+    beside the old one and swapped in, and the run directories are removed only after that:
+    an interruption leaves every run readable, except in the instant between the two renames
+    of the swap, when the previous pack sits in ``.packed.<pid>.old`` (rename it back)."""
     import pandas as pd
 
-    from ..results import TABLES
+    from ..results import TABLES, concat_frames
 
     out = Path(out)
     runs_dir = out / "runs"
@@ -175,11 +177,8 @@ def pack(out: Path) -> tuple[int, int, int]:
     allruns = pd.concat(meta, ignore_index=True).sort_values("key", kind="stable")
     allruns.to_parquet(tmp / PACKED_RUNS, index=False, compression="zstd")
     for name, parts in frames.items():
-        parts = [f for f in parts if len(f)]
-        if parts:
-            cols = list(dict.fromkeys(c for f in parts for c in f.columns))
-            df = pd.concat([f.dropna(axis=1, how="all") for f in parts],
-                           ignore_index=True).reindex(columns=cols)
+        df = concat_frames(parts)
+        if df is not None:
             df.to_parquet(tmp / f"{name}.parquet", index=False, compression="zstd")
     old_dir = out / f".{PACKED}.{os.getpid()}.old"
     if dest.exists():
