@@ -74,6 +74,12 @@ def test_key_follows_the_complete_scenario_seed_and_code(tmp_path, monkeypatch):
     ('[grid]\n"mobility.speed_mps" = [10.0, -1.0]\n',
      "run mobility.speed_mps=-1.0: mobility.speed_mps: Input should be greater than 0"),
     ('gird = 1\n', "gird: unknown field; allowed: name, description, scenario, seeds"),
+    ('[figures.f]\ndraw = "figures:f"\ncheck = "no-colon"\n',
+     "figures.f.check: 'module:function' (the module beside the sweep file), got 'no-colon'"),
+    ('[figures.f]\ndraw = "figures:f"\ncheck = 3\n', "figures.f.check: 'module:function'"),
+    ('[grid]\n"simulation.warmup_s" = [5.0]\n',
+     "run simulation.warmup_s=5.0: simulation.warmup_s: must be shorter than simulation.duration_s"
+     " (3.0 s), got 5.0"),
 ])
 def test_bad_sweep_files_get_one_line_naming_the_field(tmp_path, extra, expect):
     text = BASE.format(seeds=1)
@@ -286,3 +292,15 @@ def test_dask_runs_the_same_sweep(tmp_path):
         assert json.loads((out / "runs" / run.key / "manifest.json").read_text())["worker"].startswith("dask:")
     finally:
         cluster.close()
+
+
+def test_pack_refuses_what_is_not_a_sweep_directory(tmp_path):
+    from click.testing import CliRunner
+
+    from imm_ns3.cli import main
+
+    (tmp_path / "other").mkdir()
+    r = CliRunner().invoke(main, ["pack", str(tmp_path / "other")])
+    assert r.exit_code == 2 and "not a sweep directory (no runs/ or packed/)" in r.output
+    r = CliRunner().invoke(main, ["pack", str(tmp_path / "missing")])
+    assert r.exit_code == 2 and "does not exist" in r.output
