@@ -42,6 +42,10 @@ def _messages():
     return [(t, _REGISTRY[t]) for t in sorted(_REGISTRY)]
 
 
+def _size(code: str) -> int:
+    return int(code[:-1]) if code.endswith("s") else _SIZES[code]
+
+
 def _family(mtype: int) -> str:
     return "MMP" if mtype < 16 else "DRCP" if mtype < 32 else "MIP-LR" if mtype < 40 else "Mobile IP"
 
@@ -72,12 +76,14 @@ def lua_source() -> str:
             abbrev = f"imm.{name.lower()}.{fname}"
             if fname in ADDRESS_FIELDS and code == "I":
                 out.append(f'local {var} = ProtoField.ipv4("{abbrev}", "{fname}")')
+            elif code.endswith("s"):  # authenticators, wrapped keys
+                out.append(f'local {var} = ProtoField.bytes("{abbrev}", "{fname}")')
             else:
                 base = "base.HEX" if fname in ("client_id", "ident") else "base.DEC"
                 out.append(f'local {var} = ProtoField.{_FTYPES[code]}("{abbrev}", "{fname}", {base})')
             out.append(f"fields[#fields + 1] = {var}")
-            entries.append(f"{{ {var}, {_SIZES[code]} }}")
-        size = sum(_SIZES[c] for _, c in cls._FIELDS)
+            entries.append(f"{{ {var}, {_size(code)} }}")
+        size = sum(_size(c) for _, c in cls._FIELDS)
         out.append(f'layouts[{t}] = {{ name = "{name}", family = "{_family(t)}", size = {size},'
                    f" fields = {{ {', '.join(entries)} }} }}")
     out += [

@@ -20,8 +20,13 @@ local type_names = {
   [33] = "MipUpdateAck",
   [34] = "MipQuery",
   [35] = "MipQueryReply",
+  [36] = "MipUpdateAuth",
+  [37] = "MipUpdateAckAuth",
+  [38] = "MipQueryReplyAuth",
   [40] = "RegistrationRequest",
   [41] = "RegistrationReply",
+  [42] = "RegistrationRequestAuth",
+  [43] = "RegistrationReplyAuth",
 }
 local f_type = ProtoField.uint8("imm.type", "Type", base.DEC, type_names)
 local f_family = ProtoField.string("imm.family", "Family")
@@ -153,6 +158,41 @@ fields[#fields + 1] = f_35_coa
 local f_35_lifetime_s = ProtoField.uint32("imm.mipqueryreply.lifetime_s", "lifetime_s", base.DEC)
 fields[#fields + 1] = f_35_lifetime_s
 layouts[35] = { name = "MipQueryReply", family = "MIP-LR", size = 16, fields = { { f_35_permanent, 4 }, { f_35_query_id, 4 }, { f_35_coa, 4 }, { f_35_lifetime_s, 4 } } }
+local f_36_permanent = ProtoField.ipv4("imm.mipupdateauth.permanent", "permanent")
+fields[#fields + 1] = f_36_permanent
+local f_36_coa = ProtoField.ipv4("imm.mipupdateauth.coa", "coa")
+fields[#fields + 1] = f_36_coa
+local f_36_seq = ProtoField.uint32("imm.mipupdateauth.seq", "seq", base.DEC)
+fields[#fields + 1] = f_36_seq
+local f_36_lifetime_s = ProtoField.uint32("imm.mipupdateauth.lifetime_s", "lifetime_s", base.DEC)
+fields[#fields + 1] = f_36_lifetime_s
+local f_36_auth = ProtoField.bytes("imm.mipupdateauth.auth", "auth")
+fields[#fields + 1] = f_36_auth
+layouts[36] = { name = "MipUpdateAuth", family = "MIP-LR", size = 32, fields = { { f_36_permanent, 4 }, { f_36_coa, 4 }, { f_36_seq, 4 }, { f_36_lifetime_s, 4 }, { f_36_auth, 16 } } }
+local f_37_permanent = ProtoField.ipv4("imm.mipupdateackauth.permanent", "permanent")
+fields[#fields + 1] = f_37_permanent
+local f_37_seq = ProtoField.uint32("imm.mipupdateackauth.seq", "seq", base.DEC)
+fields[#fields + 1] = f_37_seq
+local f_37_status = ProtoField.uint8("imm.mipupdateackauth.status", "status", base.DEC)
+fields[#fields + 1] = f_37_status
+local f_37_lifetime_s = ProtoField.uint32("imm.mipupdateackauth.lifetime_s", "lifetime_s", base.DEC)
+fields[#fields + 1] = f_37_lifetime_s
+local f_37_auth = ProtoField.bytes("imm.mipupdateackauth.auth", "auth")
+fields[#fields + 1] = f_37_auth
+layouts[37] = { name = "MipUpdateAckAuth", family = "MIP-LR", size = 29, fields = { { f_37_permanent, 4 }, { f_37_seq, 4 }, { f_37_status, 1 }, { f_37_lifetime_s, 4 }, { f_37_auth, 16 } } }
+local f_38_permanent = ProtoField.ipv4("imm.mipqueryreplyauth.permanent", "permanent")
+fields[#fields + 1] = f_38_permanent
+local f_38_query_id = ProtoField.uint32("imm.mipqueryreplyauth.query_id", "query_id", base.DEC)
+fields[#fields + 1] = f_38_query_id
+local f_38_coa = ProtoField.ipv4("imm.mipqueryreplyauth.coa", "coa")
+fields[#fields + 1] = f_38_coa
+local f_38_lifetime_s = ProtoField.uint32("imm.mipqueryreplyauth.lifetime_s", "lifetime_s", base.DEC)
+fields[#fields + 1] = f_38_lifetime_s
+local f_38_binding_key = ProtoField.bytes("imm.mipqueryreplyauth.binding_key", "binding_key")
+fields[#fields + 1] = f_38_binding_key
+local f_38_auth = ProtoField.bytes("imm.mipqueryreplyauth.auth", "auth")
+fields[#fields + 1] = f_38_auth
+layouts[38] = { name = "MipQueryReplyAuth", family = "MIP-LR", size = 48, fields = { { f_38_permanent, 4 }, { f_38_query_id, 4 }, { f_38_coa, 4 }, { f_38_lifetime_s, 4 }, { f_38_binding_key, 16 }, { f_38_auth, 16 } } }
 local f_40_home = ProtoField.ipv4("imm.registrationrequest.home", "home")
 fields[#fields + 1] = f_40_home
 local f_40_home_agent = ProtoField.ipv4("imm.registrationrequest.home_agent", "home_agent")
@@ -173,6 +213,30 @@ fields[#fields + 1] = f_41_lifetime_s
 local f_41_ident = ProtoField.uint64("imm.registrationreply.ident", "ident", base.HEX)
 fields[#fields + 1] = f_41_ident
 layouts[41] = { name = "RegistrationReply", family = "Mobile IP", size = 15, fields = { { f_41_home, 4 }, { f_41_code, 1 }, { f_41_lifetime_s, 2 }, { f_41_ident, 8 } } }
+local f_42_home = ProtoField.ipv4("imm.registrationrequestauth.home", "home")
+fields[#fields + 1] = f_42_home
+local f_42_home_agent = ProtoField.ipv4("imm.registrationrequestauth.home_agent", "home_agent")
+fields[#fields + 1] = f_42_home_agent
+local f_42_coa = ProtoField.ipv4("imm.registrationrequestauth.coa", "coa")
+fields[#fields + 1] = f_42_coa
+local f_42_lifetime_s = ProtoField.uint16("imm.registrationrequestauth.lifetime_s", "lifetime_s", base.DEC)
+fields[#fields + 1] = f_42_lifetime_s
+local f_42_ident = ProtoField.uint64("imm.registrationrequestauth.ident", "ident", base.HEX)
+fields[#fields + 1] = f_42_ident
+local f_42_auth = ProtoField.bytes("imm.registrationrequestauth.auth", "auth")
+fields[#fields + 1] = f_42_auth
+layouts[42] = { name = "RegistrationRequestAuth", family = "Mobile IP", size = 38, fields = { { f_42_home, 4 }, { f_42_home_agent, 4 }, { f_42_coa, 4 }, { f_42_lifetime_s, 2 }, { f_42_ident, 8 }, { f_42_auth, 16 } } }
+local f_43_home = ProtoField.ipv4("imm.registrationreplyauth.home", "home")
+fields[#fields + 1] = f_43_home
+local f_43_code = ProtoField.uint8("imm.registrationreplyauth.code", "code", base.DEC)
+fields[#fields + 1] = f_43_code
+local f_43_lifetime_s = ProtoField.uint16("imm.registrationreplyauth.lifetime_s", "lifetime_s", base.DEC)
+fields[#fields + 1] = f_43_lifetime_s
+local f_43_ident = ProtoField.uint64("imm.registrationreplyauth.ident", "ident", base.HEX)
+fields[#fields + 1] = f_43_ident
+local f_43_auth = ProtoField.bytes("imm.registrationreplyauth.auth", "auth")
+fields[#fields + 1] = f_43_auth
+layouts[43] = { name = "RegistrationReplyAuth", family = "Mobile IP", size = 31, fields = { { f_43_home, 4 }, { f_43_code, 1 }, { f_43_lifetime_s, 2 }, { f_43_ident, 8 }, { f_43_auth, 16 } } }
 imm.fields = fields
 local e_version = ProtoExpert.new("imm.bad_version", "Unknown version", expert.group.MALFORMED, expert.severity.ERROR)
 local e_type = ProtoExpert.new("imm.unknown_type", "Unknown message type", expert.group.MALFORMED, expert.severity.ERROR)

@@ -1,6 +1,7 @@
 """The binary message codec shared by every protocol family (MMP, DRCP, MIP-LR).
 
-A message is a frozen dataclass listing its body in ``_FIELDS`` as (name, struct code); it
+A message is a frozen dataclass listing its body in ``_FIELDS`` as (name, struct code: an
+unsigned integer "B", "H", "I", "Q" or a fixed-length byte string such as "16s"); it
 starts with a two-byte header (version 1, type). Types are unique across families (MMP 1-15,
 DRCP 16-31, MIP-LR 32-47). :func:`decode` raises only :class:`MessageError`, whose ``fault``
 names the damage ("truncated", "bad_version", "unknown_type", "bad_length", "bad_value",
@@ -10,6 +11,7 @@ names the damage ("truncated", "bad_version", "unknown_type", "bad_length", "bad
 from __future__ import annotations
 
 import ipaddress
+import re
 import struct
 from dataclasses import dataclass
 from typing import ClassVar
@@ -30,6 +32,8 @@ class MessageError(ValueError):
 _REGISTRY: dict[int, type["Message"]] = {}
 
 _RANGES = {"B": 0xFF, "H": 0xFFFF, "I": 0xFFFFFFFF, "Q": 0xFFFFFFFFFFFFFFFF}
+# Fixed-length byte strings (authenticators, wrapped keys): struct code "<n>s".
+_BYTES = re.compile(r"^([1-9][0-9]*)s$")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,12 @@ class Message:
     def __post_init__(self) -> None:
         for name, code in self._FIELDS:
             v = getattr(self, name)
+            m = _BYTES.match(code)
+            if m:
+                if not isinstance(v, bytes) or len(v) != int(m.group(1)):
+                    raise ValueError(f"{type(self).__name__}.{name}: must be {m.group(1)} bytes,"
+                                     f" got {v!r}")
+                continue
             if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= _RANGES[code]:
                 raise ValueError(f"{type(self).__name__}.{name}: must be an integer in"
                                  f" 0..{_RANGES[code]}, got {v!r}")

@@ -30,6 +30,8 @@ KNOWN = [0, GW, COA, PERM, ip_int("10.1.0.1"), ip_int("10.10.0.3"), ip_int("10.2
 
 
 def _field(code: str):
+    if code.endswith("s"):
+        return st.binary(min_size=int(code[:-1]), max_size=int(code[:-1]))
     top = _RANGES[code]
     if code == "I":
         return st.one_of(st.sampled_from(KNOWN), st.integers(0, top))

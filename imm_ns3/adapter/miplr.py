@@ -37,6 +37,7 @@ from ..miplr.hlr import HomeLocationRegister
 from ..miplr.messages import MIPLR_PORT
 from ..miplr.mip import MIP_PORT, HomeAgent, MobileIpClient
 from ..schedule import spread_start
+from ..security import Keyring
 from .context import Collector, RunContext
 from .env import Signalling, WireEnv
 from .runtime import compile_extension, u32_trampoline
@@ -126,6 +127,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
     addr = {h: int(a) for h, a in topo.host_addresses().items()}
     perm_net = ipaddress.IPv4Network(s.mobile_hosts.permanent_prefix)
     run = _MipRun(Signalling(ctx.bridge.now, ctx.scenario.simulation.warmup_s))
+    keys = Keyring.for_run(s.security.secret, ctx.seed) if s.security.auth else None
 
     def hooks(node, state, tcp: bool, udp: bool) -> None:
         if tcp:
@@ -140,11 +142,11 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
         registers = [h for h, host in s.hosts.items() if host.role == "home_location_register"]
         for h in registers:
             core = HomeLocationRegister([perm_net], max_lifetime_s=mm.register_max_lifetime_s,
-                                        null_lifetime_s=mm.null_lifetime_s)
+                                        null_lifetime_s=mm.null_lifetime_s, keyring=keys)
             env = _MipEnv(ctx, h, "home_location_register", run.counts, MIPLR_PORT)
 
             def on_hlr(msg, src, core=core, env=env):
-                answer = core.receive(msg, env.now())
+                answer = core.receive(msg, env.now(), src)
                 if answer is None:
                     env.log("unexpected_message", msg.name)
                 env.reply(src, answer)
@@ -156,7 +158,8 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
             state = c.NewMipState()
             env = _MipEnv(ctx, ch, "correspondent", run.counts, MIPLR_PORT)
             daemon = MipChDaemon(env, reg_ips, query_timeout_s=mm.query_timeout_s,
-                                 max_tries=mm.max_tries,
+                                 max_tries=mm.max_tries, max_lifetime_s=mm.register_max_lifetime_s,
+                                 keyring=keys, address=addr[ch],
                                  on_mapping=lambda p, coa, lt, st=state: st.SetMapping(p, coa, lt),
                                  on_unreachable=lambda p, st=state: st.Unreachable(p))
             env.attach(lambda msg, src, daemon=daemon, env=env: env.reply(src, daemon.receive(msg, src)))
@@ -175,7 +178,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
             state = c.NewMipState()
             env = _MipEnv(ctx, mh.name, "mobile_host", run.counts, MIPLR_PORT)
             daemon = MipMhDaemon(env, int(mh.permanent_address), reg_ips, lifetime_s=mm.lifetime_s,
-                                 retry_s=mm.retry_s, max_tries=mm.max_tries)
+                                 retry_s=mm.retry_s, max_tries=mm.max_tries, keyring=keys)
             env.attach(daemon.receive)
             state.ConfigureMobile(bridge.register(f"{mh.name} MIP-MH TCP peer", daemon.on_tcp_from),
                                   int(mh.permanent_address))
@@ -203,7 +206,8 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
             ha_env.log("mip_binding", f"{ipaddress.IPv4Address(home)} -> "
                        f"{ipaddress.IPv4Address(coa) if coa else 'none'}")
 
-        agent = HomeAgent([perm_net], on_binding=on_binding, max_lifetime_s=mm.register_max_lifetime_s)
+        agent = HomeAgent([perm_net], on_binding=on_binding, max_lifetime_s=mm.register_max_lifetime_s,
+                          keyring=keys)
         ha_env.attach(lambda msg, src: ha_env.reply(src, agent.receive(msg, ha_env.now())))
         run.home_agent, run.home_agent_core = shim, agent
         for mh in topo.mobile_hosts:
@@ -211,7 +215,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
             env = _MipEnv(ctx, mh.name, "mobile_host", run.counts, MIP_PORT)
             client = MobileIpClient(env, int(mh.permanent_address), addr[ha],
                                     lifetime_s=mm.lifetime_s, retry_s=mm.retry_s,
-                                    max_tries=mm.max_tries)
+                                    max_tries=mm.max_tries, keyring=keys)
             env.attach(client.receive)
             ctx.care_of[mh.name].subscribe(
                 lambda change, client=client: None if change.lost

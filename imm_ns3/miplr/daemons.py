@@ -17,6 +17,16 @@ MIP-MH daemon ([0064]-[0065], [0068]): on every care-of address change it sends 
 every register (retried with back-off until acknowledged, refreshed before the lifetime ends)
 and to every correspondent in its TCP connections cache: those that sent TCP to the host during
 the last registration lifetime.
+
+Hardening beyond the specification (docs/security.md): query ids start at a random number and
+a reply counts only from the register asked; an update from a host is applied only with a care-of
+address, a lifetime capped at ``max_lifetime_s`` and a sequence number inside the window of
+:class:`~imm_ns3.security.SeqWindow`; a register that answers STALE tells its number (in the
+ack's lifetime field) and the host moves past it and retries, so a forged number costs the host
+one round trip, not its registration. With a :class:`~imm_ns3.security.Keyring` (``security.auth = true``) every update
+and acknowledgement carries an authenticator: host <-> register with the host's key, host <->
+correspondent with their binding key, which the correspondent learns (wrapped with its own key)
+in the register's authenticated query reply; anything unauthenticated is dropped and counted.
 """
 
 from __future__ import annotations
@@ -25,8 +35,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..env import DatagramEnv
+from ..security import SEQ_WINDOW, Keyring, seal, unwrap, verify
 from ..wire import ip_str
-from .messages import UPDATE_OK, MipQuery, MipQueryReply, MipUpdate, MipUpdateAck
+from .messages import (
+    UPDATE_OK,
+    UPDATE_STALE,
+    MipQuery,
+    MipQueryReply,
+    MipQueryReplyAuth,
+    MipUpdate,
+    MipUpdateAck,
+    MipUpdateAckAuth,
+    MipUpdateAuth,
+)
+
+_ZERO = bytes(16)
 
 PENDING = object()
 
@@ -35,22 +58,29 @@ PENDING = object()
 class _Entry:
     coa: int  # 0: null mapping (not a mobile host)
     expires: float
-    seq: int = -1
+    seq: int = 0
+    key: bytes | None = None  # binding key with the host (security.auth)
 
 
 class MipChDaemon:
     def __init__(self, env: DatagramEnv, registers: list[int], *, query_timeout_s: float = 0.5,
-                 max_tries: int = 6, on_mapping: Any = None, on_unreachable: Any = None):
+                 max_tries: int = 6, on_mapping: Any = None, on_unreachable: Any = None,
+                 max_lifetime_s: int = 300, keyring: Keyring | None = None, address: int = 0):
         self.env = env
+        self.max_lifetime_s = max_lifetime_s
+        self.keyring = keyring
+        # Own key with the registers (security.auth): the one they wrap binding keys with.
+        self._key = keyring.correspondent_key(address) if keyring is not None else None
         self.on_mapping = on_mapping or (lambda permanent, coa, lifetime_s: None)
         self.on_unreachable = on_unreachable or (lambda permanent: None)
         self.registers = list(registers)
         self.query_timeout_s = query_timeout_s
         self.max_tries = max_tries
         self.cache: dict[int, _Entry] = {}
-        self._queries: dict[int, tuple[int, int, Any]] = {}  # query id -> (permanent, try, timer)
+        # query id -> (permanent, try, timer, register asked)
+        self._queries: dict[int, tuple[int, int, Any, int]] = {}
         self._querying: dict[int, int] = {}  # permanent -> query id
-        self._next_id = 1
+        self._next_id = 1 + int(env.rand() * 0x7FFFFFFF)  # not guessable from the start
         self.rejected: dict[str, int] = {}
         self.queries_sent = 0
         # Every update applied ([0068]): (time, permanent, care-of address), for measurements.
@@ -78,7 +108,7 @@ class MipChDaemon:
             self.on_unreachable(permanent)
             return
         qid = self._next_id
-        self._next_id += 1
+        self._next_id = self._next_id % 0xFFFFFFFF + 1
         register = self.registers[attempt % len(self.registers)]
         if attempt:
             self.env.log("hlr_retry", f"{ip_str(permanent)} via {ip_str(register)} (try {attempt + 1})")
@@ -88,7 +118,7 @@ class MipChDaemon:
         old = self._querying.get(permanent)
         if old is not None:
             self._queries.pop(old, None)
-        self._queries[qid] = (permanent, attempt, timer)
+        self._queries[qid] = (permanent, attempt, timer, register)
         self._querying[permanent] = qid
 
     def _timeout(self, qid: int) -> None:
@@ -98,33 +128,74 @@ class MipChDaemon:
 
     def receive(self, msg: Any, src: int = 0) -> Any | None:
         now = self.env.now()
-        if isinstance(msg, MipQueryReply):
-            q = self._queries.pop(msg.query_id, None)
-            if q is None or q[0] != msg.permanent:
-                self._reject("unexpected_reply")
-                return None
-            self.env.cancel(q[2])
-            self._querying.pop(msg.permanent, None)
-            self.cache[msg.permanent] = _Entry(msg.coa, now + msg.lifetime_s)
-            self.env.log("mip_mapping", f"{ip_str(msg.permanent)} -> "
-                         f"{ip_str(msg.coa) if msg.coa else 'null'} for {msg.lifetime_s}s")
-            self.on_mapping(msg.permanent, msg.coa, msg.lifetime_s)
-            return None
-        if isinstance(msg, MipUpdate):
-            e = self.cache.get(msg.permanent)
-            if e is not None and e.seq == msg.seq and e.coa == msg.coa and e.expires > now:
-                # A retransmission of the update in force (its acknowledgement was lost).
-                return MipUpdateAck(msg.permanent, msg.seq, UPDATE_OK, msg.lifetime_s)
-            if e is not None and e.seq >= msg.seq and e.expires > now:
-                self._reject("stale_seq")
-                return MipUpdateAck(msg.permanent, msg.seq, 1, 0)
-            self.cache[msg.permanent] = _Entry(msg.coa, now + msg.lifetime_s, msg.seq)
-            self.updates.append((now, msg.permanent, msg.coa))
-            self.env.log("mip_update", f"{ip_str(msg.permanent)} -> {ip_str(msg.coa)}")
-            self.on_mapping(msg.permanent, msg.coa, msg.lifetime_s)
-            return MipUpdateAck(msg.permanent, msg.seq, UPDATE_OK, msg.lifetime_s)
+        if isinstance(msg, (MipQueryReply, MipQueryReplyAuth)):
+            return self._query_reply(msg, src, now)
+        if isinstance(msg, (MipUpdate, MipUpdateAuth)):
+            return self._host_update(msg, now)
         self._reject("unexpected_message")
         return None
+
+    def _query_reply(self, msg: Any, src: int, now: float) -> None:
+        q = self._queries.get(msg.query_id)
+        if q is None or q[0] != msg.permanent or (src and src != q[3]):
+            self._reject("unexpected_reply")
+            return None
+        key = None
+        if self.keyring is not None:
+            if not isinstance(msg, MipQueryReplyAuth):
+                self._reject("unauthenticated")
+                return None
+            if not verify(self._key, msg):
+                self._reject("bad_authenticator")
+                return None
+            key = unwrap(self._key, msg.query_id, msg.binding_key)
+        del self._queries[msg.query_id]
+        self.env.cancel(q[2])
+        self._querying.pop(msg.permanent, None)
+        lifetime = min(msg.lifetime_s, self.max_lifetime_s)
+        old = self.cache.get(msg.permanent)
+        self.cache[msg.permanent] = _Entry(msg.coa, now + lifetime, old.seq if old else 0, key)
+        self.env.log("mip_mapping", f"{ip_str(msg.permanent)} -> "
+                     f"{ip_str(msg.coa) if msg.coa else 'null'} for {lifetime}s")
+        self.on_mapping(msg.permanent, msg.coa, lifetime)
+        return None
+
+    def _ack(self, msg: Any, key: bytes | None, status: int, lifetime: int) -> Any:
+        if key is None:
+            return MipUpdateAck(msg.permanent, msg.seq, status, lifetime)
+        return seal(key, MipUpdateAckAuth(msg.permanent, msg.seq, status, lifetime, _ZERO))
+
+    def _host_update(self, msg: Any, now: float) -> Any | None:
+        e = self.cache.get(msg.permanent)
+        key = None
+        if self.keyring is not None:
+            # Only the binding key the register gave tells the host's update from a forgery.
+            key = e.key if e is not None else None
+            if not isinstance(msg, MipUpdateAuth):
+                self._reject("unauthenticated")
+                return None
+            if key is None:
+                self._reject("no_binding_key")
+                return None
+            if not verify(key, msg):
+                self._reject("bad_authenticator")
+                return None
+        if msg.coa == 0:  # the update of [0068] moves an entry; it never removes one
+            self._reject("zero_coa")
+            return self._ack(msg, key, UPDATE_STALE, 0)
+        live = e is not None and e.expires > now
+        lifetime = min(msg.lifetime_s, self.max_lifetime_s)
+        if live and e.seq == msg.seq and e.coa == msg.coa:
+            # A retransmission of the update in force (its acknowledgement was lost).
+            return self._ack(msg, key, UPDATE_OK, lifetime)
+        if live and e.seq and (msg.seq <= e.seq or msg.seq > e.seq + SEQ_WINDOW):
+            self._reject("stale_seq" if msg.seq <= e.seq else "seq_out_of_window")
+            return self._ack(msg, key, UPDATE_STALE, 0)
+        self.cache[msg.permanent] = _Entry(msg.coa, now + lifetime, msg.seq, key)
+        self.updates.append((now, msg.permanent, msg.coa))
+        self.env.log("mip_update", f"{ip_str(msg.permanent)} -> {ip_str(msg.coa)}")
+        self.on_mapping(msg.permanent, msg.coa, lifetime)
+        return self._ack(msg, key, UPDATE_OK, lifetime)
 
     def _reject(self, kind: str) -> None:
         self.rejected[kind] = self.rejected.get(kind, 0) + 1
@@ -132,9 +203,10 @@ class MipChDaemon:
 
 class MipMhDaemon:
     def __init__(self, env: DatagramEnv, permanent: int, registers: list[int], *, lifetime_s: int = 120,
-                 retry_s: float = 0.5, max_tries: int = 6):
+                 retry_s: float = 0.5, max_tries: int = 6, keyring: Keyring | None = None):
         self.env = env
         self.permanent = permanent
+        self._key = keyring.host_key(permanent) if keyring is not None else None
         self.registers = list(registers)
         self.lifetime_s = lifetime_s
         self.retry_s = retry_s
@@ -146,6 +218,10 @@ class MipMhDaemon:
         self.granted_s: dict[int, int] = {}
         self._timers: dict[int, Any] = {}
         self._refresh = None
+        # Per register: what to add to seq (resynchronised after STALE) and how many times.
+        self._offset: dict[int, int] = {}
+        self._jumps: dict[int, int] = {}
+        self.rejected: dict[str, int] = {}
 
     def on_tcp_from(self, correspondent: int) -> None:
         """A TCP packet from a correspondent arrived ([0068]: the TCP connections cache)."""
@@ -191,20 +267,51 @@ class MipMhDaemon:
             return
         if attempt:
             self.env.log(f"{kind}_update_retry", f"{ip_str(dst)} try {attempt + 1}")
-        self.env.send(dst, MipUpdate(self.permanent, self.coa, self.seq, self.lifetime_s))
+        self.env.send(dst, self._update_for(dst, kind))
         self._timers[dst] = self.env.call_later(self.retry_s * 2 ** attempt,
                                                 self._send_update, dst, attempt + 1, kind)
 
+    def _key_for(self, dst: int, kind: str) -> bytes | None:
+        if self._key is None:
+            return None
+        return self._key if kind == "hlr" else Keyring.binding_key(self._key, dst)
+
+    def seq_for(self, dst: int) -> int:
+        """The sequence number of the current update to ``dst``."""
+        return (self.seq + self._offset.get(dst, 0)) & 0xFFFFFFFF
+
+    def _update_for(self, dst: int, kind: str) -> Any:
+        key = self._key_for(dst, kind)
+        seq = self.seq_for(dst)
+        if key is None:
+            return MipUpdate(self.permanent, self.coa, seq, self.lifetime_s)
+        return seal(key, MipUpdateAuth(self.permanent, self.coa, seq, self.lifetime_s, _ZERO))
+
     def receive(self, msg: Any, src: int) -> None:
-        if isinstance(msg, MipUpdateAck) and msg.permanent == self.permanent and msg.seq == self.seq:
-            # The answer of a register or of a correspondent ([0068]): stop resending.
-            t = self._timers.pop(src, None)
-            if t is not None:
-                self.env.cancel(t)
-            register = src in self.registers
-            if msg.status != UPDATE_OK:
-                kind = "hlr" if register else "ch"
-                self.env.log(f"{kind}_update_rejected", f"{ip_str(src)} status {msg.status}")
-            elif register:
-                self.acked[src] = msg.seq
-                self.granted_s[src] = msg.lifetime_s
+        if not (isinstance(msg, (MipUpdateAck, MipUpdateAckAuth)) and msg.permanent == self.permanent
+                and msg.seq == self.seq_for(src)):
+            return
+        register = src in self.registers
+        kind = "hlr" if register else "ch"
+        key = self._key_for(src, kind)
+        if key is not None and not (isinstance(msg, MipUpdateAckAuth) and verify(key, msg)):
+            self.rejected[kind + "_ack_unauthenticated"] = self.rejected.get(
+                kind + "_ack_unauthenticated", 0) + 1
+            return  # a forged acknowledgement must not stop the retries
+        # The answer of a register or of a correspondent ([0068]): stop resending.
+        t = self._timers.pop(src, None)
+        if t is not None:
+            self.env.cancel(t)
+        if msg.status != UPDATE_OK:
+            self.env.log(f"{kind}_update_rejected", f"{ip_str(src)} status {msg.status}")
+            if register and msg.status == UPDATE_STALE and self._jumps.get(src, 0) < self.max_tries:
+                # The register holds another number than ours (a forged update's, or this
+                # host's before a restart) and says which in lifetime_s: move past it and
+                # resend, as RFC 5944 resynchronises its Identification.
+                self._jumps[src] = self._jumps.get(src, 0) + 1
+                self._offset[src] = msg.lifetime_s + 1 - self.seq
+                self._send_update(src, 0)
+        elif register:
+            self._jumps.pop(src, None)
+            self.acked[src] = msg.seq
+            self.granted_s[src] = msg.lifetime_s

@@ -13,7 +13,8 @@ from ..wire import Message
 MIPLR_PORT = 4350
 
 UPDATE_OK = 0
-UPDATE_STALE = 1  # sequence number not newer than the last one applied
+UPDATE_STALE = 1  # sequence number not newer than the last one applied, or too far ahead of it;
+# a register's STALE acknowledgement carries that last number in lifetime_s
 UPDATE_UNKNOWN_HOST = 2  # this register does not serve that permanent address
 
 
@@ -65,4 +66,55 @@ class MipQueryReply(Message):
     lifetime_s: int
 
 
-MIPLR_MESSAGES = (MipUpdate, MipUpdateAck, MipQuery, MipQueryReply)
+
+# ---- authenticated variants (security.auth = true; docs/security.md) ---------------------------
+# Each carries an HMAC-SHA-256-128 authenticator (imm_ns3.security) over its other fields, keyed
+# with the host's key (host <-> register) or the binding key (host <-> correspondent).
+
+
+@dataclass(frozen=True)
+class MipUpdateAuth(Message):
+    """:class:`MipUpdate` with an authenticator."""
+
+    TYPE: ClassVar[int] = 36
+    _FIELDS: ClassVar = (("permanent", "I"), ("coa", "I"), ("seq", "I"), ("lifetime_s", "I"),
+                         ("auth", "16s"))
+    permanent: int
+    coa: int
+    seq: int
+    lifetime_s: int
+    auth: bytes
+
+
+@dataclass(frozen=True)
+class MipUpdateAckAuth(Message):
+    """:class:`MipUpdateAck` with an authenticator (so a forged ack cannot stop the retries)."""
+
+    TYPE: ClassVar[int] = 37
+    _FIELDS: ClassVar = (("permanent", "I"), ("seq", "I"), ("status", "B"), ("lifetime_s", "I"),
+                         ("auth", "16s"))
+    permanent: int
+    seq: int
+    status: int
+    lifetime_s: int
+    auth: bytes
+
+
+@dataclass(frozen=True)
+class MipQueryReplyAuth(Message):
+    """:class:`MipQueryReply` authenticated with the correspondent's key, carrying the binding
+    key of (mobile host, this correspondent) wrapped with that key and the query id."""
+
+    TYPE: ClassVar[int] = 38
+    _FIELDS: ClassVar = (("permanent", "I"), ("query_id", "I"), ("coa", "I"), ("lifetime_s", "I"),
+                         ("binding_key", "16s"), ("auth", "16s"))
+    permanent: int
+    query_id: int
+    coa: int
+    lifetime_s: int
+    binding_key: bytes
+    auth: bytes
+
+
+MIPLR_MESSAGES = (MipUpdate, MipUpdateAck, MipQuery, MipQueryReply, MipUpdateAuth, MipUpdateAckAuth,
+                  MipQueryReplyAuth)

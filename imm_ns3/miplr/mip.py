@@ -10,6 +10,15 @@ Registration follows RFC 5944 in content (home address, home agent, care-of addr
 identification; reply code and lifetime granted) with the binary codec of
 :mod:`imm_ns3.wire`, on UDP port 434. The home agent answers requests (``receive(msg, now)`` ->
 reply, no Env); the client acts through a :class:`imm_ns3.env.DatagramEnv`.
+
+Identification is checked against a window (:class:`~imm_ns3.security.SeqWindow`): newer than
+the last accepted and at most a window ahead, so one forged request with the largest number
+cannot lock the host out; a code-133 reply carries the home agent's number in its
+``ident`` and the client resynchronises past it (RFC 5944 3.8.3 does the same with a
+timestamp). With a :class:`~imm_ns3.security.Keyring` (``security.auth = true``) requests and
+replies carry an HMAC-SHA-256-128 authenticator keyed with the host's key: RFC 5944's
+Mobile-Home Authentication Extension with a newer algorithm; unauthenticated requests are
+dropped and counted.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
 from ..env import DatagramEnv
+from ..security import Keyring, SeqWindow, seal, verify
 from ..wire import Message, ip_str
 
 MIP_PORT = 434
@@ -53,7 +63,38 @@ class RegistrationReply(Message):
     ident: int
 
 
-MIP_MESSAGES = (RegistrationRequest, RegistrationReply)
+@dataclass(frozen=True)
+class RegistrationRequestAuth(Message):
+    """:class:`RegistrationRequest` with the mobile-home authenticator (security.auth)."""
+
+    TYPE: ClassVar[int] = 42
+    _FIELDS: ClassVar = (("home", "I"), ("home_agent", "I"), ("coa", "I"), ("lifetime_s", "H"),
+                         ("ident", "Q"), ("auth", "16s"))
+    home: int
+    home_agent: int
+    coa: int
+    lifetime_s: int
+    ident: int
+    auth: bytes
+
+
+@dataclass(frozen=True)
+class RegistrationReplyAuth(Message):
+    """:class:`RegistrationReply` with the mobile-home authenticator (security.auth)."""
+
+    TYPE: ClassVar[int] = 43
+    _FIELDS: ClassVar = (("home", "I"), ("code", "B"), ("lifetime_s", "H"), ("ident", "Q"),
+                         ("auth", "16s"))
+    home: int
+    code: int
+    lifetime_s: int
+    ident: int
+    auth: bytes
+
+
+_ZERO = bytes(16)
+
+MIP_MESSAGES = (RegistrationRequest, RegistrationReply, RegistrationRequestAuth, RegistrationReplyAuth)
 
 
 @dataclass
@@ -64,22 +105,45 @@ class HomeAgent:
     prefixes: list[ipaddress.IPv4Network]
     on_binding: Callable[[int, int, float], None] = lambda home, coa, lifetime: None
     max_lifetime_s: int = 300
+    keyring: Keyring | None = None  # set: authenticated registrations
     bindings: dict[int, tuple[int, float]] = field(default_factory=dict)
-    last_ident: dict[int, int] = field(default_factory=dict)
+    idents: SeqWindow = field(default_factory=SeqWindow)
     rejected: dict[str, int] = field(default_factory=dict)
 
-    def receive(self, msg: Any, now: float) -> RegistrationReply | None:
-        if not isinstance(msg, RegistrationRequest):
-            self.rejected["unexpected_message"] = self.rejected.get("unexpected_message", 0) + 1
+    @property
+    def last_ident(self) -> dict[int, int]:
+        return self.idents.last
+
+    def _count(self, kind: str) -> None:
+        self.rejected[kind] = self.rejected.get(kind, 0) + 1
+
+    def _reply(self, msg: Any, code: int, lifetime: int, ident: int) -> Any:
+        if self.keyring is None:
+            return RegistrationReply(msg.home, code, lifetime, ident)
+        return seal(self.keyring.host_key(msg.home),
+                    RegistrationReplyAuth(msg.home, code, lifetime, ident, _ZERO))
+
+    def receive(self, msg: Any, now: float) -> Any | None:
+        if not isinstance(msg, (RegistrationRequest, RegistrationRequestAuth)):
+            self._count("unexpected_message")
             return None
         home = ipaddress.IPv4Address(msg.home)
         if not any(home in p for p in self.prefixes):
-            self.rejected["unknown_home"] = self.rejected.get("unknown_home", 0) + 1
+            self._count("unknown_home")
             return RegistrationReply(msg.home, REG_DENIED_UNKNOWN_HOME, 0, msg.ident)
-        if msg.ident <= self.last_ident.get(msg.home, -1):
-            self.rejected["stale_ident"] = self.rejected.get("stale_ident", 0) + 1
-            return RegistrationReply(msg.home, REG_DENIED_IDENTIFICATION, 0, msg.ident)
-        self.last_ident[msg.home] = msg.ident
+        if self.keyring is not None:
+            if not isinstance(msg, RegistrationRequestAuth):
+                self._count("unauthenticated")
+                return None
+            if not verify(self.keyring.host_key(msg.home), msg):
+                self._count("bad_authenticator")
+                return None
+        why = self.idents.check(msg.home, msg.ident)
+        if why is not None:
+            self._count("stale_ident" if why == "stale_seq" else "ident_out_of_window")
+            # The number in force instead of the request's, for the client to move past.
+            return self._reply(msg, REG_DENIED_IDENTIFICATION, 0, self.idents.get(msg.home))
+        self.idents.apply(msg.home, msg.ident)
         lifetime = min(msg.lifetime_s, self.max_lifetime_s)
         if lifetime == 0 or msg.coa == 0 or msg.coa == msg.home:
             self.bindings.pop(msg.home, None)  # deregistration (RFC 5944 3.8.2)
@@ -87,7 +151,7 @@ class HomeAgent:
         else:
             self.bindings[msg.home] = (msg.coa, now + lifetime)
             self.on_binding(msg.home, msg.coa, lifetime)
-        return RegistrationReply(msg.home, REG_ACCEPTED, lifetime, msg.ident)
+        return self._reply(msg, REG_ACCEPTED, lifetime, msg.ident)
 
     def lookup(self, home: int, now: float) -> int | None:
         b = self.bindings.get(home)
@@ -102,8 +166,11 @@ class MobileIpClient:
     with back-off until a reply comes, re-register before the granted lifetime ends."""
 
     def __init__(self, env: DatagramEnv, home: int, home_agent: int, *, lifetime_s: int = 120,
-                 retry_s: float = 0.5, max_tries: int = 6):
+                 retry_s: float = 0.5, max_tries: int = 6, keyring: Keyring | None = None):
         self.env = env
+        self._key = keyring.host_key(home) if keyring is not None else None
+        self.rejected: dict[str, int] = {}
+        self._resyncs = 0
         self.home, self.home_agent = home, home_agent
         self.lifetime_s, self.retry_s, self.max_tries = lifetime_s, retry_s, max_tries
         self.coa = 0
@@ -130,20 +197,38 @@ class MobileIpClient:
         if attempt:
             self.env.log("mip_registration_retry", f"try {attempt + 1}")
         self.ident += 1
-        self.env.send(self.home_agent, RegistrationRequest(self.home, self.home_agent, self.coa,
-                                                           self.lifetime_s, self.ident))
+        req = RegistrationRequest(self.home, self.home_agent, self.coa, self.lifetime_s, self.ident)
+        if self._key is not None:
+            req = seal(self._key, RegistrationRequestAuth(req.home, req.home_agent, req.coa,
+                                                          req.lifetime_s, req.ident, _ZERO))
+        self.env.send(self.home_agent, req)
         self._retry = self.env.call_later(self.retry_s * 2 ** attempt, self._register, attempt + 1)
 
     def receive(self, msg: Any, src: int) -> None:
-        if not (isinstance(msg, RegistrationReply) and msg.home == self.home
-                and src == self.home_agent and msg.ident == self.ident):
+        if not (isinstance(msg, (RegistrationReply, RegistrationReplyAuth)) and msg.home == self.home
+                and src == self.home_agent):
+            return
+        if self._key is not None and not (isinstance(msg, RegistrationReplyAuth)
+                                          and verify(self._key, msg)):
+            self.rejected["unauthenticated_reply"] = self.rejected.get("unauthenticated_reply", 0) + 1
+            return
+        resync = (msg.code == REG_DENIED_IDENTIFICATION and self._retry is not None
+                  and self._resyncs < self.max_tries)
+        if msg.ident != self.ident and not resync:
             return
         if self._retry is not None:
             self.env.cancel(self._retry)
             self._retry = None
         if msg.code != REG_ACCEPTED:
             self.env.log("mip_registration_denied", f"code {msg.code}")
+            if resync:
+                # The home agent holds another identification (forged, or ours before a
+                # restart) and says which: move past it and register again.
+                self._resyncs += 1
+                self.ident = msg.ident
+                self._register(0)
             return
+        self._resyncs = 0
         self.registered = (self.coa, msg.ident)
         self.env.log("mip_registered", f"{ip_str(self.coa)} for {msg.lifetime_s}s")
         if msg.lifetime_s:

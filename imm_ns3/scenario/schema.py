@@ -572,6 +572,22 @@ class MacroMobility(_Model):
     max_tries: int = Field(6, ge=1, le=50, description="Tries before a register is given up.")
 
 
+class Security(_Model):
+    """Authenticated location management (docs/security.md). The specification authenticates
+    nothing; ``auth = false`` keeps its protocol (with the hardening that costs nothing on the
+    wire: sequence windows, lifetime caps, checked reply sources)."""
+
+    auth: bool = Field(
+        False, description="true: MIP-LR and Mobile IP updates, acknowledgements and register"
+        " replies carry HMAC-SHA-256-128 authenticators (keys of host<->register, host<->home"
+        " agent, and host<->correspondent handed out by the register); unauthenticated ones are"
+        " dropped and counted.")
+    secret: str = Field(
+        "imm-ns3", min_length=1, max_length=200,
+        description="Master secret every key of the run is derived from (with the seed). Fixed"
+        " nodes and mobile hosts get their keys from it; attackers never do.")
+
+
 class Failure(_Model):
     """A link or node that fails at ``at_s`` (and comes back at ``restore_s``) ([0039]-[0045])."""
 
@@ -644,6 +660,7 @@ class Scenario(_Model):
         MacroMobility(), description="Which mechanism carries TCP and real-time traffic.")
     failures: list[Failure] = Field(default_factory=list,
                                     description="Links and nodes to fail during the run.")
+    security: Security = Field(Security(), description="Authentication of location management.")
 
     @field_validator("name")
     @classmethod
