@@ -6,7 +6,7 @@ A run directory holds:
 - ``scenario.toml`` -- the scenario as run, every default filled in: ``imm-sim run`` on it
   reproduces the run;
 - ``handoffs.parquet``, ``events.parquet``, ``flows.parquet``, ``signalling.parquet``,
-  ``timeline.parquet`` -- tidy
+  ``timeline.parquet``, ``attacks.parquet`` -- tidy
   tables with the columns of :data:`TABLES` (later protocol layers add columns at the end);
 - ``pcap/`` with ``--pcap``.
 
@@ -50,12 +50,19 @@ TABLES: dict[str, dict[str, str]] = {
     # (bytes; packets for RTP), from the bin's start t_s.
     "timeline": {"name": "string", "src": "string", "dst": "string", "t_s": "float64",
                  "bytes": "int64", "packets": "Int64"},
+    # Per [[attacks]] entry and target (docs/security.md): forged messages sent, whether the
+    # target bound the victim to the attacker, when and for how long; what reached the
+    # attacker (per attack, repeated on its rows).
+    "attacks": {"attack": "int64", "kind": "string", "at_s": "float64", "attacker": "string",
+                "victim": "string", "target": "string", "messages": "string", "sent": "int64",
+                "accepted": "bool", "accepted_at_s": "float64", "held_s": "float64",
+                "hijacked_packets": "int64", "hijacked_bytes": "int64"},
 }
 
 SUMMARY_KEYS = (
     "imm_ns3_version", "ns3_version", "scenario", "scenario_file", "seed", "sim_time_s",
     "wall_time_s", "speedup", "mobile_hosts", "handoffs", "care_of_addresses", "flows",
-    "signalling", "events", "fingerprint", "failures",
+    "signalling", "events", "fingerprint", "failures", "attacks",
 )
 
 HANDOFF_KINDS = ("intra_domain", "inter_domain", "inter_subnet")
@@ -123,6 +130,10 @@ class RunResult:
     @property
     def timeline(self) -> pd.DataFrame:
         return self.tables["timeline"]
+
+    @property
+    def attacks(self) -> pd.DataFrame:
+        return self.tables["attacks"]
 
 
 def staging_dir(out_dir: Path) -> Path:

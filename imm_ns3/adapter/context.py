@@ -42,6 +42,7 @@ class RunContext:
     flow_rows: list[dict] = field(default_factory=list)
     signalling_rows: list[dict] = field(default_factory=list)
     timeline_rows: list[dict] = field(default_factory=list)
+    attack_rows: list[dict] = field(default_factory=list)
     # Columns added to each mobile host's handoff rows, in the order of its handoffs (MMP
     # creates the rows; MIP-LR and SIP add columns).
     handoff_extra: dict[str, list[dict]] = field(default_factory=dict)
@@ -49,6 +50,13 @@ class RunContext:
     # Written by the MMP collector, read by the failures collector: arrival times (s) of each
     # mobile host's probe packets.
     probe_arrivals: dict[str, np.ndarray] = field(default_factory=dict)
+    # Every binding a location server applied, written by the MIP-LR/Mobile IP and SIP
+    # adapters, read by the attacks collector (who held a forged binding, for how long):
+    # (t_s, node, what is bound: a permanent address or a SIP URL, to what: an address).
+    location_log: list[tuple[float, str, str, str]] = field(default_factory=list)
+    # The location-management cores by (node, mechanism), written by the MIP-LR/Mobile IP and
+    # SIP adapters, read by the attacks adapter (the protocol state an eavesdropper would know).
+    location_cores: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.care_of:

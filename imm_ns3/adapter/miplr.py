@@ -34,7 +34,7 @@ from ..careof import CoaChange
 from ..measure import handoff_tcp_components
 from ..miplr.daemons import PENDING, MipChDaemon, MipMhDaemon
 from ..miplr.hlr import HomeLocationRegister
-from ..miplr.messages import MIPLR_PORT
+from ..miplr.messages import MIPLR_PORT, UPDATE_OK
 from ..miplr.mip import MIP_PORT, HomeAgent, MobileIpClient
 from ..schedule import spread_start
 from ..security import Keyring
@@ -52,13 +52,22 @@ TCP_VARIANT_TYPES = {
 }
 
 
+def _ip(a: int) -> str:
+    return str(ipaddress.IPv4Address(a)) if a else "none"
+
+
 class _MipEnv(WireEnv):
     """Env of a MIP-LR or Mobile IP core on an ns-3 node: its UDP socket and the codec. The
     adapter attaches the core's message handler once the core exists (:meth:`attach`)."""
 
-    def __init__(self, ctx: RunContext, name: str, role: str, counts: Signalling, port: int):
+    def __init__(self, ctx: RunContext, name: str, role: str, counts: Signalling, port: int,
+                 keep_sent: int = 0):
         super().__init__(ctx, name, role, counts, rng_key=f"mip:{name}:{port}")
         self.port = port
+        # The first ``keep_sent`` messages sent, as (dst, msg): what an eavesdropper could
+        # replay ([[attacks]] kind 'replay').
+        self.keep_sent = keep_sent
+        self.sent: list[tuple[int, Any]] = []
         self._handler: Callable[[Any, int], None] | None = None
         self.sock = self.bridge.udp_socket(self.node, port, f"{name} {role} socket {port}",
                                            self._on_datagram)
@@ -67,6 +76,8 @@ class _MipEnv(WireEnv):
         self._handler = handler
 
     def send(self, dst: int, msg: Any) -> None:
+        if len(self.sent) < self.keep_sent:
+            self.sent.append((dst, msg))
         self._send(self.sock, dst, self.port, msg)
 
     def reply(self, src: int, reply: Any | None) -> None:
@@ -128,6 +139,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
     perm_net = ipaddress.IPv4Network(s.mobile_hosts.permanent_prefix)
     run = _MipRun(Signalling(ctx.bridge.now, ctx.scenario.simulation.warmup_s))
     keys = Keyring.for_run(s.security.secret, ctx.seed) if s.security.auth else None
+    keep = 4 if any(a.kind == "replay" for a in s.attacks) else 0  # updates kept for a replay
 
     def hooks(node, state, tcp: bool, udp: bool) -> None:
         if tcp:
@@ -145,22 +157,28 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
                                         null_lifetime_s=mm.null_lifetime_s, keyring=keys)
             env = _MipEnv(ctx, h, "home_location_register", run.counts, MIPLR_PORT)
 
-            def on_hlr(msg, src, core=core, env=env):
+            def on_hlr(msg, src, core=core, env=env, h=h):
                 answer = core.receive(msg, env.now(), src)
                 if answer is None:
                     env.log("unexpected_message", msg.name)
+                elif hasattr(msg, "coa") and getattr(answer, "status", None) == UPDATE_OK:
+                    ctx.location_log.append((env.now(), h, _ip(msg.permanent), _ip(msg.coa)))
                 env.reply(src, answer)
 
             env.attach(on_hlr)
             run.cores[h] = core
+            ctx.location_cores[(h, "miplr")] = core
         reg_ips = [addr[h] for h in registers]
         for ch in cors:
             state = c.NewMipState()
             env = _MipEnv(ctx, ch, "correspondent", run.counts, MIPLR_PORT)
+            def on_mapping(p, coa, lt, st=state, env=env, ch=ch):
+                st.SetMapping(p, coa, lt)
+                ctx.location_log.append((env.now(), ch, _ip(p), _ip(coa)))
+
             daemon = MipChDaemon(env, reg_ips, query_timeout_s=mm.query_timeout_s,
                                  max_tries=mm.max_tries, max_lifetime_s=mm.register_max_lifetime_s,
-                                 keyring=keys, address=addr[ch],
-                                 on_mapping=lambda p, coa, lt, st=state: st.SetMapping(p, coa, lt),
+                                 keyring=keys, address=addr[ch], on_mapping=on_mapping,
                                  on_unreachable=lambda p, st=state: st.Unreachable(p))
             env.attach(lambda msg, src, daemon=daemon, env=env: env.reply(src, daemon.receive(msg, src)))
 
@@ -173,10 +191,11 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
             hooks(net.nodes[ch], state, tcp_mech == "miplr", rt_mech == "miplr")
             run.states[ch] = state
             run.cores[ch] = daemon
+            ctx.location_cores[(ch, "miplr")] = daemon
             run.correspondents.append(daemon)
         for mh in topo.mobile_hosts:
             state = c.NewMipState()
-            env = _MipEnv(ctx, mh.name, "mobile_host", run.counts, MIPLR_PORT)
+            env = _MipEnv(ctx, mh.name, "mobile_host", run.counts, MIPLR_PORT, keep_sent=keep)
             daemon = MipMhDaemon(env, int(mh.permanent_address), reg_ips, lifetime_s=mm.lifetime_s,
                                  retry_s=mm.retry_s, max_tries=mm.max_tries, keyring=keys)
             env.attach(daemon.receive)
@@ -193,6 +212,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
             hooks(net.nodes[mh.name], state, tcp_mech == "miplr", rt_mech == "miplr")
             run.states[mh.name] = state
             run.cores[mh.name] = daemon
+            ctx.location_cores[(mh.name, "miplr")] = daemon
 
     # ---- classic Mobile IP ----------------------------------------------------------------
     if "mip" in mechs:
@@ -203,6 +223,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
         def on_binding(home, coa, lifetime, shim=shim):
             shim.SetBinding(home, coa, float(lifetime))
             run.bindings.append((ha_env.now(), home, coa))
+            ctx.location_log.append((ha_env.now(), ha, _ip(home), _ip(coa)))
             ha_env.log("mip_binding", f"{ipaddress.IPv4Address(home)} -> "
                        f"{ipaddress.IPv4Address(coa) if coa else 'none'}")
 
@@ -210,13 +231,15 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
                           keyring=keys)
         ha_env.attach(lambda msg, src: ha_env.reply(src, agent.receive(msg, ha_env.now())))
         run.home_agent, run.home_agent_core = shim, agent
+        ctx.location_cores[(ha, "mip")] = agent
         for mh in topo.mobile_hosts:
             run.decap[mh.name] = c.InstallIpInIp(net.nodes[mh.name])
-            env = _MipEnv(ctx, mh.name, "mobile_host", run.counts, MIP_PORT)
+            env = _MipEnv(ctx, mh.name, "mobile_host", run.counts, MIP_PORT, keep_sent=keep)
             client = MobileIpClient(env, int(mh.permanent_address), addr[ha],
                                     lifetime_s=mm.lifetime_s, retry_s=mm.retry_s,
                                     max_tries=mm.max_tries, keyring=keys)
             env.attach(client.receive)
+            ctx.location_cores[(mh.name, "mip")] = client
             ctx.care_of[mh.name].subscribe(
                 lambda change, client=client: None if change.lost
                 else client.on_coa_change(change.old, change.new))

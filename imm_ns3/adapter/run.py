@@ -29,7 +29,7 @@ from ..results import (
 )
 from ..scenario import Scenario
 from ..topology import Topology, build_topology
-from . import failures, miplr, mmp, sip
+from . import attacks, failures, miplr, mmp, sip
 from .builder import build_network
 from .context import Collector, RunContext, Setup
 from .radio import attach_handoff_detectors, late_association_responses_dropped
@@ -51,6 +51,9 @@ PROTOCOLS: tuple[tuple[str, Setup], ...] = (
     # SIP and RTP. Subscribes to ctx.care_of after MIP-LR, so at a care-of change the MIP-LR
     # update leaves before the SIP REGISTER and re-INVITE (same simulated instant).
     ("sip", sip.setup_sip),
+    # The attacker of [[attacks]]: reads ctx.location_cores when it fires, ctx.location_log
+    # when it collects (both written by MIP-LR, Mobile IP and SIP).
+    ("attacks", attacks.setup_attacks),
 )
 
 
@@ -214,6 +217,7 @@ def _collect(scenario: Scenario, topo: Topology, ctx: RunContext, seed: int, sim
         "flows": table("flows", ctx.flow_rows),
         "signalling": table("signalling", ctx.signalling_rows),
         "timeline": table("timeline", ctx.timeline_rows),
+        "attacks": table("attacks", ctx.attack_rows),
     }
     counts = {k: 0 for k in HANDOFF_KINDS}
     for r in rows:
@@ -239,6 +243,7 @@ def _collect(scenario: Scenario, topo: Topology, ctx: RunContext, seed: int, sim
         "events": len(ctx.log),
         "fingerprint": ctx.log.fingerprint(),
         "failures": [],  # always present (docs/results.md); filled when the scenario has failures
+        "attacks": [],  # the same, for [[attacks]]
         **ctx.extra_summary,
     }
     scenario_toml = tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))

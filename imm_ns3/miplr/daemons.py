@@ -21,8 +21,8 @@ the last registration lifetime.
 Hardening beyond the specification (docs/security.md): query ids start at a random number and
 a reply counts only from the register asked; an update from a host is applied only with a care-of
 address, a lifetime capped at ``max_lifetime_s`` and a sequence number inside the window of
-:class:`~imm_ns3.security.SeqWindow`; a register that answers STALE tells its number (in the
-ack's lifetime field) and the host moves past it and retries, so a forged number costs the host
+:class:`~imm_ns3.security.SeqWindow`; a register or correspondent that answers STALE tells its
+number (in the ack's lifetime field) and the host moves past it and retries, so a forged number costs the host
 one round trip, not its registration. With a :class:`~imm_ns3.security.Keyring` (``security.auth = true``) every update
 and acknowledgement carries an authenticator: host <-> register with the host's key, host <->
 correspondent with their binding key, which the correspondent learns (wrapped with its own key)
@@ -190,7 +190,7 @@ class MipChDaemon:
             return self._ack(msg, key, UPDATE_OK, lifetime)
         if live and e.seq and (msg.seq <= e.seq or msg.seq > e.seq + SEQ_WINDOW):
             self._reject("stale_seq" if msg.seq <= e.seq else "seq_out_of_window")
-            return self._ack(msg, key, UPDATE_STALE, 0)
+            return self._ack(msg, key, UPDATE_STALE, e.seq)  # the number in force, as registers do
         self.cache[msg.permanent] = _Entry(msg.coa, now + lifetime, msg.seq, key)
         self.updates.append((now, msg.permanent, msg.coa))
         self.env.log("mip_update", f"{ip_str(msg.permanent)} -> {ip_str(msg.coa)}")
@@ -304,14 +304,15 @@ class MipMhDaemon:
             self.env.cancel(t)
         if msg.status != UPDATE_OK:
             self.env.log(f"{kind}_update_rejected", f"{ip_str(src)} status {msg.status}")
-            if register and msg.status == UPDATE_STALE and self._jumps.get(src, 0) < self.max_tries:
-                # The register holds another number than ours (a forged update's, or this
-                # host's before a restart) and says which in lifetime_s: move past it and
-                # resend, as RFC 5944 resynchronises its Identification.
+            if msg.status == UPDATE_STALE and msg.lifetime_s and self._jumps.get(src, 0) < self.max_tries:
+                # The register or correspondent holds another number than ours (a forged
+                # update's, or this host's before a restart) and says which in lifetime_s: move
+                # past it and resend, as RFC 5944 resynchronises its Identification.
                 self._jumps[src] = self._jumps.get(src, 0) + 1
                 self._offset[src] = msg.lifetime_s + 1 - self.seq
-                self._send_update(src, 0)
-        elif register:
+                self._send_update(src, 0, kind)
+        else:
             self._jumps.pop(src, None)
+        if msg.status == UPDATE_OK and register:
             self.acked[src] = msg.seq
             self.granted_s[src] = msg.lifetime_s

@@ -148,6 +148,29 @@ def cross_problems(s: Scenario):
     if s.tcp.enabled and "correspondent" not in roles:
         yield "tcp.enabled: the TCP transfer needs a host with role 'correspondent' (or set it false)"
 
+    attackers = [h for h, host in s.hosts.items() if host.role == "attacker"]
+    needs = {"miplr_update": ("home_location_register", "MIP-LR"), "replay": (None, None),
+             "mip_registration": ("home_agent", "Mobile IP"), "sip_register": ("sip_server", "SIP"),
+             "sip_reinvite": ("correspondent", "SIP")}
+    for i, a in enumerate(s.attacks):
+        where = f"attacks.{i}"
+        if a.attacker not in attackers:
+            yield (f"{where}.attacker: {a.attacker!r} is not a host with role 'attacker'; allowed:"
+                   f" {', '.join(attackers) or '(none declared: add one under [hosts])'}")
+        if not re.fullmatch(r"mh[1-9][0-9]*", a.victim) or int(a.victim[2:]) > s.mobile_hosts.count:
+            yield (f"{where}.victim: {a.victim!r} is not a mobile host; allowed: mh1 .. "
+                   f"mh{s.mobile_hosts.count}")
+        if a.at_s >= s.simulation.duration_s:
+            yield f"{where}.at_s: {a.at_s} is not before the end of the run ({s.simulation.duration_s} s)"
+        role, what = needs[a.kind]
+        if a.kind == "replay":
+            if not ({"home_location_register", "home_agent"} & roles):
+                yield f"{where}.kind: 'replay' needs a home location register or a home agent"
+        elif role not in roles:
+            yield f"{where}.kind: {a.kind!r} attacks {what}: the scenario needs a host with role {role!r}"
+        if a.kind.startswith("sip") and not s.sip.enabled:
+            yield f"{where}.kind: {a.kind!r} needs SIP (sip.enabled = true)"
+
     # Names become node names, pcap and results file names: a safe alphabet only.
     for kind, names in (("backbone.routers", routers), ("subnets", s.subnets),
                         ("domains", s.domains), ("nodes", s.nodes), ("hosts", s.hosts)):

@@ -279,8 +279,11 @@ class Host(_Model):
     """A fixed host on a wired sub-network."""
 
     subnet: str = Field(description="A wired sub-network.")
-    role: Literal["correspondent", "home_location_register", "sip_server", "home_agent"] = Field(
-        description="correspondent, home_location_register, sip_server or home_agent."
+    role: Literal["correspondent", "home_location_register", "sip_server", "home_agent",
+                  "attacker"] = Field(
+        description="correspondent, home_location_register, sip_server, home_agent or attacker"
+        " (runs nothing of its own; [[attacks]] send from it, and whatever reaches it is counted"
+        " and dropped)."
     )
     sip_url: str | None = Field(None, description="SIP URL (correspondents).")
 
@@ -588,6 +591,29 @@ class Security(_Model):
         " nodes and mobile hosts get their keys from it; attackers never do.")
 
 
+ATTACK_KINDS = ("miplr_update", "mip_registration", "replay", "sip_register", "sip_reinvite")
+
+
+class Attack(_Model):
+    """An attacker's forgery at ``at_s`` against a mobile host's location management
+    (docs/security.md). The attacker is a fixed host with role 'attacker': off the victim's
+    path, but told the protocol state an eavesdropper would have (the next sequence number,
+    the dialog's Call-ID), the strongest off-path attacker.
+
+    ``miplr_update``: MIP-LR updates binding the victim's permanent address to the attacker,
+    to every home location register and correspondent. ``mip_registration``: a Mobile IP
+    registration of the same to the home agent. ``replay``: the victim's own first MIP-LR
+    update (or Mobile IP registration), captured and sent again after the victim moved.
+    ``sip_register``: a REGISTER binding the victim's SIP URL to the attacker.
+    ``sip_reinvite``: a re-INVITE in the victim's call moving the correspondent's RTP to the
+    attacker."""
+
+    kind: Literal[ATTACK_KINDS] = Field(description=", ".join(ATTACK_KINDS) + ".")
+    at_s: float = Field(ge=0, description="When the attacker sends.")
+    attacker: str = Field(description="A fixed host with role 'attacker'.")
+    victim: str = Field("mh1", description="A mobile host (mh1, mh2, ...).")
+
+
 class Failure(_Model):
     """A link or node that fails at ``at_s`` (and comes back at ``restore_s``) ([0039]-[0045])."""
 
@@ -661,6 +687,8 @@ class Scenario(_Model):
     failures: list[Failure] = Field(default_factory=list,
                                     description="Links and nodes to fail during the run.")
     security: Security = Field(Security(), description="Authentication of location management.")
+    attacks: list[Attack] = Field(default_factory=list,
+                                  description="Forgeries against mobile hosts (docs/security.md).")
 
     @field_validator("name")
     @classmethod

@@ -1,0 +1,84 @@
+// The attacker's node ([[attacks]], docs/security.md): whatever data reaches it is counted and
+// dropped in C++, never answered (no TCP reset, no ICMP port unreachable that would tell the
+// victim's correspondent something is wrong). Compiled once per process after shims.h.
+//
+// imm::Capture takes a transport protocol's place in the node's Ipv4L3Protocol, like
+// imm::MipHook: datagrams to a listed port (the attacker's own control sockets: MIP-LR, Mobile
+// IP, SIP) go on to the real UDP; everything else (TCP, RTP, the probe) is recorded as
+// (arrival time, bytes) and dropped.
+
+#include <cstdint>
+#include <set>
+#include <vector>
+
+namespace imm {
+
+class Capture : public ns3::IpL4Protocol {
+ public:
+  static ns3::TypeId GetTypeId() {
+    static ns3::TypeId tid =
+        ns3::TypeId("imm::Capture").SetParent<ns3::IpL4Protocol>().SetGroupName("imm");
+    return tid;
+  }
+
+  void Wrap(ns3::Ptr<ns3::Node> node, int protocol) {
+    auto l3 = node->GetObject<ns3::Ipv4L3Protocol>();
+    m_inner = l3->GetProtocol(protocol);
+    NS_ABORT_MSG_IF(!m_inner, "Capture: no protocol " << protocol);
+    m_protocol = protocol;
+    l3->Remove(m_inner);
+    l3->Insert(this);
+  }
+  void PassPort(uint16_t port) { m_pass.insert(port); }
+
+  int GetProtocolNumber() const override { return m_protocol; }
+
+  RxStatus Receive(ns3::Ptr<ns3::Packet> p, const ns3::Ipv4Header& header,
+                   ns3::Ptr<ns3::Ipv4Interface> iif) override {
+    if (m_protocol == 17 && p->GetSize() >= 4) {
+      uint8_t b[4];
+      p->CopyData(b, 4);
+      uint16_t dport = (uint16_t)(b[2] << 8 | b[3]);
+      if (m_pass.count(dport)) return m_inner->Receive(p, header, iif);
+    }
+    arrivalNs.push_back(ns3::Simulator::Now().GetNanoSeconds());
+    arrivalBytes.push_back(p->GetSize() + header.GetSerializedSize());
+    return RX_OK;
+  }
+  RxStatus Receive(ns3::Ptr<ns3::Packet> p, const ns3::Ipv6Header& header,
+                   ns3::Ptr<ns3::Ipv6Interface> iif) override {
+    return m_inner->Receive(p, header, iif);
+  }
+  void ReceiveIcmp(ns3::Ipv4Address icmpSource, uint8_t ttl, uint8_t type, uint8_t code,
+                   uint32_t info, ns3::Ipv4Address src, ns3::Ipv4Address dst,
+                   const uint8_t payload[8]) override {
+    m_inner->ReceiveIcmp(icmpSource, ttl, type, code, info, src, dst, payload);
+  }
+  void SetDownTarget(DownTargetCallback cb) override { m_inner->SetDownTarget(cb); }
+  void SetDownTarget6(DownTargetCallback6 cb) override { m_inner->SetDownTarget6(cb); }
+  DownTargetCallback GetDownTarget() const override { return m_inner->GetDownTarget(); }
+  DownTargetCallback6 GetDownTarget6() const override { return m_inner->GetDownTarget6(); }
+
+  std::vector<int64_t> arrivalNs;
+  std::vector<uint32_t> arrivalBytes;  // IP packets: payload, transport and IPv4 headers
+
+ protected:
+  void DoDispose() override {
+    m_inner = nullptr;
+    ns3::IpL4Protocol::DoDispose();
+  }
+
+ private:
+  ns3::Ptr<ns3::IpL4Protocol> m_inner;
+  int m_protocol = 0;
+  std::set<uint16_t> m_pass;
+};
+
+inline ns3::Ptr<Capture> InstallCapture(ns3::Ptr<ns3::Node> node, int protocol) {
+  auto c = ns3::CreateObject<Capture>();
+  c->Wrap(node, protocol);
+  KeepUntilDestroy(c);
+  return c;
+}
+
+}  // namespace imm

@@ -1,0 +1,157 @@
+"""The attacker of ``[[attacks]]`` (docs/security.md) on ns-3.
+
+Each host with role ``attacker`` gets :class:`imm::Capture` (``attack.h``) in place of its TCP
+and UDP: what reaches it (TCP the correspondent now sends there, RTP, the probe) is recorded in
+C++ and dropped without an answer; only its own control sockets (MIP-LR 4350, Mobile IP 434,
+SIP 5060) get datagrams. At each attack's ``at_s`` it sends forged messages from those sockets,
+with the protocol state an eavesdropper would know (the victim's next sequence number or
+identification, its first update for a replay), but none of the keys.
+
+What it got is read afterwards from ``ctx.location_log`` (every binding a register,
+correspondent, home agent or SIP registrar applied) and the captures:
+
+- ``attacks.parquet``: one row per (attack, target) with the messages sent, whether the target
+  applied a binding of the victim to the attacker (``accepted``), when, and how long the
+  target held it (``held_s``: until the victim's own binding replaced it, or the end of the run);
+- ``summary.json`` ``attacks``: per attack ``{kind, at_s, attempted, accepted,
+  hijacked_packets, hijacked_bytes}``, where hijacked counts what reached the attacker from the
+  attack's time until the same attacker's next attack (or the end of the run).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from ..miplr.messages import MIPLR_PORT, MipUpdate
+from ..miplr.mip import MIP_PORT, RegistrationRequest
+from .context import Collector, RunContext
+from .env import Signalling
+from .miplr import _MipEnv
+from .runtime import compile_extension
+
+TCP, UDP = 6, 17
+SIP_PORT = 5060
+MAX_LIFETIME = 0xFFFFFFFF  # what a forger asks for; caps decide what it gets
+
+
+def _ip(a: int) -> str:
+    return str(ipaddress.IPv4Address(a))
+
+
+def setup_attacks(ctx: RunContext) -> Collector | None:
+    s = ctx.scenario
+    if not s.attacks:
+        return None
+    c = compile_extension("attack.h")
+    addr = {h: int(a) for h, a in ctx.topo.host_addresses().items()}
+    perm = {mh.name: int(mh.permanent_address) for mh in ctx.topo.mobile_hosts}
+    counts = Signalling(ctx.bridge.now, s.simulation.warmup_s)
+    captures: dict[str, tuple[Any, Any]] = {}
+    envs: dict[tuple[str, int], _MipEnv] = {}
+    for name in sorted({a.attacker for a in s.attacks}):
+        node = ctx.net.nodes[name]
+        tcp, udp = c.InstallCapture(node, TCP), c.InstallCapture(node, UDP)
+        for port in (MIPLR_PORT, MIP_PORT, SIP_PORT):
+            udp.PassPort(port)
+        captures[name] = (tcp, udp)
+        for port in (MIPLR_PORT, MIP_PORT):
+            env = _MipEnv(ctx, name, "attacker", counts, port)
+            env.attach(lambda msg, src: None)  # answers are counted as received, nothing more
+            envs[(name, port)] = env
+
+    # (attack index, target node, target address, message name, messages sent)
+    sent: list[list[Any]] = []
+    nodes_by_ip = {a: h for h, a in addr.items()}
+
+    def fire(i: int) -> None:
+        a = s.attacks[i]
+        me = addr[a.attacker]
+        victim = perm[a.victim]
+        cores = ctx.location_cores
+        if a.kind == "miplr_update":
+            mh = cores.get((a.victim, "miplr"))
+            env = envs[(a.attacker, MIPLR_PORT)]
+            targets = [n for (n, mech) in cores if mech == "miplr" and n not in perm]
+            for t in targets:
+                seq = (mh.seq_for(addr[t]) + 1) & 0xFFFFFFFF if mh is not None else 1
+                msg = MipUpdate(victim, me, seq, MAX_LIFETIME)
+                env.send(addr[t], msg)
+                sent.append([i, t, addr[t], msg.name, 1])
+        elif a.kind == "mip_registration":
+            client = cores.get((a.victim, "mip"))
+            env = envs[(a.attacker, MIP_PORT)]
+            ha = client.home_agent if client is not None else next(
+                addr[n] for (n, mech) in cores if mech == "mip" and n not in perm)
+            ident = (client.ident + 1) if client is not None else 1
+            msg = RegistrationRequest(victim, ha, me, 0xFFFF, ident)
+            env.send(ha, msg)
+            sent.append([i, nodes_by_ip.get(ha, _ip(ha)), ha, msg.name, 1])
+        elif a.kind == "replay":
+            for mech, port in (("miplr", MIPLR_PORT), ("mip", MIP_PORT)):
+                core = cores.get((a.victim, mech))
+                if core is None:
+                    continue
+                env = envs[(a.attacker, port)]
+                for dst, msg in core.env.sent:
+                    env.send(dst, msg)
+                    sent.append([i, nodes_by_ip.get(dst, _ip(dst)), dst, msg.name, 1])
+        else:
+            from .sip import forge_sip  # SIP kinds: the SIP adapter knows its dialogs
+
+            for target, dst, name in forge_sip(ctx, a, me):
+                sent.append([i, target, dst, name, 1])
+        ctx.log.record(ctx.bridge.now_ns(), a.attacker, "attacker", "attack",
+                       f"{a.kind} against {a.victim}")
+
+    for i, a in enumerate(s.attacks):
+        ctx.bridge.call_at(a.at_s, fire, i, name=f"attack {i} ({a.kind})")
+
+    def collect() -> None:
+        _collect(ctx, counts, captures, sent, addr, perm)
+
+    return collect
+
+
+def _collect(ctx: RunContext, counts: Signalling, captures, sent, addr, perm) -> None:
+    s = ctx.scenario
+    end = ctx.bridge.now()
+    urls = {mh.name: mh.sip_url for mh in ctx.topo.mobile_hosts}
+    ctx.signalling_rows.extend(counts.rows())
+    log = sorted(ctx.location_log)
+    rows, summary = [], []
+    for i, a in enumerate(s.attacks):
+        me = _ip(addr[a.attacker])
+        key = _ip(perm[a.victim]) if not a.kind.startswith("sip") else urls[a.victim]
+        later = [b.at_s for b in s.attacks if b.attacker == a.attacker and b.at_s > a.at_s]
+        until = min(later) if later else end
+        mine = [r for r in sent if r[0] == i]
+        accepted_total = 0
+        for target in dict.fromkeys(r[1] for r in mine):
+            n_sent = sum(r[4] for r in mine if r[1] == target)
+            names = ",".join(sorted({r[3] for r in mine if r[1] == target}))
+            entries = [(t, v) for t, node, k, v in log if node == target and k == key and t >= a.at_s]
+            took = next((t for t, v in entries if v == me or me in v), None)
+            held = None
+            if took is not None:
+                back = next((t for t, v in entries if t > took and not (v == me or me in v)), None)
+                held = (back if back is not None else end) - took
+                accepted_total += 1
+            rows.append({"attack": i, "kind": a.kind, "at_s": a.at_s, "attacker": a.attacker, "victim": a.victim,
+                         "target": target, "messages": names, "sent": n_sent,
+                         "accepted": took is not None, "accepted_at_s": took, "held_s": held})
+        tcp, udp = captures[a.attacker]
+        packets = bytes_ = 0
+        for cap in (tcp, udp):
+            for t_ns, b in zip(list(cap.arrivalNs), list(cap.arrivalBytes)):
+                if a.at_s <= t_ns * 1e-9 < until:
+                    packets += 1
+                    bytes_ += int(b)
+        for r in rows:
+            if r["attack"] == i:
+                r.update(hijacked_packets=packets, hijacked_bytes=bytes_)
+        summary.append({"kind": a.kind, "at_s": a.at_s, "attacker": a.attacker, "victim": a.victim,
+                        "attempted": sum(r[4] for r in mine), "accepted": accepted_total,
+                        "hijacked_packets": packets, "hijacked_bytes": bytes_})
+    ctx.attack_rows.extend(rows)
+    ctx.extra_summary["attacks"] = summary
