@@ -268,23 +268,51 @@ def dissector() -> None:
 @click.option("--max-seconds", type=click.FloatRange(min=0.1), default=None,
               help="Stop after this long (default: run until interrupted).")
 @click.option("--quiet", "-q", is_flag=True, help="Do not log each request.")
-def sip_registrar(host: str, port: int, domain: str, max_seconds: float | None, quiet: bool) -> None:
+@click.option("--users", "users_file", type=click.Path(dir_okay=False), default=None,
+              help="TOML file with a [users] table, address of record = password: REGISTERs"
+              " then need digest credentials (RFC 3261 section 22, SHA-256).")
+def sip_registrar(host: str, port: int, domain: str, max_seconds: float | None, quiet: bool,
+                  users_file: str | None) -> None:
     """Run the SIP registrar/redirect server of the simulation on real UDP sockets ([0073])."""
     import asyncio
 
     from .sip.server import serve
+
+    users = _read_users(users_file) if users_file else None
 
     def ready(bound: int) -> None:
         click.echo(f"sip-registrar listening on udp {host}:{bound} for {domain}", err=False)
         sys.stdout.flush()
 
     try:
-        asyncio.run(serve(host, port, domain=domain, max_seconds=max_seconds, ready=ready,
+        asyncio.run(serve(host, port, domain=domain, max_seconds=max_seconds, ready=ready, users=users,
                           log=None if quiet else (lambda line: click.echo(line, err=True))))
     except OSError as e:
         raise _BadInput(f"--host/--port: cannot listen on udp {host}:{port}: {e.strerror}") from None
     except KeyboardInterrupt:  # pragma: no cover - interactive stop
         pass
+
+
+def _read_users(path: str) -> dict[str, str]:
+    """The [users] table of a --users file: 'sip:user@domain' = 'password'."""
+    import tomllib
+
+    from .sip.message import aor
+
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except OSError as e:
+        raise _BadInput(f"--users: cannot read {path}: {e.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise _BadInput(f"--users: {path} is not TOML: {e}") from None
+    users = data.get("users")
+    if not isinstance(users, dict) or not users:
+        raise _BadInput(f"--users: {path} needs a [users] table of \"sip:user@domain\" = \"password\"")
+    for k, v in users.items():
+        if not (k.startswith("sip:") and "@" in k) or not isinstance(v, str) or not v:
+            raise _BadInput(f"--users: users.{k}: a key is a SIP URL (sip:user@domain) and its"
+                            f" value a non-empty password string")
+    return {aor(k): v for k, v in users.items()}
 
 
 def default_run_dir(s: Scenario, seed: int, overrides: tuple[str, ...]) -> Path:

@@ -90,6 +90,13 @@ class Keyring:
         """Correspondent host <-> the home location registers it queries."""
         return self._key(f"correspondent|{address}")
 
+    def sip_password(self, address_of_record: str) -> str:
+        """A SIP user's digest password, shared with the SIP servers."""
+        return self._key(f"sip|{address_of_record}").hex()
+
+    def sip_nonce_secret(self, server: str) -> bytes:
+        return self._key(f"sip-nonce|{server}")
+
     @staticmethod
     def binding_key(host_key: bytes, correspondent: int) -> bytes:
         """Mobile host <-> one correspondent: derivable by the host and by its register only."""

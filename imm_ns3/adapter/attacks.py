@@ -96,10 +96,8 @@ def setup_attacks(ctx: RunContext) -> Collector | None:
                 for dst, msg in core.env.sent:
                     env.send(dst, msg)
                     sent.append([i, nodes_by_ip.get(dst, _ip(dst)), dst, msg.name, 1])
-        else:
-            from .sip import forge_sip  # SIP kinds: the SIP adapter knows its dialogs
-
-            for target, dst, name in forge_sip(ctx, a, me):
+        elif a.kind in ctx.forgers:  # the SIP kinds: the SIP adapter knows its dialogs
+            for target, dst, name in ctx.forgers[a.kind](a, _ip(me)):
                 sent.append([i, target, dst, name, 1])
         ctx.log.record(ctx.bridge.now_ns(), a.attacker, "attacker", "attack",
                        f"{a.kind} against {a.victim}")
@@ -131,10 +129,10 @@ def _collect(ctx: RunContext, counts: Signalling, captures, sent, addr, perm) ->
             n_sent = sum(r[4] for r in mine if r[1] == target)
             names = ",".join(sorted({r[3] for r in mine if r[1] == target}))
             entries = [(t, v) for t, node, k, v in log if node == target and k == key and t >= a.at_s]
-            took = next((t for t, v in entries if v == me or me in v), None)
+            took = next((t for t, v in entries if v == me), None)
             held = None
             if took is not None:
-                back = next((t for t, v in entries if t > took and not (v == me or me in v)), None)
+                back = next((t for t, v in entries if t > took and v != me), None)
                 held = (back if back is not None else end) - took
                 accepted_total += 1
             rows.append({"attack": i, "kind": a.kind, "at_s": a.at_s, "attacker": a.attacker, "victim": a.victim,

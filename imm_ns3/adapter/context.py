@@ -57,6 +57,10 @@ class RunContext:
     # The location-management cores by (node, mechanism), written by the MIP-LR/Mobile IP and
     # SIP adapters, read by the attacks adapter (the protocol state an eavesdropper would know).
     location_cores: dict[tuple[str, str], Any] = field(default_factory=dict)
+    # Forgers of [[attacks]] kinds a protocol adapter knows best (the SIP adapter: its
+    # dialogs and servers): kind -> fn(attack, attacker address) -> [(target node, target
+    # address, message)] of what was sent; read by the attacks adapter when an attack fires.
+    forgers: dict[str, Callable[..., list]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.care_of:

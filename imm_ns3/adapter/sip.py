@@ -29,6 +29,8 @@ from ..sip.registrar import Registrar
 from ..sip.rtp import RtpPacket, RtpReceiver
 from ..careof import CoaChange
 from ..schedule import call_plan
+from ..security import Keyring
+from ..sip.agent import Session
 from ..measure import handoff_rtp_components, one_way_delays
 from .context import Collector, RunContext
 from .env import NodeEnv, Signalling
@@ -95,16 +97,27 @@ def setup_sip(ctx: RunContext) -> Collector | None:
                       spread_s=q.call_spread_s, holding_s=q.holding_s, holding=q.holding,
                       run_end_s=s.simulation.duration_s - DRAIN_S)
 
+    keys = Keyring.for_run(s.security.secret, ctx.seed) if s.security.auth else None
+    users = {mh.sip_url: keys.sip_password(mh.sip_url) for mh in topo.mobile_hosts} if keys else None
+    watch = bool(s.attacks)  # record every binding change for the attacks collector
+
     # SIP servers: registrar + redirect server ([0073]).
     for h in servers:
-        reg = Registrar(domain=s.mobile_hosts.sip_domain)
+        reg = Registrar(domain=s.mobile_hosts.sip_domain, users=users,
+                        **({"nonce_secret": keys.sip_nonce_secret(h)} if keys else {}))
         env = _SipEnv(ctx, h, "sip_server", counts)
 
-        def on_server(data, src, reg=reg, env=env):
+        def on_server(data, src, reg=reg, env=env, h=h):
+            before = {k: b.contact for k, b in reg.bindings.items()} if watch else None
             for out in reg.receive(data, src, ctx.bridge.now()):
                 env.send(out, src)
+            if watch:
+                for k, b in reg.bindings.items():
+                    if before.get(k) != b.contact:
+                        ctx.location_log.append((env.now(), h, k, _contact_host(b.contact)))
 
         env.attach(on_server)
+        ctx.location_cores[(h, "sip")] = reg
 
     # The correspondent's agent and RTP (one sender/receiver pair per call).
     ch = cors[0]
@@ -113,8 +126,10 @@ def setup_sip(ctx: RunContext) -> Collector | None:
         ch_env = _SipEnv(ctx, ch, "correspondent", counts)
         ch_uri = s.hosts[ch].sip_url or f"sip:{ch}@{s.mobile_hosts.sip_domain}"
         ch_ua = UserAgent(ch_env, aor_uri=ch_uri, host=addr[ch], servers=server_addrs,
-                          expires_s=s.sip.expires_s, media_port=RTP_PORT_CH)
+                          expires_s=s.sip.expires_s, media_port=RTP_PORT_CH,
+                          confirm_moves=keys is not None)
         ch_env.attach(ch_ua.receive)
+        ctx.location_cores[(ch, "sip")] = ch_ua
     step = int(round(s.sip.rtp_interval_s * 8000))
     media: dict[str, dict[str, Any]] = {}
     call_of: dict[str, str] = {}  # call-id -> mobile host
@@ -131,10 +146,13 @@ def setup_sip(ctx: RunContext) -> Collector | None:
         if mech != "sip":
             continue
         mh_env = _SipEnv(ctx, mh.name, "mobile_host", counts)
+        user = mh.sip_url.split(":", 1)[-1].split("@", 1)[0]
         ua = UserAgent(mh_env, aor_uri=mh.sip_url, host="0.0.0.0", servers=server_addrs,
-                       expires_s=s.sip.expires_s, media_port=RTP_PORT_MH)
+                       expires_s=s.sip.expires_s, media_port=RTP_PORT_MH,
+                       credentials=(user, users[mh.sip_url]) if users else None)
         mh_env.attach(ua.receive)
         m["ua"] = ua
+        ctx.location_cores[(mh.name, "sip")] = ua
 
         def on_coa(change: CoaChange, ua=ua) -> None:
             if change.lost:
@@ -178,6 +196,9 @@ def setup_sip(ctx: RunContext) -> Collector | None:
         mh = call_of.get(sess.call_id)
         if mh is not None and sess.remote_media is not None:
             media[mh]["to_mh"].SetDestination(_ip(sess.remote_media.address), sess.remote_media.port)
+            if watch:
+                ctx.location_log.append((ctx.bridge.now(), ch, sess.remote_uri,
+                                         sess.remote_media.address))
 
     # Every mobile host sends to the correspondent's SDP port: one sink, streams told apart by SSRC.
     ch_sink = c.RtpSink(net.nodes[ch], RTP_PORT_CH)
@@ -215,6 +236,9 @@ def setup_sip(ctx: RunContext) -> Collector | None:
     for at in sorted(by_time):
         ctx.bridge.call_at(at, start, by_time[at], name=label)
 
+    if mech == "sip":
+        _forgers(ctx, counts, server_addrs, servers, ch, addr, call_of)
+
     def collect():
         try:
             _collect(ctx, counts, media, ch, ch_sink, s.sip.rtp_payload_bytes)
@@ -225,6 +249,58 @@ def setup_sip(ctx: RunContext) -> Collector | None:
             ch_sink.Close()
 
     return collect
+
+
+def _contact_host(contact: str) -> str:
+    """The host of a Contact URI ('sip:mh1@10.2.0.3:5060' -> '10.2.0.3')."""
+    return contact.split("@", 1)[-1].split(";", 1)[0].rsplit(":", 1)[0]
+
+
+def _forgers(ctx: RunContext, counts: Signalling, server_addrs, servers, ch: str, addr,
+             call_of: dict[str, str]) -> None:
+    """The SIP kinds of [[attacks]]: the attacker runs a user agent that claims the victim's
+    address of record, with what an eavesdropper knows (the victim's REGISTER Call-ID and
+    CSeq, its dialog's Call-ID, tags and CSeq) and no password."""
+    agents: dict[tuple[str, str], UserAgent] = {}
+
+    def agent(a, me: str) -> UserAgent:
+        key = (a.attacker, a.victim)
+        if key not in agents:
+            victim = ctx.location_cores[(a.victim, "sip")]
+            env = agents_env.get(a.attacker) or _SipEnv(ctx, a.attacker, "attacker", counts)
+            agents_env[a.attacker] = env
+            ua = UserAgent(env, aor_uri=victim.aor, host=me, servers=server_addrs,
+                           media_port=RTP_PORT_MH)
+            env.attach(ua.receive)  # answers INVITEs for the victim: the call's RTP comes here
+            agents[key] = ua
+        return agents[key]
+
+    agents_env: dict[str, _SipEnv] = {}
+
+    def sip_register(a, me: str) -> list:
+        ua, victim = agent(a, me), ctx.location_cores[(a.victim, "sip")]
+        # The victim's Call-ID with the largest CSeq: the lock-out of its next REGISTER.
+        ua._reg_call_id, ua._reg_cseq = victim._reg_call_id, 2**31 - 2
+        ua.register()
+        return [(h, _ip(addr[h]), "SIP REGISTER") for h in servers]
+
+    def sip_reinvite(a, me: str) -> list:
+        ua, victim = agent(a, me), ctx.location_cores[(a.victim, "sip")]
+        out = []
+        for sess in list(victim.sessions.values()):
+            if sess.state != "established" or call_of.get(sess.call_id) != a.victim:
+                continue
+            forged = Session(call_id=sess.call_id, local_tag=sess.local_tag,
+                             remote_uri=sess.remote_uri, remote_target=sess.remote_target,
+                             remote_tag=sess.remote_tag, local_cseq=sess.local_cseq,
+                             state="established", local_media=ua._media())
+            ua.sessions[forged.call_id] = forged
+            ua._reinvite(forged)
+            out.append((ch, _ip(addr[ch]), "SIP INVITE"))
+        return out
+
+    ctx.forgers["sip_register"] = sip_register
+    ctx.forgers["sip_reinvite"] = sip_reinvite
 
 
 def _receiver(sink, ssrc: int | None = None) -> RtpReceiver:

@@ -17,6 +17,15 @@ doubling, timer B gives up at 64*T1, non-2xx final answered with ACK, timer D), 
 (timer E from T1 doubling to T2, timer F gives up at 64*T1, timer K), and the server side
 answers retransmitted requests with the last response; a 2xx to INVITE is retransmitted until
 the ACK comes (section 13.3.1.4).
+
+Beyond the specification (docs/security.md): a re-INVITE must match its dialog (RFC 3261
+12.2.2: From and To tags, a CSeq above the last one, else 481 or 500); a REGISTER answered
+``500`` (another REGISTER with our Call-ID holds a higher CSeq) is sent again with a new
+Call-ID. With ``credentials`` the agent answers a registrar's ``401`` with digest credentials
+(:mod:`imm_ns3.sip.digest`) and reuses the challenge for later REGISTERs; with
+``confirm_moves`` a re-INVITE that moves the media is applied only once the SIP server confirms
+the peer's new contact (a REGISTER query for its address of record), so a forged re-INVITE
+cannot take the call's RTP.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..env import SipEnv
+from . import digest
 from .message import (
     Headers,
     SipParseError,
@@ -80,8 +90,12 @@ class _ClientTx:
 class UserAgent:
     def __init__(self, env: SipEnv, *, aor_uri: str, host: str, port: int = 5060,
                  servers: list[tuple[str, int]] = (), expires_s: int = 3600,
-                 media_port: int = 40000, user_agent: str = "imm-ns3"):
+                 media_port: int = 40000, user_agent: str = "imm-ns3",
+                 credentials: tuple[str, str] | None = None, confirm_moves: bool = False):
         self.env = env
+        self.credentials = credentials  # (username, password) for digest authentication
+        self.confirm_moves = confirm_moves
+        self._challenges: dict[tuple[str, int], list] = {}  # server -> [realm, nonce, nc]
         self.aor = aor_uri
         self.host, self.port = host, port
         self.servers = list(servers)
@@ -221,25 +235,54 @@ class UserAgent:
             self.host = host
         if self._refresh is not None:
             self.env.cancel(self._refresh)
-        server_domain = self.aor.split("@", 1)[-1]
         for server in self.servers:
-            self._reg_cseq += 1
-            req = self._request("REGISTER", f"sip:{server_domain}", to=self.aor,
-                                from_tag=self._token(), call_id=self._reg_call_id,
-                                cseq=self._reg_cseq)
-
-            def ok(resp: SipResponse, server=server) -> None:
-                if resp.status >= 200:
-                    if resp.status < 300:
-                        self.registered[server] = self.env.now()
-                        self.env.log("sip_registered", f"{self.contact} at {server[0]}")
-                    else:
-                        self.env.log("sip_register_failed", f"{resp.status} from {server[0]}")
-
-            self._send_request(req, server, ok,
-                               lambda server=server: self.env.log("sip_register_timeout", server[0]))
+            self._register_at(server, 0)
         # Refresh before the binding expires.
         self._refresh = self.env.call_later(self.expires_s * 0.9, self.register)
+
+    def _register_at(self, server: tuple[str, int], tries: int) -> None:
+        self._reg_cseq += 1
+        req = self._request("REGISTER", f"sip:{self.aor.split('@', 1)[-1]}", to=self.aor,
+                            from_tag=self._token(), call_id=self._reg_call_id, cseq=self._reg_cseq)
+        req = self._authorize(req, server)
+
+        def ok(resp: SipResponse) -> None:
+            if resp.status < 200:
+                return
+            if resp.status < 300:
+                self.registered[server] = self.env.now()
+                self.env.log("sip_registered", f"{self.contact} at {server[0]}")
+                return
+            if resp.status == 401 and self.credentials and tries < 2:
+                ch = digest.parse_params(resp.header("WWW-Authenticate") or "")
+                if ch.get("nonce"):
+                    self._challenges[server] = [ch.get("realm", ""), ch["nonce"], 0]
+                    self.env.log("sip_challenged", server[0])
+                    self._register_at(server, tries + 1)
+                    return
+            if resp.status == 500 and tries < 2:
+                # Another REGISTER with our Call-ID holds a higher CSeq (a forged one, or ours
+                # before a restart): RFC 3261 10.2.4 lets the agent start a new Call-ID.
+                self._reg_call_id, self._reg_cseq = f"reg-{self._token()}", 0
+                self.env.log("sip_register_new_call_id", server[0])
+                self._register_at(server, tries + 1)
+                return
+            self.env.log("sip_register_failed", f"{resp.status} from {server[0]}")
+
+        self._send_request(req, server, ok,
+                           lambda: self.env.log("sip_register_timeout", server[0]))
+
+    def _authorize(self, req: SipRequest, server: tuple[str, int]) -> SipRequest:
+        """``req`` with digest credentials for the last challenge of ``server`` (if any)."""
+        ch = self._challenges.get(server)
+        if not (self.credentials and ch):
+            return req
+        ch[2] += 1
+        user, password = self.credentials
+        value = digest.authorization(user, ch[0], password, req.method, req.uri, ch[1], ch[2],
+                                     self._token())
+        return SipRequest(headers=req.headers.replace("Authorization", value), body=req.body,
+                          method=req.method, uri=req.uri)
 
     def move_to(self, new_host: str) -> None:
         """The care-of address changed ([0075], step 430): register it, re-INVITE every session."""
@@ -378,19 +421,35 @@ class UserAgent:
         except SipParseError:
             self._answer(req, src, 400)
             return
+        _, _, tps = name_addr(req.header("To"))
         if s is None:
+            if tps.get("tag"):  # an in-dialog request for a dialog we do not have
+                self._fault("unknown_dialog")
+                self._answer(req, src, 481)
+                return
             s = Session(call_id=req.call_id, local_tag=self._token(), remote_uri=aor(from_uri),
                         remote_tag=fps.get("tag", ""), local_media=self._media())
             self.sessions[req.call_id] = s
             self._answer(req, src, 100)
             self._answer(req, src, 180, to_tag=s.local_tag)
         else:
+            # RFC 3261 12.2.2: a re-INVITE belongs to the dialog only with its tags, and its
+            # CSeq must be above the last one.
+            if tps.get("tag") != s.local_tag or (s.remote_tag and fps.get("tag") != s.remote_tag):
+                self._fault("reinvite_wrong_tags")
+                self._answer(req, src, 481)
+                return
+            if req.cseq[0] <= s.remote_cseq:
+                self._fault("reinvite_old_cseq")
+                self._answer(req, src, 500, extra=(("Retry-After", "1"),))
+                return
             s.reinvites += 1
         s.remote_cseq = req.cseq[0]
         contact = req.header("Contact")
         if contact:
             s.remote_target = name_addr(contact)[1]  # a re-INVITE carries the new contact
         changed = remote is not None and remote != s.remote_media
+        old_media = s.remote_media
         s.remote_media = remote or s.remote_media
         ok = self._answer(req, src, 200, to_tag=s.local_tag, body=s.local_media.encode())
         first = s.state != "established"
@@ -402,8 +461,38 @@ class UserAgent:
                 self.on_established(s)
         elif changed:
             self.env.log("sip_reinvited", f"{s.remote_media.address}:{s.remote_media.port}")
-        if changed and self.on_media:
+        if changed and not first and self.confirm_moves:
+            self._confirm_move(s, s.remote_media, old_media, 0)
+        elif changed and self.on_media:
             self.on_media(s)  # [0075]: the application now sends to the new address
+
+    def _confirm_move(self, s: Session, new, old, tries: int) -> None:
+        """Apply a re-INVITE's new media address once the SIP server's binding of the peer's
+        address of record names the same host (the peer registers before it re-INVITEs; a
+        REGISTER still on its way gets two more queries, 0.25 s apart)."""
+        server = self.servers[0]
+        q = self._request("REGISTER", f"sip:{s.remote_uri.split('@', 1)[-1]}", to=s.remote_uri,
+                          from_tag=self._token(), call_id=f"q-{self._token()}", cseq=1)
+        q = SipRequest(headers=q.headers.replace("Contact").replace("Expires"), method=q.method,
+                       uri=q.uri)
+
+        def answer(resp: SipResponse) -> None:
+            if resp.status < 200 or s.remote_media is not new:
+                return  # provisional, or a later re-INVITE took over
+            contact = resp.header("Contact")
+            host = uri_host_port(name_addr(contact)[1])[0] if contact else None
+            if resp.status < 300 and host == new.address:
+                self.env.log("sip_move_confirmed", f"{new.address}:{new.port}")
+                if self.on_media:
+                    self.on_media(s)
+            elif tries < 2:
+                self.env.call_later(0.25, self._confirm_move, s, new, old, tries + 1)
+            else:
+                self._fault("move_unconfirmed")
+                self.env.log("sip_move_unconfirmed", f"{new.address}:{new.port}")
+                s.remote_media = old  # the media stays where it was
+
+        self._send_request(q, server, answer, lambda: answer(SipResponse(status=408)))
 
     def _retransmit_2xx(self, call_id: str, data: bytes, dst, interval: float, spent: float) -> None:
         """RFC 3261 13.3.1.4: resend the 2xx until the ACK arrives (T1 doubling to T2, 64*T1)."""

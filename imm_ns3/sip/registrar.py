@@ -12,6 +12,12 @@ datagrams to answer with. A malformed request that still names enough to be answ
 ``400 Bad Request``, anything else malformed is dropped; both are counted. Unknown methods get
 ``501 Not Implemented``; OPTIONS addressed to the server itself gets ``200 OK``.
 
+Authentication: with ``users`` (address of record -> password) every REGISTER that changes a
+binding must carry digest credentials (:mod:`imm_ns3.sip.digest`: RFC 3261 section 22 with
+RFC 7616's SHA-256) of the user whose address of record it binds; otherwise ``401`` with a
+challenge. A query (no Contact) is answered without. Without ``users`` (the specification's
+server) anyone may bind any address of record.
+
 Limits: expired bindings are purged as requests arrive; at most ``max_bindings`` addresses of
 record are held (a REGISTER for a new one beyond that gets ``503 Service Unavailable``). Every
 call of :meth:`Registrar.receive` leaves a one-line account of what happened in ``last``.
@@ -20,8 +26,10 @@ call of :meth:`Registrar.receive` leaves a one-line account of what happened in 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 
+from . import digest
 from .message import (
     SipParseError,
     parse_digits,
@@ -66,6 +74,16 @@ class Registrar:
     # being processed anew, which its unchanged CSeq would turn into "500 out of order". Only a
     # byte-identical copy (same branch, Call-ID, CSeq and all) is a retransmission.
     _transactions: dict[bytes, tuple[bytes, float]] = field(default_factory=dict)
+    # Digest authentication: address of record -> password (None: no authentication).
+    users: dict[str, str] | None = None
+    nonce_secret: bytes = field(default_factory=lambda: os.urandom(16))
+    nonce_ttl_s: float = 300.0
+    _nonces: digest.NonceIssuer | None = None
+
+    def __post_init__(self) -> None:
+        if self.users is not None:
+            self.users = {aor(k): v for k, v in self.users.items()}
+            self._nonces = digest.NonceIssuer(self.nonce_secret, self.nonce_ttl_s)
 
     def lookup(self, address_of_record: str, now: float) -> str | None:
         b = self.bindings.get(aor(address_of_record))
@@ -146,6 +164,10 @@ class Registrar:
                 parse_digits(default, "Expires")
             if not contacts:  # a query: answer with the current binding
                 return response(req, 200, extra=self._contact_headers(key, now))
+            if self._nonces is not None:
+                refused = self._authenticate(req, key, now)
+                if refused is not None:
+                    return refused
             if "*" in contacts:
                 # RFC 3261 section 10.3 step 6: '*' alone, and only with Expires: 0.
                 if contacts != ["*"] or default is None or int(default) != 0:
@@ -171,6 +193,39 @@ class Registrar:
                     return response(req, 503, reason="Too Many Bindings")
             self.bindings[key] = Binding(uri, now + expires, req.call_id, n)
         return response(req, 200, extra=self._contact_headers(key, now))
+
+    def _authenticate(self, req: SipRequest, key: str, now: float) -> bytes | None:
+        """None if ``req`` carries valid credentials of the user of ``key``; else the answer."""
+        cred = digest.parse_params(req.header("Authorization") or "")
+        stale = False
+        if cred:
+            nonce = cred.get("nonce", "")
+            fresh = self._nonces.fresh(nonce, now)
+            user_aor = aor(f"sip:{cred.get('username', '')}@{cred.get('realm', '')}")
+            password = self.users.get(key)
+            try:
+                nc = int(cred.get("nc", ""), 16)
+            except ValueError:
+                nc = -1
+            if fresh is False:
+                stale = True  # ours, expired: the agent retries with the new nonce at once
+                self._fault("auth_stale_nonce")
+            elif (fresh is None or password is None or user_aor != key or nc <= 0
+                  or cred.get("realm") != self.domain or cred.get("qop") != "auth"
+                  or cred.get("algorithm", digest.ALGORITHM) != digest.ALGORITHM):
+                self._fault("auth_refused")
+            elif cred.get("response", "") != digest.response(
+                    cred.get("username", ""), self.domain, password, req.method,
+                    cred.get("uri", ""), nonce, cred.get("nc", ""), cred.get("cnonce", "")):
+                self._fault("auth_bad_response")
+            elif not self._nonces.use(nonce, nc, now):
+                self._fault("auth_replay")
+            else:
+                return None
+        else:
+            self._fault("auth_missing")
+        return response(req, 401, extra=(("WWW-Authenticate",
+                                          self._nonces.challenge(self.domain, now, stale)),))
 
     def _contact_headers(self, key: str, now: float) -> tuple[tuple[str, str], ...]:
         b = self.bindings.get(key)

@@ -30,10 +30,11 @@ class _Protocol(asyncio.DatagramProtocol):
 
 
 async def serve(host: str, port: int, *, domain: str = "imm.example", max_seconds: float | None = None,
-                log=None, ready=None) -> _Protocol:
-    """Serve until cancelled (or for ``max_seconds``); ``ready(port)`` is called once bound."""
+                log=None, ready=None, users: dict[str, str] | None = None) -> _Protocol:
+    """Serve until cancelled (or for ``max_seconds``); ``ready(port)`` is called once bound.
+    With ``users`` (address of record -> password) REGISTERs need digest credentials."""
     loop = asyncio.get_running_loop()
-    registrar = Registrar(domain=domain)
+    registrar = Registrar(domain=domain, users=users)
     transport, proto = await loop.create_datagram_endpoint(
         lambda: _Protocol(registrar, log), local_addr=(host, port))
     try:
