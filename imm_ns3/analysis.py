@@ -27,6 +27,7 @@ class SweepResults:
     signalling: pd.DataFrame
     timeline: pd.DataFrame
     events: pd.DataFrame
+    attacks: pd.DataFrame  # per attack and target (docs/security.md); empty without [[attacks]]
     failed: pd.DataFrame  # runs recorded as failed: parameters and error
     params: list[str] = field(default_factory=list)
     summaries: dict[str, dict] = field(default_factory=dict)  # key -> summary.json
@@ -188,5 +189,5 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
     return SweepResults(runs=pd.DataFrame(rows, columns=None if rows else id_cols),
                         handoffs=cat("handoffs"), flows=cat("flows"),
                         signalling=cat("signalling"), timeline=cat("timeline"),
-                        events=cat("events"), failed=pd.DataFrame(failed_rows), params=params,
+                        events=cat("events"), attacks=cat("attacks"), failed=pd.DataFrame(failed_rows), params=params,
                         summaries=summaries, run_dirs=run_dir_of)

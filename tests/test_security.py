@@ -270,3 +270,26 @@ def test_home_agent_refuses_the_lock_out_number_and_with_auth_every_forgery(auth
     nodes[COA2] = client.receive
     _pump(loop, net, nodes, 3.0)
     assert bindings[-1] == COA2 and client.registered[0] == COA2
+
+
+# ---- border router -----------------------------------------------------------------------------
+def test_border_router_takes_host_routes_only_from_its_gateways_about_themselves():
+    from imm_ns3.mmp.messages import HostRoute
+    from imm_ns3.mmp.node import BorderRouter
+
+    GW1, GW1_LINK, GW2 = ip_int("172.16.0.14"), ip_int("172.16.0.13"), ip_int("172.16.0.18")
+    routes = []
+
+    class BrEnv:
+        def set_host_route(self, host, gw): routes.append((host, gw))
+        def remove_host_route(self, host): routes.append((host, None))
+        def log(self, e, d=""): pass
+
+    br = BorderRouter("br", BrEnv(), gateways={GW1: {GW1, GW1_LINK}, GW2: {GW2}})
+    br.receive(HostRoute(COA1, GW1, 1, 0), 0, GW1_LINK)  # the gateway, from its link address
+    br.receive(HostRoute(COA1, GW1, 2, 0), 0, EVIL)  # the gateway's name, another sender
+    br.receive(HostRoute(COA1, EVIL, 3, 0), 0, EVIL)  # a route via the attacker
+    br.receive(HostRoute(COA1, GW2, 4, 0), 0, GW1)  # one gateway speaking for another
+    br.receive(HostRoute(COA1, GW1, 5, 1), 0, EVIL)  # a withdrawal from anyone
+    assert routes == [(COA1, GW1)] and br.routes[COA1] == (GW1, 1)
+    assert br.faults == {"host_route_not_from_gateway": 4}

@@ -4,8 +4,9 @@
 //
 // imm::Capture takes a transport protocol's place in the node's Ipv4L3Protocol, like
 // imm::MipHook: datagrams to a listed port (the attacker's own control sockets: MIP-LR, Mobile
-// IP, SIP) go on to the real UDP; everything else (TCP, RTP, the probe) is recorded as
-// (arrival time, bytes) and dropped.
+// IP, SIP) go on to the real UDP; everything else (TCP, RTP, the probe, IP-in-IP from a home
+// agent, for which the node has no protocol of its own) is recorded as (arrival time, bytes)
+// and dropped.
 
 #include <cstdint>
 #include <set>
@@ -23,10 +24,9 @@ class Capture : public ns3::IpL4Protocol {
 
   void Wrap(ns3::Ptr<ns3::Node> node, int protocol) {
     auto l3 = node->GetObject<ns3::Ipv4L3Protocol>();
-    m_inner = l3->GetProtocol(protocol);
-    NS_ABORT_MSG_IF(!m_inner, "Capture: no protocol " << protocol);
+    m_inner = l3->GetProtocol(protocol);  // none for IP-in-IP (4): then everything is counted
     m_protocol = protocol;
-    l3->Remove(m_inner);
+    if (m_inner) l3->Remove(m_inner);
     l3->Insert(this);
   }
   void PassPort(uint16_t port) { m_pass.insert(port); }
@@ -35,7 +35,7 @@ class Capture : public ns3::IpL4Protocol {
 
   RxStatus Receive(ns3::Ptr<ns3::Packet> p, const ns3::Ipv4Header& header,
                    ns3::Ptr<ns3::Ipv4Interface> iif) override {
-    if (m_protocol == 17 && p->GetSize() >= 4) {
+    if (m_inner && m_protocol == 17 && p->GetSize() >= 4) {
       uint8_t b[4];
       p->CopyData(b, 4);
       uint16_t dport = (uint16_t)(b[2] << 8 | b[3]);
@@ -47,17 +47,25 @@ class Capture : public ns3::IpL4Protocol {
   }
   RxStatus Receive(ns3::Ptr<ns3::Packet> p, const ns3::Ipv6Header& header,
                    ns3::Ptr<ns3::Ipv6Interface> iif) override {
-    return m_inner->Receive(p, header, iif);
+    return m_inner ? m_inner->Receive(p, header, iif) : RX_OK;
   }
   void ReceiveIcmp(ns3::Ipv4Address icmpSource, uint8_t ttl, uint8_t type, uint8_t code,
                    uint32_t info, ns3::Ipv4Address src, ns3::Ipv4Address dst,
                    const uint8_t payload[8]) override {
-    m_inner->ReceiveIcmp(icmpSource, ttl, type, code, info, src, dst, payload);
+    if (m_inner) m_inner->ReceiveIcmp(icmpSource, ttl, type, code, info, src, dst, payload);
   }
-  void SetDownTarget(DownTargetCallback cb) override { m_inner->SetDownTarget(cb); }
-  void SetDownTarget6(DownTargetCallback6 cb) override { m_inner->SetDownTarget6(cb); }
-  DownTargetCallback GetDownTarget() const override { return m_inner->GetDownTarget(); }
-  DownTargetCallback6 GetDownTarget6() const override { return m_inner->GetDownTarget6(); }
+  void SetDownTarget(DownTargetCallback cb) override {
+    if (m_inner) m_inner->SetDownTarget(cb); else m_down = cb;
+  }
+  void SetDownTarget6(DownTargetCallback6 cb) override {
+    if (m_inner) m_inner->SetDownTarget6(cb); else m_down6 = cb;
+  }
+  DownTargetCallback GetDownTarget() const override {
+    return m_inner ? m_inner->GetDownTarget() : m_down;
+  }
+  DownTargetCallback6 GetDownTarget6() const override {
+    return m_inner ? m_inner->GetDownTarget6() : m_down6;
+  }
 
   std::vector<int64_t> arrivalNs;
   std::vector<uint32_t> arrivalBytes;  // IP packets: payload, transport and IPv4 headers
@@ -65,11 +73,15 @@ class Capture : public ns3::IpL4Protocol {
  protected:
   void DoDispose() override {
     m_inner = nullptr;
+    m_down = DownTargetCallback();
+    m_down6 = DownTargetCallback6();
     ns3::IpL4Protocol::DoDispose();
   }
 
  private:
   ns3::Ptr<ns3::IpL4Protocol> m_inner;
+  DownTargetCallback m_down;
+  DownTargetCallback6 m_down6;
   int m_protocol = 0;
   std::set<uint16_t> m_pass;
 };

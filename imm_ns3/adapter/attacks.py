@@ -29,8 +29,9 @@ from .context import Collector, RunContext
 from .env import Signalling
 from .miplr import _MipEnv
 from .runtime import compile_extension
+from ..schedule import spread_start
 
-TCP, UDP = 6, 17
+IPIP, TCP, UDP = 4, 6, 17
 SIP_PORT = 5060
 MAX_LIFETIME = 0xFFFFFFFF  # what a forger asks for; caps decide what it gets
 
@@ -47,14 +48,14 @@ def setup_attacks(ctx: RunContext) -> Collector | None:
     addr = {h: int(a) for h, a in ctx.topo.host_addresses().items()}
     perm = {mh.name: int(mh.permanent_address) for mh in ctx.topo.mobile_hosts}
     counts = Signalling(ctx.bridge.now, s.simulation.warmup_s)
-    captures: dict[str, tuple[Any, Any]] = {}
+    captures: dict[str, tuple[Any, ...]] = {}
     envs: dict[tuple[str, int], _MipEnv] = {}
     for name in sorted({a.attacker for a in s.attacks}):
         node = ctx.net.nodes[name]
-        tcp, udp = c.InstallCapture(node, TCP), c.InstallCapture(node, UDP)
+        tcp, udp, ipip = (c.InstallCapture(node, p) for p in (TCP, UDP, IPIP))
         for port in (MIPLR_PORT, MIP_PORT, SIP_PORT):
             udp.PassPort(port)
-        captures[name] = (tcp, udp)
+        captures[name] = (tcp, udp, ipip)
         for port in (MIPLR_PORT, MIP_PORT):
             env = _MipEnv(ctx, name, "attacker", counts, port)
             env.attach(lambda msg, src: None)  # answers are counted as received, nothing more
@@ -102,16 +103,18 @@ def setup_attacks(ctx: RunContext) -> Collector | None:
         ctx.log.record(ctx.bridge.now_ns(), a.attacker, "attacker", "attack",
                        f"{a.kind} against {a.victim}")
 
+    times = [spread_start(ctx.seed, "attack", str(i), a.at_s, a.at_spread_s)
+             for i, a in enumerate(s.attacks)]
     for i, a in enumerate(s.attacks):
-        ctx.bridge.call_at(a.at_s, fire, i, name=f"attack {i} ({a.kind})")
+        ctx.bridge.call_at(times[i], fire, i, name=f"attack {i} ({a.kind})")
 
     def collect() -> None:
-        _collect(ctx, counts, captures, sent, addr, perm)
+        _collect(ctx, counts, captures, sent, addr, perm, times)
 
     return collect
 
 
-def _collect(ctx: RunContext, counts: Signalling, captures, sent, addr, perm) -> None:
+def _collect(ctx: RunContext, counts: Signalling, captures, sent, addr, perm, times) -> None:
     s = ctx.scenario
     end = ctx.bridge.now()
     urls = {mh.name: mh.sip_url for mh in ctx.topo.mobile_hosts}
@@ -121,34 +124,34 @@ def _collect(ctx: RunContext, counts: Signalling, captures, sent, addr, perm) ->
     for i, a in enumerate(s.attacks):
         me = _ip(addr[a.attacker])
         key = _ip(perm[a.victim]) if not a.kind.startswith("sip") else urls[a.victim]
-        later = [b.at_s for b in s.attacks if b.attacker == a.attacker and b.at_s > a.at_s]
+        at = times[i]
+        later = [times[j] for j, b in enumerate(s.attacks) if b.attacker == a.attacker and times[j] > at]
         until = min(later) if later else end
         mine = [r for r in sent if r[0] == i]
         accepted_total = 0
         for target in dict.fromkeys(r[1] for r in mine):
             n_sent = sum(r[4] for r in mine if r[1] == target)
             names = ",".join(sorted({r[3] for r in mine if r[1] == target}))
-            entries = [(t, v) for t, node, k, v in log if node == target and k == key and t >= a.at_s]
+            entries = [(t, v) for t, node, k, v in log if node == target and k == key and t >= at]
             took = next((t for t, v in entries if v == me), None)
             held = None
             if took is not None:
                 back = next((t for t, v in entries if t > took and v != me), None)
                 held = (back if back is not None else end) - took
                 accepted_total += 1
-            rows.append({"attack": i, "kind": a.kind, "at_s": a.at_s, "attacker": a.attacker, "victim": a.victim,
+            rows.append({"attack": i, "kind": a.kind, "at_s": at, "attacker": a.attacker, "victim": a.victim,
                          "target": target, "messages": names, "sent": n_sent,
                          "accepted": took is not None, "accepted_at_s": took, "held_s": held})
-        tcp, udp = captures[a.attacker]
         packets = bytes_ = 0
-        for cap in (tcp, udp):
+        for cap in captures[a.attacker]:
             for t_ns, b in zip(list(cap.arrivalNs), list(cap.arrivalBytes)):
-                if a.at_s <= t_ns * 1e-9 < until:
+                if at <= t_ns * 1e-9 < until:
                     packets += 1
                     bytes_ += int(b)
         for r in rows:
             if r["attack"] == i:
                 r.update(hijacked_packets=packets, hijacked_bytes=bytes_)
-        summary.append({"kind": a.kind, "at_s": a.at_s, "attacker": a.attacker, "victim": a.victim,
+        summary.append({"kind": a.kind, "at_s": at, "attacker": a.attacker, "victim": a.victim,
                         "attempted": sum(r[4] for r in mine), "accepted": accepted_total,
                         "hijacked_packets": packets, "hijacked_bytes": bytes_})
     ctx.attack_rows.extend(rows)

@@ -138,7 +138,8 @@ class _BorderEnv(WireEnv):
         ns = ctx.bridge.ns
         self.sr = ns.Ipv4StaticRoutingHelper().GetStaticRouting(ctx.net.ipv4(name))
         self.sock = self.bridge.udp_socket(self.node, MMP_PORT, f"{name} MMP socket", self._on_datagram)
-        self.core = BorderRouter(name, self)
+        self.core = BorderRouter(name, self, gateways={
+            gw: {gw, hop} for gw, (hop, _) in gateway_links.items()})
 
     def set_host_route(self, host: int, gateway_ip: int) -> None:
         hop, iface = self.gateway_links[gateway_ip]
@@ -518,6 +519,9 @@ def _collect(ctx: RunContext, envs, mmp_nodes, stats: Signalling, probes, probe_
         "dropped_no_uplink": counters["noUplink"],
         "dropped_not_listening": gate,
         "faults": stats.fault_summary(),
+        # HostRoute messages border routers refused: not from one of their gateways.
+        "host_routes_refused": sum(env.core.faults.get("host_route_not_from_gateway", 0)
+                                   for env in envs.values() if isinstance(env, _BorderEnv)),
         # The mobile daemons' transition table: pairs absent from it, and stale answers.
         "unexpected_events": {f"{mh}:{st}:{ev}": n for mh, env in envs.items()
                               if isinstance(env, _MobileEnv)

@@ -173,8 +173,8 @@ def setup_sip(ctx: RunContext) -> Collector | None:
                 m["to_ch"].Start(end_s)
 
         ua.on_established = mh_established
-        # The correspondent hung up (BYE): the host's application stops sending. (A failed
-        # re-INVITE also ends the agent's session; the media then goes on as before.)
+        # The correspondent hung up (BYE): the host's application stops sending. (A re-INVITE
+        # that times out also ends the agent's session; the media then goes on as before.)
         ua.on_ended = lambda sess, m=m: m["to_ch"].Stop() if sess.ended_by == "bye" else None
 
     def ch_established(sess):

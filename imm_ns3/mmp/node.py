@@ -298,14 +298,24 @@ class MmpNode:
 
 class BorderRouter:
     """Joins a sub-network's gateways; learns which gateway reaches each care-of address from
-    their HostRoute messages ([0031], [0045])."""
+    their HostRoute messages ([0031], [0045]), and only from them."""
 
-    def __init__(self, name: str, env: BorderRouterEnv):
+    def __init__(self, name: str, env: BorderRouterEnv,
+                 gateways: dict[int, set[int]] | None = None):
         self.name, self.env = name, env
         self.routes: dict[int, tuple[int, int]] = {}  # host -> (gateway_ip, seq)
+        # Gateway address -> the source addresses it sends from. Set, a HostRoute counts only
+        # from one of its own gateways, about a route through itself (docs/security.md): any
+        # other station could otherwise pull a host's traffic to wherever it names.
+        self.gateways = gateways
+        self.faults: dict[str, int] = {}
 
     def receive(self, msg: Message, iface: int, src_ip: int = 0) -> None:
         if not isinstance(msg, HostRoute):
+            return
+        if self.gateways is not None and src_ip not in self.gateways.get(msg.gateway_ip, ()):
+            self.faults["host_route_not_from_gateway"] = self.faults.get(
+                "host_route_not_from_gateway", 0) + 1
             return
         cur = self.routes.get(msg.host)
         if msg.withdraw:

@@ -160,8 +160,9 @@ def cross_problems(s: Scenario):
         if not re.fullmatch(r"mh[1-9][0-9]*", a.victim) or int(a.victim[2:]) > s.mobile_hosts.count:
             yield (f"{where}.victim: {a.victim!r} is not a mobile host; allowed: mh1 .. "
                    f"mh{s.mobile_hosts.count}")
-        if a.at_s >= s.simulation.duration_s:
-            yield f"{where}.at_s: {a.at_s} is not before the end of the run ({s.simulation.duration_s} s)"
+        if a.at_s + a.at_spread_s >= s.simulation.duration_s:
+            yield (f"{where}.at_s: {a.at_s} (+ at_spread_s {a.at_spread_s}) is not before the end"
+                   f" of the run ({s.simulation.duration_s} s)")
         role, what = needs[a.kind]
         if a.kind == "replay":
             if not ({"home_location_register", "home_agent"} & roles):

@@ -610,6 +610,9 @@ class Attack(_Model):
 
     kind: Literal[ATTACK_KINDS] = Field(description=", ".join(ATTACK_KINDS) + ".")
     at_s: float = Field(ge=0, description="When the attacker sends.")
+    at_spread_s: float = Field(
+        0.0, ge=0, le=1e6, description="Send at a time drawn uniformly from [at_s, at_s +"
+        " at_spread_s] by the run's seed (a random phase against the victim's movements).")
     attacker: str = Field(description="A fixed host with role 'attacker'.")
     victim: str = Field("mh1", description="A mobile host (mh1, mh2, ...).")
 

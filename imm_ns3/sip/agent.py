@@ -23,9 +23,10 @@ Beyond the specification (docs/security.md): a re-INVITE must match its dialog (
 ``500`` (another REGISTER with our Call-ID holds a higher CSeq) is sent again with a new
 Call-ID. With ``credentials`` the agent answers a registrar's ``401`` with digest credentials
 (:mod:`imm_ns3.sip.digest`) and reuses the challenge for later REGISTERs; with
-``confirm_moves`` a re-INVITE that moves the media is applied only once the SIP server confirms
-the peer's new contact (a REGISTER query for its address of record), so a forged re-INVITE
-cannot take the call's RTP.
+``confirm_moves`` a re-INVITE that moves the media changes nothing of the dialog until the SIP
+server confirms the peer's new contact (a REGISTER query for its address of record; 403 if it
+does not), so a forged re-INVITE can neither take the call's RTP nor spend the CSeq the real
+peer will use.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class Session:
     local_media: AudioSession | None = None
     remote_media: AudioSession | None = None
     reinvites: int = 0
+    reinvite_retries: int = 0  # of the current move (RFC 3261 14.1)
 
 
 @dataclass
@@ -105,7 +107,10 @@ class UserAgent:
         self.sessions: dict[str, Session] = {}
         self._ids = itertools.count(1)
         self._client: dict[str, _ClientTx] = {}
-        self._server_last: dict[tuple[str, str, int], bytes] = {}  # (call-id, method, cseq)
+        # (call-id, method, cseq, top Via branch) -> the final answer (RFC 3261 17.2.3 matches
+        # a retransmission by its branch: another request with the same CSeq is not one).
+        self._server_last: dict[tuple[str, str, int, str], bytes] = {}
+        self._confirming: set[tuple[str, int, str]] = set()  # re-INVITEs awaiting confirmation
         self._pending_2xx: dict[str, Any] = {}  # call-id -> retransmission timer
         self._reg_call_id = f"reg-{self._token()}"
         self._reg_cseq = 0
@@ -316,6 +321,18 @@ class UserAgent:
                 self._invite(s, target, uri_host_port(target), None)
             elif 200 <= resp.status < 300:
                 self._established(s, req, resp)
+            elif s.state == "established":
+                # RFC 3261 14.1: a failed re-INVITE leaves the session as it was. 500 and 491
+                # (a request of the peer's in the way, or a CSeq someone else used) are tried
+                # again, with the next CSeq, after Retry-After (or 1 s).
+                self.env.log("sip_reinvite_failed", f"{resp.status} {resp.reason}")
+                if resp.status in (491, 500) and s.reinvite_retries < 2:
+                    s.reinvite_retries += 1
+                    try:
+                        wait = float(resp.header("Retry-After", "1").split(";")[0].split()[0])
+                    except (ValueError, IndexError):
+                        wait = 1.0
+                    self.env.call_later(min(max(wait, 0.0), 32.0), self._reinvite_again, s)
             else:
                 s.state, s.ended_by = "ended", "failed"
                 self.env.log("sip_call_failed", f"{resp.status} {resp.reason}")
@@ -348,6 +365,7 @@ class UserAgent:
                 self._fault("bad_sdp")
         first = s.state != "established"
         s.state = "established"
+        s.reinvite_retries = 0
         if not first:
             self.reinvites_done.append((self.env.now(), s.call_id))
         self.env.log("sip_established" if first else "sip_reinvite_ok", s.call_id)
@@ -359,6 +377,10 @@ class UserAgent:
         s.reinvites += 1
         s.local_media = self._media(version=(s.local_media.version + 1) if s.local_media else 1)
         self._invite(s, s.remote_target, uri_host_port(s.remote_target), None)
+
+    def _reinvite_again(self, s: Session) -> None:
+        if s.state == "established" and self.sessions.get(s.call_id) is s:
+            self._reinvite(s)
 
     def hangup(self, s: Session) -> None:
         s.local_cseq += 1
@@ -391,7 +413,7 @@ class UserAgent:
         if isinstance(msg, SipResponse):
             self._client_response(msg)
             return
-        key = (msg.call_id, msg.method, msg.cseq[0])
+        key = (msg.call_id, msg.method, msg.cseq[0], _branch(msg))
         if msg.method != "ACK" and key in self._server_last:
             self.env.send(self._server_last[key], src)  # a retransmission: same answer
             return
@@ -410,7 +432,7 @@ class UserAgent:
         via_host, via_port = _via_sent_by(req, src)
         self.env.send(data, (via_host, via_port))
         if status >= 200:
-            self._server_last[(req.call_id, req.method, req.cseq[0])] = data
+            self._server_last[(req.call_id, req.method, req.cseq[0], _branch(req))] = data
         return data
 
     def _on_invite(self, req: SipRequest, src: tuple[str, int]) -> None:
@@ -443,16 +465,29 @@ class UserAgent:
                 self._fault("reinvite_old_cseq")
                 self._answer(req, src, 500, extra=(("Retry-After", "1"),))
                 return
+            if (self.confirm_moves and s.state == "established" and remote is not None
+                    and remote != s.remote_media):
+                # Nothing of the dialog changes until the SIP server confirms the move.
+                key = (req.call_id, req.cseq[0], _branch(req))
+                self._answer(req, src, 100)
+                if key not in self._confirming:
+                    self._confirming.add(key)
+                    self._confirm_move(s, req, src, remote, 0)
+                return
+        self._accept_invite(s, req, src, remote)
+
+    def _accept_invite(self, s: Session, req: SipRequest, src: tuple[str, int], remote) -> None:
+        """Apply an INVITE (or a re-INVITE) to its session and answer 200 with our SDP."""
+        first = s.state != "established"
+        if not first:
             s.reinvites += 1
         s.remote_cseq = req.cseq[0]
         contact = req.header("Contact")
         if contact:
             s.remote_target = name_addr(contact)[1]  # a re-INVITE carries the new contact
         changed = remote is not None and remote != s.remote_media
-        old_media = s.remote_media
         s.remote_media = remote or s.remote_media
         ok = self._answer(req, src, 200, to_tag=s.local_tag, body=s.local_media.encode())
-        first = s.state != "established"
         s.state = "established"
         self._retransmit_2xx(req.call_id, ok, _via_sent_by(req, src), T1, 0.0)
         if first:
@@ -461,15 +496,13 @@ class UserAgent:
                 self.on_established(s)
         elif changed:
             self.env.log("sip_reinvited", f"{s.remote_media.address}:{s.remote_media.port}")
-        if changed and not first and self.confirm_moves:
-            self._confirm_move(s, s.remote_media, old_media, 0)
-        elif changed and self.on_media:
+        if changed and not first and self.on_media:
             self.on_media(s)  # [0075]: the application now sends to the new address
 
-    def _confirm_move(self, s: Session, new, old, tries: int) -> None:
-        """Apply a re-INVITE's new media address once the SIP server's binding of the peer's
-        address of record names the same host (the peer registers before it re-INVITEs; a
-        REGISTER still on its way gets two more queries, 0.25 s apart)."""
+    def _confirm_move(self, s: Session, req: SipRequest, src: tuple[str, int], new, tries: int) -> None:
+        """Accept a re-INVITE that moves the media once the SIP server's binding of the peer's
+        address of record names the new host (the peer registers before it re-INVITEs; a
+        REGISTER still on its way gets two more queries, 0.25 s apart); else answer 403."""
         server = self.servers[0]
         q = self._request("REGISTER", f"sip:{s.remote_uri.split('@', 1)[-1]}", to=s.remote_uri,
                           from_tag=self._token(), call_id=f"q-{self._token()}", cseq=1)
@@ -477,20 +510,21 @@ class UserAgent:
                        uri=q.uri)
 
         def answer(resp: SipResponse) -> None:
-            if resp.status < 200 or s.remote_media is not new:
-                return  # provisional, or a later re-INVITE took over
+            if resp.status < 200:
+                return
+            if self.sessions.get(s.call_id) is not s or req.cseq[0] <= s.remote_cseq:
+                return  # the call ended, or a later re-INVITE was accepted meanwhile
             contact = resp.header("Contact")
             host = uri_host_port(name_addr(contact)[1])[0] if contact else None
             if resp.status < 300 and host == new.address:
                 self.env.log("sip_move_confirmed", f"{new.address}:{new.port}")
-                if self.on_media:
-                    self.on_media(s)
+                self._accept_invite(s, req, src, new)
             elif tries < 2:
-                self.env.call_later(0.25, self._confirm_move, s, new, old, tries + 1)
+                self.env.call_later(0.25, self._confirm_move, s, req, src, new, tries + 1)
             else:
                 self._fault("move_unconfirmed")
                 self.env.log("sip_move_unconfirmed", f"{new.address}:{new.port}")
-                s.remote_media = old  # the media stays where it was
+                self._answer(req, src, 403)
 
         self._send_request(q, server, answer, lambda: answer(SipResponse(status=408)))
 
@@ -527,6 +561,11 @@ class UserAgent:
 
     def _fault(self, kind: str) -> None:
         self.faults[kind] = self.faults.get(kind, 0) + 1
+
+
+def _branch(req: SipRequest) -> str:
+    via = req.header("Via")
+    return params(via)[1].get("branch", "") if via else ""
 
 
 def _via_sent_by(req: SipRequest, src: tuple[str, int]) -> tuple[str, int]:

@@ -46,7 +46,7 @@ MAX_MESSAGE_BYTES = 65535  # one UDP datagram
 MAX_HEADERS = 256
 
 REASONS = {100: "Trying", 180: "Ringing", 200: "OK", 302: "Moved Temporarily",
-           400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+           400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
            408: "Request Timeout", 481: "Call/Transaction Does Not Exist", 486: "Busy Here",
            500: "Server Internal Error", 501: "Not Implemented", 503: "Service Unavailable"}
 
