@@ -60,6 +60,7 @@ class LinkPlan:
     addr_a: ipaddress.IPv4Address
     addr_b: ipaddress.IPv4Address
     uplink_rank: int | None = None  # for domain links: 0 = the lower node's first up-link
+    loss: float = 0.0  # packet loss probability at each receiving end (links.*.loss)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class LanPlan:
     network: ipaddress.IPv4Network
     rate_mbps: float
     delay_ms: float
+    loss: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -242,10 +244,16 @@ def build_topology(s: Scenario) -> Topology:
     def add_node(name: str, role: str, subnet: str | None = None, domain: str | None = None):
         t.nodes[name] = NodePlan(name, role, subnet, domain)
 
-    def add_link(kind: str, a: str, b: str, rate: float, delay: float, rank: int | None = None):
+    loss_of = {"backbone": s.links.backbone.loss, "access": s.links.access.loss,
+               "border": s.links.domain.loss, "domain": s.links.domain.loss,
+               "server": s.links.lan.loss}
+
+    def add_link(kind: str, a: str, b: str, rate: float, delay: float, rank: int | None = None,
+                 loss: float | None = None):
         net = alloc.next()
         h = list(net.hosts())
-        t.links.append(LinkPlan(kind, a, b, rate, delay, net, h[0], h[1], rank))
+        t.links.append(LinkPlan(kind, a, b, rate, delay, net, h[0], h[1], rank,
+                                loss_of[kind] if loss is None else loss))
 
     for r in s.backbone.routers:
         add_node(r, "backbone_router")
@@ -255,18 +263,19 @@ def build_topology(s: Scenario) -> Topology:
     for sname, sn in s.subnets.items():
         access = _spec(s.links.access, *(
             (sn.access_link.rate_mbps, sn.access_link.delay_ms) if sn.access_link else (None, None)))
+        access_loss = (sn.access_link or s.links.access).loss
         net = ipaddress.IPv4Network(sn.prefix)
         if sn.kind == "wired":
             router = f"{sname}-r"
             add_node(router, "subnet_router", subnet=sname)
-            add_link("access", sn.attach, router, *access)
+            add_link("access", sn.attach, router, *access, loss=access_loss)
             members = [h for h, host in s.hosts.items() if host.subnet == sname]
             for h in members:
                 add_node(h, s.hosts[h].role, subnet=sname)
             hosts = net.hosts()
             addrs = tuple(next(hosts) for _ in range(1 + len(members)))
             t.lans.append(LanPlan(sname, router, (router, *members), addrs, net,
-                                  s.links.lan.rate_mbps, s.links.lan.delay_ms))
+                                  s.links.lan.rate_mbps, s.links.lan.delay_ms, s.links.lan.loss))
             continue
 
         domains = [d for d, dom in s.domains.items() if dom.subnet == sname]
@@ -275,13 +284,13 @@ def build_topology(s: Scenario) -> Topology:
         if sn.border_router == "always" or len(gateways) > 1:
             top = f"{sname}-br"
             add_node(top, "border_router", subnet=sname)
-            add_link("access", sn.attach, top, *access)
+            add_link("access", sn.attach, top, *access, loss=access_loss)
         for d in domains:
             for n in s.nodes_of(d):
                 add_node(n, s.nodes[n].role, subnet=sname, domain=d)
         for gw in gateways:
             if top is None:
-                add_link("access", sn.attach, gw, *access)
+                add_link("access", sn.attach, gw, *access, loss=access_loss)
             else:
                 add_link("border", top, gw, s.links.domain.rate_mbps, s.links.domain.delay_ms)
         # Domain trees: one link per declared up-link, upper end first ([0028], Figure 2B).

@@ -68,6 +68,7 @@ class Network:
         self.mobility: dict[str, Any] = {}
         self._keep: list[Any] = []  # helpers whose lifetime must match the run
         self.next_stream = 0  # first random stream number not yet assigned
+        self.loss_models: list[Any] = []  # links.*.loss, wifi.loss: streams assigned last
 
     # ---- queries used by tests and protocol adapters -----------------------------------
     def ipv4(self, name: str) -> Any:
@@ -136,6 +137,9 @@ def build_network(topo: Topology, bridge: Bridge, pcap_dir: Path | None = None) 
         net.p2p_devices[(lk.b, lk.a)] = db
         _add_address(ns, net.nodes[lk.a], da, lk.addr_a, lk.network)
         _add_address(ns, net.nodes[lk.b], db, lk.addr_b, lk.network)
+        if lk.loss > 0:
+            for d in (da, db):
+                d.SetAttribute("ReceiveErrorModel", ns.PointerValue(_loss_model(net, lk.loss)))
         if pcap_dir is not None:
             p2p.EnablePcap(str(pcap_dir / f"{lk.a}-{lk.b}.pcap"), da, False, True)
             p2p.EnablePcap(str(pcap_dir / f"{lk.b}-{lk.a}.pcap"), db, False, True)
@@ -152,6 +156,8 @@ def build_network(topo: Topology, bridge: Bridge, pcap_dir: Path | None = None) 
         for i, (m, addr) in enumerate(zip(lan.members, lan.addresses)):
             dev = devs.Get(i)
             net.lan_devices[m] = dev
+            if lan.loss > 0:
+                dev.SetAttribute("ReceiveErrorModel", ns.PointerValue(_loss_model(net, lan.loss)))
             _add_address(ns, net.nodes[m], dev, addr, lan.network)
             if pcap_dir is not None:
                 csma.EnablePcap(str(pcap_dir / f"{m}-lan.pcap"), dev, False, True)
@@ -159,7 +165,21 @@ def build_network(topo: Topology, bridge: Bridge, pcap_dir: Path | None = None) 
     _build_wifi(net, pcap_dir)
     _build_mobility(net)
     _install_static_routes(net)
+    # The loss models' random streams come after every other one, so a scenario without
+    # loss draws exactly what it drew before the knob existed.
+    for em in net.loss_models:
+        net.next_stream += int(em.AssignStreams(net.next_stream))
     return net
+
+
+def _loss_model(net: Network, rate: float) -> Any:
+    """A per-packet RateErrorModel (links.*.loss, wifi.loss), kept for stream assignment."""
+    ns = net.ns
+    em = ns.CreateObject[ns.RateErrorModel]()
+    em.SetRate(rate)
+    em.SetUnit(ns.RateErrorModel.ERROR_UNIT_PACKET)
+    net.loss_models.append(em)
+    return em
 
 
 def _install_static_routes(net: Network) -> None:
@@ -275,6 +295,10 @@ def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
             net._keep.append(phy)
     net.next_stream += int(wifi.AssignStreams(all_devs, net.next_stream))
     net._keep.append(channel)
+    if w.loss > 0:
+        for i in range(all_devs.GetN()):
+            phy_of = net.bridge.c.WifiPhyOf(all_devs.Get(i))
+            phy_of.SetPostReceptionErrorModel(_loss_model(net, w.loss))
 
 
 def _build_mobility(net: Network) -> None:

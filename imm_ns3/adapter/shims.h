@@ -57,6 +57,11 @@ inline uint64_t DeviceMac(ns3::Ptr<ns3::NetDevice> dev) {
   return MacToU64(ns3::Mac48Address::ConvertFrom(dev->GetAddress()));
 }
 
+// The PHY of a WiFi device (wifi.loss sets its post-reception error model).
+inline ns3::Ptr<ns3::WifiPhy> WifiPhyOf(ns3::Ptr<ns3::NetDevice> dev) {
+  return ns3::DynamicCast<ns3::WifiNetDevice>(dev)->GetPhy();
+}
+
 // ---- MAC-address trace sources (StaWifiMac Assoc / DeAssoc) --------------------------------
 // g_mac_event(token, mac): token says which station and which trace source.
 std::function<void(uint64_t, uint64_t)> g_mac_event;

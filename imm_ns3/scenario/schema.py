@@ -70,6 +70,9 @@ class LinkSpec(_Model):
 
     rate_mbps: float = Field(100.0, gt=0, description="Line rate in Mbit/s.")
     delay_ms: float = Field(1.0, ge=0, description="One-way propagation delay in ms.")
+    loss: float = Field(0.0, ge=0, le=0.5,
+                        description="Probability that a packet is lost, at each receiving end"
+                        " independently (ns-3 RateErrorModel per packet).")
 
 
 class LinkDefaults(_Model):
@@ -111,6 +114,10 @@ class WifiSpec(_Model):
         " their operating channel, so all cells of the ESS share it.",
     )
     tx_power_dbm: float = Field(16.0, ge=-10, le=30, description="Default transmit power.")
+    loss: float = Field(0.0, ge=0, le=0.5,
+                        description="Probability that a frame decoded by a radio is lost anyway"
+                        " (every frame, beacons and acknowledgements included; each receiver"
+                        " independently): loss beyond the propagation model.")
     beacon_interval_s: float = Field(
         0.1024, gt=0, le=10,
         description="802.11 beacon interval: a whole number of time units (1 TU = 1.024 ms).")

@@ -472,7 +472,7 @@ class UserAgent:
                 self._answer(req, src, 100)
                 if key not in self._confirming:
                     self._confirming.add(key)
-                    self._confirm_move(s, req, src, remote, 0)
+                    self._confirm_move(s, req, src, remote)
                 return
         self._accept_invite(s, req, src, remote)
 
@@ -499,34 +499,45 @@ class UserAgent:
         if changed and not first and self.on_media:
             self.on_media(s)  # [0075]: the application now sends to the new address
 
-    def _confirm_move(self, s: Session, req: SipRequest, src: tuple[str, int], new, tries: int) -> None:
-        """Accept a re-INVITE that moves the media once the SIP server's binding of the peer's
-        address of record names the new host (the peer registers before it re-INVITEs; a
-        REGISTER still on its way gets two more queries, 0.25 s apart); else answer 403."""
-        server = self.servers[0]
-        q = self._request("REGISTER", f"sip:{s.remote_uri.split('@', 1)[-1]}", to=s.remote_uri,
-                          from_tag=self._token(), call_id=f"q-{self._token()}", cseq=1)
-        q = SipRequest(headers=q.headers.replace("Contact").replace("Expires"), method=q.method,
-                       uri=q.uri)
+    def _confirm_move(self, s: Session, req: SipRequest, src: tuple[str, int], new) -> None:
+        """Accept a re-INVITE that moves the media once a SIP server's binding of the peer's
+        address of record names the new host; else answer 403. Every server is asked at once
+        (one that is down does not hold the move up, [0071]), again after 0.5 s and 1 s (the
+        peer registers as it re-INVITEs: its REGISTER may still be on its way)."""
+        state = {"done": False}
 
         def answer(resp: SipResponse) -> None:
-            if resp.status < 200:
+            if resp.status < 200 or state["done"]:
                 return
             if self.sessions.get(s.call_id) is not s or req.cseq[0] <= s.remote_cseq:
-                return  # the call ended, or a later re-INVITE was accepted meanwhile
+                state["done"] = True  # the call ended, or a later re-INVITE was accepted
+                return
             contact = resp.header("Contact")
             host = uri_host_port(name_addr(contact)[1])[0] if contact else None
             if resp.status < 300 and host == new.address:
+                state["done"] = True
                 self.env.log("sip_move_confirmed", f"{new.address}:{new.port}")
                 self._accept_invite(s, req, src, new)
-            elif tries < 2:
-                self.env.call_later(0.25, self._confirm_move, s, req, src, new, tries + 1)
-            else:
+
+        def ask(tries: int) -> None:
+            if state["done"]:
+                return
+            if tries == 3:
+                state["done"] = True
                 self._fault("move_unconfirmed")
                 self.env.log("sip_move_unconfirmed", f"{new.address}:{new.port}")
                 self._answer(req, src, 403)
+                return
+            for server in self.servers:
+                q = self._request("REGISTER", f"sip:{s.remote_uri.split('@', 1)[-1]}",
+                                  to=s.remote_uri, from_tag=self._token(),
+                                  call_id=f"q-{self._token()}", cseq=1)
+                q = SipRequest(headers=q.headers.replace("Contact").replace("Expires"),
+                               method=q.method, uri=q.uri)
+                self._send_request(q, server, answer, lambda: None)
+            self.env.call_later(0.5, ask, tries + 1)
 
-        self._send_request(q, server, answer, lambda: answer(SipResponse(status=408)))
+        ask(0)
 
     def _retransmit_2xx(self, call_id: str, data: bytes, dst, interval: float, spent: float) -> None:
         """RFC 3261 13.3.1.4: resend the 2xx until the ACK arrives (T1 doubling to T2, 64*T1)."""
