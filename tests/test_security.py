@@ -32,6 +32,7 @@ from imm_ns3.security import SEQ_WINDOW, Keyring, SeqWindow, seal, unwrap, verif
 from imm_ns3.wire import decode, ip_int
 
 from mmp_harness import Loop
+from test_miplr import Env
 
 PERM = ip_int("10.0.0.10")
 COA1, COA2, EVIL = ip_int("10.1.0.4"), ip_int("10.2.0.3"), ip_int("192.0.2.66")
@@ -40,19 +41,6 @@ NET = [ipaddress.IPv4Network("10.0.0.0/24")]
 KEYS = Keyring.for_run("test", 1)
 ZERO = bytes(16)
 MAX = 0xFFFFFFFF
-
-
-class Env:
-    def __init__(self, loop, net, me):
-        self.loop, self.net, self.me = loop, net, me
-        self.logs = []
-
-    def now(self): return self.loop.now()
-    def call_later(self, d, fn, *a): return self.loop.call_later(d, fn, *a)
-    def cancel(self, h): self.loop.cancel(h)
-    def send(self, dst, msg): self.net.append((self.loop.now(), self.me, dst, msg))
-    def log(self, e, d=""): self.logs.append((self.loop.now(), e, d))
-    def rand(self): return 0.5
 
 
 def _pump(loop, net, nodes, until):
