@@ -118,7 +118,7 @@ def test_bad_sweep_files_exit_2_before_any_run(tmp_path):
     assert r.output.splitlines() == [
         f"error: {bad}: grid.mobility.speed_mps: empty list; give at least one value",
         f"error: {bad}: grid.wifi.chanel: 'wifi.chanel' is not a scenario field; allowed at this"
-        " level: active_probing, beacon_interval_s, channel, lead_min_rssi_dbm, max_missed_beacons,"
+        " level: active_probing, beacon_interval_s, channel, lead_min_rssi_dbm, loss, max_missed_beacons,"
         " mh_radios, probe_request_timeout_s, propagation, rate_manager, ssid, standard, tx_power_dbm"]
     assert not (tmp_path / "out").exists()
 
@@ -127,7 +127,7 @@ def test_figures_without_results_says_how_to_make_them(tmp_path):
     r = _invoke("figures", "--results", str(tmp_path), "--only", "e4")
     assert r.exit_code == 0
     assert "e4: no results in" in r.output and "imm-sim sweep experiments/e4-mip-vs-miplr.toml" in r.output
-    assert _invoke("figures", "--only", "e9").exit_code == 2
+    assert _invoke("figures", "--only", "e99").exit_code == 2
 
 
 def test_paragraph_index_is_generated_from_the_code():

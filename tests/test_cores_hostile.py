@@ -17,6 +17,7 @@ from imm_ns3.mmp.drcp import AddressPool, DrcpServer
 from imm_ns3.mmp.messages import ALL_MESSAGES, DrcpAdvertisement, DrcpReply
 from imm_ns3.mmp.mobile import STATES, MobileHostDaemon
 from imm_ns3.mmp.node import BorderRouter, MmpNode
+from imm_ns3.security import Keyring
 from imm_ns3.wire import _HEADER, _RANGES, MessageError, decode, ip_int
 
 from mmp_harness import Loop, MobileEnv, NodeEnv
@@ -82,7 +83,7 @@ def _cores(loop):
     drcp.start()
     out["drcp"] = (drcp, lambda n, m, s: n.receive(m, 0, s))
     hlr = HomeLocationRegister([ipaddress.IPv4Network("10.0.0.0/24")])
-    out["hlr"] = (hlr, lambda n, m, s: n.receive(m, loop.now()))
+    out["hlr"] = (hlr, lambda n, m, s: n.receive(m, loop.now(), s))
     ha = HomeAgent([ipaddress.IPv4Network("10.0.0.0/24")])
     out["home_agent"] = (ha, lambda n, m, s: n.receive(m, loop.now()))
     ch = MipChDaemon(_DatagramEnv(loop), [ip_int("10.10.0.3")])
@@ -95,6 +96,24 @@ def _cores(loop):
     client = MobileIpClient(_DatagramEnv(loop), PERM, ip_int("10.20.0.2"))
     client.on_coa_change(None, COA)
     out["mip_client"] = (client, lambda n, m, s: n.receive(m, s))
+    # The same with security.auth (docs/security.md): keys, windows, checked sources.
+    keys = Keyring.for_run("hostile", 1)
+    hlr_a = HomeLocationRegister([ipaddress.IPv4Network("10.0.0.0/24")], keyring=keys)
+    out["hlr_auth"] = (hlr_a, lambda n, m, s: n.receive(m, loop.now(), s))
+    ha_a = HomeAgent([ipaddress.IPv4Network("10.0.0.0/24")], keyring=keys)
+    out["home_agent_auth"] = (ha_a, lambda n, m, s: n.receive(m, loop.now()))
+    ch_a = MipChDaemon(_DatagramEnv(loop), [ip_int("10.10.0.3")], keyring=keys, address=ip_int("10.10.0.2"))
+    ch_a.resolve(PERM)
+    out["mip_ch_auth"] = (ch_a, lambda n, m, s: n.receive(m, s))
+    mh_a = MipMhDaemon(_DatagramEnv(loop), PERM, [ip_int("10.10.0.3")], keyring=keys)
+    mh_a.on_tcp_from(ip_int("10.10.0.2"))
+    mh_a.on_coa_change(None, COA)
+    out["mip_mh_auth"] = (mh_a, lambda n, m, s: n.receive(m, s))
+    client_a = MobileIpClient(_DatagramEnv(loop), PERM, ip_int("10.20.0.2"), keyring=keys)
+    client_a.on_coa_change(None, COA)
+    out["mip_client_auth"] = (client_a, lambda n, m, s: n.receive(m, s))
+    br_a = BorderRouter("br", _BorderEnv(loop), gateways={GW: {GW}})
+    out["border_router_gateways"] = (br_a, lambda n, m, s: n.receive(m, 0, s))
     return out
 
 
@@ -130,6 +149,9 @@ def test_network_and_server_cores_never_raise(batch):
         for core, feed in cores.values():
             feed(core, msg, src)
         loop.run(loop.now() + 0.3)  # timers the messages started run too
+    # With keys, no random message binds anything (none carries a valid authenticator).
+    assert not cores["hlr_auth"][0].mappings and not cores["home_agent_auth"][0].bindings
+    assert cores["mip_ch_auth"][0].updates == []
 
 
 @pytest.mark.parametrize("state", STATES)

@@ -124,7 +124,7 @@ def test_unknown_top_level_key(walk_dict):
     walk_dict["mobilty"] = {}
     (line,) = [e for e in _errors(walk_dict) if e.startswith("mobilty")]
     assert line.startswith("mobilty: unknown field; check the spelling (see docs/scenario.md);"
-                           " allowed here: addressing, backbone,")
+                           " allowed here: addressing, attacks, backbone,")
 
 
 def test_override_parsing():
