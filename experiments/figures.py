@@ -730,7 +730,7 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
     z, p = 1.96, k / n
     c = (p + z * z / (2 * n)) / (1 + z * z / n)
     h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return c - h, c + h
+    return max(0.0, c - h), min(1.0, c + h)
 
 
 def summary_e6(res) -> pd.DataFrame:

@@ -92,3 +92,39 @@ def test_e6_numbers():
     a = figures.summary_e6(load(ROOT / "results" / "e6-redundancy"))
     _quoted(f"{a.hits.iloc[0]} of {a.n.iloc[0]} failures of each kind hit it")
     _quoted(f"the probe stops for {a.gap_hit_median_s.iloc[0]:.1f} s")
+
+
+def test_e9_numbers():
+    res = load(ROOT / "results" / "e9-security")
+    s = figures.summary_e9(res).set_index(["kind", "auth"])
+    off = s.xs(False, level="auth")
+    forged = off.drop(index="replay")
+    assert (forged.attacks_accepted == forged.attacks).all()
+    n = int(forged.attacks.iloc[0])
+    _quoted(f"{n} of {n} attacks** of each kind")
+    lo, hi = figures._wilson(n, n)
+    _quoted(f"Wilson 95 % interval {lo:.2f}-{hi:.2f}")
+    _quoted(f"refused in {int(off.loc['replay', 'attacks'] - off.loc['replay', 'attacks_accepted'])}"
+            f" of {int(off.loc['replay', 'attacks'])} runs")
+    names = {"miplr_update": "MIP-LR update", "mip_registration": "Mobile IP registration",
+             "sip_register": "SIP REGISTER", "sip_reinvite": "re-INVITE"}
+    for k, name in names.items():
+        _quoted(f"{name} {off.loc[k, 'held_median_s']:.1f} s (model {off.loc[k, 'model_held_median_s']:.1f} s)")
+    _quoted(f"{off.loc['miplr_update', 'hijacked_packets_mean']:.1f} packets per attack on average"
+            f" for a MIP-LR update and {off.loc['mip_registration', 'hijacked_packets_mean']:.1f}")
+    check = figures.check_e9(res).set_index("quantity")
+    rtp = check.loc["RTP packets to the attacker (mean)"]
+    _quoted(f"{rtp.simulated:.1f} packets per attack against the model's {rtp.model:.1f}")
+    on = s.xs(True, level="auth")
+    assert on.targets_accepted.sum() == 0 and on.hijacked_packets_mean.sum() == 0
+    _quoted(f"0 of {int(on.attacks.sum())} forgeries taken, 0 packets reached the attacker")
+    assert (s.tcp_bad_bytes == 0).all()
+    cost = figures.e9_cost(res)
+    by = {(r.what, r.auth): r.value for r in cost.itertuples()}
+    _quoted(f"({by[('bytes per MipUpdate', False)]:.0f} -> {by[('bytes per MipUpdateAuth', True)]:.0f}")
+    _quoted(f"grows from {by[('bytes per SIP REGISTER', False)]:.0f} to"
+            f" {by[('bytes per SIP REGISTER', True)]:.0f} bytes")
+    p = by[("inter-subnet reinvite_s: on vs off, Mann-Whitney p", None)]
+    _quoted(f"{by[('inter-subnet reinvite_s (median)', False)] * 1e3:.1f} ms without and"
+            f" {by[('inter-subnet reinvite_s (median)', True)] * 1e3:.1f} ms with")
+    _quoted(f"Mann-Whitney p = {p:.2f}")
