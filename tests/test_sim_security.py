@@ -109,3 +109,17 @@ def test_an_attack_on_a_mechanism_the_scenario_lacks_is_refused():
         validate_dict(d)
     assert any("attacks.0.kind: 'mip_registration' attacks Mobile IP: the scenario needs a host"
                " with role 'home_agent'" in p for p in e.value.problems)
+
+
+def test_an_attack_on_a_mechanism_not_in_use_is_refused():
+    d = _with_attacks(False, [dict(ATTACKS[0], kind="mip_registration")])  # TCP by MIP-LR
+    with pytest.raises(ScenarioError) as e:
+        validate_dict(d)
+    assert e.value.problems == ["attacks.0.kind: 'mip_registration' needs Mobile IP in use:"
+                                " macro_mobility.tcp (with tcp.enabled) or macro_mobility.realtime"
+                                " (with sip.enabled) = \"mip\""]
+    d = _with_attacks(False, [dict(ATTACKS[0], kind="sip_reinvite")])
+    d["macro_mobility"] = {"realtime": "miplr"}
+    with pytest.raises(ScenarioError) as e:
+        validate_dict(d)
+    assert e.value.problems[0].startswith("attacks.0.kind: 'sip_reinvite' needs SIP mobility")

@@ -169,8 +169,15 @@ def cross_problems(s: Scenario):
                 yield f"{where}.kind: 'replay' needs a home location register or a home agent"
         elif role not in roles:
             yield f"{where}.kind: {a.kind!r} attacks {what}: the scenario needs a host with role {role!r}"
-        if a.kind.startswith("sip") and not s.sip.enabled:
-            yield f"{where}.kind: {a.kind!r} needs SIP (sip.enabled = true)"
+        # The mechanism must be in use, or there is nothing to attack.
+        mech = {"miplr_update": "miplr", "mip_registration": "mip",
+                "sip_register": "sip", "sip_reinvite": "sip"}.get(a.kind)
+        if mech == "sip" and not (s.sip.enabled and mm.realtime == "sip"):
+            yield (f"{where}.kind: {a.kind!r} needs SIP mobility (sip.enabled = true and"
+                   f" macro_mobility.realtime = \"sip\")")
+        elif mech in ("miplr", "mip") and mech not in uses:
+            yield (f"{where}.kind: {a.kind!r} needs {what} in use: macro_mobility.tcp (with"
+                   f" tcp.enabled) or macro_mobility.realtime (with sip.enabled) = \"{mech}\"")
 
     # Names become node names, pcap and results file names: a safe alphabet only.
     for kind, names in (("backbone.routers", routers), ("subnets", s.subnets),
