@@ -152,11 +152,12 @@ def test_same_seed_same_log_other_seed_other_log(ns3_ready):
 def test_results_directory_contract(walk_run):
     d = walk_run.out_dir
     names = sorted(p.name for p in d.iterdir())
-    assert names == ["events.parquet", "flows.parquet", "handoffs.parquet", "pcap",
+    assert names == ["attacks.parquet", "events.parquet", "flows.parquet", "handoffs.parquet", "pcap",
                      "scenario.toml", "signalling.parquet", "summary.json", "timeline.parquet"]
     summary = json.loads((d / "summary.json").read_text())
     for key in ("imm_ns3_version", "ns3_version", "scenario", "seed", "sim_time_s", "wall_time_s",
-                "mobile_hosts", "handoffs", "care_of_addresses", "flows", "signalling"):
+                "mobile_hosts", "handoffs", "care_of_addresses", "flows", "signalling", "failures",
+                "attacks"):
         assert key in summary, key
     assert summary["ns3_version"].startswith("3.44")
     assert summary["sim_time_s"] == 50.0 and summary["seed"] == 1
