@@ -164,7 +164,12 @@ def sweep(sweep_files: tuple[Path, ...], workers: int | None, scheduler: str | N
             out = (out_dir or Path("runs")) / sw.name
         if (out.exists() and any(out.iterdir()) and not (out / "runs").exists()
                 and not (out / "packed").exists()):
-            problems.append(f"--out {out}: exists and is not a sweep directory; choose another path")
+            # A directory of sweep directories: the form --out takes with several files.
+            holds_sweeps = any((out / d / "sweep.json").exists() for d in os.listdir(out))
+            hint = (f" (with one sweep file --out is the sweep directory itself, e.g."
+                    f" {out / sw.name})" if len(sweep_files) == 1 and holds_sweeps else "")
+            problems.append(f"--out {out}: exists and is not a sweep directory; choose another"
+                            f" path{hint}")
         items.append((sw, out, n_runs))
     if problems:
         raise _BadInput("\n".join(problems))

@@ -138,3 +138,12 @@ def test_paragraph_index_is_generated_from_the_code():
     index = citations()
     assert "imm_ns3/mmp/node.py" in index["0036"]  # semi-soft hand-off at the crossover
     assert "imm_ns3/sip/agent.py" in index["0075"]  # re-INVITE after a move
+
+
+def test_one_sweep_file_into_a_directory_of_sweeps_says_what_out_means(tmp_path):
+    (tmp_path / "e1-handoff-latency").mkdir()
+    (tmp_path / "e1-handoff-latency" / "sweep.json").write_text("{}")
+    r = _invoke("sweep", str(ROOT / "experiments" / "e9-security.toml"), "--out", str(tmp_path))
+    assert r.exit_code == 2
+    assert r.output.strip().endswith(f"(with one sweep file --out is the sweep directory itself,"
+                                      f" e.g. {tmp_path / 'e9-security'})")
