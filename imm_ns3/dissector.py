@@ -17,6 +17,7 @@ dissector takes the port over from Wireshark's own Mobile IP dissector).
 
 from __future__ import annotations
 
+import struct
 import sys
 from importlib import resources
 from pathlib import Path
@@ -28,7 +29,6 @@ PORTS = {4343: "MMP", 4344: "DRCP server", 4345: "DRCP client", 4350: "MIP-LR", 
 # Fields that carry an IPv4 address (shown dotted).
 ADDRESS_FIELDS = {"gateway_ip", "bs_ip", "coa", "mh_id", "host", "server_ip", "subnet", "address",
                   "requested_ip", "permanent", "home", "home_agent"}
-_SIZES = {"B": 1, "H": 2, "I": 4, "Q": 8}
 _FTYPES = {"B": "uint8", "H": "uint16", "I": "uint32", "Q": "uint64"}
 
 
@@ -43,7 +43,7 @@ def _messages():
 
 
 def _size(code: str) -> int:
-    return int(code[:-1]) if code.endswith("s") else _SIZES[code]
+    return struct.calcsize("!" + code)  # the codec's own layout (integers, "16s" bytes)
 
 
 def _family(mtype: int) -> str:
@@ -83,7 +83,7 @@ def lua_source() -> str:
                 out.append(f'local {var} = ProtoField.{_FTYPES[code]}("{abbrev}", "{fname}", {base})')
             out.append(f"fields[#fields + 1] = {var}")
             entries.append(f"{{ {var}, {_size(code)} }}")
-        size = sum(_size(c) for _, c in cls._FIELDS)
+        size = cls._STRUCT.size
         out.append(f'layouts[{t}] = {{ name = "{name}", family = "{_family(t)}", size = {size},'
                    f" fields = {{ {', '.join(entries)} }} }}")
     out += [

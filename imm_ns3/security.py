@@ -43,20 +43,20 @@ def authenticator(key: bytes, data: bytes) -> bytes:
     return _hmac(key, data)[:MAC_BYTES]
 
 
-_ZERO = bytes(MAC_BYTES)
+NO_AUTH = bytes(MAC_BYTES)  # the auth field of a message before seal()
 
 
 def seal(key: bytes, msg: Any) -> Any:
     """``msg`` (a codec message with an ``auth`` field) with its authenticator: over the whole
     encoding, header included, with ``auth`` zero."""
-    return replace(msg, auth=authenticator(key, replace(msg, auth=_ZERO).encode()))
+    return replace(msg, auth=authenticator(key, replace(msg, auth=NO_AUTH).encode()))
 
 
 def verify(key: bytes | None, msg: Any) -> bool:
     """True if ``msg.auth`` is the authenticator of ``msg`` under ``key`` (constant time)."""
     if key is None:
         return False
-    expected = authenticator(key, replace(msg, auth=_ZERO).encode())
+    expected = authenticator(key, replace(msg, auth=NO_AUTH).encode())
     return hmac.compare_digest(expected, msg.auth)
 
 

@@ -231,9 +231,11 @@ class _Allocator:
             ) from None
 
 
-def _spec(default: LinkSpec, rate: float | None, delay: float | None) -> tuple[float, float]:
+def _spec(default: LinkSpec, rate: float | None = None,
+          delay: float | None = None) -> tuple[float, float, float]:
+    """Rate, delay and loss of a link: its own rate and delay where given, else the default's."""
     return (rate if rate is not None else default.rate_mbps,
-            delay if delay is not None else default.delay_ms)
+            delay if delay is not None else default.delay_ms, default.loss)
 
 
 def build_topology(s: Scenario) -> Topology:
@@ -244,16 +246,11 @@ def build_topology(s: Scenario) -> Topology:
     def add_node(name: str, role: str, subnet: str | None = None, domain: str | None = None):
         t.nodes[name] = NodePlan(name, role, subnet, domain)
 
-    loss_of = {"backbone": s.links.backbone.loss, "access": s.links.access.loss,
-               "border": s.links.domain.loss, "domain": s.links.domain.loss,
-               "server": s.links.lan.loss}
-
-    def add_link(kind: str, a: str, b: str, rate: float, delay: float, rank: int | None = None,
-                 loss: float | None = None):
+    def add_link(kind: str, a: str, b: str, rate: float, delay: float, loss: float,
+                 rank: int | None = None):
         net = alloc.next()
         h = list(net.hosts())
-        t.links.append(LinkPlan(kind, a, b, rate, delay, net, h[0], h[1], rank,
-                                loss_of[kind] if loss is None else loss))
+        t.links.append(LinkPlan(kind, a, b, rate, delay, net, h[0], h[1], rank, loss))
 
     for r in s.backbone.routers:
         add_node(r, "backbone_router")
@@ -261,21 +258,18 @@ def build_topology(s: Scenario) -> Topology:
         add_link("backbone", lk.a, lk.b, *_spec(s.links.backbone, lk.rate_mbps, lk.delay_ms))
 
     for sname, sn in s.subnets.items():
-        access = _spec(s.links.access, *(
-            (sn.access_link.rate_mbps, sn.access_link.delay_ms) if sn.access_link else (None, None)))
-        access_loss = (sn.access_link or s.links.access).loss
+        access = _spec(sn.access_link or s.links.access)
         net = ipaddress.IPv4Network(sn.prefix)
         if sn.kind == "wired":
             router = f"{sname}-r"
             add_node(router, "subnet_router", subnet=sname)
-            add_link("access", sn.attach, router, *access, loss=access_loss)
+            add_link("access", sn.attach, router, *access)
             members = [h for h, host in s.hosts.items() if host.subnet == sname]
             for h in members:
                 add_node(h, s.hosts[h].role, subnet=sname)
             hosts = net.hosts()
             addrs = tuple(next(hosts) for _ in range(1 + len(members)))
-            t.lans.append(LanPlan(sname, router, (router, *members), addrs, net,
-                                  s.links.lan.rate_mbps, s.links.lan.delay_ms, s.links.lan.loss))
+            t.lans.append(LanPlan(sname, router, (router, *members), addrs, net, *_spec(s.links.lan)))
             continue
 
         domains = [d for d, dom in s.domains.items() if dom.subnet == sname]
@@ -284,15 +278,15 @@ def build_topology(s: Scenario) -> Topology:
         if sn.border_router == "always" or len(gateways) > 1:
             top = f"{sname}-br"
             add_node(top, "border_router", subnet=sname)
-            add_link("access", sn.attach, top, *access, loss=access_loss)
+            add_link("access", sn.attach, top, *access)
         for d in domains:
             for n in s.nodes_of(d):
                 add_node(n, s.nodes[n].role, subnet=sname, domain=d)
         for gw in gateways:
             if top is None:
-                add_link("access", sn.attach, gw, *access, loss=access_loss)
+                add_link("access", sn.attach, gw, *access)
             else:
-                add_link("border", top, gw, s.links.domain.rate_mbps, s.links.domain.delay_ms)
+                add_link("border", top, gw, *_spec(s.links.domain))
         # Domain trees: one link per declared up-link, upper end first ([0028], Figure 2B).
         for d in domains:
             for n in s.nodes_of(d):
@@ -302,7 +296,7 @@ def build_topology(s: Scenario) -> Topology:
         # The sub-network's DRCP server ([0029]) hangs from the border router, or the gateway.
         drcp = f"{sname}-drcp"
         add_node(drcp, "drcp_server", subnet=sname)
-        add_link("server", top or gateways[0], drcp, s.links.lan.rate_mbps, s.links.lan.delay_ms)
+        add_link("server", top or gateways[0], drcp, *_spec(s.links.lan))
         # Radios: base stations' WiFi interfaces take the first addresses of the prefix.
         hosts = net.hosts()
         for d in domains:

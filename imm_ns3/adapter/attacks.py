@@ -61,7 +61,7 @@ def setup_attacks(ctx: RunContext) -> Collector | None:
             env.attach(lambda msg, src: None)  # answers are counted as received, nothing more
             envs[(name, port)] = env
 
-    # (attack index, target node, target address, message name, messages sent)
+    # One row per message sent: (attack index, target node, target address, message name)
     sent: list[list[Any]] = []
     nodes_by_ip = {a: h for h, a in addr.items()}
 
@@ -78,7 +78,7 @@ def setup_attacks(ctx: RunContext) -> Collector | None:
                 seq = (mh.seq_for(addr[t]) + 1) & 0xFFFFFFFF if mh is not None else 1
                 msg = MipUpdate(victim, me, seq, MAX_LIFETIME)
                 env.send(addr[t], msg)
-                sent.append([i, t, addr[t], msg.name, 1])
+                sent.append([i, t, addr[t], msg.name])
         elif a.kind == "mip_registration":
             client = cores.get((a.victim, "mip"))
             env = envs[(a.attacker, MIP_PORT)]
@@ -87,7 +87,7 @@ def setup_attacks(ctx: RunContext) -> Collector | None:
             ident = (client.ident + 1) if client is not None else 1
             msg = RegistrationRequest(victim, ha, me, 0xFFFF, ident)
             env.send(ha, msg)
-            sent.append([i, nodes_by_ip.get(ha, _ip(ha)), ha, msg.name, 1])
+            sent.append([i, nodes_by_ip.get(ha, _ip(ha)), ha, msg.name])
         elif a.kind == "replay":
             for mech, port in (("miplr", MIPLR_PORT), ("mip", MIP_PORT)):
                 core = cores.get((a.victim, mech))
@@ -96,10 +96,10 @@ def setup_attacks(ctx: RunContext) -> Collector | None:
                 env = envs[(a.attacker, port)]
                 for dst, msg in core.env.sent:
                     env.send(dst, msg)
-                    sent.append([i, nodes_by_ip.get(dst, _ip(dst)), dst, msg.name, 1])
+                    sent.append([i, nodes_by_ip.get(dst, _ip(dst)), dst, msg.name])
         elif a.kind in ctx.forgers:  # the SIP kinds: the SIP adapter knows its dialogs
             for target, dst, name in ctx.forgers[a.kind](a, _ip(me)):
-                sent.append([i, target, dst, name, 1])
+                sent.append([i, target, dst, name])
         ctx.log.record(ctx.bridge.now_ns(), a.attacker, "attacker", "attack",
                        f"{a.kind} against {a.victim}")
 
@@ -130,7 +130,7 @@ def _collect(ctx: RunContext, counts: Signalling, captures, sent, addr, perm, ti
         mine = [r for r in sent if r[0] == i]
         accepted_total = 0
         for target in dict.fromkeys(r[1] for r in mine):
-            n_sent = sum(r[4] for r in mine if r[1] == target)
+            n_sent = sum(1 for r in mine if r[1] == target)
             names = ",".join(sorted({r[3] for r in mine if r[1] == target}))
             entries = [(t, v) for t, node, k, v in log if node == target and k == key and t >= at]
             took = next((t for t, v in entries if v == me), None)
@@ -152,7 +152,7 @@ def _collect(ctx: RunContext, counts: Signalling, captures, sent, addr, perm, ti
             if r["attack"] == i:
                 r.update(hijacked_packets=packets, hijacked_bytes=bytes_)
         summary.append({"kind": a.kind, "at_s": at, "attacker": a.attacker, "victim": a.victim,
-                        "attempted": sum(r[4] for r in mine), "accepted": accepted_total,
+                        "attempted": len(mine), "accepted": accepted_total,
                         "hijacked_packets": packets, "hijacked_bytes": bytes_})
     ctx.attack_rows.extend(rows)
     ctx.extra_summary["attacks"] = summary

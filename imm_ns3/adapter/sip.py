@@ -31,6 +31,7 @@ from ..careof import CoaChange
 from ..schedule import call_plan
 from ..security import Keyring
 from ..sip.agent import Session
+from ..sip.message import SipParseError, uri_host_port
 from ..measure import handoff_rtp_components, one_way_delays
 from .context import Collector, RunContext
 from .env import NodeEnv, Signalling
@@ -252,8 +253,12 @@ def setup_sip(ctx: RunContext) -> Collector | None:
 
 
 def _contact_host(contact: str) -> str:
-    """The host of a Contact URI ('sip:mh1@10.2.0.3:5060' -> '10.2.0.3')."""
-    return contact.split("@", 1)[-1].split(";", 1)[0].rsplit(":", 1)[0]
+    """The host of a Contact URI ('sip:mh1@10.2.0.3:5060' -> '10.2.0.3'); a URI the parser
+    refuses (a forger's) is logged as it is."""
+    try:
+        return uri_host_port(contact)[0]
+    except SipParseError:
+        return contact
 
 
 def _forgers(ctx: RunContext, counts: Signalling, server_addrs, servers, ch: str, addr,

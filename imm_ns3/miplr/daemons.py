@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..env import DatagramEnv
-from ..security import SEQ_WINDOW, Keyring, seal, unwrap, verify
+from ..security import NO_AUTH, SEQ_WINDOW, Keyring, seal, unwrap, verify
 from ..wire import ip_str
 from .messages import (
     UPDATE_OK,
@@ -49,7 +49,6 @@ from .messages import (
     MipUpdateAuth,
 )
 
-_ZERO = bytes(16)
 
 PENDING = object()
 
@@ -163,7 +162,7 @@ class MipChDaemon:
     def _ack(self, msg: Any, key: bytes | None, status: int, lifetime: int) -> Any:
         if key is None:
             return MipUpdateAck(msg.permanent, msg.seq, status, lifetime)
-        return seal(key, MipUpdateAckAuth(msg.permanent, msg.seq, status, lifetime, _ZERO))
+        return seal(key, MipUpdateAckAuth(msg.permanent, msg.seq, status, lifetime, NO_AUTH))
 
     def _host_update(self, msg: Any, now: float) -> Any | None:
         e = self.cache.get(msg.permanent)
@@ -285,7 +284,7 @@ class MipMhDaemon:
         seq = self.seq_for(dst)
         if key is None:
             return MipUpdate(self.permanent, self.coa, seq, self.lifetime_s)
-        return seal(key, MipUpdateAuth(self.permanent, self.coa, seq, self.lifetime_s, _ZERO))
+        return seal(key, MipUpdateAuth(self.permanent, self.coa, seq, self.lifetime_s, NO_AUTH))
 
     def receive(self, msg: Any, src: int) -> None:
         if not (isinstance(msg, (MipUpdateAck, MipUpdateAckAuth)) and msg.permanent == self.permanent

@@ -14,7 +14,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..security import Keyring, SeqWindow, seal, verify, wrap
+from ..security import NO_AUTH, Keyring, SeqWindow, seal, verify, wrap
 from .messages import (
     UPDATE_OK,
     UPDATE_STALE,
@@ -28,7 +28,6 @@ from .messages import (
     MipQueryReplyAuth,
 )
 
-_ZERO = bytes(16)
 
 
 @dataclass
@@ -76,14 +75,14 @@ class HomeLocationRegister:
             ch_key = self.keyring.correspondent_key(src)
             binding = Keyring.binding_key(self.keyring.host_key(msg.permanent), src)
             return seal(ch_key, MipQueryReplyAuth(msg.permanent, msg.query_id, coa, remaining,
-                                                  wrap(ch_key, msg.query_id, binding), _ZERO))
+                                                  wrap(ch_key, msg.query_id, binding), NO_AUTH))
         return None
 
     def _ack(self, msg: Any, status: int, lifetime: int) -> Any:
         if self.keyring is None:
             return MipUpdateAck(msg.permanent, msg.seq, status, lifetime)
         return seal(self.keyring.host_key(msg.permanent),
-                    MipUpdateAckAuth(msg.permanent, msg.seq, status, lifetime, _ZERO))
+                    MipUpdateAckAuth(msg.permanent, msg.seq, status, lifetime, NO_AUTH))
 
     def _update(self, msg: Any, now: float) -> Any:
         if not self.serves(msg.permanent):

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
 from ..env import DatagramEnv
-from ..security import Keyring, SeqWindow, seal, verify
+from ..security import NO_AUTH, Keyring, SeqWindow, seal, verify
 from ..wire import Message, ip_str
 
 MIP_PORT = 434
@@ -92,7 +92,6 @@ class RegistrationReplyAuth(Message):
     auth: bytes
 
 
-_ZERO = bytes(16)
 
 MIP_MESSAGES = (RegistrationRequest, RegistrationReply, RegistrationRequestAuth, RegistrationReplyAuth)
 
@@ -121,7 +120,7 @@ class HomeAgent:
         if self.keyring is None:
             return RegistrationReply(msg.home, code, lifetime, ident)
         return seal(self.keyring.host_key(msg.home),
-                    RegistrationReplyAuth(msg.home, code, lifetime, ident, _ZERO))
+                    RegistrationReplyAuth(msg.home, code, lifetime, ident, NO_AUTH))
 
     def receive(self, msg: Any, now: float) -> Any | None:
         if not isinstance(msg, (RegistrationRequest, RegistrationRequestAuth)):
@@ -200,7 +199,7 @@ class MobileIpClient:
         req = RegistrationRequest(self.home, self.home_agent, self.coa, self.lifetime_s, self.ident)
         if self._key is not None:
             req = seal(self._key, RegistrationRequestAuth(req.home, req.home_agent, req.coa,
-                                                          req.lifetime_s, req.ident, _ZERO))
+                                                          req.lifetime_s, req.ident, NO_AUTH))
         self.env.send(self.home_agent, req)
         self._retry = self.env.call_later(self.retry_s * 2 ** attempt, self._register, attempt + 1)
 
