@@ -58,6 +58,8 @@ class DomainNodeEnv(NodeEnv, Protocol):
     def send_to(self, dst_ip: int, msg: Any) -> None: ...  # routed unicast
     def set_uplink(self, iface: int | None) -> None: ...  # the primary up-link (None: none)
     def cache(self) -> RoutingCacheOps: ...
+    # Source address validation (base stations with savi): the address is this station's.
+    def savi_bind(self, addr: int, mac: int) -> None: ...
 
 
 class BorderRouterEnv(NodeEnv, Protocol):

@@ -56,7 +56,7 @@ TABLES: dict[str, dict[str, str]] = {
     "attacks": {"attack": "int64", "kind": "string", "at_s": "float64", "attacker": "string",
                 "victim": "string", "target": "string", "messages": "string", "sent": "int64",
                 "accepted": "bool", "accepted_at_s": "float64", "held_s": "float64",
-                "hijacked_packets": "int64", "hijacked_bytes": "int64"},
+                "hijacked_packets": "int64", "hijacked_bytes": "int64", "accepted_leases": "Int64"},
 }
 
 SUMMARY_KEYS = (

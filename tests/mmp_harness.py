@@ -52,6 +52,7 @@ class NodeEnv:
         self._cache = RoutingCache(timeout_s)
         self._rng = random.Random(seed)
         self.deliver_unicast: Callable[[int, Any], None] | None = None
+        self.savi: dict[int, int] = {}  # what the forwarding plane was told (savi_bind)
 
     def now(self): return self.loop.now()
     def call_later(self, d, fn, *a): return self.loop.call_later(d, fn, *a)
@@ -59,6 +60,7 @@ class NodeEnv:
     def rand(self): return self._rng.random()
     def cache(self): return self._cache
     def set_uplink(self, iface): self.uplink = iface
+    def savi_bind(self, addr, mac): self.savi[addr] = mac
     def log(self, event, detail=""): self.logs.append((self.loop.now(), event, detail))
 
     def send(self, iface, msg):

@@ -564,3 +564,57 @@ def test_interface_monitoring_acts_at_the_next_poll_on_the_latest_association():
     d2, env2 = _mh(Loop())
     d2.on_radio("bsA", None)
     assert d2.state == WAIT_BEACON and "monitor_wait_s" not in d2.movements[0].components()
+
+
+# ---- source address validation at base stations (security.auth, docs/security.md) ----------
+MAC_MH, MAC_EVE = 0x020000000001, 0x020000000002
+
+
+def _savi_bs(loop):
+    env = NodeEnv(loop, "bs")
+    env.node = MmpNode("bs", "base_station", env, domain_id=502, uplinks=[0], downlinks=[],
+                       wireless=9, bs_id=1, bs_ip=ip_int("10.1.0.1"), savi=True)
+    return env
+
+
+def test_savi_binds_addresses_from_relayed_drcp_replies():
+    loop = Loop()
+    env = _savi_bs(loop)
+    env.node.receive(DrcpReply(MAC_MH, 7, DRCP_OK, COA, 16, 600, 1), 0)
+    env.node.receive(DrcpReply(MAC_EVE, 8, DRCP_EXHAUSTED, 0, 16, 0, 1), 0)
+    assert env.node.bindings == {COA: MAC_MH} and env.savi == {COA: MAC_MH}
+
+
+def test_savi_refuses_control_for_another_stations_address_and_keeps_the_cache():
+    loop = Loop()
+    env = _savi_bs(loop)
+    env.node.receive(DrcpReply(MAC_MH, 7, DRCP_OK, COA, 16, 600, 1), 0)
+    assert env.node.on_uplink_control(Registration(COA, 1, 1), 9, MAC_MH) == "created"
+    for msg in (Registration(COA, 1, 2), CacheUpdate(COA, 1, 2, 1), RouteUpdate(COA, 1, 2)):
+        assert env.node.on_uplink_control(msg, 9, MAC_EVE) == "refused"
+    other = ip_int("10.1.0.77")  # an address nobody was given
+    assert env.node.on_uplink_control(Registration(other, 1, 1), 9, MAC_EVE) == "refused"
+    assert env.node.faults == {"savi_address_of_another_station": 3, "savi_address_not_bound": 1}
+    assert env.cache().lookup(COA, loop.now()) == (9,)
+    assert env.cache().lookup(other, loop.now()) == ()
+    # From below a base station there is no station to check: wired hops are trusted.
+    assert env.node.on_uplink_control(RouteUpdate(COA, 1, 3), 0, None) == "replaced"
+
+
+def test_savi_passes_drcp_requests_only_with_the_senders_own_client_id():
+    loop = Loop()
+    env = _savi_bs(loop)
+    assert env.node.on_uplink_control(DrcpRequest(MAC_EVE, 1), 9, MAC_EVE) == "passed"
+    assert env.node.on_uplink_control(DrcpRequest(MAC_EVE + 1, 2), 9, MAC_EVE) == "refused"
+    assert env.node.faults == {"savi_client_id_not_sender": 1}
+
+
+def test_without_savi_a_station_may_claim_any_address():
+    """The specification's protocol ([0031]): a registration from any station is applied."""
+    loop = Loop()
+    env = NodeEnv(loop, "bs")
+    env.node = MmpNode("bs", "base_station", env, domain_id=502, uplinks=[0], downlinks=[],
+                       wireless=9, bs_id=1, bs_ip=ip_int("10.1.0.1"))
+    env.node.receive(DrcpReply(MAC_MH, 7, DRCP_OK, COA, 16, 600, 1), 0)
+    assert env.node.bindings == {} and env.savi == {}
+    assert env.node.on_uplink_control(Registration(COA, 1, 1), 9, MAC_EVE) == "created"

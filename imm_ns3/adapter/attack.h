@@ -7,6 +7,11 @@
 // IP, SIP) go on to the real UDP; everything else (TCP, RTP, the probe, IP-in-IP from a home
 // agent, for which the node has no protocol of its own) is recorded as (arrival time, bytes)
 // and dropped.
+//
+// An attacker station (the same-cell kinds: a mobile host) keeps its own traffic: in steal mode
+// only packets to an address it took over -- any address of the receiving interface but its
+// first, its own care-of address -- are recorded and dropped; the rest go on to the real
+// protocol.
 
 #include <cstdint>
 #include <set>
@@ -30,12 +35,15 @@ class Capture : public ns3::IpL4Protocol {
     l3->Insert(this);
   }
   void PassPort(uint16_t port) { m_pass.insert(port); }
+  void StealMode() { m_steal = true; }
 
   int GetProtocolNumber() const override { return m_protocol; }
 
   RxStatus Receive(ns3::Ptr<ns3::Packet> p, const ns3::Ipv4Header& header,
                    ns3::Ptr<ns3::Ipv4Interface> iif) override {
-    if (m_inner && m_protocol == 17 && p->GetSize() >= 4) {
+    if (m_steal && m_inner && !Stolen(header.GetDestination(), iif))
+      return m_inner->Receive(p, header, iif);
+    if (!m_steal && m_inner && m_protocol == 17 && p->GetSize() >= 4) {
       uint8_t b[4];
       p->CopyData(b, 4);
       uint16_t dport = (uint16_t)(b[2] << 8 | b[3]);
@@ -79,7 +87,14 @@ class Capture : public ns3::IpL4Protocol {
   }
 
  private:
+  static bool Stolen(ns3::Ipv4Address dst, ns3::Ptr<ns3::Ipv4Interface> iif) {
+    for (uint32_t j = 1; iif && j < iif->GetNAddresses(); ++j)
+      if (iif->GetAddress(j).GetLocal() == dst) return true;
+    return false;
+  }
+
   ns3::Ptr<ns3::IpL4Protocol> m_inner;
+  bool m_steal = false;
   DownTargetCallback m_down;
   DownTargetCallback6 m_down6;
   int m_protocol = 0;

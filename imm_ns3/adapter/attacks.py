@@ -7,6 +7,11 @@ SIP 5060) get datagrams. At each attack's ``at_s`` it sends forged messages from
 with the protocol state an eavesdropper would know (the victim's next sequence number or
 identification, its first update for a replay), but none of the keys.
 
+The same-cell kinds (``mmp_registration``, ``mmp_semisoft_copy``, ``drcp_exhaustion``) are sent
+from a station: another mobile host, whose forgers live in the MMP adapter (``adapter/mmp.py``).
+Its Capture is in steal mode: its own traffic goes on, what comes for an address it took over is
+recorded and dropped.
+
 What it got is read afterwards from ``ctx.location_log`` (every binding a register,
 correspondent, home agent or SIP registrar applied) and the captures:
 
@@ -30,6 +35,7 @@ from .env import Signalling
 from .miplr import _MipEnv
 from .runtime import compile_extension
 from ..schedule import spread_start
+from ..scenario.schema import STATION_ATTACK_KINDS
 
 IPIP, TCP, UDP = 4, 6, 17
 SIP_PORT = 5060
@@ -50,7 +56,12 @@ def setup_attacks(ctx: RunContext) -> Collector | None:
     counts = Signalling(ctx.bridge.now, s.simulation.warmup_s)
     captures: dict[str, tuple[Any, ...]] = {}
     envs: dict[tuple[str, int], _MipEnv] = {}
-    for name in sorted({a.attacker for a in s.attacks}):
+    stations = sorted({a.attacker for a in s.attacks if a.kind in STATION_ATTACK_KINDS})
+    for name in stations:
+        captures[name] = tuple(c.InstallCapture(ctx.net.nodes[name], p) for p in (TCP, UDP))
+        for cap in captures[name]:
+            cap.StealMode()
+    for name in sorted({a.attacker for a in s.attacks} - set(stations)):
         node = ctx.net.nodes[name]
         tcp, udp, ipip = (c.InstallCapture(node, p) for p in (TCP, UDP, IPIP))
         for port in (MIPLR_PORT, MIP_PORT, SIP_PORT):
@@ -67,7 +78,7 @@ def setup_attacks(ctx: RunContext) -> Collector | None:
 
     def fire(i: int) -> None:
         a = s.attacks[i]
-        me = addr[a.attacker]
+        me = addr.get(a.attacker, 0)
         victim = perm[a.victim]
         cores = ctx.location_cores
         if a.kind == "miplr_update":
@@ -97,9 +108,9 @@ def setup_attacks(ctx: RunContext) -> Collector | None:
                 for dst, msg in core.env.sent:
                     env.send(dst, msg)
                     sent.append([i, nodes_by_ip.get(dst, _ip(dst)), dst, msg.name])
-        elif a.kind in ctx.forgers:  # the SIP kinds: the SIP adapter knows its dialogs
-            for target, dst, name in ctx.forgers[a.kind](a, _ip(me)):
-                sent.append([i, target, dst, name])
+        elif a.kind in ctx.forgers:  # SIP (its dialogs), MMP/DRCP (its stations) know best
+            for row in ctx.forgers[a.kind](a, _ip(me)):
+                sent.append([i, *row])
         ctx.log.record(ctx.bridge.now_ns(), a.attacker, "attacker", "attack",
                        f"{a.kind} against {a.victim}")
 
@@ -122,32 +133,38 @@ def _collect(ctx: RunContext, counts: Signalling, captures, sent, addr, perm, ti
     log = sorted(ctx.location_log)
     rows, summary = [], []
     for i, a in enumerate(s.attacks):
-        me = _ip(addr[a.attacker])
-        key = _ip(perm[a.victim]) if not a.kind.startswith("sip") else urls[a.victim]
+        station = a.kind in STATION_ATTACK_KINDS
+        me = a.attacker if station else _ip(addr[a.attacker])
         at = times[i]
         later = [times[j] for j, b in enumerate(s.attacks) if b.attacker == a.attacker and times[j] > at]
         until = min(later) if later else end
         mine = [r for r in sent if r[0] == i]
         accepted_total = 0
-        for target in dict.fromkeys(r[1] for r in mine):
+        packets, bytes_, arrivals = _hijacked(captures[a.attacker], at, until)
+        if a.kind == "drcp_exhaustion":
+            rows.append(_exhaustion_row(ctx, i, a, at, mine, log, end))
+            accepted_total = rows[-1]["accepted_leases"]
+        for target in ([] if a.kind == "drcp_exhaustion" else dict.fromkeys(r[1] for r in mine)):
+            key = (mine[0][4] if station else _ip(perm[a.victim]) if not a.kind.startswith("sip")
+                   else urls[a.victim])
             n_sent = sum(1 for r in mine if r[1] == target)
             names = ",".join(sorted({r[3] for r in mine if r[1] == target}))
             entries = [(t, v) for t, node, k, v in log if node == target and k == key and t >= at]
             took = next((t for t, v in entries if v == me), None)
             held = None
-            if took is not None:
+            if took is not None and station:
+                # A cache entry is taken back by the victim's next packet, in C++ and unlogged:
+                # held until the last packet that reached the attacker (0 if none did).
+                held = max([t for t in arrivals if t >= took], default=took) - took
+                accepted_total += 1
+            elif took is not None:
                 back = next((t for t, v in entries if t > took and v != me), None)
                 held = (back if back is not None else end) - took
                 accepted_total += 1
             rows.append({"attack": i, "kind": a.kind, "at_s": at, "attacker": a.attacker, "victim": a.victim,
                          "target": target, "messages": names, "sent": n_sent,
-                         "accepted": took is not None, "accepted_at_s": took, "held_s": held})
-        packets = bytes_ = 0
-        for cap in captures[a.attacker]:
-            for t_ns, b in zip(list(cap.arrivalNs), list(cap.arrivalBytes)):
-                if at <= t_ns * 1e-9 < until:
-                    packets += 1
-                    bytes_ += int(b)
+                         "accepted": took is not None, "accepted_at_s": took, "held_s": held,
+                         "accepted_leases": None})
         for r in rows:
             if r["attack"] == i:
                 r.update(hijacked_packets=packets, hijacked_bytes=bytes_)
@@ -156,3 +173,34 @@ def _collect(ctx: RunContext, counts: Signalling, captures, sent, addr, perm, ti
                         "hijacked_packets": packets, "hijacked_bytes": bytes_})
     ctx.attack_rows.extend(rows)
     ctx.extra_summary["attacks"] = summary
+
+
+def _hijacked(captures, at: float, until: float) -> tuple[int, int, list[float]]:
+    """Packets and bytes that reached the attacker in [at, until), and their arrival times."""
+    packets = bytes_ = 0
+    times: list[float] = []
+    for cap in captures:
+        for t_ns, b in zip(list(cap.arrivalNs), list(cap.arrivalBytes)):
+            if at <= t_ns * 1e-9 < until:
+                packets += 1
+                bytes_ += int(b)
+                times.append(t_ns * 1e-9)
+    return packets, bytes_, sorted(times)
+
+
+def _exhaustion_row(ctx: RunContext, i: int, a, at: float, mine, log, end: float) -> dict:
+    """DRCP exhaustion: leases the server gave to invented client ids, and how long the victim
+    then went without a care-of address (from the first time it lost one after the attack until
+    it had one again, or the end of the run)."""
+    forged = {r[4] for r in mine}
+    leased = {k for t, node, k, v in log if k in forged and v != "refused" and t >= at}
+    held = None
+    history = [c for c in ctx.care_of[a.victim].history if c.t_s >= at]
+    lost = next((c.t_s for c in history if c.lost), None)
+    if lost is not None:
+        back = next((c.t_s for c in history if c.t_s >= lost and not c.lost), None)
+        held = (back if back is not None else end) - lost
+    return {"attack": i, "kind": a.kind, "at_s": at, "attacker": a.attacker, "victim": a.victim,
+            "target": mine[0][1] if mine else None, "messages": "DrcpRequest", "sent": len(mine),
+            "accepted": bool(leased), "accepted_at_s": None, "held_s": held,
+            "accepted_leases": len(leased)}

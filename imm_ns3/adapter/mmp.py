@@ -27,6 +27,7 @@ import numpy as np
 
 from ..mmp.drcp import AddressPool, DrcpServer
 from ..mmp.messages import (
+    DRCP_OK,
     DRCP_SERVER_PORT,
     MMP_PORT,
     BaseStationBeacon,
@@ -36,10 +37,12 @@ from ..mmp.messages import (
     DrcpRequest,
     Registration,
     RouteUpdate,
+    ip_str,
 )
 from ..mmp.mobile import WAIT_ADV, WAIT_BEACON, MobileHostDaemon
 from ..mmp.node import BorderRouter, MmpNode
 from ..careof import CareOfChannel
+from ..scenario.schema import STATION_ATTACK_KINDS
 from ..measure import handoff_probe_components, probe_counts
 from .context import Collector, RunContext
 from .env import Signalling, WireEnv
@@ -90,6 +93,7 @@ class _DomainNodeEnv(WireEnv):
             self.bridge.c.UdpBindToDevice(self.air, ctx.net.ap_devices[name])
         self.core: MmpNode | None = None
         self._iface_of_device: dict[int, int] = {}
+        self.attacker_macs: dict[int, str] = {}  # attacker stations ([[attacks]]) by MAC
 
     def cache(self):
         return self._cache
@@ -105,6 +109,9 @@ class _DomainNodeEnv(WireEnv):
 
     def send_to(self, dst, msg):
         self._send(self.sock, dst, MMP_PORT, msg)
+
+    def savi_bind(self, addr: int, mac: int) -> None:
+        self.shim.SaviBind(addr, mac)
 
     def _on_datagram(self, src: int, port: int, data: bytes, dev: int) -> None:
         msg = self._decode(data)
@@ -127,8 +134,14 @@ class _DomainNodeEnv(WireEnv):
         msg = self._decode(data)
         if msg is None:
             return 1
-        self.core.on_uplink_control(msg, iface)
-        return 0
+        # The station that sent the frame (known while the access point hands it up).
+        mac = int(self.shim.SenderMac()) if iface == self.wireless else None
+        what = self.core.on_uplink_control(msg, iface, mac)
+        attacker = self.attacker_macs.get(mac) if mac else None
+        if attacker is not None and what not in ("refused", "passed") and hasattr(msg, "coa"):
+            # An attacker station's claim this base station applied ([[attacks]]).
+            self.ctx.location_log.append((self.now(), self.name, ip_str(msg.coa), attacker))
+        return 1 if what == "refused" else 0
 
 
 class _BorderEnv(WireEnv):
@@ -155,12 +168,16 @@ class _BorderEnv(WireEnv):
 
 
 class _DrcpEnv(WireEnv):
-    def __init__(self, ctx, name, stats):
+    def __init__(self, ctx, name, stats, log_leases: bool = False):
         super().__init__(ctx, name, "drcp_server", stats)
         self.sock = self.bridge.udp_socket(self.node, DRCP_SERVER_PORT, f"{name} DRCP socket", self._on_datagram)
         self.core: DrcpServer | None = None
+        self.log_leases = log_leases  # [[attacks]]: every reply goes to ctx.location_log
 
     def send_to(self, dst, msg):
+        if self.log_leases and isinstance(msg, DrcpReply):
+            self.ctx.location_log.append((self.now(), self.name, f"drcp:{msg.client_id:012x}",
+                                          ip_str(msg.address) if msg.status == DRCP_OK else "refused"))
         self._send(self.sock, dst, MMP_PORT, msg)
 
     def _on_datagram(self, src, port, data):
@@ -232,6 +249,7 @@ class _MobileEnv(WireEnv):
                                            broadcast=True, with_device=True, gate=self.gate)
         self.channel = channel
         self.core: MobileHostDaemon | None = None
+        self.taken: list[int] = []  # other hosts' addresses an attacker station answers for
 
     def send_up(self, dst, msg):
         port = DRCP_SERVER_PORT if isinstance(msg, DrcpRequest) else MMP_PORT
@@ -285,6 +303,27 @@ class _MobileEnv(WireEnv):
             self.bridge.c.SetOnlyAddress(self.ipv4, iface, addr if i == self.holder else 0,
                                          mask if i == self.holder else NO_ADDRESS_MASK)
         self._place_address()
+        for a in self.taken:
+            self._add_address(a)
+
+    # ---- an attacker station ([[attacks]] same-cell kinds, docs/security.md) ------------------
+    def take_address(self, addr: int) -> None:
+        """Answer for another host's address from now on: ARP requests for it and packets to it
+        reach this station (imm::Capture records and drops them)."""
+        if addr not in self.taken:
+            self.taken.append(addr)
+            self._add_address(addr)
+
+    def _add_address(self, addr: int) -> None:
+        ns = self.bridge.ns
+        self.ipv4.AddAddress(self.iface, ns.Ipv4InterfaceAddress(ns.Ipv4Address(addr),
+                                                                  ns.Ipv4Mask(self.prefix_mask)))
+
+    def send_forged(self, dst: int, msg) -> None:
+        """A forged message from this station's own address, counted as the attacker's."""
+        port = DRCP_SERVER_PORT if isinstance(msg, DrcpRequest) else MMP_PORT
+        self.signalling.count(self.name, "attacker", msg.name, len(msg))
+        self.bridge.udp_send(self.sock, msg.encode(), dst, port)
 
     def _announce_address(self, addr: int) -> None:
         """The host's ARP announcement of a new address (RFC 5227 2.3): base stations of the
@@ -408,11 +447,16 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
             classify_wait_max_s=cfg.classify_wait_max_s, failover_beacons=cfg.failover_beacons,
             uplink_policy=cfg.uplink_policy, relay_jitter_s=cfg.broadcast_jitter_s,
             # Shorter than the host's retry interval: a reply to a retried request passes.
-            flood_duplicate_window_s=cfg.registration_timeout_s / 2)
+            flood_duplicate_window_s=cfg.registration_timeout_s / 2,
+            savi=s.security.auth)
         token = bridge.register(f"{name} MMP routing hook", _NodeHooks(env))
         # Gateways are told when a data packet creates an entry, to advertise it ([0031]).
         shim.Configure(token, is_gw, int(subnet.network_address), int(subnet.netmask),
                        int(round(cfg.cache_timeout_s * 1e9)), MMP_PORT, is_gw)
+        if env.core.savi:
+            shim.EnableSavi(net.ap_devices[name], DRCP_SERVER_PORT)
+        elif wireless is not None and any(a.kind in STATION_ATTACK_KINDS for a in s.attacks):
+            shim.WatchSenders(net.ap_devices[name])  # to tell an attacker station's claims
         envs[name] = mmp_nodes[name] = env
 
     # ---- border routers and DRCP servers ---------------------------------------------------
@@ -427,7 +471,7 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
         if sn.kind != "wireless":
             continue
         name = f"{sub}-drcp"
-        env = _DrcpEnv(ctx, name, stats)
+        env = _DrcpEnv(ctx, name, stats, log_leases=bool(s.attacks))
         server_ip = int(next(lk.addr_b for lk in topo.links if lk.b == name))
         gws = [gw_ips[g] for g in gw_ips if s.domains[s.nodes[g].domain].subnet == sub]
         env.core = DrcpServer(name, env, server_ip=server_ip,
@@ -476,6 +520,13 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
             lambda ho, env=env: env.on_radio(ho.new_bs, ho.old_bs))
         envs[mh.name] = env
 
+    stations = {a.attacker for a in s.attacks if a.kind in STATION_ATTACK_KINDS}
+    if stations:
+        macs = {int(bridge.c.DeviceMac(net.sta_devices[n])): n for n in stations}
+        for env in mmp_nodes.values():
+            env.attacker_macs = macs
+        ctx.forgers.update(_station_forgers(ctx, envs))
+
     for env in envs.values():
         start = getattr(env.core, "start", None)
         if start:
@@ -490,6 +541,59 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
                 receiver.Close()
 
     return collect
+
+
+def _station_forgers(ctx: RunContext, envs: dict[str, Any]) -> dict[str, Any]:
+    """The same-cell [[attacks]] kinds, sent from an attacker station's MMP socket (docs/security.md).
+    Each returns what it sends: [(target node, target address, message, binding key)], the target
+    being where acceptance is seen (the attacker's base station, or the DRCP server)."""
+    topo, cfg = ctx.topo, ctx.scenario.mmp
+    bs_name = {int(r.address): n for n, r in topo.radios.items()}
+    drcp_name = {int(lk.addr_b): lk.b for lk in topo.links if lk.b.endswith("-drcp")}
+    rng = np.random.default_rng([ctx.seed, 0xD5C9])  # invented client ids
+
+    def not_sent(a, why: str) -> list:
+        ctx.log.record(ctx.bridge.now_ns(), a.attacker, "attacker", "attack_not_sent", why)
+        return []
+
+    def claim(a, semisoft: bool) -> list:
+        eve, victim = envs[a.attacker], envs[a.victim]
+        coa = victim.coa
+        if not coa or not eve.coa or not eve.core.gateway_ip:
+            return not_sent(a, "the victim or the attacker has no care-of address")
+        eve.take_address(coa)
+        gw, bs = eve.core.gateway_ip, bs_name.get(eve.router, ip_str(eve.router))
+        mh_id, seq = victim.core.mh_id, victim.core.seq + 1
+        msgs = [CacheUpdate(coa, mh_id, seq, 1) if semisoft else Registration(coa, mh_id, seq)]
+        eve.send_forged(gw, msgs[0])
+        interval = cfg.route_update_interval_s
+        for k in range(1, int(a.hold_s / interval) + 1):
+            msgs.append(RouteUpdate(coa, mh_id, seq + k))
+            eve.call_later(k * interval, eve.send_forged, gw, msgs[-1])
+        return [(bs, gw, m.name, ip_str(coa)) for m in msgs]
+
+    def exhaust(a, _me) -> list:
+        eve = envs[a.attacker]
+        server = eve.core.drcp_server
+        if not server or not eve.coa:
+            return not_sent(a, "the attacker has heard no DRCP server")
+        sub = next(n for n, sn in ctx.scenario.subnets.items() if sn.kind == "wireless"
+                   and ipaddress.IPv4Address(eve.coa) in ipaddress.IPv4Network(sn.prefix))
+        first, last, used = topo.coa_range(sub)
+        n = a.requests or (last - first + 1 - len(used)) + 16
+        # Locally administered unicast MACs (first octet 02): nobody's.
+        ids = (0x02 << 40) | rng.integers(0, 1 << 40, size=n, dtype=np.int64)
+        target = drcp_name.get(server, ip_str(server))
+        out = []
+        for k, cid in enumerate(ids.tolist()):
+            msg = DrcpRequest(cid, k + 1, 0)
+            eve.call_later(k * 1e-3, eve.send_forged, server, msg)
+            out.append((target, server, msg.name, f"drcp:{cid:012x}"))
+        return out
+
+    return {"mmp_registration": lambda a, _me: claim(a, False),
+            "mmp_semisoft_copy": lambda a, _me: claim(a, True),
+            "drcp_exhaustion": exhaust}
 
 
 class _NodeHooks:
@@ -510,7 +614,8 @@ def _collect(ctx: RunContext, envs, mmp_nodes, stats: Signalling, probes, probe_
     ctx.signalling_rows.extend(stats.rows())
     counters = defaultdict(int)
     for env in mmp_nodes.values():
-        for k in ("up", "down", "bicast", "noRoute", "noUplink", "controlSeen", "controlDropped"):
+        for k in ("up", "down", "bicast", "noRoute", "noUplink", "controlSeen", "controlDropped",
+                  "saviDropped"):
             counters[k] += int(getattr(env.shim, k))
     gate = sum(env.gate_drops() for name, env in envs.items() if isinstance(env, _MobileEnv))
     ctx.extra_summary["mmp"] = {
@@ -518,6 +623,12 @@ def _collect(ctx: RunContext, envs, mmp_nodes, stats: Signalling, probes, probe_
         "bicast_copies": counters["bicast"], "dropped_no_route": counters["noRoute"],
         "dropped_no_uplink": counters["noUplink"],
         "dropped_not_listening": gate,
+        # Source address validation at base stations (security.auth): packets from a station
+        # whose source address is not its own, and control messages claiming another's address
+        # (or a DRCP client id not the sender's).
+        "savi_dropped_packets": counters["saviDropped"],
+        "savi_refused_messages": sum(n for env in mmp_nodes.values()
+                                     for k, n in env.core.faults.items() if k.startswith("savi_")),
         "faults": stats.fault_summary(),
         # HostRoute messages border routers refused: not from one of their gateways.
         "host_routes_refused": sum(env.core.faults.get("host_route_not_from_gateway", 0)

@@ -17,6 +17,15 @@
 // Data packets never call Python. The cache semantics are those of imm_ns3/mmp/cache.py; a
 // conformance test drives both with the same operations.
 //
+// Source address validation (security.auth, docs/security.md; RFC 7513 style): a base station
+// that EnableSavi'd learns which station (MAC) each care-of address belongs to (SaviBind, from
+// the DRCP replies it relays, adapter/mmp.py) and drops every packet from the wireless side
+// whose source address in the sub-network is bound to another station (or to none), before
+// the packet can refresh a cache entry. The sending station's MAC comes from the access point's
+// MAC, whose forward-up callback this hook wraps (SenderMac() is valid while the packet is being
+// routed). DRCP requests from the wireless side are shown to Python too (the client id must be
+// the sender's MAC).
+//
 // Note: Ipv4ListRouting delivers packets addressed to the node itself before asking any
 // routing protocol, so the gateway applies its cache operation when the message arrives on
 // its socket (adapter/mmp.py), not here.
@@ -29,6 +38,14 @@
 #include <vector>
 
 namespace imm {
+
+// WifiNetDevice::ForwardUp is protected: a derived class names it, so that the hook can call
+// it after noting the sender.
+struct WifiForwardUp : ns3::WifiNetDevice {
+  using Fn = void (ns3::WifiNetDevice::*)(ns3::Ptr<const ns3::Packet>, ns3::Mac48Address,
+                                          ns3::Mac48Address);
+  static Fn Get() { return &WifiForwardUp::ForwardUp; }
+};
 
 // Python: an MMP control message seen on its way up. Returns 1 to drop it (malformed).
 std::function<int(uint64_t, uint32_t, uint32_t, const uint8_t*, uint32_t)> g_mmp_control;
@@ -61,6 +78,26 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
   void SetWireless(uint32_t iface) { m_below.insert(iface); m_wireless = (int32_t)iface; }
   void SetUplink(int32_t iface, uint32_t peer) { m_uplink = iface; m_uplinkPeer = peer; }
   int32_t GetUplink() const { return m_uplink; }
+
+  // ---- source address validation (base stations, security.auth) ----------------------------
+  // Note the sending station of every frame the access point hands up (SenderMac).
+  void WatchSenders(ns3::Ptr<ns3::NetDevice> ap) {
+    auto dev = ns3::DynamicCast<ns3::WifiNetDevice>(ap);
+    NS_ABORT_MSG_IF(!dev, "WatchSenders: not a WifiNetDevice");
+    m_ap = ns3::PeekPointer(dev);
+    dev->GetMac()->SetForwardUpCallback(ns3::MakeCallback(&MmpRouting::FromAir, this));
+  }
+  void EnableSavi(ns3::Ptr<ns3::NetDevice> ap, uint16_t drcp_port) {
+    WatchSenders(ap);
+    m_savi = true;
+    m_drcpPort = drcp_port;
+  }
+  void SaviBind(uint32_t addr, uint64_t mac) { m_bound[addr] = mac; }
+  uint64_t SaviBoundTo(uint32_t addr) const {
+    auto it = m_bound.find(addr);
+    return it == m_bound.end() ? 0 : it->second;
+  }
+  uint64_t SenderMac() const { return m_sender; }
 
   // ---- the routing cache ([0031], [0033], [0035], [0036]) ----------------------------------
   int Refresh(uint32_t coa, uint32_t iface) {
@@ -107,7 +144,7 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
 
   // ---- counters ------------------------------------------------------------------------------
   uint64_t up = 0, down = 0, bicast = 0, noRoute = 0, noUplink = 0, controlSeen = 0,
-           controlDropped = 0;
+           controlDropped = 0, saviDropped = 0;
 
   // ---- Ipv4RoutingProtocol ---------------------------------------------------------------------
   ns3::Ptr<ns3::Ipv4Route> RouteOutput(ns3::Ptr<ns3::Packet> p, const ns3::Ipv4Header& h,
@@ -134,6 +171,13 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
     uint32_t src = h.GetSource().Get(), dst = h.GetDestination().Get();
     if (h.GetDestination().IsBroadcast() || h.GetDestination().IsMulticast()) return false;
     bool local = IsLocal(dst);
+    if (m_savi && iif == m_wireless) {
+      if (InPrefix(src) && SaviBoundTo(src) != m_sender) { ++saviDropped; return true; }
+      if (IsPort(p, h, m_drcpPort)) {
+        ++controlSeen;
+        if (Control(p, (uint32_t)iif, src)) { ++controlDropped; return true; }
+      }
+    }
     if (iif >= 0 && m_below.count((uint32_t)iif)) {
       if (InPrefix(src)) {
         if (IsControl(p, h)) {
@@ -164,7 +208,9 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
  protected:
   void DoDispose() override {
     m_ipv4 = nullptr;
+    m_ap = nullptr;
     m_cache.clear();
+    m_bound.clear();
     ns3::Ipv4RoutingProtocol::DoDispose();
   }
 
@@ -191,10 +237,19 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
     return false;
   }
   bool IsControl(ns3::Ptr<const ns3::Packet> p, const ns3::Ipv4Header& h) const {
+    return IsPort(p, h, m_port);
+  }
+  bool IsPort(ns3::Ptr<const ns3::Packet> p, const ns3::Ipv4Header& h, uint16_t port) const {
     if (h.GetProtocol() != 17 || p->GetSize() < 8) return false;
     uint8_t b[4];
     p->CopyData(b, 4);
-    return ((uint16_t)b[2] << 8 | b[3]) == m_port;
+    return ((uint16_t)b[2] << 8 | b[3]) == port;
+  }
+  // The access point's MAC hands a frame up: note its sender while the stack routes it.
+  void FromAir(ns3::Ptr<const ns3::Packet> p, ns3::Mac48Address from, ns3::Mac48Address to) {
+    m_sender = MacToU64(from);
+    (m_ap->*WifiForwardUp::Get())(p, from, to);
+    m_sender = 0;
   }
   // Returns true to drop.
   bool Control(ns3::Ptr<const ns3::Packet> p, uint32_t iif, uint32_t src) {
@@ -248,6 +303,12 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
   int32_t m_wireless = -1, m_uplink = -1;
   uint32_t m_uplinkPeer = 0;
   std::unordered_map<uint32_t, Entry> m_cache;
+  // Source address validation.
+  bool m_savi = false;
+  uint16_t m_drcpPort = 0;
+  ns3::WifiNetDevice* m_ap = nullptr;  // owned by the node; outlives every frame it hands up
+  uint64_t m_sender = 0;
+  std::unordered_map<uint32_t, uint64_t> m_bound;
 };
 
 inline ns3::Ptr<MmpRouting> InstallMmpRouting(ns3::Ptr<ns3::Node> node, int16_t priority) {

@@ -19,9 +19,11 @@ from ..env import BorderRouterEnv, DomainNodeEnv
 from .cache import CREATED
 from .messages import (
     BaseStationBeacon,
+    DRCP_OK,
     CacheUpdate,
     DrcpAdvertisement,
     DrcpReply,
+    DrcpRequest,
     GatewayBeacon,
     HostRoute,
     Message,
@@ -60,7 +62,8 @@ class MmpNode:
                  beacon_interval_s: float = 0.5, bs_beacon_interval_s: float = 0.1,
                  classify_wait_max_s: float = 0.005, failover_beacons: int = 3,
                  uplink_policy: str = "latency", reclassify_margin_s: float = 0.001,
-                 relay_jitter_s: float = 0.0, flood_duplicate_window_s: float = 0.25):
+                 relay_jitter_s: float = 0.0, flood_duplicate_window_s: float = 0.25,
+                 savi: bool = False):
         if role not in ("gateway", "intermediate", "base_station"):
             raise ValueError(f"role: {role!r}")
         self.name, self.role, self.env = name, role, env
@@ -85,6 +88,10 @@ class MmpNode:
         self._hostroute_seq = 0
         self.faults: dict[str, int] = {}
         self.down_ifaces: set[int] = set()
+        # Source address validation at a base station (security.auth; RFC 7513 style): which
+        # station (its MAC, the DRCP client id) each care-of address was handed to.
+        self.savi = savi and wireless is not None
+        self.bindings: dict[int, int] = {}
 
     # ---- life cycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -205,10 +212,24 @@ class MmpNode:
         self.env.call_later(self.bs_beacon_interval_s, self._bs_beacon)
 
     # ---- routing caches: messages from mobile hosts, on every hop ---------------------------
-    def on_uplink_control(self, msg: Message, iface: int) -> str | None:
+    def on_uplink_control(self, msg: Message, iface: int, src_mac: int | None = None) -> str | None:
         """A Registration / CacheUpdate / RouteUpdate passing up through this node ([0031],
         [0033]-[0036]). Returns what happened to the cache. Called on every hop, the gateway
-        included, before the packet is forwarded or delivered."""
+        included, before the packet is forwarded or delivered.
+
+        With source address validation, at a base station, a message from the wireless side
+        (``src_mac``: the station that sent the frame) is ``"refused"`` -- to be dropped, no
+        cache touched -- unless the care-of address it names was handed to that station; a DRCP
+        request passes (``"passed"``) only with the sender's own MAC as client id, so a station
+        holds one lease at a time."""
+        if self.savi and iface == self.wireless:
+            refused = self._savi_refuses(msg, src_mac)
+            if refused:
+                self._fault(refused)
+                self.env.log("savi_refused", f"{msg.name} from {src_mac or 0:012x}: {refused}")
+                return "refused"
+            if isinstance(msg, DrcpRequest):
+                return "passed"
         cache, now = self.env.cache(), self.env.now()
         if isinstance(msg, Registration):
             what = cache.hard(msg.coa, iface, now)
@@ -226,6 +247,16 @@ class MmpNode:
             # route its care-of address here even if an old entry was still alive.
             self._advertise_host(msg.coa)
         return what
+
+    def _savi_refuses(self, msg: Message, src_mac: int | None) -> str | None:
+        if isinstance(msg, DrcpRequest):
+            return None if msg.client_id == src_mac else "savi_client_id_not_sender"
+        if isinstance(msg, (Registration, CacheUpdate, RouteUpdate)):
+            owner = self.bindings.get(msg.coa)
+            if owner is None:
+                return "savi_address_not_bound"
+            return None if owner == src_mac else "savi_address_of_another_station"
+        return None
 
     def on_cache_created(self, coa: int) -> None:
         """The forwarding cache created an entry from a data packet (self-healing, [0040])."""
@@ -274,6 +305,10 @@ class MmpNode:
             if down != iface and down not in self.down_ifaces:
                 self.env.send(down, msg)
         if self.wireless is not None:
+            if self.savi and isinstance(msg, DrcpReply) and msg.status == DRCP_OK:
+                # The address is the client's now: only its station may speak for it here.
+                self.bindings[msg.address] = msg.client_id
+                self.env.savi_bind(msg.address, msg.client_id)
             if self.relay_jitter_s > 0:
                 # RFC 5148 jitter: every base station of the sub-network gets the flood at the
                 # same instant; cells on one channel that cannot hear each other would

@@ -151,15 +151,29 @@ def cross_problems(s: Scenario):
     attackers = [h for h, host in s.hosts.items() if host.role == "attacker"]
     needs = {"miplr_update": ("home_location_register", "MIP-LR"), "replay": (None, None),
              "mip_registration": ("home_agent", "Mobile IP"), "sip_register": ("sip_server", "SIP"),
-             "sip_reinvite": ("correspondent", "SIP")}
+             "sip_reinvite": ("correspondent", "SIP"), "mmp_registration": (None, None),
+             "mmp_semisoft_copy": (None, None), "drcp_exhaustion": (None, None)}
+    station_kinds = ("mmp_registration", "mmp_semisoft_copy", "drcp_exhaustion")
+    mobile = [f"mh{i}" for i in range(1, s.mobile_hosts.count + 1)]
     for i, a in enumerate(s.attacks):
         where = f"attacks.{i}"
-        if a.attacker not in attackers:
-            yield (f"{where}.attacker: {a.attacker!r} is not a host with role 'attacker'; allowed:"
-                   f" {', '.join(attackers) or '(none declared: add one under [hosts])'}")
         if not re.fullmatch(r"mh[1-9][0-9]*", a.victim) or int(a.victim[2:]) > s.mobile_hosts.count:
             yield (f"{where}.victim: {a.victim!r} is not a mobile host; allowed: mh1 .. "
                    f"mh{s.mobile_hosts.count}")
+        if a.kind in station_kinds:
+            if a.attacker not in mobile or a.attacker == a.victim:
+                others = [m for m in mobile if m != a.victim]
+                yield (f"{where}.attacker: {a.kind!r} is sent from a station: a mobile host other"
+                       f" than the victim; allowed: {', '.join(others) or '(none: raise mobile_hosts.count)'}")
+            if not s.domains:
+                yield f"{where}.kind: {a.kind!r} attacks MMP/DRCP: the scenario has no domains"
+        elif a.attacker not in attackers:
+            yield (f"{where}.attacker: {a.attacker!r} is not a host with role 'attacker'; allowed:"
+                   f" {', '.join(attackers) or '(none declared: add one under [hosts])'}")
+        if a.hold_s and a.kind not in ("mmp_registration", "mmp_semisoft_copy"):
+            yield f"{where}.hold_s: only for mmp_registration and mmp_semisoft_copy, not {a.kind!r}"
+        if a.requests is not None and a.kind != "drcp_exhaustion":
+            yield f"{where}.requests: only for drcp_exhaustion, not {a.kind!r}"
         if a.at_s + a.at_spread_s >= s.simulation.duration_s:
             yield (f"{where}.at_s: {a.at_s} (+ at_spread_s {a.at_spread_s}) is not before the end"
                    f" of the run ({s.simulation.duration_s} s)")
@@ -167,7 +181,7 @@ def cross_problems(s: Scenario):
         if a.kind == "replay":
             if not ({"home_location_register", "home_agent"} & roles):
                 yield f"{where}.kind: 'replay' needs a home location register or a home agent"
-        elif role not in roles:
+        elif role is not None and role not in roles:
             yield f"{where}.kind: {a.kind!r} attacks {what}: the scenario needs a host with role {role!r}"
         # The mechanism must be in use, or there is nothing to attack.
         mech = {"miplr_update": "miplr", "mip_registration": "mip",
@@ -178,6 +192,11 @@ def cross_problems(s: Scenario):
         elif mech in ("miplr", "mip") and mech not in uses:
             yield (f"{where}.kind: {a.kind!r} needs {what} in use: macro_mobility.tcp (with"
                    f" tcp.enabled) or macro_mobility.realtime (with sip.enabled) = \"{mech}\"")
+    if s.security.auth and s.wifi.mh_radios == 2:
+        # Source address validation binds a care-of address to the one MAC that obtained it;
+        # a second radio (another MAC) would have its packets dropped.
+        yield ("security.auth: source address validation binds a care-of address to one radio's"
+               " MAC; it cannot be combined with wifi.mh_radios = 2")
 
     # Names become node names, pcap and results file names: a safe alphabet only.
     for kind, names in (("backbone.routers", routers), ("subnets", s.subnets),

@@ -598,30 +598,50 @@ class Security(_Model):
         " nodes and mobile hosts get their keys from it; attackers never do.")
 
 
-ATTACK_KINDS = ("miplr_update", "mip_registration", "replay", "sip_register", "sip_reinvite")
+ATTACK_KINDS = ("miplr_update", "mip_registration", "replay", "sip_register", "sip_reinvite",
+                "mmp_registration", "mmp_semisoft_copy", "drcp_exhaustion")
+# Kinds sent from a station associated with a base station (a mobile host turned attacker).
+STATION_ATTACK_KINDS = ("mmp_registration", "mmp_semisoft_copy", "drcp_exhaustion")
 
 
 class Attack(_Model):
     """An attacker's forgery at ``at_s`` against a mobile host's location management
-    (docs/security.md). The attacker is a fixed host with role 'attacker': off the victim's
-    path, but told the protocol state an eavesdropper would have (the next sequence number,
-    the dialog's Call-ID), the strongest off-path attacker.
+    (docs/security.md).
 
-    ``miplr_update``: MIP-LR updates binding the victim's permanent address to the attacker,
-    to every home location register and correspondent. ``mip_registration``: a Mobile IP
-    registration of the same to the home agent. ``replay``: the victim's own first MIP-LR
-    update (or Mobile IP registration), captured and sent again after the victim moved.
+    Off-path kinds, from a fixed host with role 'attacker' that is told the protocol state an
+    eavesdropper would have (the next sequence number, the dialog's Call-ID), the strongest
+    off-path attacker: ``miplr_update``: MIP-LR updates binding the victim's permanent address
+    to the attacker, to every home location register and correspondent. ``mip_registration``:
+    a Mobile IP registration of the same to the home agent. ``replay``: the victim's own first
+    MIP-LR update (or Mobile IP registration), captured and sent again after the victim moved.
     ``sip_register``: a REGISTER binding the victim's SIP URL to the attacker.
     ``sip_reinvite``: a re-INVITE in the victim's call moving the correspondent's RTP to the
-    attacker."""
+    attacker.
+
+    Same-cell kinds, from a station: the attacker is another mobile host (``mhN``), associated
+    with a base station of the victim's domain ([0031]-[0036]), which answers for the victim's
+    care-of address from then on: ``mmp_registration``: a registration of the victim's care-of
+    address through the attacker's base station (its downlink comes to the attacker);
+    ``mmp_semisoft_copy``: a semi-soft cache update for it (the crossover node bicasts: the
+    attacker gets a copy of everything); both refreshed with route-updates for ``hold_s``.
+    ``drcp_exhaustion``: DRCP requests with invented client ids, ``requests`` of them (default:
+    the attacker's sub-network's pool and 16 more), one per millisecond."""
 
     kind: Literal[ATTACK_KINDS] = Field(description=", ".join(ATTACK_KINDS) + ".")
     at_s: float = Field(ge=0, description="When the attacker sends.")
     at_spread_s: float = Field(
         0.0, ge=0, le=1e6, description="Send at a time drawn uniformly from [at_s, at_s +"
         " at_spread_s] by the run's seed (a random phase against the victim's movements).")
-    attacker: str = Field(description="A fixed host with role 'attacker'.")
+    attacker: str = Field(description="A fixed host with role 'attacker' (off-path kinds), or a"
+                          " mobile host mhN other than the victim (same-cell kinds).")
     victim: str = Field("mh1", description="A mobile host (mh1, mh2, ...).")
+    hold_s: float = Field(
+        0.0, ge=0, le=1e6, description="mmp_registration, mmp_semisoft_copy: keep the forged"
+        " cache entry alive with a route-update every mmp.route_update_interval_s for this long"
+        " (0: the one message).")
+    requests: int | None = Field(
+        None, ge=1, le=100000, description="drcp_exhaustion: requests sent (default: the size of"
+        " the attacker's sub-network's address pool + 16).")
 
 
 class Failure(_Model):
