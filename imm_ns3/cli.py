@@ -194,17 +194,20 @@ def sweep(sweep_files: tuple[Path, ...], workers: int | None, scheduler: str | N
         sys.exit(1)
 
 
-def _pack_line(out: Path) -> None:
+def _pack_line(out: Path, prune: bool = False) -> None:
     from .sweep.store import pack
 
-    now, total, size = pack(out)
+    now, total, size = pack(out, prune=prune)
     click.echo(f"{out}: packed {now} runs now, {total} in {out / 'packed'}/ ({size / 1e6:.1f} MB)")
 
 
 @main.command("pack")
 @click.argument("sweep_dirs", nargs=-1, required=True,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
-def pack_cmd(sweep_dirs: tuple[Path, ...]) -> None:
+@click.option("--prune", is_flag=True,
+              help="Keep only the runs SWEEP_DIR/sweep.json lists (the sweep as last invoked):"
+                   " drop runs of earlier code versions or removed cases.")
+def pack_cmd(sweep_dirs: tuple[Path, ...], prune: bool) -> None:
     """Pack the complete runs of each sweep directory into SWEEP_DIR/packed/: one Parquet file
     per table for all runs, and their summaries, manifests and scenarios. The run directories
     are removed; the sweep treats packed runs as done, and imm_ns3.results.load reads them.
@@ -212,7 +215,9 @@ def pack_cmd(sweep_dirs: tuple[Path, ...]) -> None:
     for d in sweep_dirs:
         if not (d / "runs").exists() and not (d / "packed").exists():
             raise _BadInput(f"{d}: not a sweep directory (no runs/ or packed/)")
-        _pack_line(d)
+        if prune and not (d / "sweep.json").exists():
+            raise _BadInput(f"{d}: --prune needs {d / 'sweep.json'} (the list of runs to keep)")
+        _pack_line(d, prune=prune)
 
 
 @main.command()

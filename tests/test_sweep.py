@@ -304,3 +304,36 @@ def test_pack_refuses_what_is_not_a_sweep_directory(tmp_path):
     assert r.exit_code == 2 and "not a sweep directory (no runs/ or packed/)" in r.output
     r = CliRunner().invoke(main, ["pack", str(tmp_path / "missing")])
     assert r.exit_code == 2 and "does not exist" in r.output
+
+
+def _fake_run(out: Path, key: str) -> None:
+    d = out / "runs" / key
+    d.mkdir(parents=True)
+    (d / "summary.json").write_text(json.dumps({"key": key}))
+    pd.DataFrame({"name": ["probe"], "sent_packets": [1]}).to_parquet(d / "flows.parquet")
+
+
+def test_pack_prune_keeps_only_the_runs_sweep_json_lists(tmp_path):
+    from imm_ns3.sweep.store import pack, packed_keys
+
+    out = tmp_path / "s"
+    for k in ("old1", "old2", "cur1"):
+        _fake_run(out, k)
+    assert pack(out)[:2] == (3, 3)  # without prune everything is kept
+    for k in ("cur2", "stray"):
+        _fake_run(out, k)
+    (out / "sweep.json").write_text(json.dumps({"runs": [{"key": "cur1"}, {"key": "cur2"}]}))
+    now, total, _ = pack(out, prune=True)
+    assert (now, total) == (1, 2) and sorted(packed_keys(out)) == ["cur1", "cur2"]
+    assert sorted(pd.read_parquet(out / "packed" / "flows.parquet").key) == ["cur1", "cur2"]
+    assert not any((out / "runs").iterdir())  # the stray run directory went too
+
+
+def test_pack_prune_needs_a_sweep_json(tmp_path):
+    from click.testing import CliRunner
+
+    from imm_ns3.cli import main
+
+    _fake_run(tmp_path / "s", "a")
+    r = CliRunner().invoke(main, ["pack", "--prune", str(tmp_path / "s")])
+    assert r.exit_code == 2 and "--prune needs" in r.output and "sweep.json" in r.output

@@ -129,7 +129,15 @@ def packed_keys(out: Path) -> list[str]:
     return [str(k) for k in pq.read_table(f, columns=["key"]).column("key").to_pylist()]
 
 
-def pack(out: Path) -> tuple[int, int, int]:
+def listed_keys(out: Path) -> set[str] | None:
+    """The run keys of the sweep as last invoked (``sweep.json``), or None without one."""
+    f = Path(out) / "sweep.json"
+    if not f.exists():
+        return None
+    return {r["key"] for r in json.loads(f.read_text())["runs"]}
+
+
+def pack(out: Path, prune: bool = False) -> tuple[int, int, int]:
     """Pack every complete run directory of sweep directory ``out`` into ``out/packed/`` (merged
     with what is packed already; a run packed twice keeps its newest copy) and remove the
     directories. Small per-run files cost more in metadata than in data: a sweep of hundreds of
@@ -138,7 +146,11 @@ def pack(out: Path) -> tuple[int, int, int]:
     Returns (runs packed now, runs in the pack, bytes of the pack). The new pack is written
     beside the old one and swapped in, and the run directories are removed only after that:
     an interruption leaves every run readable, except in the instant between the two renames
-    of the swap, when the previous pack sits in ``.packed.<pid>.old`` (rename it back)."""
+    of the swap, when the previous pack sits in ``.packed.<pid>.old`` (rename it back).
+
+    ``prune``: keep only the runs ``sweep.json`` lists (the sweep as last invoked): runs of an
+    earlier code version or of cases since removed are dropped, packed or not. Without a
+    ``sweep.json`` nothing is pruned."""
     import pandas as pd
 
     from ..results import TABLES, concat_frames
@@ -147,16 +159,23 @@ def pack(out: Path) -> tuple[int, int, int]:
     runs_dir = out / "runs"
     dirs = sorted(p for p in runs_dir.iterdir() if not p.name.startswith(".")
                   and (p / "summary.json").exists()) if runs_dir.exists() else []
+    keep = listed_keys(out) if prune else None
+    stale = [p for p in dirs if keep is not None and p.name not in keep]
+    dirs = [p for p in dirs if p not in stale]
     dest = out / PACKED
     old_runs = pd.read_parquet(dest / PACKED_RUNS) if (dest / PACKED_RUNS).exists() else None
     new_keys = {p.name for p in dirs}
-    meta = [] if old_runs is None else [old_runs[~old_runs.key.isin(new_keys)]]
+
+    def kept(df):
+        df = df[~df.key.isin(new_keys)]
+        return df if keep is None else df[df.key.isin(keep)]
+
+    meta = [] if old_runs is None else [kept(old_runs)]
     frames: dict[str, list] = {name: [] for name in TABLES}
     for name in TABLES:
         f = dest / f"{name}.parquet"
         if f.exists():
-            old = pd.read_parquet(f)
-            frames[name].append(old[~old.key.isin(new_keys)])
+            frames[name].append(kept(pd.read_parquet(f)))
     rows = []
     for p in dirs:
         rows.append({"key": p.name, "summary": (p / "summary.json").read_text(),
@@ -185,7 +204,7 @@ def pack(out: Path) -> tuple[int, int, int]:
         os.replace(dest, old_dir)
     os.replace(tmp, dest)
     shutil.rmtree(old_dir, ignore_errors=True)
-    for p in dirs:
+    for p in dirs + stale:
         shutil.rmtree(p, ignore_errors=True)
     size = sum(f.stat().st_size for f in dest.iterdir())
     return len(dirs), len(allruns), size
