@@ -26,7 +26,7 @@ from .scenario import (
 BEGIN = "<!-- BEGIN GENERATED FIELD REFERENCE (python -m imm_ns3.docgen) -->"
 END = "<!-- END GENERATED FIELD REFERENCE -->"
 
-_UNITS = {"_s": "s", "_ms": "ms", "_m": "m", "_mps": "m/s", "_mbps": "Mbit/s", "_dbm": "dBm",
+_UNITS = {"_s": "s", "_ms": "ms", "_m": "m", "_mps": "m/s", "_mbps": "Mbit/s", "_kbps": "kbit/s", "_dbm": "dBm",
           "_db": "dB", "_deg": "degrees"}
 
 

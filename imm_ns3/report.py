@@ -98,7 +98,7 @@ def _care_of_lines(coas: dict[str, list[str]]) -> list[str]:
 
 def _flow_line(f: dict) -> str:
     head = f"flow {f['name']} {f['src']}->{f['dst']}:"
-    if f["kind"] == "tcp":
+    if f["kind"] in ("tcp", "tcp_bulk"):
         done = f.get("completion_s")
         return (f"{head} {f['received_bytes']} of {f['sent_bytes']} bytes delivered,"
                 f" {int(f.get('bad_bytes') or 0)} bad, {f['resets']} resets, "
@@ -118,7 +118,7 @@ def _flow_lines(flows: list[dict], hosts: set[str]) -> list[str]:
     out = []
     for (name, kind, src, dst), fs in groups.items():
         head = f"flows {name} {src}->{dst} ({len(fs)}):"
-        if kind == "tcp":
+        if kind in ("tcp", "tcp_bulk"):
             started = [f for f in fs if f.get("sent_bytes")]
             done = sum(f.get("completion_s") is not None for f in fs)
             rx = sum(int(f.get("received_bytes") or 0) for f in fs)

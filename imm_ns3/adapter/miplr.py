@@ -36,6 +36,7 @@ from ..miplr.daemons import PENDING, MipChDaemon, MipMhDaemon
 from ..miplr.hlr import HomeLocationRegister
 from ..miplr.messages import MIPLR_PORT, UPDATE_OK
 from ..miplr.mip import MIP_PORT, HomeAgent, MobileIpClient
+from ..scenario.checks import flow_port
 from ..schedule import spread_start
 from ..security import Keyring
 from .context import Collector, RunContext
@@ -125,7 +126,11 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
     # The daemons run whenever the policy names their mechanism and its servers exist, with or
     # without traffic: a mobile host registers every care-of address either way.
     tcp_mech = mm.tcp
-    rt_mech = mm.realtime if s.sip.enabled else None
+    mobile = {mh.name for mh in topo.mobile_hosts}
+    # [[flows]] to a mobile host's permanent address: UDP ones are real-time traffic.
+    udp_flow_ports = [flow_port(s, i) for i, f in enumerate(s.flows) if f.kind != "tcp_bulk"
+                      and f.dst in mobile and f.dst_address == "permanent"]
+    rt_mech = mm.realtime if (s.sip.enabled or udp_flow_ports) else None
     mechs = {m for m in (tcp_mech, rt_mech)
              if (m == "miplr" and "home_location_register" in roles)
              or (m == "mip" and "home_agent" in roles)}
@@ -146,7 +151,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
             c.InstallMipHook(node, TCP, state)
         if udp:
             h = c.InstallMipHook(node, UDP, state)
-            for p in RTP_PORTS:
+            for p in (*RTP_PORTS, *udp_flow_ports):
                 h.CapturePort(p)
 
     # ---- MIP-LR ---------------------------------------------------------------------------

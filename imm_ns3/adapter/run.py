@@ -29,7 +29,7 @@ from ..results import (
 )
 from ..scenario import Scenario
 from ..topology import Topology, build_topology
-from . import attacks, failures, miplr, mmp, sip
+from . import attacks, failures, flows, miplr, mmp, sip
 from .builder import build_network
 from .context import Collector, RunContext, Setup
 from .radio import attach_handoff_detectors, late_association_responses_dropped
@@ -51,6 +51,8 @@ PROTOCOLS: tuple[tuple[str, Setup], ...] = (
     # SIP and RTP. Subscribes to ctx.care_of after MIP-LR, so at a care-of change the MIP-LR
     # update leaves before the SIP REGISTER and re-INVITE (same simulated instant).
     ("sip", sip.setup_sip),
+    # The scenario's own flows ([[flows]]); MIP-LR captured their UDP ports already.
+    ("flows", flows.setup_flows),
     # The attacker of [[attacks]]: reads ctx.location_cores when it fires, ctx.location_log
     # when it collects (both written by MIP-LR, Mobile IP and SIP).
     ("attacks", attacks.setup_attacks),

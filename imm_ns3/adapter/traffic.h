@@ -3,7 +3,8 @@
 // into losses, gaps and delays).
 //   - the downlink probe (adapter/mmp.py): constant bit rate, payload seq (u32) + send time;
 //   - RTP (adapter/sip.py): a voice-like sender, a receiver keeping seq, timestamp, SSRC;
-//   - TCP (adapter/miplr.py): a paced bulk sender and a sink that checks every byte.
+//   - TCP (adapter/miplr.py): a paced bulk sender and a sink that checks every byte;
+//   - [[flows]] (adapter/flows.py): UDP constant bit rate in on-windows, and the TCP pair above.
 // The UDP receivers share UdpSink (a bound socket, arrival time and bytes of every datagram
 // accepted); the UDP senders share UdpSource (a bound socket, closed before Simulator::Destroy).
 
@@ -109,6 +110,71 @@ class ProbeReceiver : public ns3::SimpleRefCount<ProbeReceiver, UdpSink> {
   }
 };
 
+// ---- [[flows]]: constant bit rate during on-windows (udp_cbr: one window; onoff: many) -----
+// Payload as the probe's: seq (u32), send time (i64 ns), padding. The windows come from Python
+// (drawn from the run's seed), so the generator needs no random stream of its own.
+class UdpFlowSender : public ns3::SimpleRefCount<UdpFlowSender, UdpSource> {
+ public:
+  UdpFlowSender(ns3::Ptr<ns3::Node> node, uint16_t port, double interval_s, uint32_t size)
+      : m_interval(ns3::Seconds(interval_s)), m_size(size), m_port(port) {
+    m_sock = BoundUdpSocket(node, 0);
+  }
+  void SetDestination(uint32_t ip) { m_dst = ip; }
+  // Send every interval in [on_s, off_s); windows are added in time order.
+  void AddWindow(double on_s, double off_s) {
+    ns3::Time on = ns3::Seconds(on_s), off = ns3::Seconds(off_s);
+    ns3::Simulator::Schedule(on - ns3::Simulator::Now(), &UdpFlowSender::Open, this, off);
+  }
+  uint32_t sent = 0, unsent = 0;
+  uint64_t sentBytes = 0;
+
+ private:
+  void Open(ns3::Time off) {
+    m_off = off;
+    if (!m_event.IsPending()) Send();
+  }
+  void Send() {
+    if (!m_sock || ns3::Simulator::Now() >= m_off) return;
+    std::vector<uint8_t> buf(m_size, 0);
+    uint32_t seq = sent;
+    int64_t t = ns3::Simulator::Now().GetNanoSeconds();
+    for (int i = 0; i < 4; ++i) buf[i] = (seq >> (24 - 8 * i)) & 0xff;
+    for (int i = 0; i < 8; ++i) buf[4 + i] = (t >> (56 - 8 * i)) & 0xff;
+    ++sent;
+    if (m_dst == 0) {
+      ++unsent;  // no address to send to: counted as sent and lost
+    } else {
+      auto p = ns3::Create<ns3::Packet>(buf.data(), m_size);
+      m_sock->SendTo(p, 0, ns3::InetSocketAddress(ns3::Ipv4Address(m_dst), m_port));
+      sentBytes += m_size;
+    }
+    m_event = ns3::Simulator::Schedule(m_interval, &UdpFlowSender::Send, this);
+  }
+  ns3::Time m_interval, m_off;
+  uint32_t m_size, m_dst = 0;
+  uint16_t m_port;
+  ns3::EventId m_event;
+};
+
+class UdpFlowReceiver : public ns3::SimpleRefCount<UdpFlowReceiver, UdpSink> {
+ public:
+  UdpFlowReceiver(ns3::Ptr<ns3::Node> node, uint16_t port) { Open(node, port); }
+  std::vector<uint32_t> seqs;
+  std::vector<int64_t> sentNs;
+
+ private:
+  bool Accept(ns3::Ptr<ns3::Packet> p) override {
+    uint8_t b[12];
+    if (p->GetSize() < 12) return false;
+    p->CopyData(b, 12);
+    seqs.push_back((uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]);
+    int64_t t = 0;
+    for (int i = 0; i < 8; ++i) t = (t << 8) | b[4 + i];
+    sentNs.push_back(t);
+    return true;
+  }
+};
+
 // ---- RTP: voice-like packets both ways (SIP calls and the other real-time policies) ----------
 class RtpSender : public ns3::SimpleRefCount<RtpSender, UdpSource> {
  public:
@@ -190,6 +256,11 @@ class TcpBulkSender : public ns3::SimpleRefCount<TcpBulkSender> {
                              this);
   }
   // Drop the socket before Simulator::Destroy; its endpoint goes with the TCP protocol.
+  // [[flows]]: stop writing at stop_s; what is queued then is the transfer (FIN after it).
+  void StopAt(double stop_s) {
+    ns3::Simulator::Schedule(ns3::Seconds(stop_s) - ns3::Simulator::Now(), &TcpBulkSender::Stop,
+                             this);
+  }
   void Close() {
     if (m_sock) {
       m_sock->SetSendCallback(ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>, uint32_t>());
@@ -231,6 +302,13 @@ class TcpBulkSender : public ns3::SimpleRefCount<TcpBulkSender> {
     Fill();
   }
   void Failed(ns3::Ptr<ns3::Socket>) { ++connectFailures; }
+  void Stop() {
+    if (!m_sock || m_finished) return;
+    m_total = queued;
+    m_finished = true;
+    m_sock->Close();
+    if (m_total > 0 && acked == m_total && completedNs < 0) completedNs = NowNs();
+  }
   void OnRtt(ns3::Time, ns3::Time rtt) {
     if (rtt.IsStrictlyPositive()) {
       rttSumNs += rtt.GetNanoSeconds();

@@ -192,6 +192,7 @@ def cross_problems(s: Scenario):
         elif mech in ("miplr", "mip") and mech not in uses:
             yield (f"{where}.kind: {a.kind!r} needs {what} in use: macro_mobility.tcp (with"
                    f" tcp.enabled) or macro_mobility.realtime (with sip.enabled) = \"{mech}\"")
+    yield from _flow_problems(s, mobile, roles)
     if s.security.auth and s.wifi.mh_radios == 2:
         # Source address validation binds a care-of address to the one MAC that obtained it;
         # a second radio (another MAC) would have its packets dropped.
@@ -254,3 +255,56 @@ def _reaches_gateway(s: Scenario, start: str) -> bool:
             return True
         todo.extend(u.node for u in s.nodes[n].uplinks)
     return False
+
+
+def flow_port(s: "Scenario", i: int) -> int:
+    """The receiver's port of flow ``i`` (its own, or 20000 + its index)."""
+    f = s.flows[i]
+    return f.port if f.port is not None else 20000 + i
+
+
+def _flow_problems(s: "Scenario", mobile: list[str], roles: set[str]):
+    """[[flows]]: ends that exist, a mechanism that carries the flow to a mobile host, times
+    inside the run, one port per receiver."""
+    mm = s.macro_mobility
+    fixed = list(s.hosts)
+    seen_names: set[str] = set()
+    ports: dict[tuple[str, int], str] = {}
+    for i, f in enumerate(s.flows):
+        where = f"flows.{i}"
+        if f.name in seen_names:
+            yield f"{where}.name: {f.name!r} names another flow too; flow names are unique"
+        seen_names.add(f.name)
+        if f.src not in fixed:
+            yield (f"{where}.src: {f.src!r} is not a fixed host; allowed: {', '.join(fixed) or '(none)'}"
+                   + (" (flows from a mobile host are not supported)" if f.src in mobile else ""))
+        if f.dst not in fixed and f.dst not in mobile:
+            yield (f"{where}.dst: {f.dst!r} is neither a fixed host nor a mobile host; allowed:"
+                   f" {', '.join(fixed + mobile)}")
+        elif f.dst == f.src and f.src in fixed:
+            yield f"{where}.dst: the flow's source and destination are the same host"
+        elif f.dst in mobile and f.dst_address == "permanent":
+            cls, mech = (("tcp", mm.tcp) if f.kind == "tcp_bulk" else ("realtime", mm.realtime))
+            if mech not in ("miplr", "mip"):
+                yield (f"{where}.dst_address: \"permanent\" needs macro_mobility.{cls} = \"miplr\" or"
+                       f" \"mip\" to carry it (it is {mech!r}); or set dst_address = \"care_of\"")
+            elif mech == "miplr" and "home_location_register" not in roles:
+                yield f"{where}.dst_address: MIP-LR needs a host with role 'home_location_register'"
+            elif mech == "mip" and "home_agent" not in roles:
+                yield f"{where}.dst_address: Mobile IP needs a host with role 'home_agent'"
+            elif mech == "miplr" and f.src in s.hosts and s.hosts[f.src].role != "correspondent":
+                yield (f"{where}.src: MIP-LR rewrites addresses at correspondents ([0058]-[0062]):"
+                       f" {f.src!r} has role {s.hosts[f.src].role!r}; use a correspondent")
+        if f.dst in mobile and not s.domains:
+            yield f"{where}.dst: a mobile host needs MMP domains to have an address"
+        stop = f.stop_s if f.stop_s is not None else s.simulation.duration_s - 1.0
+        if f.start_s >= stop or stop > s.simulation.duration_s:
+            yield (f"{where}.start_s: the flow must start before it stops ({stop:g} s) and stop"
+                   f" within the run ({s.simulation.duration_s:g} s)")
+        port = flow_port(s, i)
+        if s.tcp.enabled and port == s.tcp.port and f.dst in mobile:
+            yield f"{where}.port: {port} is the built-in TCP transfer's (tcp.port); choose another"
+        other = ports.get((f.dst, port))
+        if other is not None:
+            yield f"{where}.port: {port} at {f.dst} is flow {other!r}'s too; choose another"
+        ports[(f.dst, port)] = f.name

@@ -644,6 +644,69 @@ class Attack(_Model):
         " the attacker's sub-network's address pool + 16).")
 
 
+FLOW_KINDS = ("udp_cbr", "onoff", "tcp_bulk")
+# Ports the run's own protocols and flows use: a flow may not listen on them.
+RESERVED_PORTS = {9: "the probe", 434: "Mobile IP", 4343: "MMP", 4344: "DRCP", 4345: "DRCP", 4350: "MIP-LR",
+                  5060: "SIP", 40000: "RTP", 40001: "RTCP", 40002: "RTP", 40003: "RTCP"}
+
+
+class Flow(_Model):
+    """A traffic flow of the researcher's own (``[[flows]]``), generated in C++ like the built-in
+    ones: from a fixed host to a fixed host or a mobile host. To a mobile host it is addressed
+    by the host's permanent address and carried by the mechanism the policy gives its traffic
+    class (``macro_mobility.tcp`` for tcp_bulk, ``macro_mobility.realtime`` for the UDP kinds;
+    MIP-LR or Mobile IP), or sent to the care-of address the host has when it starts
+    (``dst_address = "care_of"``: no macro-mobility, as an application that resolved the host
+    once). It appears in ``flows.parquet`` and ``timeline.parquet`` under its name.
+
+    ``udp_cbr``: ``packet_bytes`` UDP payloads at ``rate_kbps`` from start_s to stop_s, each
+    with a sequence number and its send time (losses, duplicates, one-way delays).
+    ``onoff``: the same during on-periods; on and off periods drawn from exponential
+    distributions with means ``on_s`` and ``off_s`` (from the run's seed), starting on.
+    ``tcp_bulk``: a TCP connection that writes at ``rate_kbps`` (0: as fast as TCP goes) from
+    start_s until stop_s, segments of ``packet_bytes``; every byte is checked at the sink."""
+
+    name: str = Field(description="Unique among the flows; not probe, rtp or tcp (the built-in"
+                      " flows). Letters, digits, '.', '_', '-'.")
+    kind: Literal[FLOW_KINDS] = Field(description=", ".join(FLOW_KINDS) + ".")
+    src: str = Field(description="A fixed host (a name under [hosts]).")
+    dst: str = Field(description="A fixed host, or a mobile host mh1 .. mhN.")
+    start_s: float = Field(ge=0, description="When the flow starts.")
+    stop_s: float | None = Field(None, gt=0, description="When it stops sending (default: 1 s"
+                                 " before the end of the run, so that nothing is in flight).")
+    rate_kbps: float = Field(ge=0, le=1e6, description="Sending rate of the payload (kbit/s;"
+                             " onoff: while on). tcp_bulk: 0 for as fast as TCP goes.")
+    packet_bytes: int = Field(1000, ge=16, le=8960, description="UDP payload, or TCP segment size.")
+    on_s: float = Field(1.0, gt=0, le=1e6, description="onoff: mean on-period.")
+    off_s: float = Field(1.0, gt=0, le=1e6, description="onoff: mean off-period.")
+    port: int | None = Field(None, ge=1, le=65535, description="The receiver's port (default:"
+                             " 20000 + the flow's index).")
+    dst_address: Literal["permanent", "care_of"] = Field(
+        "permanent", description="To a mobile host: its permanent address (carried by"
+        " macro-mobility) or the care-of address it has when the flow starts.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        v = check_name(v, "a file-name-safe name")
+        if v in ("probe", "rtp", "tcp"):
+            raise ValueError(f"{v!r} is a built-in flow's name; choose another")
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> "Flow":
+        if self.stop_s is not None and self.stop_s <= self.start_s:
+            raise ValueError(f"stop_s: must be later than start_s ({self.start_s}), got {self.stop_s}")
+        if self.kind != "tcp_bulk" and self.rate_kbps == 0:
+            raise ValueError(f"rate_kbps: {self.kind} needs a rate above 0")
+        if self.kind != "tcp_bulk" and self.packet_bytes > 1472:
+            raise ValueError(f"packet_bytes: a UDP payload of at most 1472 bytes (one Ethernet/WiFi"
+                             f" frame without fragments), got {self.packet_bytes}")
+        if self.port is not None and self.port in RESERVED_PORTS:
+            raise ValueError(f"port: {self.port} is {RESERVED_PORTS[self.port]}'s; choose another")
+        return self
+
+
 class Failure(_Model):
     """A link or node that fails at ``at_s`` (and comes back at ``restore_s``) ([0039]-[0045])."""
 
@@ -719,6 +782,8 @@ class Scenario(_Model):
     security: Security = Field(Security(), description="Authentication of location management.")
     attacks: list[Attack] = Field(default_factory=list,
                                   description="Forgeries against mobile hosts (docs/security.md).")
+    flows: list[Flow] = Field(default_factory=list,
+                              description="Traffic flows of your own (docs/scenario.md).")
 
     @field_validator("name")
     @classmethod
