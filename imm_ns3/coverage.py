@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 from .scenario.radio import free_space_loss_1m_db
+from . import ns2trace
 from .scenario.schema import ConstantVelocityMobility, RandomWaypointMobility, WaypointMobility
 from .topology import channel_mhz, position_at, reference_loss_db
 
@@ -56,7 +57,10 @@ def covered(topo, x: float, y: float, z: float = 0.0, tx_dbm: float | None = Non
     return False
 
 
-def _position(m, start_s: float, t: float) -> tuple[float, float, float]:
+def _position(mh, t: float) -> tuple[float, float, float]:
+    m, start_s = mh.mobility, mh.start_s
+    if mh.path is not None:
+        return ns2trace.position(mh.path, t)
     if isinstance(m, WaypointMobility):
         return position_at(m, start_s, t)
     rad = math.radians(m.heading_deg)
@@ -65,21 +69,24 @@ def _position(m, start_s: float, t: float) -> tuple[float, float, float]:
 
 
 def path_gaps(topo) -> list[Gap]:
-    """Every stretch of every host's path (waypoints, constant velocity) out of coverage."""
+    """Every stretch of every host's path (waypoints, constant velocity, ns-2 trace) out of
+    coverage."""
     s = topo.scenario
     if not topo.radios:
         return []
     steps = int(s.simulation.duration_s / STEP_S) + 1
     gaps = []
     # Hosts of one model differ only by their start time; one per distinct pair is enough.
-    walkers = {(id(mh.mobility), mh.start_s): mh for mh in reversed(topo.mobile_hosts)
-               if isinstance(mh.mobility, (WaypointMobility, ConstantVelocityMobility))}
+    # (A trace's hosts each follow their own node.)
+    walkers = {(id(mh.mobility), mh.start_s, mh.name if mh.path is not None else None): mh
+               for mh in reversed(topo.mobile_hosts)
+               if isinstance(mh.mobility, (WaypointMobility, ConstantVelocityMobility))
+               or mh.path is not None}
     for mh in sorted(walkers.values(), key=lambda h: h.index):
-        m = mh.mobility
         start = None
         for k in range(steps + 1):
             t = min(k * STEP_S, s.simulation.duration_s)
-            x, y, z = _position(m, mh.start_s, t)
+            x, y, z = _position(mh, t)
             inside = covered(topo, x, y, z, mh.tx_power_dbm)
             if not inside and start is None:
                 start = (t, (x, y))

@@ -14,14 +14,8 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from .scenario import (
-    ConstantVelocityMobility,
-    RandomWaypointMobility,
-    Scenario,
-    WaypointMobility,
-    _models_in,
-    _unwrap,
-)
+from .scenario import Scenario, _models_in, _unwrap
+from .scenario.schema import MOBILITY_CLASSES
 
 BEGIN = "<!-- BEGIN GENERATED FIELD REFERENCE (python -m imm_ns3.docgen) -->"
 END = "<!-- END GENERATED FIELD REFERENCE -->"
@@ -39,7 +33,7 @@ def _unit(name: str) -> str:
 
 def _type_name(tp: Any) -> str:
     tp = _unwrap(tp)
-    if set(_models_in(tp)) == {WaypointMobility, ConstantVelocityMobility, RandomWaypointMobility}:
+    if set(_models_in(tp)) == set(MOBILITY_CLASSES):
         return "mobility table (below)"
     origin = get_origin(tp)
     if origin is dict:
@@ -89,8 +83,7 @@ def _section(title: str, model: type[BaseModel], lines: list[str], seen: set) ->
         lines.append(f"| `{name}` | {_type_name(f.annotation)} | {_default(f)} | {_unit(name)} | {desc} |")
         for sub in (_models_in(f.annotation) or _models_in(_dict_value(f.annotation))
                     or _models_in(_list_item(f.annotation))):
-            if sub not in seen and sub not in (WaypointMobility, ConstantVelocityMobility,
-                                               RandomWaypointMobility):
+            if sub not in seen and sub not in MOBILITY_CLASSES:
                 seen.add(sub)
                 key = f"{title}.{name}" if title != "(top level)" else name
                 if get_origin(_unwrap(f.annotation)) is dict:
@@ -119,7 +112,7 @@ def field_reference() -> str:
     while todo:
         title, model = todo.pop(0)
         todo += _section(title, model, lines, seen)
-    for m in (WaypointMobility, ConstantVelocityMobility, RandomWaypointMobility):
+    for m in MOBILITY_CLASSES:
         _section(f"mobility (model = \"{m.model_fields['model'].default}\")", m, lines, seen)
     return "\n".join(lines).rstrip() + "\n"
 

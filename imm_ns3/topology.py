@@ -26,6 +26,7 @@ from typing import Any
 from .scenario import (
     LinkSpec,
     Scenario,
+    Ns2TraceMobility,
     WaypointMobility,
     band_of,
     channel_centre_mhz,
@@ -94,6 +95,8 @@ class MobileHostPlan:
     tx_power_dbm: float
     start_s: float  # time its walk starts (waypoint model)
     mobility: Any = None  # its mobility model (the scenario's, or its group's)
+    # ns2_trace: its own (time, position) points, between which it moves linearly.
+    path: list | None = None
 
 
 @dataclass(frozen=True)
@@ -331,7 +334,8 @@ def build_topology(s: Scenario) -> Topology:
         t.mobile_hosts.append(MobileHostPlan(
             name, i, addr, f"sip:{name}@{s.mobile_hosts.sip_domain}",
             s.mobile_hosts.tx_power_dbm if s.mobile_hosts.tx_power_dbm is not None else s.wifi.tx_power_dbm,
-            start + k * stagger, mobility))
+            start + k * stagger, mobility,
+            mobility.points(k) if isinstance(mobility, Ns2TraceMobility) else None))
     return t
 
 

@@ -312,10 +312,12 @@ def _build_mobility(net: Network) -> None:
     for mh in topo.mobile_hosts:
         node = net.nodes[mh.name]
         m = mh.mobility  # the scenario's model, or the host's group's
-        if isinstance(m, WaypointMobility):
+        if isinstance(m, WaypointMobility) or mh.path is not None:
+            # A walk, or an ns-2 trace's points: linear moves between timed positions.
             mm = ns.CreateObject[ns.WaypointMobilityModel]()
             node.AggregateObject(mm)
-            for t, pos in waypoint_schedule(m, mh.start_s):
+            points = mh.path if mh.path is not None else waypoint_schedule(m, mh.start_s)
+            for t, pos in points:
                 mm.AddWaypoint(ns.Waypoint(ns.NanoSeconds(round(t * 1e9)), ns.Vector(*pos)))
         elif isinstance(m, ConstantVelocityMobility):
             import math

@@ -193,6 +193,7 @@ def cross_problems(s: Scenario):
             yield (f"{where}.kind: {a.kind!r} needs {what} in use: macro_mobility.tcp (with"
                    f" tcp.enabled) or macro_mobility.realtime (with sip.enabled) = \"{mech}\"")
     yield from _flow_problems(s, mobile, roles)
+    yield from _trace_problems(s)
     if s.security.auth and s.wifi.mh_radios == 2:
         # Source address validation binds a care-of address to the one MAC that obtained it;
         # a second radio (another MAC) would have its packets dropped.
@@ -308,3 +309,36 @@ def _flow_problems(s: "Scenario", mobile: list[str], roles: set[str]):
         if other is not None:
             yield f"{where}.port: {port} at {f.dst} is flow {other!r}'s too; choose another"
         ports[(f.dst, port)] = f.name
+
+
+def _trace_problems(s: "Scenario"):
+    """ns2_trace mobility: every host has a node of the trace to follow."""
+    models = ([("mobility", s.mobility, s.mobile_hosts.count)] if not s.mobile_hosts.groups else
+              [(f"mobile_hosts.groups.{i}.mobility", g.mobility, g.count)
+               for i, g in enumerate(s.mobile_hosts.groups)])
+    first_host = 1
+    for where, m, count in models:
+        if getattr(m, "model", None) == "ns2_trace":
+            have = m.nodes()
+            missing = [m.first_node + k for k in range(count) if m.first_node + k not in have]
+            if missing:
+                k = missing[0] - m.first_node
+                yield (f"{where}.first_node: host mh{first_host + k} would follow node {missing[0]}"
+                       f" of {m.file!r}, which has nodes {_ranges(have)}"
+                       f" ({len(missing)} host(s) without a node)")
+        first_host += count
+
+
+def _ranges(ids: list[int]) -> str:
+    out, start, prev = [], None, None
+    for i in ids:
+        if start is None:
+            start = prev = i
+        elif i == prev + 1:
+            prev = i
+        else:
+            out.append(f"{start}" if start == prev else f"{start}-{prev}")
+            start = prev = i
+    if start is not None:
+        out.append(f"{start}" if start == prev else f"{start}-{prev}")
+    return ", ".join(out)

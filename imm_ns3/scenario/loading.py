@@ -36,7 +36,20 @@ def read_scenario_dict(source: str | Path) -> tuple[dict, str]:
                 f"scenario: no file {src!r} and no built-in scenario of that name;"
                 f" built-in: {', '.join(BUILTIN_SCENARIOS)}"
             ])
-    return parse_toml_file(path, "scenario"), str(path)
+    data = parse_toml_file(path, "scenario")
+    _resolve_trace_files(data, path.parent)
+    return data, str(path)
+
+
+def _resolve_trace_files(data: dict, base: Path) -> None:
+    """An ns2_trace model's relative ``file`` is taken from the scenario file's directory."""
+    mh = data.get("mobile_hosts")
+    groups = mh.get("groups") if isinstance(mh, dict) else None
+    models = [data.get("mobility")] + [g.get("mobility") for g in groups or [] if isinstance(g, dict)]
+    for m in models:
+        if (isinstance(m, dict) and m.get("model") == "ns2_trace" and isinstance(m.get("file"), str)
+                and m["file"] and not Path(m["file"]).expanduser().is_absolute()):
+            m["file"] = str((base / m["file"]).resolve())
 
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a scenario or sweep file is text of a few kilobytes

@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -365,11 +366,54 @@ class RandomWaypointMobility(_Model):
         return self
 
 
+class Ns2TraceMobility(_Model):
+    """Follow an ns-2 movement trace (the format of ns-3's Ns2MobilityHelper, written by ns-2's
+    setdest and by BonnMotion): ``$node_(i) set X_ x`` lines for the start and ``$ns_ at t
+    "$node_(i) setdest x y speed"`` lines for the walks (imm_ns3/ns2trace.py). Host k of the
+    group (or of the scenario) follows the trace's node ``first_node + k``."""
+
+    model: Literal["ns2_trace"] = "ns2_trace"
+    file: str = Field(min_length=1, description="The trace file; a relative path is taken from the"
+                      " scenario file's directory (from the working directory for a scenario"
+                      " given as a table).")
+    first_node: int = Field(0, ge=0, le=10**6, description="The trace node the first host follows.")
+    _points: dict = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _read(self) -> "Ns2TraceMobility":
+        from pathlib import Path
+
+        from ..ns2trace import TraceError, parse
+
+        path = Path(self.file).expanduser()
+        try:
+            size = path.stat().st_size
+            if size > 64 * 1024 * 1024:
+                raise ValueError(f"file: {self.file!r} is {size / 1e6:.0f} MB; at most 64 MB")
+            text = path.read_text(encoding="utf-8", errors="strict")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ValueError(f"file: cannot read {self.file!r}: {getattr(e, 'strerror', None) or e}") from None
+        try:
+            self._points = parse(text, where=path.name)
+        except TraceError as e:
+            raise ValueError(f"file: {e}") from None
+        return self
+
+    def nodes(self) -> list[int]:
+        return sorted(self._points)
+
+    def points(self, k: int) -> list:
+        """The (time, position) points of the group's host k."""
+        return self._points[self.first_node + k]
+
+
 Mobility = Annotated[
-    Union[WaypointMobility, ConstantVelocityMobility, RandomWaypointMobility],
+    Union[WaypointMobility, ConstantVelocityMobility, RandomWaypointMobility, Ns2TraceMobility],
     Field(discriminator="model"),
 ]
-MOBILITY_MODELS = ("waypoints", "constant_velocity", "random_waypoint")
+MOBILITY_MODELS = ("waypoints", "constant_velocity", "random_waypoint", "ns2_trace")
+MOBILITY_CLASSES = (WaypointMobility, ConstantVelocityMobility, RandomWaypointMobility,
+                    Ns2TraceMobility)
 
 
 class MobileHostGroup(_Model):
