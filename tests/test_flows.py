@@ -42,8 +42,11 @@ def test_udp_cbr_is_one_window_and_onoff_alternates_from_the_seed_and_name():
 
 @pytest.mark.parametrize("change,mm,expect", [
     ({"name": "tcp"}, {}, "flows.0.name: 'tcp' is a built-in flow's name; choose another"),
-    ({"src": "mh1"}, {"realtime": "miplr"},
-     "flows.0.src: 'mh1' is not a fixed host; allowed: ch, hlr, sip, ha (flows from a mobile host"),
+    ({"src": "mh1"}, {"realtime": "miplr"}, "flows.0.dst: a flow from one mobile host to another"),
+    ({"src": "mh1", "dst": "ch", "kind": "tcp_bulk"}, {},
+     "flows.0.src: a tcp_bulk flow from a mobile host is not supported"),
+    ({"src": "eve"}, {"realtime": "miplr"},
+     "flows.0.src: 'eve' is neither a fixed host nor a mobile host; allowed: ch, hlr, sip, ha, mh1"),
     ({"dst": "mh9"}, {"realtime": "miplr"}, "flows.0.dst: 'mh9' is neither a fixed host nor a mobile host"),
     ({}, {}, "flows.0.dst_address: \"permanent\" needs macro_mobility.realtime = \"miplr\" or \"mip\""),
     ({"src": "sip"}, {"realtime": "miplr"}, "flows.0.src: MIP-LR rewrites addresses at correspondents"),
@@ -82,6 +85,8 @@ FLOWS = [VIDEO,
          {"name": "bursty", "kind": "onoff", "src": "ch", "dst": "mh1", "dst_address": "care_of",
           "start_s": 5.0, "rate_kbps": 200.0, "packet_bytes": 500, "on_s": 1.0, "off_s": 1.0},
          {"name": "lan", "kind": "udp_cbr", "src": "ch", "dst": "hlr", "start_s": 1.0,
+          "rate_kbps": 80.0, "packet_bytes": 200},
+         {"name": "up", "kind": "udp_cbr", "src": "mh1", "dst": "ch", "start_s": 5.0,
           "rate_kbps": 80.0, "packet_bytes": 200}]
 
 
@@ -118,7 +123,11 @@ def test_flows_run_and_appear_in_the_tables(flows_run):
     tl = r.tables["timeline"]
     bursty = tl[tl.name == "bursty"]
     assert bursty[bursty.t_s < 20].packets.sum() > 0 and bursty[bursty.t_s > 26].packets.sum() == 0
-    # lan: between two fixed hosts, nothing lost; every flow has timeline rows summing to it.
+    # lan: between two fixed hosts, nothing lost; up: from the mobile host's care-of address
+    # of the moment, lost only while it has none (the inter-subnet handoff) or in the radio
+    # outages. Every flow has timeline rows summing to it.
     assert f.loc["lan", "lost_packets"] == 0
-    for name in ("video", "bulk", "bursty", "lan"):
+    up = f.loc["up"]
+    assert up.sent_packets == 1200 and 0 < up.lost_packets < 150 and up.delay_s < 0.05
+    for name in ("video", "bulk", "bursty", "lan", "up"):
         assert tl[tl.name == name].bytes.sum() == f.loc[name, "received_bytes"], name

@@ -276,13 +276,19 @@ def _flow_problems(s: "Scenario", mobile: list[str], roles: set[str]):
         if f.name in seen_names:
             yield f"{where}.name: {f.name!r} names another flow too; flow names are unique"
         seen_names.add(f.name)
-        if f.src not in fixed:
-            yield (f"{where}.src: {f.src!r} is not a fixed host; allowed: {', '.join(fixed) or '(none)'}"
-                   + (" (flows from a mobile host are not supported)" if f.src in mobile else ""))
+        if f.src not in fixed and f.src not in mobile:
+            yield (f"{where}.src: {f.src!r} is neither a fixed host nor a mobile host; allowed:"
+                   f" {', '.join(fixed + mobile)}")
         if f.dst not in fixed and f.dst not in mobile:
             yield (f"{where}.dst: {f.dst!r} is neither a fixed host nor a mobile host; allowed:"
                    f" {', '.join(fixed + mobile)}")
-        elif f.dst == f.src and f.src in fixed:
+        elif f.src in mobile and f.kind == "tcp_bulk":
+            yield (f"{where}.src: a tcp_bulk flow from a mobile host is not supported (its"
+                   f" peer's answers would need macro-mobility to reach it); use udp_cbr or"
+                   f" onoff, or a fixed host as src")
+        elif f.src in mobile and f.dst in mobile:
+            yield f"{where}.dst: a flow from one mobile host to another is not supported"
+        elif f.dst == f.src:
             yield f"{where}.dst: the flow's source and destination are the same host"
         elif f.dst in mobile and f.dst_address == "permanent":
             cls, mech = (("tcp", mm.tcp) if f.kind == "tcp_bulk" else ("realtime", mm.realtime))
@@ -296,8 +302,8 @@ def _flow_problems(s: "Scenario", mobile: list[str], roles: set[str]):
             elif mech == "miplr" and f.src in s.hosts and s.hosts[f.src].role != "correspondent":
                 yield (f"{where}.src: MIP-LR rewrites addresses at correspondents ([0058]-[0062]):"
                        f" {f.src!r} has role {s.hosts[f.src].role!r}; use a correspondent")
-        if f.dst in mobile and not s.domains:
-            yield f"{where}.dst: a mobile host needs MMP domains to have an address"
+        if (f.dst in mobile or f.src in mobile) and not s.domains:
+            yield f"{where}: a mobile host needs MMP domains to have an address"
         stop = f.stop_s if f.stop_s is not None else s.simulation.duration_s - 1.0
         if f.start_s >= stop or stop > s.simulation.duration_s:
             yield (f"{where}.start_s: the flow must start before it stops ({stop:g} s) and stop"

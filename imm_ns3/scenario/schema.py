@@ -696,7 +696,8 @@ RESERVED_PORTS = {9: "the probe", 434: "Mobile IP", 4343: "MMP", 4344: "DRCP", 4
 
 class Flow(_Model):
     """A traffic flow of the researcher's own (``[[flows]]``), generated in C++ like the built-in
-    ones: from a fixed host to a fixed host or a mobile host. To a mobile host it is addressed
+    ones: from a fixed host to a fixed host or a mobile host, or (UDP kinds) from a mobile host
+    to a fixed host, sent from whatever care-of address the host has. To a mobile host it is addressed
     by the host's permanent address and carried by the mechanism the policy gives its traffic
     class (``macro_mobility.tcp`` for tcp_bulk, ``macro_mobility.realtime`` for the UDP kinds;
     MIP-LR or Mobile IP), or sent to the care-of address the host has when it starts
@@ -713,7 +714,8 @@ class Flow(_Model):
     name: str = Field(description="Unique among the flows; not probe, rtp or tcp (the built-in"
                       " flows). Letters, digits, '.', '_', '-'.")
     kind: Literal[FLOW_KINDS] = Field(description=", ".join(FLOW_KINDS) + ".")
-    src: str = Field(description="A fixed host (a name under [hosts]).")
+    src: str = Field(description="A fixed host (a name under [hosts]), or for the UDP kinds a"
+                     " mobile host mh1 .. mhN (to a fixed host).")
     dst: str = Field(description="A fixed host, or a mobile host mh1 .. mhN.")
     start_s: float = Field(ge=0, description="When the flow starts.")
     stop_s: float | None = Field(None, gt=0, description="When it stops sending (default: 1 s"
