@@ -187,3 +187,28 @@ def test_cli_sip_registrar_with_users_challenges_on_real_udp(tmp_path):
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and r.stderr.startswith("error: --users: users.mh1:")
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_an_attacker_node_hands_each_datagram_to_the_agent_it_belongs_to():
+    """Two SIP attacks by one attacker on two victims share the node's SIP socket: answers go
+    to the agent whose dialog or registration they are, requests to the agent whose address of
+    record they name."""
+    from types import SimpleNamespace
+
+    from imm_ns3.adapter.sip import _to_agent
+
+    got = []
+    uas = [SimpleNamespace(aor=f"sip:mh{i}@imm.example", sessions={f"call-{i}": None},
+                           _reg_call_id=f"reg-{i}", receive=lambda d, s, i=i: got.append(i))
+           for i in (1, 2)]
+
+    def msg(start, call_id):
+        return (f"{start}\r\nVia: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKx\r\n"
+                f"From: <sip:ch@imm.example>;tag=a\r\nTo: <sip:mh2@imm.example>\r\n"
+                f"Call-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n").encode()
+
+    _to_agent(uas, msg("SIP/2.0 200 OK", "call-2"), ("10.10.0.2", 5060))
+    _to_agent(uas, msg("SIP/2.0 200 OK", "reg-1"), ("10.10.0.4", 5060))
+    _to_agent(uas, msg("INVITE sip:mh2@10.20.0.9 SIP/2.0", "new-call"), ("10.10.0.2", 5060))
+    _to_agent(uas, b"garbage", ("10.10.0.2", 5060))  # the first agent answers 400
+    assert got == [2, 1, 2, 1]

@@ -32,7 +32,7 @@ from ..miplr.messages import MIPLR_PORT, MipUpdate
 from ..miplr.mip import MIP_PORT, RegistrationRequest
 from .context import Collector, RunContext
 from .env import Signalling
-from .miplr import _MipEnv
+from .miplr import MipEnv
 from .runtime import compile_extension
 from ..schedule import spread_start
 from ..scenario.schema import STATION_ATTACK_KINDS
@@ -55,7 +55,7 @@ def setup_attacks(ctx: RunContext) -> Collector | None:
     perm = {mh.name: int(mh.permanent_address) for mh in ctx.topo.mobile_hosts}
     counts = Signalling(ctx.bridge.now, s.simulation.warmup_s)
     captures: dict[str, tuple[Any, ...]] = {}
-    envs: dict[tuple[str, int], _MipEnv] = {}
+    envs: dict[tuple[str, int], MipEnv] = {}
     stations = sorted({a.attacker for a in s.attacks if a.kind in STATION_ATTACK_KINDS})
     for name in stations:
         captures[name] = tuple(c.InstallCapture(ctx.net.nodes[name], p) for p in (TCP, UDP))
@@ -68,7 +68,7 @@ def setup_attacks(ctx: RunContext) -> Collector | None:
             udp.PassPort(port)
         captures[name] = (tcp, udp, ipip)
         for port in (MIPLR_PORT, MIP_PORT):
-            env = _MipEnv(ctx, name, "attacker", counts, port)
+            env = MipEnv(ctx, name, "attacker", counts, port)
             env.attach(lambda msg, src: None)  # answers are counted as received, nothing more
             envs[(name, port)] = env
 

@@ -57,7 +57,7 @@ def _ip(a: int) -> str:
     return str(ipaddress.IPv4Address(a)) if a else "none"
 
 
-class _MipEnv(WireEnv):
+class MipEnv(WireEnv):
     """Env of a MIP-LR or Mobile IP core on an ns-3 node: its UDP socket and the codec. The
     adapter attaches the core's message handler once the core exists (:meth:`attach`)."""
 
@@ -160,7 +160,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
         for h in registers:
             core = HomeLocationRegister([perm_net], max_lifetime_s=mm.register_max_lifetime_s,
                                         null_lifetime_s=mm.null_lifetime_s, keyring=keys)
-            env = _MipEnv(ctx, h, "home_location_register", run.counts, MIPLR_PORT)
+            env = MipEnv(ctx, h, "home_location_register", run.counts, MIPLR_PORT)
 
             def on_hlr(msg, src, core=core, env=env, h=h):
                 answer = core.receive(msg, env.now(), src)
@@ -176,7 +176,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
         reg_ips = [addr[h] for h in registers]
         for ch in cors:
             state = c.NewMipState()
-            env = _MipEnv(ctx, ch, "correspondent", run.counts, MIPLR_PORT)
+            env = MipEnv(ctx, ch, "correspondent", run.counts, MIPLR_PORT)
             def on_mapping(p, coa, lt, st=state, env=env, ch=ch):
                 st.SetMapping(p, coa, lt)
                 ctx.location_log.append((env.now(), ch, _ip(p), _ip(coa)))
@@ -200,7 +200,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
             run.correspondents.append(daemon)
         for mh in topo.mobile_hosts:
             state = c.NewMipState()
-            env = _MipEnv(ctx, mh.name, "mobile_host", run.counts, MIPLR_PORT, keep_sent=keep)
+            env = MipEnv(ctx, mh.name, "mobile_host", run.counts, MIPLR_PORT, keep_sent=keep)
             daemon = MipMhDaemon(env, int(mh.permanent_address), reg_ips, lifetime_s=mm.lifetime_s,
                                  retry_s=mm.retry_s, max_tries=mm.max_tries, keyring=keys)
             env.attach(daemon.receive)
@@ -223,7 +223,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
     if "mip" in mechs:
         ha = next(h for h, host in s.hosts.items() if host.role == "home_agent")
         shim = c.InstallHomeAgent(net.nodes[ha], HOME_AGENT_PRIORITY, addr[ha])
-        ha_env = _MipEnv(ctx, ha, "home_agent", run.counts, MIP_PORT)
+        ha_env = MipEnv(ctx, ha, "home_agent", run.counts, MIP_PORT)
 
         def on_binding(home, coa, lifetime, shim=shim):
             shim.SetBinding(home, coa, float(lifetime))
@@ -239,7 +239,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
         ctx.location_cores[(ha, "mip")] = agent
         for mh in topo.mobile_hosts:
             run.decap[mh.name] = c.InstallIpInIp(net.nodes[mh.name])
-            env = _MipEnv(ctx, mh.name, "mobile_host", run.counts, MIP_PORT, keep_sent=keep)
+            env = MipEnv(ctx, mh.name, "mobile_host", run.counts, MIP_PORT, keep_sent=keep)
             client = MobileIpClient(env, int(mh.permanent_address), addr[ha],
                                     lifetime_s=mm.lifetime_s, retry_s=mm.retry_s,
                                     max_tries=mm.max_tries, keyring=keys)

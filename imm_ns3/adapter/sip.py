@@ -31,7 +31,7 @@ from ..careof import CoaChange
 from ..schedule import call_plan
 from ..security import Keyring
 from ..sip.agent import Session
-from ..sip.message import SipParseError, uri_host_port
+from ..sip.message import SipParseError, aor, name_addr, parse_message, uri_host_port
 from ..measure import handoff_rtp_components, one_way_delays
 from .context import Collector, RunContext
 from .env import NodeEnv, Signalling
@@ -261,26 +261,53 @@ def _contact_host(contact: str) -> str:
         return contact
 
 
+def _to_agent(uas: list[UserAgent], data: bytes, src) -> None:
+    """An attacker node's SIP datagram to the one of its agents it belongs to: by Call-ID (a
+    dialog or a registration of that agent), else by the address of record its To header
+    names, else the first agent (which answers what it cannot use, as any agent does)."""
+    try:
+        msg = parse_message(data)
+    except SipParseError:
+        msg = None
+    if msg is not None and len(uas) > 1:
+        cid = msg.call_id
+        for ua in uas:
+            if cid is not None and (cid in ua.sessions or cid == ua._reg_call_id):
+                ua.receive(data, src)
+                return
+        to = msg.header("To")
+        try:
+            to_aor = aor(name_addr(to)[1]) if to else None
+        except SipParseError:
+            to_aor = None
+        for ua in uas if to_aor else ():
+            if to_aor == aor(ua.aor):
+                ua.receive(data, src)
+                return
+    uas[0].receive(data, src)
+
+
 def _forgers(ctx: RunContext, counts: Signalling, server_addrs, servers, ch: str, addr,
              call_of: dict[str, str]) -> None:
     """The SIP kinds of [[attacks]]: the attacker runs a user agent that claims the victim's
     address of record, with what an eavesdropper knows (the victim's REGISTER Call-ID and
     CSeq, its dialog's Call-ID, tags and CSeq) and no password."""
     agents: dict[tuple[str, str], UserAgent] = {}
+    agents_env: dict[str, _SipEnv] = {}
 
     def agent(a, me: str) -> UserAgent:
         key = (a.attacker, a.victim)
         if key not in agents:
             victim = ctx.location_cores[(a.victim, "sip")]
-            env = agents_env.get(a.attacker) or _SipEnv(ctx, a.attacker, "attacker", counts)
-            agents_env[a.attacker] = env
-            ua = UserAgent(env, aor_uri=victim.aor, host=me, servers=server_addrs,
-                           media_port=RTP_PORT_MH)
-            env.attach(ua.receive)  # answers INVITEs for the victim: the call's RTP comes here
-            agents[key] = ua
+            if a.attacker not in agents_env:
+                # One SIP socket per attacker node, shared by its agents (one per victim).
+                env = agents_env[a.attacker] = _SipEnv(ctx, a.attacker, "attacker", counts)
+                env.attach(lambda data, src, att=a.attacker: _to_agent(
+                    [ua for (x, _), ua in agents.items() if x == att], data, src))
+            ua = UserAgent(agents_env[a.attacker], aor_uri=victim.aor, host=me,
+                           servers=server_addrs, media_port=RTP_PORT_MH)
+            agents[key] = ua  # answers INVITEs for the victim: the call's RTP comes here
         return agents[key]
-
-    agents_env: dict[str, _SipEnv] = {}
 
     def sip_register(a, me: str) -> list:
         ua, victim = agent(a, me), ctx.location_cores[(a.victim, "sip")]
