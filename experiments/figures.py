@@ -1066,7 +1066,8 @@ def e8(res):
 
 
 # ---- E9: an attacker against location management, with and without authentication ----------
-E9_KINDS = ("miplr_update", "mip_registration", "sip_register", "sip_reinvite", "replay")
+E9_KINDS = ("miplr_update", "mip_registration", "sip_register", "sip_reinvite", "replay",
+            "mmp_registration", "mmp_semisoft_copy", "drcp_exhaustion")
 # How long after the victim's next care-of address a forged binding still stands: the host's
 # update itself (one round trip, ~0.01 s), plus for a re-INVITE the correspondent's 500 to the
 # host's (the forger spent its CSeq) and the retry after Retry-After 1 s (RFC 3261 14.1).
@@ -1079,10 +1080,50 @@ def _victim_moves(res, key: str) -> list[float]:
     return sorted(float(t) for t in e.t_s)
 
 
+def _e9_model_held(res, r, end: float) -> float:
+    """The model's hold time of one accepted forgery (see e9_frame)."""
+    if r.kind == "mmp_registration":
+        return math.nan  # taken back by the victim's next uplink packet: no closed form here
+    if r.kind == "mmp_semisoft_copy":
+        # The forged entry lives through the attacker's refreshes and one cache timeout ([0033]).
+        sc = res.scenario(r.key)
+        interval = sc.mmp.route_update_interval_s
+        attack = next(x for x in sc.attacks if x.kind == r.kind)
+        lives = math.floor(attack.hold_s / interval + 1e-9) * interval + sc.mmp.cache_timeout_s
+        # ... unless the victim's own hard cache hand-off ([0048]) replaces the entry first: it
+        # moves to another cell of the domain and the crossover node keeps only its new branch.
+        e = res.events
+        moved = e[(e.key == r.key) & (e.node == "mh1") & (e.event == "mmp_cache_handoff")
+                  & (e.t_s > r.accepted_at_s)]
+        cut = float(moved.t_s.min()) - r.accepted_at_s if len(moved) else math.inf
+        return min(lives, cut, end - r.accepted_at_s)
+    if r.kind == "drcp_exhaustion":
+        # The victim has no address from the moment it leaves its old sub-network until a
+        # forged lease expires (drcp.lease_s after the attack) or the run ends.
+        lost = _victim_loses_address(res, r.key, r.at_s)
+        if lost is None:
+            return math.nan
+        return min(end, r.at_s + res.scenario(r.key).drcp.lease_s) - lost
+    nxt = [t for t in _victim_moves(res, r.key) if t > r.accepted_at_s]
+    release = (nxt[0] + E9_RELEASE_EXTRA_S.get(r.kind, 0.0)) if nxt else end
+    return min(release, end) - r.accepted_at_s
+
+
+def _victim_loses_address(res, key: str, after: float) -> float | None:
+    """When mh1 went without a care-of address after ``after``, as the tables tell it: its first
+    refused DRCP request (the refusal arrives one round trip, about 20 ms, after the host dropped
+    its old address on hearing the new sub-network's advertisement)."""
+    e = res.events
+    e = e[(e.key == key) & (e.node == "mh1") & (e.event == "drcp_refused") & (e.t_s > after)]
+    return float(e.t_s.min()) if len(e) else None
+
+
 def e9_frame(res) -> pd.DataFrame:
     """One row per attack and target: accepted or not, when, how long the forged binding
     stood, and the model's hold time (the victim's next care-of address after the forgery, plus
-    the protocol's release delay), the packets that reached the attacker."""
+    the protocol's release delay; for a semi-soft copy the refreshes plus one cache timeout; for
+    DRCP exhaustion the victim's time without an address until the forged leases expire), the
+    packets that reached the attacker."""
     a = res.attacks.copy()
     if a.empty:
         return a
@@ -1092,11 +1133,9 @@ def e9_frame(res) -> pd.DataFrame:
         if not r.accepted:
             model.append(math.nan)
             continue
-        nxt = [t for t in _victim_moves(res, r.key) if t > r.accepted_at_s]
         end = float(res.runs.set_index("key").loc[r.key, "sim_time_s"]) \
             if "sim_time_s" in res.runs else math.nan
-        release = (nxt[0] + E9_RELEASE_EXTRA_S.get(r.kind, 0.0)) if nxt else end
-        model.append(min(release, end) - r.accepted_at_s)
+        model.append(_e9_model_held(res, r, end))
     a["model_held_s"] = model
     return a
 
@@ -1116,7 +1155,7 @@ def summary_e9(res) -> pd.DataFrame:
         pk, pk_ci, n = mean_ci(per_attack.packets)
         lo, hi = _wilson(int(per_attack.accepted.sum()), len(per_attack))
         f = flows[flows.key.isin(per_attack.index)]
-        tcp = f[f.name == "tcp"]
+        tcp = f[(f.name == "tcp") & (f.dst == "mh1")]  # the victim's (e9-cell: mh2 has one too)
         rtp = f[(f.name == "rtp") & (f.dst == "mh1")]
         rows.append({
             "kind": kind, "auth": bool(auth), "attacks": len(per_attack),
@@ -1177,8 +1216,19 @@ def check_e9(res) -> pd.DataFrame:
                          "condition": f"{r.kind}, {setting}", "simulated": r.held_median_s,
                          "model": r.model_held_median_s, "n": r.targets_accepted,
                          "ci_lo": r.held_lo_s, "ci_hi": r.held_hi_s})
-    # RTP the correspondent sends to a forged re-INVITE's address: one packet per interval.
+    # DRCP exhaustion: every free address of the pool goes to an invented client id.
     a = e9_frame(res)
+    g = a[(a.kind == "drcp_exhaustion") & ~a.auth]
+    if len(g):
+        sc = res.scenario(g.key.iloc[0])
+        sub = next(n for n, sn in sc.subnets.items() if sn.kind == "wireless" and n != "sn1")
+        size = _pool_size(sc, sub)
+        sim, ci, n = mean_ci(g.accepted_leases.astype(float))
+        rows.append({"experiment": "e9", "quantity": "forged DRCP leases (mean)",
+                     "condition": "drcp_exhaustion, auth off", "simulated": sim,
+                     "model": size - 1,  # less the attacker's own lease
+                     "n": n, "ci_lo": sim - ci, "ci_hi": sim + ci})
+    # RTP the correspondent sends to a forged re-INVITE's address: one packet per interval.
     g = a[(a.kind == "sip_reinvite") & a.accepted]
     if len(g):
         interval = res.scenario(g.key.iloc[0]).sip.rtp_interval_s
@@ -1190,11 +1240,22 @@ def check_e9(res) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _pool_size(sc, subnet: str) -> int:
+    """Care-of addresses of a wireless sub-network: its host addresses less its base stations'."""
+    import ipaddress
+
+    from imm_ns3.topology import build_topology
+
+    net = ipaddress.IPv4Network(sc.subnets[subnet].prefix)
+    first, last, used = build_topology(sc).coa_range(subnet)
+    return last - first + 1 - len([u for u in used if ipaddress.IPv4Address(u) in net])
+
+
 def e9(res):
     plt = _plt()
     a = e9_frame(res)
     s = summary_e9(res)
-    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.4))
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(18, 4.6))
     kinds = [k for k in E9_KINDS if k in set(s.kind)]
     x = np.arange(len(kinds))
     for j, auth in enumerate((False, True)):
@@ -1219,10 +1280,11 @@ def e9(res):
         ax2.errorbar(i, m.median, yerr=[[m.median - m.lo], [m.hi - m.median]], fmt="o", color="C3",
                      capsize=3, label="median, bootstrap 95 % CI" if i == 0 else None)
         _strip(ax2, i, g.held_s, "C3", 0.3)
-        ax2.plot([i - 0.3, i + 0.3], [g.model_held_s.median()] * 2, "k-", lw=1.2,
-                 label="model: until the victim's next update" if i == 0 else None)
+        if g.model_held_s.notna().any():
+            ax2.plot([i - 0.3, i + 0.3], [g.model_held_s.median()] * 2, "k-", lw=1.2,
+                     label="model (docs in results/README.md)" if i == 0 else None)
     ax2.set_xticks(x, [k.replace("_", "\n") for k in kinds], fontsize=8)
-    ax2.set_ylabel("forged binding held (s), security.auth = false")
+    ax2.set_ylabel("forged binding held (s), security.auth = false\n(drcp: victim without address)")
     ax2.set_title("(b) how long the attacker held the binding", fontsize=9)
     ax2.legend(fontsize=7)
     per = a.groupby(["key", "kind", "auth"], as_index=False).agg(
@@ -1239,10 +1301,13 @@ def e9(res):
                  label="model: one RTP packet per interval held")
         ax3.legend(fontsize=7)
     ax3.set_xticks(x, [k.replace("_", "\n") for k in kinds], fontsize=8)
+    ax3.set_yscale("symlog", linthresh=10)
+    ax3.set_ylim(-0.5, max(10.0, float(per.packets.max()) if len(per) else 10.0) * 2)
     ax3.set_ylabel("packets that reached the attacker per attack")
     ax3.set_title("(c) what the attacker got (red: auth off, green: on)", fontsize=9)
     n = int(s.attacks.min()) if len(s) else 0
-    fig.suptitle(f"E9: forged location updates with and without authentication"
+    fig.suptitle(f"E9: forged location updates (off-path) and MMP/DRCP claims (same cell) with and"
+                 f" without authentication"
                  f" (at least {n} attacks per kind and setting)")
     fig.tight_layout()
     return fig

@@ -115,7 +115,26 @@ def test_e9_numbers():
     check = figures.check_e9(res).set_index("quantity")
     rtp = check.loc["RTP packets to the attacker (mean)"]
     _quoted(f"{rtp.simulated:.1f} packets per attack against the model's {rtp.model:.1f}")
+    # Same cell.
+    reg, copy_, ex = (off.loc[k] for k in ("mmp_registration", "mmp_semisoft_copy", "drcp_exhaustion"))
     on = s.xs(True, level="auth")
+    _quoted(f"{reg.hijacked_packets_mean:.1f} packets per attack on\n  average reached the attacker")
+    _quoted(f"lost {reg.rtp_to_mh_lost_mean:.1f} RTP packets against"
+            f" {on.loc['mmp_registration', 'rtp_to_mh_lost_mean']:.1f} with authentication")
+    _quoted(f"{copy_.hijacked_packets_mean:.1f}\n  packets per attack on average")
+    _quoted(f"({copy_.rtp_to_mh_lost_mean:.1f} RTP packets against"
+            f" {on.loc['mmp_semisoft_copy', 'rtp_to_mh_lost_mean']:.1f})")
+    _quoted(f"median\n    {copy_.held_median_s:.1f} s (model {copy_.model_held_median_s:.1f} s")
+    check = figures.check_e9(res).set_index(["quantity", "condition"])
+    leases = check.loc[("forged DRCP leases (mean)", "drcp_exhaustion, auth off")]
+    _quoted(f"took all {leases.simulated:.0f} free addresses")
+    _quoted(f"(model {leases.model:.0f}: the pool less")
+    _quoted(f"(median {ex.held_median_s:.1f} s; model {ex.model_held_median_s:.1f} s")
+    _quoted(f"completed in {int(ex.tcp_completed)} of {int(ex.tcp_runs)} runs"
+            f" ({on.loc['drcp_exhaustion', 'tcp_completed']} of {on.loc['drcp_exhaustion', 'tcp_runs']}"
+            f" with authentication)")
+    _quoted(f"lost {ex.rtp_to_mh_lost_mean:.1f} RTP packets per\n    run against"
+            f" {on.loc['drcp_exhaustion', 'rtp_to_mh_lost_mean']:.1f}")
     assert on.targets_accepted.sum() == 0 and on.hijacked_packets_mean.sum() == 0
     _quoted(f"0 of {int(on.attacks.sum())} forgeries taken, 0 packets reached the attacker")
     assert (s.tcp_bad_bytes == 0).all()
