@@ -22,6 +22,18 @@ class UdpSource {
   }
 
  protected:
+  // One datagram of `size` bytes: seq (u32) and send time (i64 ns) first, zeros after.
+  // false: no address to send to (nothing sent).
+  bool SendStamped(uint32_t seq, uint32_t size, uint32_t dst, uint16_t port) {
+    if (dst == 0) return false;
+    std::vector<uint8_t> buf(size, 0);
+    int64_t t = ns3::Simulator::Now().GetNanoSeconds();
+    for (int i = 0; i < 4; ++i) buf[i] = (seq >> (24 - 8 * i)) & 0xff;
+    for (int i = 0; i < 8; ++i) buf[4 + i] = (t >> (56 - 8 * i)) & 0xff;
+    m_sock->SendTo(ns3::Create<ns3::Packet>(buf.data(), size), 0,
+                   ns3::InetSocketAddress(ns3::Ipv4Address(dst), port));
+    return true;
+  }
   ns3::Ptr<ns3::Socket> m_sock;
 };
 
@@ -75,19 +87,9 @@ class ProbeSender : public ns3::SimpleRefCount<ProbeSender, UdpSource> {
  private:
   void Send() {
     if (!m_sock || ns3::Simulator::Now() >= m_stop) return;
-    std::vector<uint8_t> buf(m_size, 0);
-    uint32_t seq = sent;
-    int64_t t = ns3::Simulator::Now().GetNanoSeconds();
-    for (int i = 0; i < 4; ++i) buf[i] = (seq >> (24 - 8 * i)) & 0xff;
-    for (int i = 0; i < 8; ++i) buf[4 + i] = (t >> (56 - 8 * i)) & 0xff;
+    if (SendStamped(sent, m_size, m_dst, m_port)) sentBytes += m_size;
+    else ++unsent;  // no care-of address yet: counted as sent and lost
     ++sent;
-    if (m_dst == 0) {
-      ++unsent;  // no care-of address yet: counted as sent and lost
-    } else {
-      auto p = ns3::Create<ns3::Packet>(buf.data(), m_size);
-      m_sock->SendTo(p, 0, ns3::InetSocketAddress(ns3::Ipv4Address(m_dst), m_port));
-      sentBytes += m_size;
-    }
     ns3::Simulator::Schedule(m_interval, &ProbeSender::Send, this);
   }
   ns3::Time m_interval, m_stop;
@@ -135,19 +137,9 @@ class UdpFlowSender : public ns3::SimpleRefCount<UdpFlowSender, UdpSource> {
   }
   void Send() {
     if (!m_sock || ns3::Simulator::Now() >= m_off) return;
-    std::vector<uint8_t> buf(m_size, 0);
-    uint32_t seq = sent;
-    int64_t t = ns3::Simulator::Now().GetNanoSeconds();
-    for (int i = 0; i < 4; ++i) buf[i] = (seq >> (24 - 8 * i)) & 0xff;
-    for (int i = 0; i < 8; ++i) buf[4 + i] = (t >> (56 - 8 * i)) & 0xff;
+    if (SendStamped(sent, m_size, m_dst, m_port)) sentBytes += m_size;
+    else ++unsent;  // no address to send to: counted as sent and lost
     ++sent;
-    if (m_dst == 0) {
-      ++unsent;  // no address to send to: counted as sent and lost
-    } else {
-      auto p = ns3::Create<ns3::Packet>(buf.data(), m_size);
-      m_sock->SendTo(p, 0, ns3::InetSocketAddress(ns3::Ipv4Address(m_dst), m_port));
-      sentBytes += m_size;
-    }
     m_event = ns3::Simulator::Schedule(m_interval, &UdpFlowSender::Send, this);
   }
   ns3::Time m_interval, m_off;
