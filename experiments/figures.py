@@ -1163,7 +1163,8 @@ def summary_e9(res) -> pd.DataFrame:
             "targets": len(g), "targets_accepted": int(g.accepted.sum()),
             "held_median_s": m.median if m else math.nan, "held_lo_s": m.lo if m else math.nan,
             "held_hi_s": m.hi if m else math.nan,
-            "model_held_median_s": float(held.model_held_s.median()) if len(held) else math.nan,
+            "model_held_median_s": (float(held.model_held_s.median())
+                                    if held.model_held_s.notna().any() else math.nan),
             "hijacked_packets_mean": pk, "hijacked_packets_ci95": pk_ci,
             "hijacked_bytes_mean": float(per_attack.bytes.mean()),
             "tcp_completed": int(tcp.completion_s.notna().sum()), "tcp_runs": len(tcp),
