@@ -44,10 +44,7 @@ class _Node:
         if self.move is None:
             return tuple(self.pos)  # type: ignore[return-value]
         t0, p0, t1, p1 = self.move
-        if t >= t1:
-            return tuple(p1)  # type: ignore[return-value]
-        f = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
-        return tuple(a + f * (b - a) for a, b in zip(p0, p1))  # type: ignore[return-value]
+        return position([(t0, tuple(p0)), (t1, tuple(p1))], t)  # type: ignore[list-item]
 
     def settle(self, t: float) -> tuple[float, float, float]:
         """Where the node is at ``t``; a movement under way is cut there."""
@@ -114,8 +111,9 @@ def parse(text: str, where: str = "trace") -> dict[int, list[Point]]:
 
 
 def position(points: list[Point], t: float) -> tuple[float, float, float]:
-    """The position at ``t`` moving linearly between the points (before the first: the first;
-    after the last: the last)."""
+    """The position at ``t`` moving linearly between (time, position) points (before the first:
+    the first; after the last: the last; at a jump -- two points at one time -- the later one).
+    Shared by the traces and the waypoint walks (topology.position_at)."""
     if t <= points[0][0]:
         return points[0][1]
     for (t0, p0), (t1, p1) in zip(points, points[1:]):

@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .ns2trace import position
 from .scenario import (
     LinkSpec,
     Scenario,
@@ -380,14 +381,7 @@ def waypoint_schedule(m: WaypointMobility, start_s: float) -> list[tuple[float, 
 
 
 def position_at(m: WaypointMobility, start_s: float, t: float) -> tuple[float, float, float]:
-    sched = waypoint_schedule(m, start_s)
-    if t <= sched[0][0]:
-        return sched[0][1]
-    for (t0, p0), (t1, p1) in zip(sched, sched[1:]):
-        if t0 <= t <= t1:
-            f = 0.0 if t1 == t0 else (t - t0) / (t1 - t0)
-            return tuple(a + f * (b - a) for a, b in zip(p0, p1))  # type: ignore[return-value]
-    return sched[-1][1]
+    return position(waypoint_schedule(m, start_s), t)
 
 
 # --------------------------------------------------------------------------------------------
