@@ -76,6 +76,14 @@ class RunContext:
     def handoff_times(self, mh: str) -> list[float]:
         return [h.t_s for h in self.detectors[mh].handoffs]
 
+    def add_byte_timeline(self, name: str, src: str, dst: str, bins) -> None:
+        """The ``timeline`` rows of a TCP flow: the bytes its sink delivered per bin of the
+        run's timeline (packets are not counted)."""
+        width = self.scenario.simulation.timeline_bin_s
+        for i, b in enumerate(bins):
+            self.timeline_rows.append({"name": name, "src": src, "dst": dst,
+                                       "t_s": round(i * width, 9), "bytes": int(b), "packets": None})
+
     def add_packet_timeline(self, name: str, src: str, dst: str, arrival_times,
                             packet_bytes: int) -> None:
         """The ``timeline`` rows of a flow of equal-size packets (probe, RTP): per bin of the

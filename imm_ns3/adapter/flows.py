@@ -28,7 +28,7 @@ import numpy as np
 from ..measure import probe_counts
 from ..scenario.checks import flow_port
 from .context import Collector, RunContext
-from .miplr import TCP_VARIANT_TYPES
+from .miplr import TCP_VARIANT_TYPES, tcp_flow_row
 from .runtime import compile_extension
 
 GREEDY_BYTES = 10**12  # a greedy tcp_bulk flow's budget: stop_s ends it long before
@@ -119,27 +119,10 @@ def _start(f, sender, dst_ip: int, port: int, stop: float) -> None:
 
 
 def _collect(ctx: RunContext, running) -> None:
-    bin_s = ctx.scenario.simulation.timeline_bin_s
     for f, dst, sender, sink, _port in running:
         if f.kind == "tcp_bulk":
-            completed = int(sender.completedNs)
-            ctx.flow_rows.append({
-                "name": f.name, "kind": f.kind, "src": f.src, "dst": dst,
-                "sent_packets": None, "received_packets": None, "lost_packets": None,
-                "sent_bytes": int(sender.queued), "received_bytes": int(sink.received),
-                "resets": int(sender.errorCloses) + int(sink.errorCloses),
-                "acked_bytes": int(sender.acked), "bad_bytes": int(sink.badBytes),
-                "rtt_s": (int(sender.rttSumNs) / int(sender.rttSamples) * 1e-9
-                          if int(sender.rttSamples) else None),
-                "connections": int(sink.accepted),
-                "completion_s": (completed - int(sender.startNs)) * 1e-9 if completed >= 0 else None,
-                "setup_s": ((int(sender.connectedNs) - int(sender.startNs)) * 1e-9
-                            if int(sender.connectedNs) >= 0 else None),
-            })
-            for i, b in enumerate(list(sink.bins)):
-                ctx.timeline_rows.append({"name": f.name, "src": f.src, "dst": dst,
-                                          "t_s": round(i * bin_s, 9), "bytes": int(b),
-                                          "packets": None})
+            ctx.flow_rows.append(tcp_flow_row(f.name, f.kind, f.src, dst, sender, sink))
+            ctx.add_byte_timeline(f.name, f.src, dst, list(sink.bins))
             continue
         seqs = np.array(list(sink.seqs), dtype=np.int64)
         arrivals = np.array(list(sink.arrivals), dtype=np.int64)

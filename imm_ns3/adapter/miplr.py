@@ -286,6 +286,26 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
     return collect
 
 
+def tcp_flow_row(name: str, kind: str, src: str | None, dst: str, sender, sink) -> dict:
+    """The flows-table row of a TCP transfer (imm::TcpBulkSender to imm::TcpSink): the built-in
+    transfer's and a [[flows]] tcp_bulk flow's."""
+    completed = int(sender.completedNs)
+    return {
+        "name": name, "kind": kind, "src": src, "dst": dst,
+        "sent_packets": None, "received_packets": None, "lost_packets": None,
+        "sent_bytes": int(sender.queued), "received_bytes": int(sink.received),
+        "resets": int(sender.errorCloses) + int(sink.errorCloses),
+        "acked_bytes": int(sender.acked), "bad_bytes": int(sink.badBytes),
+        "rtt_s": int(sender.rttSumNs) / int(sender.rttSamples) * 1e-9 if int(sender.rttSamples) else None,
+        "connections": int(sink.accepted),
+        "completion_s": (completed - int(sender.startNs)) * 1e-9 if completed >= 0 else None,
+        # Connect() to the connection established at the correspondent: the handshake's
+        # round trip, plus MIP-LR's register query the SYN waits for ([0058]-[0062]).
+        "setup_s": ((int(sender.connectedNs) - int(sender.startNs)) * 1e-9
+                    if int(sender.connectedNs) >= 0 else None),
+    }
+
+
 def _collect(ctx: RunContext, run: _MipRun, src: str | None) -> None:
     s = ctx.scenario
     ctx.signalling_rows.extend(run.counts.rows())
@@ -315,31 +335,14 @@ def _collect(ctx: RunContext, run: _MipRun, src: str | None) -> None:
     summary["faults"] = run.counts.fault_summary()
     ctx.extra_summary["macro_mobility"] = summary
 
-    bin_s = s.simulation.timeline_bin_s
     updates = run.updates_applied()
     for mh, (sender, sink) in run.flows.items():
-        received = int(sink.received)
-        completed = int(sender.completedNs)
-        ctx.flow_rows.append({
-            "name": "tcp", "kind": "tcp", "src": src, "dst": mh,
-            "sent_packets": None, "received_packets": None, "lost_packets": None,
-            "sent_bytes": int(sender.queued), "received_bytes": received,
-            "resets": int(sender.errorCloses) + int(sink.errorCloses),
-            "acked_bytes": int(sender.acked), "bad_bytes": int(sink.badBytes),
-            "rtt_s": int(sender.rttSumNs) / int(sender.rttSamples) * 1e-9 if int(sender.rttSamples) else None,
-            "connections": int(sink.accepted),
-            "completion_s": (completed - int(sender.startNs)) * 1e-9 if completed >= 0 else None,
-            # Connect() to the connection established at the correspondent: the handshake's
-            # round trip, plus MIP-LR's register query the SYN waits for ([0058]-[0062]).
-            "setup_s": ((int(sender.connectedNs) - int(sender.startNs)) * 1e-9
-                        if int(sender.connectedNs) >= 0 else None),
-            "app_peer": str(ipaddress.IPv4Address(int(sender.peerAddress))) if int(sender.peerAddress) else None,
-            "app_local_at_dst": ",".join(str(ipaddress.IPv4Address(int(a))) for a in sink.locals),
-        })
-        bins = list(sink.bins)
-        for i, b in enumerate(bins):
-            ctx.timeline_rows.append({"name": "tcp", "src": src, "dst": mh,
-                                      "t_s": round(i * bin_s, 9), "bytes": int(b), "packets": None})
+        row = tcp_flow_row("tcp", "tcp", src, mh, sender, sink)
+        row["app_peer"] = (str(ipaddress.IPv4Address(int(sender.peerAddress)))
+                           if int(sender.peerAddress) else None)
+        row["app_local_at_dst"] = ",".join(str(ipaddress.IPv4Address(int(a))) for a in sink.locals)
+        ctx.flow_rows.append(row)
+        ctx.add_byte_timeline("tcp", src, mh, list(sink.bins))
         reads = np.array(list(sink.readNs), dtype=np.int64) * 1e-9
         # The first packet per address at the host: the demangler's record (MIP-LR) or the
         # decapsulator's (Mobile IP).
