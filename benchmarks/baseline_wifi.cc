@@ -230,8 +230,8 @@ int main(int argc, char** argv) {
   }
 
   // ---- the data flows, over IP ----
-  std::vector<Ptr<imm::ProbeReceiver>> probeRx;
-  std::vector<Ptr<imm::ProbeSender>> probeTx;
+  std::vector<Ptr<imm::UdpFlowReceiver>> probeRx;
+  std::vector<Ptr<imm::UdpFlowSender>> probeTx;
   std::vector<Ptr<imm::RtpSender>> rtpDown, rtpUp;
   std::vector<Ptr<imm::RtpSink>> rtpAtSta;
   Ptr<imm::RtpSink> rtpAtCh;
@@ -273,8 +273,8 @@ int main(int argc, char** argv) {
     for (uint32_t i = 0; i < nSta; ++i) {
       uint32_t staIp = staIfs.GetAddress(i).Get();
       if (probePps > 0) {
-        probeRx.push_back(Create<imm::ProbeReceiver>(stas.Get(i), 9000));
-        auto s = Create<imm::ProbeSender>(ch.Get(0), 9000, 1.0 / probePps, probeBytes);
+        probeRx.push_back(Create<imm::UdpFlowReceiver>(stas.Get(i), 9000));
+        auto s = Create<imm::UdpFlowSender>(ch.Get(0), 9000, 1.0 / probePps, probeBytes);
         s->SetDestination(staIp);
         s->Start(probeStart, duration - 1.0);
         probeTx.push_back(s);

@@ -490,9 +490,9 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
     for mh in topo.mobile_hosts:
         sender = receiver = None
         if probe_src is not None:
-            sender = c.ProbeSender(net.nodes[probe_src], PROBE_PORT, 1.0 / s.probe.rate_pps,
+            sender = c.UdpFlowSender(net.nodes[probe_src], PROBE_PORT, 1.0 / s.probe.rate_pps,
                                    s.probe.size_bytes)
-            receiver = c.ProbeReceiver(net.nodes[mh.name], PROBE_PORT)
+            receiver = c.UdpFlowReceiver(net.nodes[mh.name], PROBE_PORT)
             if s.probe.start_s < stop_s:
                 sender.Start(s.probe.start_s, stop_s)
             probes[mh.name] = (sender, receiver)

@@ -1,10 +1,11 @@
 // Traffic sources and sinks, all in C++: no Python per data packet. Compiled once per process
 // after shims.h. The adapters read their records after the run (imm_ns3/measure.py turns them
 // into losses, gaps and delays).
-//   - the downlink probe (adapter/mmp.py): constant bit rate, payload seq (u32) + send time;
+//   - the downlink probe (adapter/mmp.py) and the [[flows]] UDP kinds (adapter/flows.py):
+//     constant bit rate in on-windows, payload seq (u32) + send time;
 //   - RTP (adapter/sip.py): a voice-like sender, a receiver keeping seq, timestamp, SSRC;
 //   - TCP (adapter/miplr.py): a paced bulk sender and a sink that checks every byte;
-//   - [[flows]] (adapter/flows.py): UDP constant bit rate in on-windows, and the TCP pair above.
+//   - [[flows]] tcp_bulk (adapter/flows.py): the TCP pair above.
 // The UDP receivers share UdpSink (a bound socket, arrival time and bytes of every datagram
 // accepted); the UDP senders share UdpSource (a bound socket, closed before Simulator::Destroy).
 
@@ -22,18 +23,6 @@ class UdpSource {
   }
 
  protected:
-  // One datagram of `size` bytes: seq (u32) and send time (i64 ns) first, zeros after.
-  // false: no address to send to (nothing sent).
-  bool SendStamped(uint32_t seq, uint32_t size, uint32_t dst, uint16_t port) {
-    if (dst == 0) return false;
-    std::vector<uint8_t> buf(size, 0);
-    int64_t t = ns3::Simulator::Now().GetNanoSeconds();
-    for (int i = 0; i < 4; ++i) buf[i] = (seq >> (24 - 8 * i)) & 0xff;
-    for (int i = 0; i < 8; ++i) buf[4 + i] = (t >> (56 - 8 * i)) & 0xff;
-    m_sock->SendTo(ns3::Create<ns3::Packet>(buf.data(), size), 0,
-                   ns3::InetSocketAddress(ns3::Ipv4Address(dst), port));
-    return true;
-  }
   ns3::Ptr<ns3::Socket> m_sock;
 };
 
@@ -67,54 +56,11 @@ class UdpSink {
   ns3::Ptr<ns3::Socket> m_sock;
 };
 
-// ---- The downlink probe: a constant-bit-rate UDP flow ------------------------------------------
-// Payload: seq (u32), send time (i64 ns), padding. The receiver keeps (seq, arrival) pairs.
-class ProbeSender : public ns3::SimpleRefCount<ProbeSender, UdpSource> {
- public:
-  ProbeSender(ns3::Ptr<ns3::Node> node, uint16_t port, double interval_s, uint32_t size)
-      : m_interval(ns3::Seconds(interval_s)), m_size(size) {
-    m_sock = BoundUdpSocket(node, 0);
-    m_port = port;
-  }
-  void SetDestination(uint32_t ip) { m_dst = ip; }
-  void Start(double at_s, double stop_s) {
-    m_stop = ns3::Seconds(stop_s);
-    ns3::Simulator::Schedule(ns3::Seconds(at_s) - ns3::Simulator::Now(), &ProbeSender::Send, this);
-  }
-  uint32_t sent = 0, unsent = 0;
-  uint64_t sentBytes = 0;
-
- private:
-  void Send() {
-    if (!m_sock || ns3::Simulator::Now() >= m_stop) return;
-    if (SendStamped(sent, m_size, m_dst, m_port)) sentBytes += m_size;
-    else ++unsent;  // no care-of address yet: counted as sent and lost
-    ++sent;
-    ns3::Simulator::Schedule(m_interval, &ProbeSender::Send, this);
-  }
-  ns3::Time m_interval, m_stop;
-  uint32_t m_size, m_dst = 0;
-  uint16_t m_port = 0;
-};
-
-class ProbeReceiver : public ns3::SimpleRefCount<ProbeReceiver, UdpSink> {
- public:
-  ProbeReceiver(ns3::Ptr<ns3::Node> node, uint16_t port) { Open(node, port); }
-  std::vector<uint32_t> seqs;
-
- private:
-  bool Accept(ns3::Ptr<ns3::Packet> p) override {
-    uint8_t b[4];
-    if (p->GetSize() < 4) return false;
-    p->CopyData(b, 4);
-    seqs.push_back((uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]);
-    return true;
-  }
-};
-
-// ---- [[flows]]: constant bit rate during on-windows (udp_cbr: one window; onoff: many) -----
-// Payload as the probe's: seq (u32), send time (i64 ns), padding. The windows come from Python
-// (drawn from the run's seed), so the generator needs no random stream of its own.
+// ---- Constant bit rate during on-windows: the downlink probe (one window) and the [[flows]]
+// udp_cbr (one) and onoff (many) ------------------------------------------------------------
+// Payload: seq (u32), send time (i64 ns), padding. The receiver keeps (seq, send time, arrival).
+// The windows come from Python (onoff: drawn from the run's seed), so the generator needs no
+// random stream of its own.
 class UdpFlowSender : public ns3::SimpleRefCount<UdpFlowSender, UdpSource> {
  public:
   UdpFlowSender(ns3::Ptr<ns3::Node> node, uint16_t port, double interval_s, uint32_t size)
@@ -122,6 +68,8 @@ class UdpFlowSender : public ns3::SimpleRefCount<UdpFlowSender, UdpSource> {
     m_sock = BoundUdpSocket(node, 0);
   }
   void SetDestination(uint32_t ip) { m_dst = ip; }
+  // One window: send every interval in [at_s, stop_s).
+  void Start(double at_s, double stop_s) { AddWindow(at_s, stop_s); }
   // Send every interval in [on_s, off_s); windows are added in time order.
   void AddWindow(double on_s, double off_s) {
     ns3::Time on = ns3::Seconds(on_s), off = ns3::Seconds(off_s);
@@ -137,8 +85,17 @@ class UdpFlowSender : public ns3::SimpleRefCount<UdpFlowSender, UdpSource> {
   }
   void Send() {
     if (!m_sock || ns3::Simulator::Now() >= m_off) return;
-    if (SendStamped(sent, m_size, m_dst, m_port)) sentBytes += m_size;
-    else ++unsent;  // no address to send to: counted as sent and lost
+    if (m_dst == 0) {
+      ++unsent;  // no address (no care-of address yet): counted as sent and lost
+    } else {
+      std::vector<uint8_t> buf(m_size, 0);
+      int64_t t = ns3::Simulator::Now().GetNanoSeconds();
+      for (int i = 0; i < 4; ++i) buf[i] = (sent >> (24 - 8 * i)) & 0xff;
+      for (int i = 0; i < 8; ++i) buf[4 + i] = (t >> (56 - 8 * i)) & 0xff;
+      m_sock->SendTo(ns3::Create<ns3::Packet>(buf.data(), m_size), 0,
+                     ns3::InetSocketAddress(ns3::Ipv4Address(m_dst), m_port));
+      sentBytes += m_size;
+    }
     ++sent;
     m_event = ns3::Simulator::Schedule(m_interval, &UdpFlowSender::Send, this);
   }
