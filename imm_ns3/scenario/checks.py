@@ -9,6 +9,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .radio import CHANNELS_5GHZ, CHANNELS_24GHZ, band_of
+from .schema import CACHE_ATTACK_KINDS, STATION_ATTACK_KINDS
 from .schema_names import check_name
 
 if TYPE_CHECKING:
@@ -153,14 +154,13 @@ def cross_problems(s: Scenario):
              "mip_registration": ("home_agent", "Mobile IP"), "sip_register": ("sip_server", "SIP"),
              "sip_reinvite": ("correspondent", "SIP"), "mmp_registration": (None, None),
              "mmp_semisoft_copy": (None, None), "drcp_exhaustion": (None, None)}
-    station_kinds = ("mmp_registration", "mmp_semisoft_copy", "drcp_exhaustion")
     mobile = [f"mh{i}" for i in range(1, s.mobile_hosts.count + 1)]
     for i, a in enumerate(s.attacks):
         where = f"attacks.{i}"
         if not re.fullmatch(r"mh[1-9][0-9]*", a.victim) or int(a.victim[2:]) > s.mobile_hosts.count:
             yield (f"{where}.victim: {a.victim!r} is not a mobile host; allowed: mh1 .. "
                    f"mh{s.mobile_hosts.count}")
-        if a.kind in station_kinds:
+        if a.kind in STATION_ATTACK_KINDS:
             if a.attacker not in mobile or a.attacker == a.victim:
                 others = [m for m in mobile if m != a.victim]
                 yield (f"{where}.attacker: {a.kind!r} is sent from a station: a mobile host other"
@@ -170,7 +170,7 @@ def cross_problems(s: Scenario):
         elif a.attacker not in attackers:
             yield (f"{where}.attacker: {a.attacker!r} is not a host with role 'attacker'; allowed:"
                    f" {', '.join(attackers) or '(none declared: add one under [hosts])'}")
-        if a.hold_s and a.kind not in ("mmp_registration", "mmp_semisoft_copy"):
+        if a.hold_s and a.kind not in CACHE_ATTACK_KINDS:
             yield f"{where}.hold_s: only for mmp_registration and mmp_semisoft_copy, not {a.kind!r}"
         if a.requests is not None and a.kind != "drcp_exhaustion":
             yield f"{where}.requests: only for drcp_exhaustion, not {a.kind!r}"

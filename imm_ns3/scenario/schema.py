@@ -644,8 +644,10 @@ class Security(_Model):
 
 ATTACK_KINDS = ("miplr_update", "mip_registration", "replay", "sip_register", "sip_reinvite",
                 "mmp_registration", "mmp_semisoft_copy", "drcp_exhaustion")
-# Kinds sent from a station associated with a base station (a mobile host turned attacker).
-STATION_ATTACK_KINDS = ("mmp_registration", "mmp_semisoft_copy", "drcp_exhaustion")
+# Kinds sent from a station associated with a base station (a mobile host turned attacker);
+# the first two forge routing-cache entries and may refresh them (hold_s).
+CACHE_ATTACK_KINDS = ("mmp_registration", "mmp_semisoft_copy")
+STATION_ATTACK_KINDS = (*CACHE_ATTACK_KINDS, "drcp_exhaustion")
 
 
 class Attack(_Model):
