@@ -76,10 +76,13 @@ def test_scenario_reads_the_trace_relative_to_the_scenario_file(tmp_path):
 @pytest.mark.parametrize("change,expect", [
     ({"first_node": 1, "count": 2}, "mobility.first_node: host mh2 would follow node 2 of"),
     ({"path": "missing.txt"}, "mobility: file: cannot read"),
+    ({"path": "binary.tr"}, "mobility: file: cannot read"),
+    ({"path": "."}, "mobility: file: cannot read"),
 ])
 def test_bad_trace_mobility_is_a_one_line_error(tmp_path, change, expect):
     f = tmp_path / "walk.tr"
     f.write_text(TRACE)
+    (tmp_path / "binary.tr").write_bytes(b"\xff\xfe\x00$node_(0)")
     d = _traced(tmp_path / change.get("path", "walk.tr"), change.get("first_node", 0), change.get("count", 1))
     with pytest.raises(ScenarioError) as e:
         validate_dict(d)
