@@ -97,10 +97,10 @@ def test_the_patent_walk_as_a_trace_is_the_same_run(ns3_ready, tmp_path):
                                       '$ns_ at 2.0 "$node_(0) setdest 400.0 0.0 10.0"\n')
     runs = []
     for d in (copy.deepcopy(WALK), _traced(tmp_path / "walk.tr")):
-        d["simulation"]["duration_s"] = 26.0
+        d["simulation"]["duration_s"] = 13.0  # through the inter-domain handoff at about 11 s
         runs.append(run_scenario(validate_dict(d), out_dir=tmp_path / f"r{len(runs)}"))
     walk, traced = runs
     cols = ["t_s", "kind", "old_bs", "new_bs"]
-    assert len(walk.handoffs) == 2
+    assert len(walk.handoffs) == 1
     assert walk.handoffs[cols].equals(traced.handoffs[cols])
     assert walk.summary["flows"] == traced.summary["flows"]
