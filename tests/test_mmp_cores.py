@@ -152,6 +152,59 @@ def test_failover_when_primary_uplink_falls_silent():
     assert t_switch - t_fail <= (3 + 1) * 0.5 + 0.01  # within failover_beacons + 1 intervals
 
 
+def test_local_interface_failure_switches_at_once_and_drops_its_cache_entries():
+    # [0040]: "a node may switch to a secondary interface if it detects a failure in its
+    # primary interface" -- without waiting for gateway-beacons to go missing.
+    loop = Loop()
+    env, node = _two_uplink_node(loop)
+    for seq in range(1, 5):
+        t0 = loop.now()
+        loop.call_later(0.002, node.receive, GatewayBeacon(GW, 1, seq, int(t0 * 1e9)), 4)
+        loop.call_later(0.008, node.receive, GatewayBeacon(GW, 1, seq, int(t0 * 1e9)), 3)
+        loop.run(t0 + 0.5)
+    assert env.uplink == 4
+    node.on_uplink_control(RouteUpdate(COA, 1, 1), 5)
+    assert env.cache().lookup(COA, loop.now()) == (5,)
+    t_fail = loop.now()
+    node.interface_down(4)
+    assert env.uplink == 3 and loop.now() == t_fail  # switched in the same instant
+    node.interface_down(5)  # a down-link: the entries through it go
+    assert env.cache().lookup(COA, loop.now()) == ()
+    node.interface_down(3)  # no up-link left
+    assert env.uplink is None
+    assert [e for _, e, _ in env.logs].count("interface_down") == 3
+    node.interface_up(4)  # back, but a candidate only once its beacons arrive again
+    assert env.uplink is None
+    t0 = loop.now()
+    loop.call_later(0.002, node.receive, GatewayBeacon(GW, 1, 99, int(t0 * 1e9)), 4)
+    loop.run(t0 + 0.1)
+    assert env.uplink == 4
+
+
+def test_border_router_installs_routes_after_its_convergence_delay():
+    loop = Loop()
+    installed = []
+    gw2 = ip_int("10.1.255.7")
+
+    class BrEnv:
+        def set_host_route(self, host, gw): installed.append((loop.now(), host, gw))
+        def remove_host_route(self, host): installed.append((loop.now(), host, None))
+        def log(self, *a): pass
+        def call_later(self, delay, fn, *args): loop.call_later(delay, fn, *args)
+
+    br = BorderRouter("br", BrEnv(), route_delay_s=0.5)
+    br.receive(HostRoute(COA, GW, 1, 0), 0)
+    loop.run(0.4)
+    assert installed == []  # still converging: packets follow the old forwarding table
+    loop.run(0.6)
+    assert installed == [(0.5, COA, GW)]
+    # Two announcements in quick succession: only the latest gateway is installed.
+    loop.call_later(0.1, br.receive, HostRoute(COA, gw2, 1, 0), 0)
+    loop.call_later(0.2, br.receive, HostRoute(COA, GW, 2, 0), 0)
+    loop.run(2.0)
+    assert installed == [(0.5, COA, GW)]  # back to the installed gateway: nothing to do
+
+
 def test_only_the_primary_gateways_beacons_go_down():
     # [0042]-[0043]: two gateways; the nearer one is primary, only its beacons are forwarded.
     loop = Loop()

@@ -257,6 +257,48 @@ def test_redundancy_delivery_resumes_within_a_few_beacon_intervals():
     # All losses are in the failure windows: nothing is lost in steady state.
     assert flow["lost_packets"] <= (gw_fail["delivery_gap_s"]["mh1"] + link_fail["delivery_gap_s"]["mh1"]
                                     + 1.0) * s.probe.rate_pps
+    assert gw_fail["on_path"] == link_fail["on_path"] == {"mh1": True}  # seed 1: both hit
+
+
+def test_local_failure_detection_switches_without_waiting_for_beacons():
+    """[0040]: a node that detects a failure of its primary interface switches at once; the
+    downlink then heals from the host's next route-update, and the border router's host route
+    follows after its convergence delay (mmp.border_route_delay_s)."""
+    from imm_ns3.scenario import apply_overrides, read_scenario_dict, validate_dict
+
+    data, _ = read_scenario_dict("redundancy")
+    s = validate_dict(apply_overrides(data, {
+        "mmp.failure_detection": "local", "mmp.local_detection_delay_s": 0.05,
+        "mmp.border_route_delay_s": 0.3}))
+    r = run_scenario(s)
+    ev = r.events
+    down = ev[(ev.event == "interface_down")]
+    # The gateway's neighbours notice at 10.05 s (the border router has no MMP core to tell);
+    # both ends of the failed link at 35.05 s.
+    assert sorted(down[down.t_s.round(6) == 10.05].node) == ["in276a", "in276b"]
+    assert sorted(down[down.t_s.round(6) == 35.05].node) == ["bs278a", "in276a"]
+    switch = ev[(ev.event == "uplink_switch") & (ev.t_s > 10) & (ev.t_s < 11)]
+    assert "in276a" in set(switch.node) and switch.t_s.min() == pytest.approx(10.05)
+    # The new gateway announces the host from its first route-update; the route follows 0.3 s on.
+    gw_b = ev[(ev.node == "gw274b") & (ev.event == "cache_created") & (ev.t_s > 10)].t_s.iloc[0]
+    route = ev[(ev.node == "sn1-br") & (ev.event == "host_route") & (ev.t_s > 10)].t_s.iloc[0]
+    assert route - gw_b == pytest.approx(0.3 + 0.002, abs=0.002)  # + the one-hop link delay
+    gw_fail, link_fail = r.summary["failures"]
+    for f, extra in ((gw_fail, 0.3), (link_fail, 0.0)):
+        if f["on_path"]["mh1"]:
+            assert 0.05 <= f["delivery_gap_s"]["mh1"] <= (
+                0.05 + s.mmp.route_update_interval_s + extra + 0.1), f
+
+
+def test_single_path_baseline_is_cut_off_until_the_element_returns():
+    s = load_scenario(Path(__file__).resolve().parents[1] / "experiments" / "scenarios"
+                      / "e6-single-path.toml")
+    r = run_scenario(s)
+    gw_fail, link_fail = r.summary["failures"]
+    assert gw_fail["on_path"] == link_fail["on_path"] == {"mh1": True}
+    # Nothing arrives while the gateway is down (10-25 s); then beacons and caches come back.
+    assert 15.0 < gw_fail["delivery_gap_s"]["mh1"] < 15.0 + 2 * s.mmp.beacon_interval_s + 1.0
+    assert link_fail["delivery_gap_s"]["mh1"] is None  # the up-link never returns
 
 
 def test_cpp_forwarding_cache_conforms_to_the_reference_cache():

@@ -61,6 +61,14 @@ class RunContext:
     # dialogs and servers): kind -> fn(attack, attacker address) -> [(target node, target
     # address, message)] of what was sent; read by the attacks adapter when an attack fires.
     forgers: dict[str, Callable[..., list]] = field(default_factory=dict)
+    # Who wants to hear that one of its interfaces lost or regained its carrier (the MMP
+    # adapter's domain nodes, with mmp.failure_detection = "local"): node -> fn(iface, up);
+    # called by the failures adapter.
+    interface_watchers: dict[str, Callable[[int, bool], None]] = field(default_factory=dict)
+    # Set by the MMP adapter: the nodes a mobile host's traffic crosses now, from its base
+    # station up the primary up-links to the gateway; read by the failures adapter (did a
+    # failure hit the path in use?).
+    path_in_use: Callable[[str], list[str]] | None = None
 
     def __post_init__(self) -> None:
         if not self.care_of:

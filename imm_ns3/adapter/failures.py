@@ -1,12 +1,17 @@
 """Failures of links and nodes during a run, and the delivery gap each one causes.
 
 A failed link has both its interfaces set down; a failed node has all of its interfaces set
-down. Nothing tells the MMP cores: as in [0040] and [0045], nodes notice that gateway-beacons
-stop arriving on an up-link and switch to a secondary up-link or gateway, and the downlink
-caches heal from the next packets the mobile hosts send up ([0040]).
+down. By default nothing tells the MMP cores: as in [0040] and [0045], nodes notice that
+gateway-beacons stop arriving on an up-link and switch to a secondary up-link or gateway, and
+the downlink caches heal from the next packets the mobile hosts send up ([0040]). With
+``mmp.failure_detection = "local"`` every node whose interface loses its carrier -- both ends
+of a failed link, the neighbours of a failed node -- is also told, ``mmp.local_detection_delay_s``
+after the failure (and again when it is restored), through ``ctx.interface_watchers``.
 
 For each failure the run reports, per mobile host with a probe flow, the longest interval
-without probe packets from the failure until its end (or the end of the run): the delivery gap.
+without probe packets from the failure until the next failure (or the end of the run), so a
+restoration and what follows it count: the delivery gap (None: no packet arrived after the
+failure), and whether the failed element was on the host's path in use when it failed.
 """
 
 from __future__ import annotations
@@ -25,6 +30,16 @@ def _interfaces(ctx: RunContext, f) -> list[tuple[str, int]]:
     return [(f.node, i) for i in range(1, ipv4.GetNInterfaces())]
 
 
+def _carrier_lost(ctx: RunContext, f) -> list[tuple[str, int]]:
+    """The (node, interface) pairs that lose their carrier: both ends of a failed link; for a
+    failed node, its neighbours' interfaces towards it (the failed node itself notices nothing)."""
+    net = ctx.net
+    if f.link is not None:
+        return _interfaces(ctx, f)
+    return [(a, net.ipv4(a).GetInterfaceForDevice(dev))
+            for (a, b), dev in net.p2p_devices.items() if b == f.node]
+
+
 def setup_failures(ctx: RunContext) -> Collector | None:
     s = ctx.scenario
     if not s.failures:
@@ -34,7 +49,18 @@ def setup_failures(ctx: RunContext) -> Collector | None:
     def what(f) -> str:
         return f"link {f.link[0]}-{f.link[1]}" if f.link is not None else f"node {f.node}"
 
-    def set_state(f, up: bool) -> None:
+    on_path: list[dict[str, bool]] = [{} for _ in s.failures]
+
+    def hits(f, path: list[str]) -> bool:
+        if f.link is not None:
+            a, b = f.link
+            return any({path[i], path[i + 1]} == {a, b} for i in range(len(path) - 1))
+        return f.node in path
+
+    def set_state(f, up: bool, i: int | None = None) -> None:
+        if not up and i is not None and ctx.path_in_use is not None:
+            # Whether the failure hits each host's path in use, judged just before it happens.
+            on_path[i] = {mh: hits(f, ctx.path_in_use(mh)) for mh in ctx.detectors}
         for node, iface in _interfaces(ctx, f):
             ipv4 = ctx.net.ipv4(node)
             if up:
@@ -44,20 +70,34 @@ def setup_failures(ctx: RunContext) -> Collector | None:
         ctx.log.record(bridge.now_ns(), f.node or f.link[0], "failure",
                        "restored" if up else "failed", what(f))
 
+    def tell(f, up: bool) -> None:
+        for node, iface in _carrier_lost(ctx, f):
+            watcher = ctx.interface_watchers.get(node)
+            if watcher is not None:
+                watcher(iface, up)
+
+    delay = s.mmp.local_detection_delay_s
     for i, f in enumerate(s.failures):
-        bridge.call_at(f.at_s, set_state, f, False, name=f"failure {i}")
-        if f.restore_s is not None and f.restore_s < s.simulation.duration_s:
+        bridge.call_at(f.at_s, set_state, f, False, i, name=f"failure {i}")
+        restored = f.restore_s is not None and f.restore_s < s.simulation.duration_s
+        if restored:
             bridge.call_at(f.restore_s, set_state, f, True, name=f"restore {i}")
+        if ctx.interface_watchers:
+            if f.at_s + delay < s.simulation.duration_s:
+                bridge.call_at(f.at_s + delay, tell, f, False, name=f"failure {i} noticed")
+            if restored and f.restore_s + delay < s.simulation.duration_s:
+                bridge.call_at(f.restore_s + delay, tell, f, True, name=f"restore {i} noticed")
 
     def collect() -> None:
         # Runs after the MMP collector, which fills ctx.probe_arrivals (order: adapter/run.py).
         rows = []
-        for f in s.failures:
-            end = f.restore_s if f.restore_s is not None else s.simulation.duration_s
+        for f, hit in zip(s.failures, on_path):
+            end = min([g.at_s for g in s.failures if g.at_s > f.at_s]
+                      + [s.simulation.duration_s])
             gaps = {mh: delivery_gap(arrivals, f.at_s, end)
                     for mh, arrivals in ctx.probe_arrivals.items()}
             rows.append({"what": what(f), "at_s": f.at_s, "restore_s": f.restore_s,
-                         "delivery_gap_s": gaps})
+                         "delivery_gap_s": gaps, "on_path": hit})
         ctx.extra_summary["failures"] = rows
 
     return collect

@@ -145,14 +145,15 @@ class _DomainNodeEnv(WireEnv):
 
 
 class _BorderEnv(WireEnv):
-    def __init__(self, ctx, name, stats, gateway_links: dict[int, tuple[int, int]]):
+    def __init__(self, ctx, name, stats, gateway_links: dict[int, tuple[int, int]],
+                 route_delay_s: float = 0.0):
         super().__init__(ctx, name, "border_router", stats)
         self.gateway_links = gateway_links  # gateway ip -> (next hop, iface)
         ns = ctx.bridge.ns
         self.sr = ns.Ipv4StaticRoutingHelper().GetStaticRouting(ctx.net.ipv4(name))
         self.sock = self.bridge.udp_socket(self.node, MMP_PORT, f"{name} MMP socket", self._on_datagram)
         self.core = BorderRouter(name, self, gateways={
-            gw: {gw, hop} for gw, (hop, _) in gateway_links.items()})
+            gw: {gw, hop} for gw, (hop, _) in gateway_links.items()}, route_delay_s=route_delay_s)
 
     def set_host_route(self, host: int, gateway_ip: int) -> None:
         hop, iface = self.gateway_links[gateway_ip]
@@ -411,6 +412,7 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
     border_ip = {p.subnet: n for n, p in topo.nodes.items() if p.role == "border_router"}
     envs: dict[str, Any] = {}
     mmp_nodes: dict[str, _DomainNodeEnv] = {}
+    uplink_peer: dict[str, dict[int, str]] = {}  # node -> up-link interface -> the node above
 
     # ---- domain nodes ----------------------------------------------------------------------
     for name, spec in s.nodes.items():
@@ -431,6 +433,7 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
             iface = ipv4.GetInterfaceForDevice(net.p2p_devices[(name, u.peer)])
             peers[iface] = int(u.peer_address)
             uplinks.append(iface)
+            uplink_peer.setdefault(name, {})[iface] = u.peer
         wireless = None
         if spec.role == "base_station":
             wireless = ipv4.GetInterfaceForDevice(net.ap_devices[name])
@@ -458,6 +461,19 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
         elif wireless is not None and any(a.kind in STATION_ATTACK_KINDS for a in s.attacks):
             shim.WatchSenders(net.ap_devices[name])  # to tell an attacker station's claims
         envs[name] = mmp_nodes[name] = env
+        if cfg.failure_detection == "local":
+            ctx.interface_watchers[name] = (
+                lambda iface, up, core=env.core:
+                core.interface_up(iface) if up else core.interface_down(iface))
+
+    def path_in_use(mh: str) -> list[str]:
+        node, path = ctx.detectors[mh].current_bs, []
+        while node in mmp_nodes and node not in path:
+            path.append(node)
+            node = uplink_peer.get(node, {}).get(mmp_nodes[node].core.primary_uplink)
+        return path
+
+    ctx.path_in_use = path_in_use
 
     # ---- border routers and DRCP servers ---------------------------------------------------
     for sub, br in border_ip.items():
@@ -466,7 +482,7 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
             if s.domains[s.nodes[gw].domain].subnet == sub:
                 iface = net.ipv4(br).GetInterfaceForDevice(net.p2p_devices[(br, gw)])
                 links[gw_ips[gw]] = (gw_ips[gw], iface)
-        envs[br] = _BorderEnv(ctx, br, stats, links)
+        envs[br] = _BorderEnv(ctx, br, stats, links, cfg.border_route_delay_s)
     for sub, sn in s.subnets.items():
         if sn.kind != "wireless":
             continue

@@ -320,12 +320,21 @@ class MmpNode:
 
     # ---- failures --------------------------------------------------------------------------
     def interface_down(self, iface: int) -> None:
+        """The node noticed that an interface lost its carrier ([0040], local detection): no
+        up-link through it is a candidate any more, and the cache entries through it go; the
+        next classification happens now rather than when its beacons are found missing."""
+        if iface in self.down_ifaces:
+            return
         self.down_ifaces.add(iface)
         self.env.cache().remove_interface(iface)
+        self.env.log("interface_down", f"if{iface}")
         self._reclassify(self.env.now())
 
     def interface_up(self, iface: int) -> None:
-        self.down_ifaces.discard(iface)
+        """The carrier is back: the interface is a candidate again once its beacons arrive."""
+        if iface in self.down_ifaces:
+            self.down_ifaces.discard(iface)
+            self.env.log("interface_up", f"if{iface}")
 
     def _fault(self, kind: str) -> None:
         self.faults[kind] = self.faults.get(kind, 0) + 1
@@ -336,9 +345,13 @@ class BorderRouter:
     their HostRoute messages ([0031], [0045]), and only from them."""
 
     def __init__(self, name: str, env: BorderRouterEnv,
-                 gateways: dict[int, set[int]] | None = None):
+                 gateways: dict[int, set[int]] | None = None, route_delay_s: float = 0.0):
         self.name, self.env = name, env
         self.routes: dict[int, tuple[int, int]] = {}  # host -> (gateway_ip, seq)
+        # Routing convergence: a learnt route reaches the forwarding table this much later;
+        # meanwhile packets follow the route installed before (mmp.border_route_delay_s).
+        self.route_delay_s = route_delay_s
+        self.installed: dict[int, int] = {}  # host -> gateway in the forwarding table
         # Gateway address -> the source addresses it sends from. Set, a HostRoute counts only
         # from one of its own gateways, about a route through itself (docs/security.md): any
         # other station could otherwise pull a host's traffic to wherever it names.
@@ -356,11 +369,22 @@ class BorderRouter:
         if msg.withdraw:
             if cur and cur[0] == msg.gateway_ip:
                 del self.routes[msg.host]
+                self.installed.pop(msg.host, None)
                 self.env.remove_host_route(msg.host)
                 self.env.log("host_route_withdrawn", f"{ip_str(msg.host)} via {ip_str(msg.gateway_ip)}")
             return
         if cur is None or cur[0] != msg.gateway_ip or msg.seq > cur[1]:
             self.routes[msg.host] = (msg.gateway_ip, msg.seq)
             if cur is None or cur[0] != msg.gateway_ip:
-                self.env.set_host_route(msg.host, msg.gateway_ip)
-                self.env.log("host_route", f"{ip_str(msg.host)} via {ip_str(msg.gateway_ip)}")
+                if self.route_delay_s > 0:
+                    self.env.call_later(self.route_delay_s, self._install, msg.host, msg.gateway_ip)
+                else:
+                    self._install(msg.host, msg.gateway_ip)
+
+    def _install(self, host: int, gateway_ip: int) -> None:
+        cur = self.routes.get(host)
+        if cur is None or cur[0] != gateway_ip or self.installed.get(host) == gateway_ip:
+            return  # withdrawn, superseded while converging, or already in the table
+        self.installed[host] = gateway_ip
+        self.env.set_host_route(host, gateway_ip)
+        self.env.log("host_route", f"{ip_str(host)} via {ip_str(gateway_ip)}")

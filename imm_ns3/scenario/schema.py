@@ -502,6 +502,26 @@ class MmpConfig(_Model):
     failover_beacons: int = Field(
         3, ge=1, le=100,
         description="Gateway-beacons an up-link may miss before a node switches away from it.")
+    failure_detection: Literal["beacons", "local"] = Field(
+        "beacons",
+        description="How a domain node notices that an up-link or gateway failed. 'beacons':"
+        " only by mmp.failover_beacons missing gateway-beacons ([0040], [0045]). 'local': also"
+        " when the interface towards it loses its carrier -- the link failed, or the node at"
+        " its other end did -- mmp.local_detection_delay_s after the failure; the node switches"
+        " to a secondary up-link at once and drops the cache entries through that interface"
+        " ([0040]: a node 'may switch to a secondary interface if it detects a failure in its"
+        " primary interface').")
+    local_detection_delay_s: float = Field(
+        0.0, ge=0, le=10,
+        description="With failure_detection = 'local': from the failure to the node noticing"
+        " it (loss of carrier: microseconds to milliseconds; a keep-alive protocol such as"
+        " BFD: tens to hundreds of milliseconds).")
+    border_route_delay_s: float = Field(
+        0.0, ge=0, le=60,
+        description="A border router installs the host route a gateway announces ([0031],"
+        " [0045]) this long after the announcement arrives: routing convergence (route"
+        " computation and forwarding-table update; seconds for an interior routing protocol)."
+        " 0: at once.")
     broadcast_jitter_s: float = Field(
         0.0, ge=0, le=1,
         description="A base station waits a uniform random time up to this before it broadcasts"
