@@ -412,7 +412,7 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
     border_ip = {p.subnet: n for n, p in topo.nodes.items() if p.role == "border_router"}
     envs: dict[str, Any] = {}
     mmp_nodes: dict[str, _DomainNodeEnv] = {}
-    uplink_peer: dict[str, dict[int, str]] = {}  # node -> up-link interface -> the node above
+    below: dict[str, dict[int, str]] = {}  # node -> down-link interface -> the node below
 
     # ---- domain nodes ----------------------------------------------------------------------
     for name, spec in s.nodes.items():
@@ -429,11 +429,11 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
             shim.AddDownlink(iface, int(d.peer_address))
             peers[iface] = int(d.peer_address)
             downlinks.append(iface)
+            below.setdefault(name, {})[iface] = d.peer
         for u in place.uplinks:  # primary first
             iface = ipv4.GetInterfaceForDevice(net.p2p_devices[(name, u.peer)])
             peers[iface] = int(u.peer_address)
             uplinks.append(iface)
-            uplink_peer.setdefault(name, {})[iface] = u.peer
         wireless = None
         if spec.role == "base_station":
             wireless = ipv4.GetInterfaceForDevice(net.ap_devices[name])
@@ -466,11 +466,29 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
                 lambda iface, up, core=env.core:
                 core.interface_up(iface) if up else core.interface_down(iface))
 
+    gw_name = {ip: n for n, ip in gw_ips.items()}
+
     def path_in_use(mh: str) -> list[str]:
-        node, path = ctx.detectors[mh].current_bs, []
+        """The downlink path of the host's traffic now: its border router's installed route
+        to a gateway (a sub-network with one gateway has no border router: the gateway whose
+        cache knows the host), then each node's routing cache down to a base station."""
+        coa = ctx.care_of[mh].current
+        if not coa:
+            return []
+        path: list[str] = []
+        node = None
+        for br in border_ip.values():
+            gw = envs[br].core.installed.get(coa)
+            if gw is not None:
+                path.append(br)
+                node = gw_name.get(gw)
+                break
+        if node is None:
+            node = next((g for g in gw_ips if mmp_nodes[g].cache().lookup(coa)), None)
         while node in mmp_nodes and node not in path:
             path.append(node)
-            node = uplink_peer.get(node, {}).get(mmp_nodes[node].core.primary_uplink)
+            ifaces = mmp_nodes[node].cache().lookup(coa)
+            node = below.get(node, {}).get(ifaces[0]) if ifaces else None
         return path
 
     ctx.path_in_use = path_in_use
