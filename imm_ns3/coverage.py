@@ -3,7 +3,8 @@
 A station hears a base station when the received power is at least ns-3's preamble detection
 threshold (:data:`REACH_DBM`, the ThresholdPreambleDetectionModel's minimum RSSI) in both
 directions: the base station's beacons down, the host's frames up. Received power follows the
-scenario's loss model (log-distance, Friis or the range cut-off) with no fading, as in the run.
+scenario's loss model (log-distance, Friis or the range cut-off) without its random parts: with
+wifi.propagation.shadowing_db or fading the run's coverage varies around this mean.
 A path that leaves every cell makes the run report a long "re-association" that is really time
 out of coverage; the warning says where and for how long.
 """

@@ -45,6 +45,13 @@ CASES = [
          why="classic Mobile IP baseline: home agent, IP-in-IP"),
     Case("three-hosts", "patent-walk", {"mobile_hosts.count": 3},
          why="several hosts sharing caches, the registrar and the channel"),
+    Case("shadowing-fading", "patent-walk",
+         {"wifi.propagation.shadowing_db": 6.0, "wifi.propagation.fading": "rayleigh",
+          "tcp.enabled": False, "sip.enabled": False},
+         why="log-normal shadowing and Rayleigh fading: random radio, reproducible per seed"),
+    Case("local-detection", "redundancy",
+         {"mmp.failure_detection": "local", "mmp.border_route_delay_s": 0.5},
+         why="failures noticed by loss of carrier; border router converging"),
 ]
 
 

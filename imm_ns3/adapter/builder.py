@@ -32,7 +32,7 @@ from ..topology import (
     static_routes,
     waypoint_schedule,
 )
-from .runtime import Bridge
+from .runtime import Bridge, compile_extension
 
 _STANDARDS = {
     "802.11a": "WIFI_STANDARD_80211a",
@@ -226,6 +226,13 @@ def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
     else:
         ch.AddPropagationLoss("ns3::RangePropagationLossModel",
                               "MaxRange", ns.DoubleValue(p.range_m))
+    if p.shadowing_db > 0:
+        compile_extension("propagation.h").ShadowingLossModel.GetTypeId()  # registers the name
+        ch.AddPropagationLoss("imm::ShadowingLossModel", "Sigma", ns.DoubleValue(p.shadowing_db),
+                              "Decorrelation", ns.DoubleValue(p.shadowing_decorrelation_m))
+    if p.fading != "none":
+        m = ns.DoubleValue(1.0 if p.fading == "rayleigh" else p.fading_m)
+        ch.AddPropagationLoss("ns3::NakagamiPropagationLossModel", "m0", m, "m1", m, "m2", m)
     channel = ch.Create()
 
     wifi = ns.WifiHelper()
@@ -294,6 +301,10 @@ def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
                 phy.EnablePcap(str(pcap_dir / f"{mh.name}-wifi{suffix}.pcap"), dev, False, True)
             net._keep.append(phy)
     net.next_stream += int(wifi.AssignStreams(all_devs, net.next_stream))
+    if p.shadowing_db > 0 or p.fading != "none":
+        # The loss models' random variables (none in the deterministic models: streams of
+        # scenarios without shadowing or fading stay as they were).
+        net.next_stream += int(ch.AssignStreams(channel, net.next_stream))
     net._keep.append(channel)
     if w.loss > 0:
         for i in range(all_devs.GetN()):

@@ -102,6 +102,23 @@ class Propagation(_Model):
         " centre frequency (40.1 dB on 2.4 GHz channel 1, 46.7 dB on 5 GHz channel 36).",
     )
     range_m: float = Field(120.0, gt=0, description="Reception range (range model).")
+    shadowing_db: float = Field(
+        0.0, ge=0, le=20,
+        description="Log-normal shadowing: standard deviation (dB) of a Gaussian term added to"
+        " the loss of every pair of radios, the same both ways, that stays while both stand"
+        " still and decorrelates as they move (Gudmundson's model; indoor and urban"
+        " measurements: 4-12 dB). 0: none, the loss is a function of distance alone.")
+    shadowing_decorrelation_m: float = Field(
+        20.0, gt=0, le=1000,
+        description="Distance the two radios of a pair move in all over which their shadowing"
+        " term decorrelates to 1/e (outdoor measurements: 10-100 m; indoor: a few metres).")
+    fading: Literal["none", "rayleigh", "nakagami"] = Field(
+        "none",
+        description="Fast fading, drawn for every frame and receiver independently (ns-3"
+        " NakagamiPropagationLossModel): 'rayleigh' (m = 1, no line of sight), 'nakagami'"
+        " (m = fading_m; larger m, a stronger line of sight), 'none'.")
+    fading_m: float = Field(
+        3.0, ge=0.5, le=50, description="Nakagami shape parameter m (fading = 'nakagami').")
 
 
 class WifiSpec(_Model):
