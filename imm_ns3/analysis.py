@@ -4,6 +4,7 @@ each run's parameters. ``imm_ns3.results.load`` is this module's :func:`load`.""
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 import warnings
 from dataclasses import dataclass, field
@@ -46,19 +47,16 @@ class SweepResults:
 
 @dataclass
 class _Packed:
-    """One run of a sweep's pack (``packed/``, :func:`imm_ns3.sweep.store.pack`)."""
+    """One run of a sweep's pack (``packed/``, :func:`imm_ns3.sweep.store.pack`). ``tables``
+    are the whole pack's tables (every run's rows, a ``key`` column first), shared by its runs:
+    :func:`load` selects from them in one step instead of splitting and joining them run by
+    run (a 540-run pack loads in seconds, not half a minute)."""
 
     key: str
     summary: dict
     manifest: dict
     scenario_text: str
     tables: dict[str, pd.DataFrame]
-
-    def table(self, name: str) -> pd.DataFrame:
-        df = self.tables.get(name)
-        if df is None:
-            return table(name, [])
-        return df.drop(columns=["key"]).reset_index(drop=True)
 
 
 def _read_packed(d: Path) -> dict[str, _Packed]:
@@ -68,15 +66,35 @@ def _read_packed(d: Path) -> dict[str, _Packed]:
     if not f.exists():
         return {}
     meta = pd.read_parquet(f)
-    by_key: dict[str, dict[str, pd.DataFrame]] = {k: {} for k in meta.key}
-    for name in TABLES:
-        tf = d / PACKED / f"{name}.parquet"
-        if tf.exists():
-            for k, g in pd.read_parquet(tf).groupby("key", sort=False):
-                if k in by_key:
-                    by_key[k][name] = g
+    tables = {name: pd.read_parquet(d / PACKED / f"{name}.parquet") for name in TABLES
+              if (d / PACKED / f"{name}.parquet").exists()}
     return {r.key: _Packed(r.key, json.loads(r.summary), json.loads(r.manifest), r.scenario,
-                           by_key[r.key]) for r in meta.itertuples(index=False)}
+                           tables) for r in meta.itertuples(index=False)}
+
+
+def _packed_rows(name: str, runs: list[tuple[int, _Packed, dict]]) -> pd.DataFrame | None:
+    """The rows of table ``name`` of the packed runs ``(position, run, ident)``, with the
+    identity columns in front, in the order of the runs (a ``_pos`` column says where each
+    row goes among the loose runs' rows)."""
+    full = runs[0][1].tables.get(name) if runs else None
+    if full is None or not len(full):
+        return None
+    pos = {rd.key: i for i, rd, _ in runs}
+    df = full[full.key.isin(pos)]
+    if not len(df):
+        return None
+    order = df.key.map(pos)
+    df = df.iloc[order.argsort(kind="stable").to_numpy()].reset_index(drop=True)
+    idents = {rd.key: ident for _, rd, ident in runs}
+    cols = list(dict.fromkeys(c for _, _, ident in runs for c in ident))
+    front = {"_pos": df.key.map(pos).to_numpy()}
+    for c in cols:
+        if c == "key":
+            front[c] = df.key.to_numpy()
+        elif c not in df.columns:  # a table's own column of that name wins, as for loose runs
+            front[c] = df.key.map({k: i.get(c, math.nan) for k, i in idents.items()}).to_numpy()
+    rest = df.drop(columns=[c for c in ("key",) if c in df.columns])
+    return pd.concat([pd.DataFrame(front), rest], axis=1)
 
 
 class IncompleteSweepError(RuntimeError):
@@ -135,7 +153,8 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
     params: list[str] = []
     summaries: dict[str, dict] = {}
     run_dir_of: dict[str, Any] = {}
-    for rd in run_dirs:
+    packed_runs: list[tuple[int, _Packed, dict]] = []
+    for pos, rd in enumerate(run_dirs):
         if isinstance(rd, _Packed):
             summary, manifest = rd.summary, rd.manifest
         else:
@@ -157,20 +176,28 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
                      "ns3_version": summary["ns3_version"], "sim_time_s": summary["sim_time_s"],
                      "wall_time_s": summary["wall_time_s"], "speedup": summary["speedup"],
                      "fingerprint": summary["fingerprint"]})
+        if isinstance(rd, _Packed):
+            packed_runs.append((pos, rd, ident))
+            continue
         for name in TABLES:
-            if isinstance(rd, _Packed):
-                df = rd.table(name)
-            else:
-                f = rd / f"{name}.parquet"
-                df = pd.read_parquet(f) if f.exists() else table(name, [])
+            f = rd / f"{name}.parquet"
+            df = pd.read_parquet(f) if f.exists() else table(name, [])
             for col, v in reversed(list(ident.items())):
                 if col not in df.columns:
                     df.insert(0, col, [v] * len(df))
+            df.insert(0, "_pos", [pos] * len(df))
             per_table[name].append(df)
     id_cols = ["key", "case", "seed"] + params
 
     def cat(name: str) -> pd.DataFrame:
-        df = concat_frames(per_table[name])
+        frames = per_table[name]
+        packed_df = _packed_rows(name, packed_runs)
+        if packed_df is not None:
+            frames = [packed_df] + frames
+        df = concat_frames(frames)
+        if df is not None:
+            df = df.iloc[df["_pos"].argsort(kind="stable").to_numpy()]
+            df = df.drop(columns="_pos").reset_index(drop=True)
         if df is None:
             df = table(name, [])
             for col in reversed(id_cols):
