@@ -497,7 +497,38 @@ def _domain_nodes_of_subnet(topo, subnet: str) -> list[str]:
             if p.subnet == subnet and p.role in ("gateway", "intermediate", "base_station")]
 
 
-def signalling_load(topo, rates: HandoffRates, hosts: int) -> dict[tuple[str, str], float]:
+def timer_expiries(rate_per_s: float, period_s: float, start_s: float | None = None,
+                   end_s: float | None = None) -> float:
+    """Expected expiries of a refresh timer per host: the timer runs for ``period_s`` from the
+    host's first registration (at 0), restarts when it expires (a refresh) and is restarted by
+    every event of a Poisson process of ``rate_per_s`` (a move that registers anyway: a new
+    care-of address, a new lease).
+
+    A refresh at t needs a registration at t - P and no move in between. So it has point
+    masses e^{-k lam P} at k P (k >= 1: the chain of refreshes after the first registration)
+    and, on (k P, (k + 1) P), the constant intensity lam * sum_{j=1..k} e^{-j lam P} (a chain
+    started by a move). Returns the expected number in [start_s, end_s), or with no window the
+    steady-state rate per second, lam e^{-lam P} / (1 - e^{-lam P}) (1 / P without moves)."""
+    lam, P = rate_per_s, period_s
+    if start_s is None or end_s is None:
+        if lam <= 0:
+            return 1.0 / P
+        q = math.exp(-lam * P)
+        return lam * q / (1 - q)
+    total, k = 0.0, 1
+    q = math.exp(-lam * P)
+    while k * P < end_s:
+        if k * P >= start_s:
+            total += q ** k
+        lo, hi = max(k * P, start_s), min((k + 1) * P, end_s)
+        if hi > lo:
+            total += lam * sum(q ** j for j in range(1, k + 1)) * (hi - lo)
+        k += 1
+    return total
+
+
+def signalling_load(topo, rates: HandoffRates, hosts: int,
+                    window_s: tuple[float, float] | None = None) -> dict[tuple[str, str], float]:
     """Control messages per minute each kind of entity receives (all entities of a role
     summed), by (role, message), for ``hosts`` hosts handing off at ``rates``, from the
     protocol's message flows:
@@ -510,7 +541,10 @@ def signalling_load(topo, rates: HandoffRates, hosts: int) -> dict[tuple[str, st
       to every domain node of the sub-network ([0029]); a MipUpdate at the home location
       register ([0068]); a REGISTER at the SIP server ([0075]);
     - every host renews its DRCP lease at half-life (a request and a flooded reply) and its
-      location registration at 0.8 of the lifetime;
+      location registration at 0.8 of the lifetime, both timers restarted by every change of
+      sub-network (:func:`timer_expiries`); with ``window_s`` = (start, end) of a measurement
+      that starts with every host's first registration at 0, the renewals that fall in the
+      window (none of a 96 s refresh in a 30-90 s window), else their steady-state rate;
     - every host, while attached and idle, sends a RouteUpdate up its path every
       ``mmp.route_update_interval_s`` ([0033]);
     - fixed periodic load, independent of the hosts: each DRCP server's advertisement flooded
@@ -541,8 +575,16 @@ def signalling_load(topo, rates: HandoffRates, hosts: int) -> dict[tuple[str, st
         if _border_router(topo, bs):
             add("border_router", "HostRoute", reg * share)
     moves = hosts * per_host_min.get("inter_subnet", 0.0)
+    subnet_rate = rates.per_s.get("inter_subnet", 0.0)
+
+    def renewals_per_min(period_s: float) -> float:
+        if window_s is None:
+            return hosts * 60.0 * timer_expiries(subnet_rate, period_s)
+        w0, w1 = window_s
+        return hosts * timer_expiries(subnet_rate, period_s, w0, w1) * 60.0 / (w1 - w0)
+
     # DRCP: a request per new sub-network, and a renewal at half of every lease ([0050]).
-    drcp = moves + hosts * 60.0 / (s.drcp.lease_s / 2)
+    drcp = moves + renewals_per_min(s.drcp.lease_s / 2)
     add("drcp_server", "DrcpRequest", drcp)
     subnets = sorted({topo.subnet_of(b) for b in bss})
     for sn in subnets:
@@ -551,8 +593,8 @@ def signalling_load(topo, rates: HandoffRates, hosts: int) -> dict[tuple[str, st
             add(topo.nodes[node].role, "DrcpReply", drcp * cells * share)
     if any(p.role == "home_location_register" for p in topo.nodes.values()):
         # An update per care-of change, and a refresh at 0.8 of the registration lifetime.
-        refresh = hosts * 60.0 / (0.8 * s.macro_mobility.lifetime_s)
-        add("home_location_register", "MipUpdate", moves + refresh)
+        add("home_location_register", "MipUpdate",
+            moves + renewals_per_min(0.8 * s.macro_mobility.lifetime_s))
     if any(p.role == "sip_server" for p in topo.nodes.values()) and s.sip.enabled:
         add("sip_server", "SIP REGISTER", moves)
     climb("RouteUpdate", hosts * 60.0 / s.mmp.route_update_interval_s * share)

@@ -228,8 +228,12 @@ def test_signalling_load_follows_the_message_flows(e3_pair):
     load = M.signalling_load(t, rates, 10)
     s = t.scenario
     moves = 10 * 60 * 0.03
-    assert load[("home_location_register", "MipUpdate")] == pytest.approx(
-        moves + 10 * 60 / (0.8 * s.macro_mobility.lifetime_s))
+    # A refresh 0.8 lifetimes after the last registration, the timer restarted by every move.
+    p, lam = 0.8 * s.macro_mobility.lifetime_s, 0.03
+    steady = lam * math.exp(-lam * p) / (1 - math.exp(-lam * p))
+    assert load[("home_location_register", "MipUpdate")] == pytest.approx(moves + 10 * 60 * steady)
+    in_window = M.signalling_load(t, rates, 10, window_s=(30.0, 90.0))
+    assert in_window[("home_location_register", "MipUpdate")] == pytest.approx(moves)  # none due
     assert load[("sip_server", "SIP REGISTER")] == pytest.approx(moves)
     # Every registration and cache update reaches one gateway; every host refreshes its route.
     assert load[("gateway", "Registration")] == pytest.approx(10 * 60 * 0.05)
@@ -238,3 +242,32 @@ def test_signalling_load_follows_the_message_flows(e3_pair):
     # ...and passes one intermediate node and one base station on the way.
     assert load[("intermediate", "Registration")] == pytest.approx(load[("gateway", "Registration")])
     assert load[("border_router", "HostRoute")] == pytest.approx(10 * 60 * 0.05)
+
+
+def test_timer_expiries_against_a_monte_carlo_of_the_timer():
+    # A refresh timer of period P from a registration at 0, restarted by Poisson moves of rate
+    # lam and by its own expiries: the closed form against counting in simulated histories.
+    from imm_ns3.model import timer_expiries
+
+    rng = np.random.default_rng(5)
+    lam, P, w0, w1 = 0.012, 30.0, 30.0, 150.0
+    counts = []
+    for _ in range(20_000):
+        t_reg, t, n = 0.0, 0.0, 0
+        while True:  # the next move drawn afresh after every event: memoryless, so equivalent
+            t_move = t + rng.exponential(1 / lam)
+            if t_reg + P <= t_move:  # the timer fires first
+                t = t_reg = t_reg + P
+                if t >= w1:
+                    break
+                n += w0 <= t
+            else:
+                t = t_reg = t_move
+                if t >= w1:
+                    break
+        counts.append(n)
+    assert timer_expiries(lam, P, w0, w1) == pytest.approx(np.mean(counts), abs=0.03)
+    assert timer_expiries(0.0, 96.0, 30.0, 90.0) == 0.0  # E3's window: before the first refresh
+    assert timer_expiries(0.0, 30.0, 30.0, 90.0) == 2.0  # at 30 and 60
+    far = timer_expiries(lam, P, 6000.0, 12000.0) / 6000.0
+    assert far == pytest.approx(timer_expiries(lam, P), rel=1e-6)  # the steady-state rate
