@@ -434,7 +434,9 @@ def e3_model(res) -> pd.DataFrame:
         if rk not in seen:
             seen[rk] = M.rwp_handoff_rates(topo, topo.scenario.mobility, host_seconds=100_000)
         rates = seen[rk]
-        load = M.signalling_load(topo, rates, int(run["mobile_hosts.count"]))
+        sim = topo.scenario.simulation
+        load = M.signalling_load(topo, rates, int(run["mobile_hosts.count"]),
+                                 window_s=(sim.warmup_s, sim.duration_s))
         seen[cond] = True
         for role, _ in E3_ROLES:
             total = sum(v for (r, m), v in load.items() if r == role and m not in PERIODIC)
@@ -694,34 +696,76 @@ def e5(res, seed: int = 1):
 
 
 # ---- E6: redundancy ----------------------------------------------------------------------
+E6_DETECTION = {"beacons": "beacon silence", "local": "local detection"}
+
+
+def _e6_condition(run) -> dict:
+    case = run.case if isinstance(run.case, str) else "redundant"
+    det = run.get("mmp.failure_detection")
+    br = run.get("mmp.border_route_delay_s")
+    return {"case": case,
+            "detection": det if isinstance(det, str) else "beacons",
+            "br_delay_s": float(br) if br is not None and not pd.isna(br) else 0.0}
+
+
 def e6_frame(res) -> pd.DataFrame:
-    """Per failure and host: the probe's delivery gap, and whether the failure hit the path in
-    use (the probe stopped for more than five of its intervals; otherwise the primary path went
-    the other way and the gap is one interval)."""
+    """Per failure and host: the probe's delivery gap (None: nothing arrived after the failure
+    before the run's end) and whether the failure hit the path in use, as the run recorded it
+    (summary.json ``on_path``; older runs without it: the probe stopped for more than five of
+    its intervals)."""
     rows = []
     for _, run in res.runs.iterrows():
         sc = res.scenario(run.key)
         hit_over = 5.0 / sc.probe.rate_pps
+        cond = _e6_condition(run)
         for f in res.summaries[run.key].get("failures", []):
+            on_path = f.get("on_path") or {}
             for mh, gap in f["delivery_gap_s"].items():
-                rows.append({"key": run.key, "seed": run.seed, "failure": f["what"],
-                             "at_s": f["at_s"], "mh": mh, "gap_s": gap,
-                             "hit": bool(gap is not None and gap > hit_over)})
+                hit = on_path.get(mh, gap is None or gap > hit_over)
+                rows.append({"key": run.key, "seed": run.seed, **cond,
+                             "failure": f["what"], "at_s": f["at_s"],
+                             "restore_s": f.get("restore_s"), "mh": mh, "gap_s": gap,
+                             "hit": bool(hit)})
     return pd.DataFrame(rows)
 
 
-def e6_model(res):
-    """Gap after a failure on the path in use ([0040], [0045]): nodes below it notice when
-    mmp.failover_beacons gateway-beacons are missing, counted from the last one received (the
-    failure falls uniformly within a beacon interval), so (k - 1) T + U(0, T); then the downlink
-    caches heal from the host's next uplink packet, a route-update within
-    mmp.route_update_interval_s (uniform, the probe being downlink only)."""
+def e6_model(sc, failure: str):
+    """Gap after a failure on the path in use of the redundant network ([0040], [0045]).
+
+    With beacon silence, the nodes below notice when mmp.failover_beacons gateway-beacons are
+    missing, counted from the last one received (the failure falls uniformly within a beacon
+    interval): (k - 1) T + U(0, T); with local detection, mmp.local_detection_delay_s after the
+    failure. Then the downlink caches heal from the host's next up-link packet, a route-update
+    within mmp.route_update_interval_s (uniform, the probe being downlink only); after a
+    gateway failure the border router also installs the secondary gateway's host route,
+    mmp.border_route_delay_s later."""
     from imm_ns3 import model as M
 
-    m = res.scenario(res.runs.key.iloc[0]).mmp
-    return (M.fixed("missed gateway-beacons", (m.failover_beacons - 1) * m.beacon_interval_s)
-            + M.uniform("beacon phase", m.beacon_interval_s)
-            + M.uniform("host's next route-update", m.route_update_interval_s))
+    m = sc.mmp
+    T = m.beacon_interval_s
+    heal = M.uniform("host's next route-update", m.route_update_interval_s)
+    if failure.startswith("node"):
+        heal = heal + M.fixed("border-router convergence", m.border_route_delay_s)
+    if m.failure_detection == "local":
+        return M.fixed("local detection", m.local_detection_delay_s) + heal
+    return M.fixed("missed gateway-beacons", (m.failover_beacons - 1) * T) + M.uniform("beacon phase", T) + heal
+
+
+def _e6_model_of(res, g: pd.DataFrame):
+    """The model of one condition, or None: a single path that never returns never recovers.
+    Single path: nothing until the element returns, then its next gateway-beacon (uniform
+    over T) and the host's next route-update (the border router's route never changed)."""
+    from imm_ns3 import model as M
+
+    r = g.iloc[0]
+    sc = res.scenario(r.key)
+    if r.case != "single-path":
+        return e6_model(sc, r.failure)
+    if r.restore_s is None or pd.isna(r.restore_s):
+        return None
+    return (M.fixed("until the element returns", r.restore_s - r.at_s)
+            + M.uniform("its next gateway-beacon", sc.mmp.beacon_interval_s)
+            + M.uniform("host's next route-update", sc.mmp.route_update_interval_s))
 
 
 def _wilson(k: int, n: int) -> tuple[float, float]:
@@ -733,60 +777,110 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
     return max(0.0, c - h), min(1.0, c + h)
 
 
+E6_BY = ["failure", "case", "detection", "br_delay_s"]
+
+
 def summary_e6(res) -> pd.DataFrame:
+    """One row per failure and condition: how many failures hit the path in use (Wilson 95 %
+    interval), the gap when hit (median, bootstrap 95 % interval; a failure with no delivery
+    until the run's end counts as 'not recovered'), the gap when missed, and the model."""
     d = e6_frame(res)
-    model = e6_model(res)
     rows = []
-    for (what, at), g in d.groupby(["failure", "at_s"], sort=False):
+    for keys, g in d.groupby(E6_BY, sort=False):
         hits = g[g.hit]
         lo, hi = _wilson(len(hits), len(g))
-        m = median_ci(hits.gap_s)
-        rows.append({"failure": what, "at_s": at, "n": len(g), "hits": len(hits),
-                     "hit_fraction": len(hits) / len(g) if len(g) else math.nan,
-                     "hit_lo": lo, "hit_hi": hi, "gap_hit_median_s": m.median,
-                     "gap_hit_lo_s": m.lo, "gap_hit_hi_s": m.hi,
+        recovered = hits.gap_s.dropna()
+        m = median_ci(recovered) if len(recovered) == len(hits) else median_ci([])
+        model = _e6_model_of(res, g)
+        rows.append({**dict(zip(E6_BY, keys)), "at_s": g.at_s.iloc[0], "n": len(g),
+                     "hits": len(hits), "hit_fraction": len(hits) / len(g) if len(g) else math.nan,
+                     "hit_lo": lo, "hit_hi": hi,
+                     "not_recovered": int(hits.gap_s.isna().sum()),
+                     "gap_hit_median_s": m.median, "gap_hit_lo_s": m.lo, "gap_hit_hi_s": m.hi,
                      "gap_miss_median_s": float(g[~g.hit].gap_s.median()) if (~g.hit).any() else math.nan,
-                     "model_gap_median_s": model.median, "model_gap_mean_s": model.mean})
-    return pd.DataFrame(rows).sort_values("at_s").reset_index(drop=True)
+                     "model_gap_median_s": model.median if model is not None else math.nan,
+                     "model_gap_mean_s": model.mean if model is not None else math.nan})
+    out = pd.DataFrame(rows)
+    order = {"redundant": 0, "single-path": 1}
+    return (out.assign(_o=out.case.map(order)).sort_values(["at_s", "_o", "detection", "br_delay_s"])
+            .drop(columns="_o").reset_index(drop=True))
+
+
+def _e6_label(r, figure: bool = True) -> str:
+    if figure and r.case == "single-path":
+        return "single path"
+    br = f", BR +{r.br_delay_s:g} s" if r.br_delay_s else ""
+    return f"{E6_DETECTION[r.detection]}{br}"
 
 
 def check_e6(res) -> pd.DataFrame:
     return pd.DataFrame([{"experiment": "e6", "quantity": "delivery gap when the failure hit the"
-                          " path in use (median, s)", "condition": f"{r.failure} at {r.at_s:g} s",
+                          " path in use (median, s)",
+                          "condition": f"{r.failure} at {r.at_s:g} s, {r.case}, {_e6_label(r, False)}",
                           "simulated": r.gap_hit_median_s, "model": r.model_gap_median_s,
                           "n": r.hits, "ci_lo": r.gap_hit_lo_s, "ci_hi": r.gap_hit_hi_s}
-                         for _, r in summary_e6(res).iterrows()])
+                         for _, r in summary_e6(res).iterrows()
+                         if r.hits and not math.isnan(r.model_gap_median_s)])
 
 
 def e6(res):
     plt = _plt()
     a = summary_e6(res)
     d = e6_frame(res)
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1.6, 1]})
-    for i, r in a.iterrows():
-        g = d[d.failure == r.failure]
-        _strip(ax, i, g.gap_s * 1e3, "black", 0.3)
-        if not math.isnan(r.gap_hit_median_s):
-            ax.errorbar(i + 0.25, r.gap_hit_median_s * 1e3,
+    # The single path's four conditions behave alike (nothing to switch to, no other gateway
+    # to route to): one column per failure, the first; the check rows keep all four.
+    single = a[a.case == "single-path"].groupby("failure", sort=False).head(1)
+    shown = pd.concat([a[a.case == "redundant"], single]).sort_values("at_s", kind="stable")
+    shown = shown.reset_index(drop=True)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [2.2, 1]})
+    xs, labels = [], []
+    x = 0.0
+    last_failure = None
+    for _, r in shown.iterrows():
+        if last_failure is not None and r.failure != last_failure:
+            x += 0.8
+        last_failure = r.failure
+        g = d[(d.failure == r.failure) & (d.case == r.case) & (d.detection == r.detection)
+              & (d.br_delay_s == r.br_delay_s) & d.hit]
+        color = "C3" if r.case == "single-path" else ("C0" if r.detection == "beacons" else "C2")
+        _strip(ax, x, g.gap_s.dropna() * 1e3, color, 0.4)
+        if r.not_recovered:
+            ax.annotate(f"{r.not_recovered}/{r.hits}\nnever\nrecovered", (x, 2e3), ha="center",
+                        va="center", fontsize=7, color=color)
+        elif not math.isnan(r.gap_hit_median_s):
+            ax.errorbar(x + 0.28, r.gap_hit_median_s * 1e3,
                         yerr=[[max(0, r.gap_hit_median_s - r.gap_hit_lo_s) * 1e3],
                               [max(0, r.gap_hit_hi_s - r.gap_hit_median_s) * 1e3]],
-                        fmt="o", color="C2", capsize=4, label="median when hit, 95 % CI" if i == 0 else None)
-    model = e6_model(res)
-    ax.axhspan(model.fixed_s * 1e3, model.max * 1e3, color="C2", alpha=0.1,
-               label="model range when hit")
-    ax.axhline(model.median * 1e3, color="C2", ls="--", lw=1, label="model median")
-    ax.set_xticks(range(len(a)), [f"{w}\n(at {t:g} s)" for w, t in zip(a.failure, a.at_s)], fontsize=8)
-    ax.set_ylabel("probe delivery gap (ms; dots: one run)")
-    ax.set_yscale("symlog", linthresh=100)
-    ax.set_ylim(bottom=0)
-    ax.legend(fontsize=7, loc="center left")
-    ax2.bar(range(len(a)), a.hit_fraction, color="C0", alpha=0.7)
-    ax2.errorbar(range(len(a)), a.hit_fraction, yerr=[a.hit_fraction - a.hit_lo, a.hit_hi - a.hit_fraction],
-                 fmt="none", color="black", capsize=4)
+                        fmt="o", color="black", ms=4, capsize=3,
+                        label="median when hit, 95 % CI" if not xs else None)
+        if not math.isnan(r.model_gap_median_s):
+            ax.plot([x - 0.3, x + 0.3], [r.model_gap_median_s * 1e3] * 2, color="black", ls="--",
+                    lw=1, label="model median" if not xs else None)
+        xs.append(x)
+        labels.append(_e6_label(r))
+        x += 1
+    ax.set_xticks(xs, labels, fontsize=7, rotation=30, ha="right")
+    ax.set_xlim(-0.7, xs[-1] + 0.7 if xs else 1)
+    ax.set_yscale("log")
+    ax.set_ylim(10, 6e4)
+    ax.set_ylabel("probe delivery gap when hit (ms; dots: one failure)")
+    for failure, g in shown.groupby("failure", sort=False):
+        i = [xs[j] for j in g.index]
+        ax.text(np.mean(i), 4.5e4, f"{failure} (at {g.at_s.iloc[0]:g} s)", ha="center", fontsize=8)
+    ax.legend(fontsize=7, loc="lower left")
+    # One condition only: the redundant conditions share their seeds, and so mostly their paths.
+    red = a[(a.case == "redundant") & (a.detection == "beacons") & (a.br_delay_s == 0)]
+    frac = red.groupby("failure", sort=False).agg(hits=("hits", "sum"), n=("n", "sum"))
+    for i, (failure, r) in enumerate(frac.iterrows()):
+        lo, hi = _wilson(int(r.hits), int(r.n))
+        p = r.hits / r.n
+        ax2.bar(i, p, color="C0", alpha=0.7)
+        ax2.errorbar(i, p, yerr=[[p - lo], [hi - p]], fmt="none", color="black", capsize=4)
+        ax2.text(i, 0.03, f"{int(r.hits)}/{int(r.n)}", ha="center", fontsize=8)
     ax2.axhline(0.5, color="0.4", ls=":", lw=1)
-    ax2.set_xticks(range(len(a)), [w.split()[0] for w in a.failure], fontsize=8)
+    ax2.set_xticks(range(len(frac)), [w.split()[0] for w in frac.index], fontsize=8)
     ax2.set_ylabel("share that hit the path in use")
-    ax2.set_title("failures on the path in use (Wilson 95 % CI)", fontsize=9)
+    ax2.set_title("redundant, beacon silence\n(Wilson 95 % CI)", fontsize=8)
     ax2.set_ylim(0, 1)
     fig.suptitle("E6: recovery with secondary gateways and up-links (Figures 2B, 2C)", fontsize=10)
     fig.tight_layout()
@@ -1061,6 +1155,131 @@ def e8(res):
     ax2.legend(fontsize=7)
     n = int(s.n.min()) if len(s) else 0
     fig.suptitle(f"E8: the radio part of the handoff (at least {n} handoffs per condition)")
+    fig.tight_layout()
+    return fig
+
+
+# ---- E8, second part: 802.11 timers and the channel -----------------------------------------
+E8_TIMER_CASES = ("default", "beacon-51ms", "beacon-205ms", "probe-20ms", "probe-100ms")
+E8_CHANNEL_CASES = ("default", "shadowing-4dB", "shadowing-8dB", "rayleigh", "shadowing-4dB-rayleigh",
+                    "shadowing-8dB-rayleigh", "shadowing-8dB-5mps", "shadowing-8dB-20mps")
+# A radio part longer than the model by more than this took more than one scan, or its
+# detection was stretched by a beacon heard late (fading).
+E8_LONGER_S = 0.010
+
+
+def e8_channel_frame(res) -> pd.DataFrame:
+    """Every handoff of the walk (the first attachment excluded), with its case, the model of
+    its radio part (no loss: N x beacon interval + probe timeout + association) and whether it
+    returned to the base station the host had left at its previous handoff (in a straight walk
+    every return is the channel's doing: back and forth where two cells overlap)."""
+    from imm_ns3 import model as M
+
+    h = res.handoffs[res.handoffs.kind.notna()].copy()
+    runs = res.runs.set_index("key")
+    h["case"] = [runs.case[k] for k in h.key]
+    models = {k: M.radio_latency(res.scenario(k)).median for k in h.key.unique()}
+    h["model_radio_s"] = h.key.map(models)
+    h = h.sort_values(["key", "mh", "t_s"])
+    prev_old = h.groupby(["key", "mh"]).old_bs.shift(1)
+    h["returned"] = (h.new_bs == prev_old).fillna(False).astype(bool)
+    h["longer"] = h.l2_s > h.model_radio_s + E8_LONGER_S
+    return h.reset_index(drop=True)
+
+
+def summary_e8_channel(res) -> pd.DataFrame:
+    h = e8_channel_frame(res)
+    runs = res.runs
+    rows = []
+    for case in [c for c in dict.fromkeys(E8_TIMER_CASES + E8_CHANNEL_CASES) if c in set(runs.case)]:
+        g = h[h.case == case]
+        n_runs = int((runs.case == case).sum())
+        per_run = g.groupby("key").size().reindex(runs[runs.case == case].key, fill_value=0)
+        back = g.groupby("key").returned.sum().reindex(per_run.index, fill_value=0)
+        m, ci, _ = mean_ci(per_run)
+        r = median_ci(g.l2_s)
+        lo, hi = _wilson(int(g.longer.sum()), len(g))
+        rows.append({"case": case, "runs": n_runs, "n": len(g),
+                     "handoffs_per_run": m, "handoffs_per_run_ci95": ci,
+                     "returns_per_run": float(back.mean()),
+                     "radio_median_s": r.median, "radio_lo_s": r.lo, "radio_hi_s": r.hi,
+                     "radio_p90_s": float(g.l2_s.quantile(0.9)) if len(g) else math.nan,
+                     "model_radio_s": float(g.model_radio_s.iloc[0]) if len(g) else math.nan,
+                     "longer_share": g.longer.mean() if len(g) else math.nan,
+                     "longer_lo": lo, "longer_hi": hi,
+                     "probe_gap_median_s": float(g.probe_gap_s.median())})
+    return pd.DataFrame(rows)
+
+
+def check_e8_channel(res) -> pd.DataFrame:
+    return pd.DataFrame([{"experiment": "e8", "quantity": "radio part (median, s)",
+                          "condition": f"e8-radio-channel: {r.case}", "simulated": r.radio_median_s,
+                          "model": r.model_radio_s, "n": r.n, "ci_lo": r.radio_lo_s,
+                          "ci_hi": r.radio_hi_s}
+                         for _, r in summary_e8_channel(res).iterrows()])
+
+
+def e8_channel(res):
+    plt = _plt()
+    h = e8_channel_frame(res)
+    s = summary_e8_channel(res).set_index("case")
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 4.4),
+                                        gridspec_kw={"width_ratios": [1, 1.6, 1.1]})
+    # (a) timers: measured against the model, one point per case
+    timers = [c for c in E8_TIMER_CASES if c in s.index]
+    for i, c in enumerate(timers):
+        r = s.loc[c]
+        ax1.errorbar(r.model_radio_s * 1e3, r.radio_median_s * 1e3,
+                     yerr=[[max(0, r.radio_median_s - r.radio_lo_s) * 1e3],
+                           [max(0, r.radio_hi_s - r.radio_median_s) * 1e3]],
+                     fmt="o", color=f"C{i}", capsize=3, label=c)
+    lim = [0, max(1.0, *(s.loc[timers].model_radio_s * 1e3 * 1.15))] if timers else [0, 1]
+    ax1.plot(lim, lim, color="0.5", lw=1, ls="--", label="measured = model")
+    ax1.set_xlim(lim)
+    ax1.set_ylim(lim)
+    ax1.set_xlabel("model: N x beacon interval + probe timeout + association (ms)")
+    ax1.set_ylabel("radio part, median and 95 % CI (ms)")
+    ax1.set_title("(a) 802.11 timers", fontsize=9)
+    ax1.legend(fontsize=6.5)
+    # (b) channel: every handoff's radio part, log scale
+    chans = [c for c in E8_CHANNEL_CASES if c in s.index]
+    for i, c in enumerate(chans):
+        r = s.loc[c]
+        _strip(ax2, i, h[h.case == c].l2_s * 1e3, "C0" if "rayleigh" not in c else "C2", 0.35)
+        ax2.errorbar(i + 0.3, r.radio_median_s * 1e3,
+                     yerr=[[max(0, r.radio_median_s - r.radio_lo_s) * 1e3],
+                           [max(0, r.radio_hi_s - r.radio_median_s) * 1e3]],
+                     fmt="o", color="black", ms=4, capsize=3,
+                     label="median, 95 % CI" if i == 0 else None)
+        ax2.text(i, 12, f"{r.longer_share * 100:.0f} %", ha="center", fontsize=7)
+    if chans:
+        ax2.axhline(s.loc[chans[0]].model_radio_s * 1e3, color="black", ls="--", lw=1,
+                    label="model without loss")
+    ax2.set_yscale("log")
+    ax2.set_ylim(8, None)
+    ax2.set_xticks(range(len(chans)), [c.replace("shadowing-", "σ ").replace("-", " ")
+                                       for c in chans], fontsize=7, rotation=30, ha="right")
+    ax2.set_ylabel("radio part (ms; dots: one handoff)")
+    ax2.set_title("(b) shadowing, fading, speed (% above the model: longer than it by > 10 ms)",
+                  fontsize=8)
+    ax2.legend(fontsize=7, loc="upper left")
+    # (c) handoffs per run: along the walk, and back to the cell just left
+    for i, c in enumerate(chans):
+        r = s.loc[c]
+        ax3.bar(i, r.handoffs_per_run - r.returns_per_run, color="C0", alpha=0.75,
+                label="along the walk" if i == 0 else None)
+        ax3.bar(i, r.returns_per_run, bottom=r.handoffs_per_run - r.returns_per_run, color="C3",
+                alpha=0.75, label="back to the cell just left" if i == 0 else None)
+        ax3.errorbar(i, r.handoffs_per_run, yerr=r.handoffs_per_run_ci95, fmt="none",
+                     color="black", capsize=3)
+    ax3.set_xticks(range(len(chans)), [c.replace("shadowing-", "σ ").replace("-", " ")
+                                       for c in chans], fontsize=7, rotation=30, ha="right")
+    ax3.set_ylabel("handoffs per run (mean, 95 % CI)")
+    ax3.set_title("(c) handoffs the channel adds", fontsize=9)
+    ax3.legend(fontsize=7)
+    n = int(s.n.min()) if len(s) else 0
+    fig.suptitle(f"E8: the radio part against 802.11 timers and the channel (at least {n} handoffs per case)",
+                 fontsize=10)
     fig.tight_layout()
     return fig
 

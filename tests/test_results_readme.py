@@ -88,10 +88,45 @@ def test_e7_and_e8_numbers():
     _quoted(", ".join(f"{v:.1f}" for v in radio.iloc[:-1]) + f" and {radio.iloc[-1]:.1f} ms")
 
 
+def test_e8_channel_numbers():
+    res = load(ROOT / "results" / "e8-radio-channel")
+    s = figures.summary_e8_channel(res).set_index("case")
+    timers = ["beacon-51ms", "beacon-205ms", "probe-20ms", "probe-100ms"]
+    _quoted("Measured medians " + ", ".join(f"{s.radio_median_s[c] * 1e3:.1f}" for c in timers[:3])
+            + f" and {s.radio_median_s[timers[3]] * 1e3:.1f} ms against the model's "
+            + ", ".join(f"{s.model_radio_s[c] * 1e3:.1f}" for c in timers[:3])
+            + f" and {s.model_radio_s[timers[3]] * 1e3:.1f} ms")
+    share = {c: f"{s.longer_share[c] * 100:.0f} %" for c in s.index}
+    _quoted(f"{share['shadowing-4dB']} (4 dB), {share['shadowing-8dB']} (8 dB),"
+            f" {share['rayleigh']} (Rayleigh), {share['shadowing-4dB-rayleigh']} (4 dB + Rayleigh)"
+            f" and {share['shadowing-8dB-rayleigh']} (8 dB + Rayleigh)")
+    _quoted(f"{s.handoffs_per_run['shadowing-8dB']:.1f} per run with 8 dB (95 % CI"
+            f" +-{s.handoffs_per_run_ci95['shadowing-8dB']:.1f};"
+            f" {s.returns_per_run['shadowing-8dB']:.2f} of them back")
+    _quoted(f"median probe gap {s.probe_gap_median_s['rayleigh'] * 1e3:.0f} ms (Rayleigh) and"
+            f" {s.probe_gap_median_s['shadowing-8dB-rayleigh'] * 1e3:.0f} ms (8 dB + Rayleigh) against"
+            f" {s.probe_gap_median_s['default'] * 1e3:.0f} ms without loss")
+
+
 def test_e6_numbers():
     a = figures.summary_e6(load(ROOT / "results" / "e6-redundancy"))
-    _quoted(f"{a.hits.iloc[0]} of {a.n.iloc[0]} failures of each kind hit it")
-    _quoted(f"the probe stops for {a.gap_hit_median_s.iloc[0]:.1f} s")
+    cond = a.set_index(["failure", "case", "detection", "br_delay_s"])
+    gw, link = "node gw274a", "link bs278a-in276a"
+    b_gw, b_link = cond.loc[(gw, "redundant", "beacons", 0.0)], cond.loc[(link, "redundant", "beacons", 0.0)]
+    _quoted(f"{b_gw.hits:.0f} of {b_gw.n:.0f} gateway failures and {b_link.hits:.0f} of {b_link.n:.0f}"
+            " up-link failures hit it")
+    _quoted(f"medians {b_gw.gap_hit_median_s:.2f} s for the gateway, 95 % CI"
+            f" {b_gw.gap_hit_lo_s:.2f}-{b_gw.gap_hit_hi_s:.2f}, and {b_link.gap_hit_median_s:.2f} s for"
+            f" the up-link, {b_link.gap_hit_lo_s:.2f}-{b_link.gap_hit_hi_s:.2f}")
+    l_gw, l_link = cond.loc[(gw, "redundant", "local", 0.0)], cond.loc[(link, "redundant", "local", 0.0)]
+    _quoted(f"{l_gw.gap_hit_median_s:.2f} s (gateway) and {l_link.gap_hit_median_s:.2f} s (up-link)")
+    _quoted(f"2.62 s (beacons) and {cond.loc[(gw, 'redundant', 'local', 1.0)].gap_hit_median_s:.2f} s (local)")
+    assert cond.loc[(gw, "redundant", "beacons", 1.0)].gap_hit_median_s == pytest.approx(2.62, abs=0.005)
+    single = cond.loc[(gw, "single-path", "beacons", 0.0)]
+    _quoted(f"{single.gap_hit_median_s:.2f} s (median, CI {single.gap_hit_lo_s:.2f}-{single.gap_hit_hi_s:.2f};"
+            f" model {single.model_gap_median_s:.2f} s")
+    lost = cond.loc[(link, "single-path", "beacons", 0.0)]
+    _quoted(f"nothing arrives until the end of the run in {lost.not_recovered:.0f} of {lost.n:.0f}")
 
 
 def test_e9_numbers():
