@@ -9,7 +9,10 @@ from beacons ([0048]-[0050]) can be checked against it.
 Latency components measured at the radio level:
 
 - ``l2_detect_s``: last beacon heard from the old base station -> the station gives it up
-  (``max_missed_beacons`` beacon intervals, plus any beacons lost before that);
+  (``max_missed_beacons`` beacon intervals, plus any beacons lost before that). A station that
+  heard no beacon since it associated (under fading: associated on a probe response, then
+  deaf) counts from the association, when ns-3 starts its missed-beacon watchdog; a beacon
+  heard from an earlier base station does not count;
 - ``l2_assoc_s``: giving up the old base station -> associated with the new one (scan,
   authentication, association);
 - ``l2_s``: their sum, the radio-level interruption.
@@ -79,6 +82,7 @@ class HandoffDetector:
         self.previous_bs: str | None = None
         self._deassoc_s: float | None = None
         self._last_beacon_s: float | None = None
+        self._assoc_s: float | None = None  # when the current association began
         self.handoffs: list[RadioHandoff] = []
         self._listeners: list[Listener] = []
 
@@ -97,7 +101,10 @@ class HandoffDetector:
         self.previous_bs = bs if bs else self.current_bs
         self.current_bs = None
         self._deassoc_s = t_ns * 1e-9
-        self._last_beacon_s = None if last_beacon_ns is None or last_beacon_ns < 0 else last_beacon_ns * 1e-9
+        last = None if last_beacon_ns is None or last_beacon_ns < 0 else last_beacon_ns * 1e-9
+        if self._assoc_s is not None and (last is None or last < self._assoc_s):
+            last = self._assoc_s  # no beacon of this association: the watchdog ran from it
+        self._last_beacon_s = last
 
     def associated(self, t_ns: int, bs: str) -> RadioHandoff:
         t_s = t_ns * 1e-9
@@ -120,6 +127,7 @@ class HandoffDetector:
         self.previous_bs = bs
         self._deassoc_s = None
         self._last_beacon_s = None
+        self._assoc_s = t_s
         for fn in self._listeners:
             fn(ho)
         return ho

@@ -53,13 +53,18 @@ def test_reassociation_with_same_bs_is_not_a_handoff():
     assert log.events[-1].event == "reassoc"
 
 
-def test_no_beacon_seen_gives_detection_none():
+def test_no_beacon_of_this_association_counts_detection_from_the_association():
+    # Under fading a station can associate on a probe response and never hear the new base
+    # station's beacons: ns-3's watchdog runs from the association, and so does detection.
     det, _ = _det()
     det.associated(0, "bs504a")
     det.deassociated(5 * S, "bs504a", last_beacon_ns=-1)
     ho = det.associated(6 * S, "bs504b")
-    assert ho.last_beacon_s is None and ho.l2_detect_s is None and ho.l2_s == 1.0
-    assert ho.kind == "intra_domain"
+    assert ho.last_beacon_s == 0.0 and ho.l2_detect_s == 5.0 and ho.l2_s == 6.0
+    # A beacon heard from the base station before (bs504a, at 4 s) is not one of bs504b's.
+    det.deassociated(7 * S, "bs504b", last_beacon_ns=4 * S)
+    ho = det.associated(8 * S, "bs504a")
+    assert ho.last_beacon_s == 6.0 and ho.l2_detect_s == 1.0
 
 
 def test_association_without_deassoc_still_counts():

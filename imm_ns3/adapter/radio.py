@@ -40,7 +40,8 @@ def attach_handoff_detectors(net: Network, log: EventLog) -> dict[str, HandoffDe
             det.associated(bridge.now_ns(), _bs_name(net, mac_u64))
 
         def on_deassoc(mac_u64: int, det=det, tok=beacon_token) -> None:
-            det.deassociated(bridge.now_ns(), _bs_name(net, mac_u64), int(bridge.c.LastBeaconNs(tok)))
+            now = bridge.now_ns()
+            det.deassociated(now, _bs_name(net, mac_u64), int(bridge.c.LastBeaconNs(tok, now)))
 
         bridge.connect_mac_trace(mac, "Assoc", f"{mh.name} StaWifiMac/Assoc", on_assoc)
         bridge.connect_mac_trace(mac, "DeAssoc", f"{mh.name} StaWifiMac/DeAssoc", on_deassoc)

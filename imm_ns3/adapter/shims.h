@@ -75,20 +75,32 @@ inline bool ConnectMacTrace(ns3::Ptr<ns3::Object> obj, const char* source, uint6
 }
 
 // ---- Beacon arrival, kept in C++ -----------------------------------------------------------
-// The time of the last beacon a station received from its AP: read by Python at the moment
-// of DeAssoc to split the radio-level handoff into detection and re-association.
-std::unordered_map<uint64_t, int64_t> g_last_beacon_ns;
+// The times of the last two beacons a station received from its AP: read by Python at the
+// moment of DeAssoc to split the radio-level handoff into detection and re-association.
+//
+// Why two: the missed-beacon watchdog ends exactly when the N-th beacon after the last one
+// heard is due. If that beacon is being received at that moment (a weak one, under fading),
+// ns-3's StaWifiMac::MissedBeacons waits for the reception to end and then disassociates
+// anyway, in the same instant as the BeaconArrival of that beacon. The detection began at the
+// beacon before it.
+std::unordered_map<uint64_t, std::pair<int64_t, int64_t>> g_last_beacon_ns;  // (last, one before)
 
-inline void OnBeaconArrival(uint64_t token, ns3::Time t) { g_last_beacon_ns[token] = t.GetNanoSeconds(); }
+inline void OnBeaconArrival(uint64_t token, ns3::Time t) {
+  auto it = g_last_beacon_ns.find(token);
+  int64_t before = it == g_last_beacon_ns.end() ? -1 : it->second.first;
+  g_last_beacon_ns[token] = {t.GetNanoSeconds(), before};
+}
 
 inline bool ConnectBeaconArrival(ns3::Ptr<ns3::Object> mac, uint64_t token) {
   return mac->TraceConnectWithoutContext("BeaconArrival",
                                          ns3::MakeBoundCallback(&OnBeaconArrival, token));
 }
 
-inline int64_t LastBeaconNs(uint64_t token) {
+// The last beacon received strictly before `now_ns` (-1: none).
+inline int64_t LastBeaconNs(uint64_t token, int64_t now_ns) {
   auto it = g_last_beacon_ns.find(token);
-  return it == g_last_beacon_ns.end() ? -1 : it->second;
+  if (it == g_last_beacon_ns.end()) return -1;
+  return it->second.first < now_ns ? it->second.first : it->second.second;
 }
 
 // ---- UDP sockets --------------------------------------------------------------------------
