@@ -722,10 +722,12 @@ def e6_frame(res) -> pd.DataFrame:
             on_path = f.get("on_path") or {}
             for mh, gap in f["delivery_gap_s"].items():
                 hit = on_path.get(mh, gap is None or gap > hit_over)
+                # at_s: as scheduled (the condition); failed_at_s: when it happened (at_s plus
+                # the failure's random delay, at_spread_s).
                 rows.append({"key": run.key, "seed": run.seed, **cond,
-                             "failure": f["what"], "at_s": f["at_s"],
-                             "restore_s": f.get("restore_s"), "mh": mh, "gap_s": gap,
-                             "hit": bool(hit)})
+                             "failure": f["what"], "at_s": f.get("scheduled_at_s", f["at_s"]),
+                             "failed_at_s": f["at_s"], "restore_s": f.get("restore_s"),
+                             "mh": mh, "gap_s": gap, "hit": bool(hit)})
     return pd.DataFrame(rows)
 
 
@@ -763,7 +765,7 @@ def _e6_model_of(res, g: pd.DataFrame):
         return e6_model(sc, r.failure)
     if r.restore_s is None or pd.isna(r.restore_s):
         return None
-    return (M.fixed("until the element returns", r.restore_s - r.at_s)
+    return (M.fixed("until the element returns", r.restore_s - r.failed_at_s)
             + M.uniform("its next gateway-beacon", sc.mmp.beacon_interval_s)
             + M.uniform("host's next route-update", sc.mmp.route_update_interval_s))
 

@@ -318,8 +318,9 @@ def build_topology(s: Scenario) -> Topology:
                 raise ValueError(f"failures.{i}.link: no wired link between {a!r} and {b!r}")
         elif f.node not in t.nodes or t.nodes[f.node].role == "mobile_host":
             raise ValueError(f"failures.{i}.node: {f.node!r} is not a fixed node of the scenario")
-        if f.at_s >= s.simulation.duration_s:
-            raise ValueError(f"failures.{i}.at_s: {f.at_s} is after the end of the run"
+        if f.at_s + f.at_spread_s >= s.simulation.duration_s:
+            spread = f" (+ at_spread_s {f.at_spread_s})" if f.at_spread_s else ""
+            raise ValueError(f"failures.{i}.at_s: {f.at_s}{spread} is after the end of the run"
                              f" ({s.simulation.duration_s} s)")
 
     perm = ipaddress.IPv4Network(s.mobile_hosts.permanent_prefix)

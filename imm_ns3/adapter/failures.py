@@ -17,6 +17,7 @@ failure), and whether the failed element was on the host's path in use when it f
 from __future__ import annotations
 
 from ..measure import delivery_gap
+from ..schedule import spread_start
 from .context import Collector, RunContext
 
 
@@ -77,27 +78,31 @@ def setup_failures(ctx: RunContext) -> Collector | None:
                 watcher(iface, up)
 
     delay = s.mmp.local_detection_delay_s
+    # When each failure happens and ends: at_s (and restore_s) shifted by one draw per failure.
+    times = []
     for i, f in enumerate(s.failures):
-        bridge.call_at(f.at_s, set_state, f, False, i, name=f"failure {i}")
-        restored = f.restore_s is not None and f.restore_s < s.simulation.duration_s
+        at = spread_start(ctx.seed, "failure", str(i), f.at_s, f.at_spread_s)
+        times.append((at, None if f.restore_s is None else f.restore_s + (at - f.at_s)))
+    for i, (f, (at, back)) in enumerate(zip(s.failures, times)):
+        bridge.call_at(at, set_state, f, False, i, name=f"failure {i}")
+        restored = back is not None and back < s.simulation.duration_s
         if restored:
-            bridge.call_at(f.restore_s, set_state, f, True, name=f"restore {i}")
+            bridge.call_at(back, set_state, f, True, name=f"restore {i}")
         if ctx.interface_watchers:
-            if f.at_s + delay < s.simulation.duration_s:
-                bridge.call_at(f.at_s + delay, tell, f, False, name=f"failure {i} noticed")
-            if restored and f.restore_s + delay < s.simulation.duration_s:
-                bridge.call_at(f.restore_s + delay, tell, f, True, name=f"restore {i} noticed")
+            if at + delay < s.simulation.duration_s:
+                bridge.call_at(at + delay, tell, f, False, name=f"failure {i} noticed")
+            if restored and back + delay < s.simulation.duration_s:
+                bridge.call_at(back + delay, tell, f, True, name=f"restore {i} noticed")
 
     def collect() -> None:
         # Runs after the MMP collector, which fills ctx.probe_arrivals (order: adapter/run.py).
         rows = []
-        for f, hit in zip(s.failures, on_path):
-            end = min([g.at_s for g in s.failures if g.at_s > f.at_s]
-                      + [s.simulation.duration_s])
-            gaps = {mh: delivery_gap(arrivals, f.at_s, end)
+        for f, (at, back), hit in zip(s.failures, times, on_path):
+            end = min([t for t, _ in times if t > at] + [s.simulation.duration_s])
+            gaps = {mh: delivery_gap(arrivals, at, end)
                     for mh, arrivals in ctx.probe_arrivals.items()}
-            rows.append({"what": what(f), "at_s": f.at_s, "restore_s": f.restore_s,
-                         "delivery_gap_s": gaps, "on_path": hit})
+            rows.append({"what": what(f), "scheduled_at_s": f.at_s, "at_s": at,
+                         "restore_s": back, "delivery_gap_s": gaps, "on_path": hit})
         ctx.extra_summary["failures"] = rows
 
     return collect

@@ -796,6 +796,12 @@ class Failure(_Model):
     """A link or node that fails at ``at_s`` (and comes back at ``restore_s``) ([0039]-[0045])."""
 
     at_s: float = Field(ge=0, description="When it fails.")
+    at_spread_s: float = Field(
+        0.0, ge=0, le=3600,
+        description="It fails at at_s plus a uniform delay in [0, at_spread_s] drawn from the"
+        " run's seed, and comes back that much after restore_s: a random phase against the"
+        " protocols' periodic timers (a failure at a round time falls at the same point of"
+        " every beacon and refresh period).")
     restore_s: float | None = Field(None, gt=0, description="When it comes back (never if absent).")
     link: tuple[str, str] | None = Field(None, description="A wired link, by the nodes at its ends.")
     node: str | None = Field(None, description="A fixed node (e.g. a gateway): all its links fail.")
