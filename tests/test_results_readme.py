@@ -120,8 +120,10 @@ def test_e6_numbers():
             f" the up-link, {b_link.gap_hit_lo_s:.2f}-{b_link.gap_hit_hi_s:.2f}")
     l_gw, l_link = cond.loc[(gw, "redundant", "local", 0.0)], cond.loc[(link, "redundant", "local", 0.0)]
     _quoted(f"{l_gw.gap_hit_median_s:.2f} s (gateway) and {l_link.gap_hit_median_s:.2f} s (up-link)")
-    _quoted(f"2.62 s (beacons) and {cond.loc[(gw, 'redundant', 'local', 1.0)].gap_hit_median_s:.2f} s (local)")
-    assert cond.loc[(gw, "redundant", "beacons", 1.0)].gap_hit_median_s == pytest.approx(2.62, abs=0.005)
+    _quoted(f"{cond.loc[(gw, 'redundant', 'beacons', 1.0)].gap_hit_median_s:.2f} s (beacons) and"
+            f" {cond.loc[(gw, 'redundant', 'local', 1.0)].gap_hit_median_s:.2f} s (local)")
+    d = figures.e6_frame(load(ROOT / "results" / "e6-redundancy"))
+    assert (d.failed_at_s - d.at_s).between(0, 1).all() and (d.failed_at_s - d.at_s).std() > 0.2
     single = cond.loc[(gw, "single-path", "beacons", 0.0)]
     _quoted(f"{single.gap_hit_median_s:.2f} s (median, CI {single.gap_hit_lo_s:.2f}-{single.gap_hit_hi_s:.2f};"
             f" model {single.model_gap_median_s:.2f} s")

@@ -145,7 +145,8 @@ the correspondent has the host's MIP-LR update, RTP after the re-INVITE."""),
 
 `imm-sim sweep experiments/e6-redundancy.toml --out results/e6-redundancy`: one domain with two
 gateways and two up-links per node, against a single-path baseline of the same network; a
-gateway fails at 10 s (back at 25 s) and the base station's primary up-link at 35 s. Nodes
+gateway fails at 10-11 s (back 15 s later) and the base station's primary up-link at 35-36 s
+(each at a time drawn by the run's seed, `at_spread_s`). Nodes
 notice a failure by missing gateway-beacons, or also locally by loss of carrier
 (`mmp.failure_detection`, [0040]); the border router installs learnt routes at once or 1 s
 later (`mmp.border_route_delay_s`). The delivery gap is the probe's longest silence after each
