@@ -1172,6 +1172,10 @@ E8_CHANNEL_CASES = ("default", "shadowing-4dB", "shadowing-8dB", "rayleigh", "sh
 E8_LONGER_S = 0.010
 
 
+def _e8_label(case: str) -> str:
+    return case.replace("shadowing-", "σ ").replace("-", " ")
+
+
 def e8_channel_frame(res) -> pd.DataFrame:
     """Every handoff of the walk (the first attachment excluded), with its case, the model of
     its radio part (no loss: N x beacon interval + probe timeout + association) and whether it
@@ -1216,8 +1220,8 @@ def summary_e8_channel(res) -> pd.DataFrame:
 
 
 def check_e8_channel(res) -> pd.DataFrame:
-    return pd.DataFrame([{"experiment": "e8", "quantity": "radio part (median, s)",
-                          "condition": f"e8-radio-channel: {r.case}", "simulated": r.radio_median_s,
+    return pd.DataFrame([{"experiment": "e8-channel", "quantity": "radio part (median, s)",
+                          "condition": r.case, "simulated": r.radio_median_s,
                           "model": r.model_radio_s, "n": r.n, "ci_lo": r.radio_lo_s,
                           "ci_hi": r.radio_hi_s}
                          for _, r in summary_e8_channel(res).iterrows()])
@@ -1261,8 +1265,7 @@ def e8_channel(res):
                     label="model without loss")
     ax2.set_yscale("log")
     ax2.set_ylim(8, None)
-    ax2.set_xticks(range(len(chans)), [c.replace("shadowing-", "σ ").replace("-", " ")
-                                       for c in chans], fontsize=7, rotation=30, ha="right")
+    ax2.set_xticks(range(len(chans)), [_e8_label(c) for c in chans], fontsize=7, rotation=30, ha="right")
     ax2.set_ylabel("radio part (ms; dots: one handoff)")
     ax2.set_title("(b) shadowing, fading, speed (% above the model: longer than it by > 10 ms)",
                   fontsize=8)
@@ -1276,8 +1279,7 @@ def e8_channel(res):
                 alpha=0.75, label="back to the cell just left" if i == 0 else None)
         ax3.errorbar(i, r.handoffs_per_run, yerr=r.handoffs_per_run_ci95, fmt="none",
                      color="black", capsize=3)
-    ax3.set_xticks(range(len(chans)), [c.replace("shadowing-", "σ ").replace("-", " ")
-                                       for c in chans], fontsize=7, rotation=30, ha="right")
+    ax3.set_xticks(range(len(chans)), [_e8_label(c) for c in chans], fontsize=7, rotation=30, ha="right")
     ax3.set_ylabel("handoffs per run (mean, 95 % CI)")
     ax3.set_title("(c) handoffs the channel adds", fontsize=9)
     ax3.legend(fontsize=7)

@@ -171,6 +171,11 @@ def check_rows(df, fid: str):
     out = df.copy()
     if "experiment" not in out:
         out.insert(0, "experiment", fid)
+    elif len(out) and (out.experiment != fid).any():
+        # write_model_check replaces a figure's old rows by this column: rows under another
+        # name would never be replaced (duplicates) or would take that figure's rows away.
+        names = ", ".join(sorted(set(map(str, out.experiment)) - {fid}))
+        raise ValueError(f"figure {fid}: its check names experiment {names}; use the figure's id")
     for col in ("n", "ci_lo", "ci_hi"):
         if col not in out:
             out[col] = np.nan

@@ -173,6 +173,8 @@ def test_model_check_rows_and_file(tmp_path):
     assert rows.rel_error.iloc[0] == pytest.approx(0.1) and math.isnan(rows.rel_error.iloc[1])
     with pytest.raises(ValueError, match="no column model"):
         check_rows(pd.DataFrame({"quantity": [], "condition": [], "simulated": []}), "e9")
+    with pytest.raises(ValueError, match="figure e8-channel: its check names experiment e8"):
+        check_rows(rows.assign(experiment="e8"), "e8-channel")
     path = tmp_path / "model-check.csv"
     write_model_check(path, [("e9", rows)])
     other = rows.assign(experiment="e1")
