@@ -515,14 +515,15 @@ def timer_expiries(rate_per_s: float, period_s: float, start_s: float | None = N
             return 1.0 / P
         q = math.exp(-lam * P)
         return lam * q / (1 - q)
-    total, k = 0.0, 1
+    total, k, chain = 0.0, 1, 0.0
     q = math.exp(-lam * P)
     while k * P < end_s:
+        chain += q ** k  # sum_{j=1..k} q^j
         if k * P >= start_s:
             total += q ** k
         lo, hi = max(k * P, start_s), min((k + 1) * P, end_s)
         if hi > lo:
-            total += lam * sum(q ** j for j in range(1, k + 1)) * (hi - lo)
+            total += lam * chain * (hi - lo)
         k += 1
     return total
 

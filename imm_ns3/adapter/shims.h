@@ -86,9 +86,8 @@ inline bool ConnectMacTrace(ns3::Ptr<ns3::Object> obj, const char* source, uint6
 std::unordered_map<uint64_t, std::pair<int64_t, int64_t>> g_last_beacon_ns;  // (last, one before)
 
 inline void OnBeaconArrival(uint64_t token, ns3::Time t) {
-  auto it = g_last_beacon_ns.find(token);
-  int64_t before = it == g_last_beacon_ns.end() ? -1 : it->second.first;
-  g_last_beacon_ns[token] = {t.GetNanoSeconds(), before};
+  auto& times = g_last_beacon_ns.try_emplace(token, -1, -1).first->second;  // one lookup a beacon
+  times = {t.GetNanoSeconds(), times.first};
 }
 
 inline bool ConnectBeaconArrival(ns3::Ptr<ns3::Object> mac, uint64_t token) {
