@@ -65,7 +65,7 @@ class AssocGuard : public ns3::SimpleRefCount<AssocGuard> {
 };
 
 // Guards live as long as the run (released after Simulator::Destroy with the run's objects).
-std::vector<ns3::Ptr<AssocGuard>> g_assoc_guards;
+inline std::vector<ns3::Ptr<AssocGuard>> g_assoc_guards;
 
 inline ns3::Ptr<AssocGuard> GuardAssociation(ns3::Ptr<ns3::NetDevice> dev) {
   auto wifi = ns3::DynamicCast<ns3::WifiNetDevice>(dev);

@@ -28,10 +28,10 @@
 namespace imm {
 
 // Python: a correspondent's mangler met a destination with no live mapping ([0061]).
-std::function<void(uint64_t, uint32_t)> g_mip_miss;
+inline std::function<void(uint64_t, uint32_t)> g_mip_miss;
 // Python: a captured packet (TCP, or RTP given to MIP-LR) arrived at a mobile host from a
 // correspondent not reported for a while ([0068]).
-std::function<void(uint64_t, uint32_t)> g_mip_peer;
+inline std::function<void(uint64_t, uint32_t)> g_mip_peer;
 
 // What the hooks of one node share: the correspondent's routing cache, the mobile host's
 // addresses, counters, and what the applications were shown.

@@ -12,7 +12,7 @@ namespace imm {
 // Last time a node sent an IPv4 packet from one of its own addresses (for the idle route-update
 // of [0051]): only such packets refresh the MMP caches on their way up. A mobile host's TCP
 // leaves with its permanent address as source under MIP-LR ([0065]) and refreshes nothing.
-std::unordered_map<uint32_t, int64_t> g_last_tx_ns;
+inline std::unordered_map<uint32_t, int64_t> g_last_tx_ns;
 inline void OnIpTx(uint32_t node, ns3::Ptr<const ns3::Packet> p, ns3::Ptr<ns3::Ipv4> ipv4,
                    uint32_t iface) {
   ns3::Ipv4Header h;
@@ -36,7 +36,7 @@ inline int64_t LastTxNs(uint32_t node) {
 // The host runs the strong end-system model and does not forward, and adapter/mmp.py puts the
 // care-of address only on the radio associated with the base station the host listens to:
 // unicast packets arriving on the other radio are dropped by IPv4. Counted here per node.
-std::unordered_map<uint32_t, uint64_t> g_not_listening;
+inline std::unordered_map<uint32_t, uint64_t> g_not_listening;
 inline void OnIpDrop(uint32_t node, const ns3::Ipv4Header& h, ns3::Ptr<const ns3::Packet>,
                      ns3::Ipv4L3Protocol::DropReason, ns3::Ptr<ns3::Ipv4>, uint32_t) {
   if (!h.GetDestination().IsBroadcast()) ++g_not_listening[node];

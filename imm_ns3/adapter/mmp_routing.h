@@ -48,9 +48,9 @@ struct WifiForwardUp : ns3::WifiNetDevice {
 };
 
 // Python: an MMP control message seen on its way up. Returns 1 to drop it (malformed).
-std::function<int(uint64_t, uint32_t, uint32_t, const uint8_t*, uint32_t)> g_mmp_control;
+inline std::function<int(uint64_t, uint32_t, uint32_t, const uint8_t*, uint32_t)> g_mmp_control;
 // Python: a data packet created a cache entry at a node that asked to be told (gateways).
-std::function<void(uint64_t, uint32_t)> g_cache_created;
+inline std::function<void(uint64_t, uint32_t)> g_cache_created;
 
 class MmpRouting : public ns3::Ipv4RoutingProtocol {
  public:

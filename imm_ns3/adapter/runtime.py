@@ -112,9 +112,13 @@ def shims() -> Any:
     ns3()
     with _lock:
         if _shims is None:
-            src = (resources.files("imm_ns3.adapter") / "shims.h").read_text()
+            # The shims compiled ahead of time, when this code version's library is cached
+            # (precompiled.py): loaded before Cling reads any header, so Cling reuses its code.
+            from . import precompiled  # noqa: PLC0415
+
+            precompiled.attach(_cppyy)
             with _filtered_stderr():
-                _cppyy.cppdef(src)
+                _cppyy.cppdef(_header_source("shims.h"))
             s = _cppyy.gbl.imm
             # Assigned once, referenced forever by this module: the trampolines below look up
             # the active bridge, so no per-run Python callable is ever handed to C++.
@@ -124,6 +128,17 @@ def shims() -> Any:
             AFTER_DESTROY.append(s.ReleaseRunObjects)
             _shims = s
     return _shims
+
+
+def _header_source(header: str) -> str:
+    """What Cling is given of one of the package's headers: all of it, or, when the shims
+    library is loaded and defines the header's functions, their declarations only."""
+    from . import precompiled  # noqa: PLC0415
+
+    text = (resources.files("imm_ns3.adapter") / header).read_text()
+    if precompiled.status["library"] and header in precompiled.HEADERS:
+        return precompiled.declarations_only(text)
+    return text
 
 
 # The trampolines: module-level functions that live as long as the process.
@@ -181,7 +196,7 @@ def compile_extension(header: str, *, bind: dict[str, Callable[..., Any]] | None
     with _lock:
         if header not in _compiled:
             with _filtered_stderr():
-                _cppyy.cppdef((resources.files("imm_ns3.adapter") / header).read_text())
+                _cppyy.cppdef(_header_source(header))
             _compiled.add(header)
         imm = _cppyy.gbl.imm
         for name, fn in (bind or {}).items():  # every call: a first compile may have had none

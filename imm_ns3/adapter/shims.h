@@ -19,7 +19,7 @@ namespace imm {
 
 // ---- Scheduling ---------------------------------------------------------------------------
 // One dispatcher for every Python timer: Python keeps token -> callable.
-std::function<void(uint64_t)> g_fire;
+inline std::function<void(uint64_t)> g_fire;
 
 inline void Fire(uint64_t token) {
   if (g_fire) g_fire(token);
@@ -64,7 +64,7 @@ inline ns3::Ptr<ns3::WifiPhy> WifiPhyOf(ns3::Ptr<ns3::NetDevice> dev) {
 
 // ---- MAC-address trace sources (StaWifiMac Assoc / DeAssoc) --------------------------------
 // g_mac_event(token, mac): token says which station and which trace source.
-std::function<void(uint64_t, uint64_t)> g_mac_event;
+inline std::function<void(uint64_t, uint64_t)> g_mac_event;
 
 inline void OnMacEvent(uint64_t token, ns3::Mac48Address a) {
   if (g_mac_event) g_mac_event(token, MacToU64(a));
@@ -83,7 +83,7 @@ inline bool ConnectMacTrace(ns3::Ptr<ns3::Object> obj, const char* source, uint6
 // ns-3's StaWifiMac::MissedBeacons waits for the reception to end and then disassociates
 // anyway, in the same instant as the BeaconArrival of that beacon. The detection began at the
 // beacon before it.
-std::unordered_map<uint64_t, std::pair<int64_t, int64_t>> g_last_beacon_ns;  // (last, one before)
+inline std::unordered_map<uint64_t, std::pair<int64_t, int64_t>> g_last_beacon_ns;  // (last, one before)
 
 inline void OnBeaconArrival(uint64_t token, ns3::Time t) {
   auto& times = g_last_beacon_ns.try_emplace(token, -1, -1).first->second;  // one lookup a beacon
@@ -105,7 +105,7 @@ inline int64_t LastBeaconNs(uint64_t token, int64_t now_ns) {
 // ---- UDP sockets --------------------------------------------------------------------------
 // g_recv(token, src_ip, src_port, device_index, data, len): one call per datagram;
 // device_index is the index on its node of the device the datagram came in by.
-std::function<void(uint64_t, uint32_t, uint16_t, uint32_t, const uint8_t*, uint32_t)> g_recv;
+inline std::function<void(uint64_t, uint32_t, uint16_t, uint32_t, const uint8_t*, uint32_t)> g_recv;
 
 // A socket's gate: decides in C++ whether a datagram needs Python at all (an adapter's choice,
 // e.g. periodic broadcasts a core would ignore). Gates are kept by token for the run.
@@ -114,7 +114,7 @@ struct DatagramGate : public ns3::SimpleRefCount<DatagramGate> {
   virtual bool Pass(const uint8_t* data, uint32_t n, uint32_t dev) = 0;
   uint64_t suppressed = 0;
 };
-std::unordered_map<uint64_t, ns3::Ptr<DatagramGate>> g_gates;
+inline std::unordered_map<uint64_t, ns3::Ptr<DatagramGate>> g_gates;
 inline void SetGate(uint64_t token, ns3::Ptr<DatagramGate> gate) { g_gates[token] = gate; }
 
 inline void OnSocketRecv(uint64_t token, ns3::Ptr<ns3::Socket> s) {
@@ -250,7 +250,7 @@ struct ArrivalLog {
 // ---- Objects that live until the simulator that used them is destroyed ------------------------
 // Protocol hooks (MIP-LR manglers, the IP-in-IP decapsulator) are kept here so the protocols
 // they wrap go with the rest of the run: cleared after Simulator::Destroy (runtime.AFTER_DESTROY).
-std::vector<ns3::Ptr<ns3::Object>> g_run_objects;
+inline std::vector<ns3::Ptr<ns3::Object>> g_run_objects;
 inline void KeepUntilDestroy(ns3::Ptr<ns3::Object> o) { g_run_objects.push_back(o); }
 inline void ReleaseRunObjects() { g_run_objects.clear(); }
 
