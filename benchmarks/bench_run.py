@@ -21,13 +21,17 @@ Both programs' times are the wall time of ``Simulator::Run`` only (start-up is m
 
     .venv/bin/python benchmarks/bench_run.py [--repeat 1] [--hosts 1,10,40,100] [--json]
     .venv/bin/python benchmarks/bench_run.py --sweep-overhead
+    .venv/bin/python benchmarks/bench_run.py --startup [--repeat 3]
 
 ``--json`` prints one JSON object per row: ``{"hosts", "traffic", "sim_s", "imm_wall_s",
 "cpp_wall_s", "ratio", "python_events", "python_wall_s", "peak_rss_mb", ...}`` (``peak_rss_mb``:
 the benchmark process's peak resident memory so far, ns-3 import included; traffic rows add
 what each program delivered, to show they carried the same load).
 ``--sweep-overhead`` measures what a warm sweep worker costs per run beyond the simulation
-itself (runs of 1 simulated second), and the speed-up of two workers over one.
+itself (runs of 1 simulated second), and the speed-up of two workers over one. ``--startup``
+measures fresh processes with and without the cache of ``imm_ns3/adapter/precompiled.py``:
+the ns-3 import, the shims, the time from the end of the import to the first simulated event
+of a first run, and two runs of 1 simulated second.
 """
 
 from __future__ import annotations
@@ -146,7 +150,14 @@ def main() -> int:
     ap.add_argument("--json", action="store_true", help="one JSON object per row")
     ap.add_argument("--sweep-overhead", action="store_true",
                     help="measure the per-run overhead of warm sweep workers instead")
+    ap.add_argument("--startup", action="store_true",
+                    help="measure a fresh process's start-up instead, with and without the cache")
+    ap.add_argument("--startup-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.startup_child:
+        return startup_child(args.startup_child)
+    if args.startup:
+        return startup(args.repeat, args.json)
     if args.sweep_overhead:
         return sweep_overhead()
     hosts = [int(h) for h in args.hosts.split(",")]
@@ -215,6 +226,68 @@ def main() -> int:
                         row.update({"cpp_rtp_rx_down": int(b[4]), "cpp_rtp_rx_up": int(b[5]),
                                     "cpp_tcp_acked": int(b[6])})
                     print(json.dumps(row), flush=True)
+    return 0
+
+
+def startup_child(label: str) -> int:
+    """One fresh process: import ns-3, compile or load the shims, run patent-walk for 1 simulated
+    second twice; print the times as one JSON object."""
+    t0 = time.perf_counter()
+    from imm_ns3.adapter import precompiled, run_scenario
+    from imm_ns3.adapter.runtime import ns3, shims
+    from imm_ns3.scenario import load_scenario
+
+    ns3()
+    t_import = time.perf_counter()
+    shims()
+    t_shims = time.perf_counter()
+    first_event: list[float] = []
+
+    def mark(ctx):  # the first event of the run: scheduled at t = 0 once everything is set up
+        ctx.bridge.call_later(0.0, lambda: first_event.append(time.perf_counter()), name="mark")
+
+    s = load_scenario("patent-walk", ["simulation.duration_s=1.0"])
+    t1 = time.perf_counter()
+    run_scenario(s, setup=mark)
+    t2 = time.perf_counter()
+    run_scenario(s)
+    t3 = time.perf_counter()
+    print(json.dumps({"mode": label, "import_s": round(t_import - t0, 2),
+                      "shims_s": round(t_shims - t_import, 2),
+                      "first_event_after_import_s": round(first_event[0] - t_import, 2),
+                      "first_run_s": round(t2 - t1, 2), "second_run_s": round(t3 - t2, 2),
+                      "library": bool(precompiled.status["library"]),
+                      "pch": bool(precompiled.status["pch"])}))
+    return 0
+
+
+def startup(repeat: int, as_json: bool) -> int:
+    """Fresh processes with IMM_NS3_PRECOMPILED=off (Cling parses and compiles everything) and
+    with the cache (built first if missing, in a temporary directory unless IMM_NS3_CACHE_DIR
+    is set), alternated ``repeat`` times."""
+    import os
+
+    with tempfile.TemporaryDirectory() as d:
+        cache = os.environ.get("IMM_NS3_CACHE_DIR", d)
+        env = dict(os.environ, IMM_NS3_CACHE_DIR=cache)
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "imm_ns3.adapter.precompiled"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        if not as_json:
+            print(f"cache ready in {time.perf_counter() - t:.1f} s ({cache})")
+        for _ in range(max(repeat, 1)):
+            for m in ("off", "build"):
+                out = subprocess.run([sys.executable, __file__, "--startup-child", m],
+                                     env=dict(env, IMM_NS3_PRECOMPILED=m), check=True,
+                                     capture_output=True, text=True).stdout
+                row = json.loads(out.strip().splitlines()[-1])
+                if as_json:
+                    print(json.dumps(row), flush=True)
+                else:
+                    print(f"{'cached' if m == 'build' else 'no cache':>8}: import {row['import_s']:5.2f} s,"
+                          f" shims {row['shims_s']:4.2f} s, first event {row['first_event_after_import_s']:5.2f} s"
+                          f" after the import, first 1 s run {row['first_run_s']:5.2f} s,"
+                          f" second {row['second_run_s']:4.2f} s", flush=True)
     return 0
 
 

@@ -1,5 +1,6 @@
-"""The shims compiled ahead of time (imm_ns3/adapter/precompiled.py): what the headers must obey
-for it, the declarations Cling is given, and that runs with the library compute exactly what
+"""What Cling would redo in every process, prepared once (imm_ns3/adapter/precompiled.py): what
+the headers must obey for it, the declarations Cling is given, the cache's keys and background
+builds, and that runs with the precompiled header and the shims library compute exactly what
 the golden fingerprints pin (which were written with Cling compiling everything)."""
 
 from __future__ import annotations
@@ -85,6 +86,52 @@ def test_the_key_follows_the_headers(monkeypatch, tmp_path):
     assert a != b and a.parent.parent == b.parent.parent == tmp_path
 
 
+def test_a_failed_background_build_is_recorded_and_not_retried(monkeypatch, tmp_path):
+    monkeypatch.setenv("IMM_NS3_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("IMM_NS3_PRECOMPILED", "auto")
+    monkeypatch.setenv("CXX", "/bin/false")  # a "compiler" that fails at once
+
+    def no_pch():
+        raise RuntimeError("no precompiled header here")
+
+    monkeypatch.setattr(precompiled, "build_pch", no_pch)
+    assert precompiled._lock()
+    assert precompiled._background() == 1
+    assert not (tmp_path / ".building").exists()
+    lib = precompiled.library_path()
+    assert (lib.parent / "build-error.txt").exists()
+    assert "no precompiled header here" in (precompiled.pch_path().parent / "build-error.txt").read_text()
+    started = []
+    monkeypatch.setattr(precompiled, "_build_in_background", lambda: started.append(1))
+    assert precompiled.attach(cppyy=None) is None
+    assert started == [] and precompiled.status["reason"].startswith("building it failed")
+
+
+def test_one_background_build_at_a_time(monkeypatch, tmp_path):
+    monkeypatch.setenv("IMM_NS3_CACHE_DIR", str(tmp_path))
+    assert precompiled._lock()
+    assert not precompiled._lock()
+    old = 2 * precompiled.STALE_LOCK_S
+    os.utime(tmp_path / ".building", (os.path.getmtime(tmp_path / ".building") - old,) * 2)
+    assert precompiled._lock()  # a lock left by a build that died long ago
+
+
+def test_a_parents_precompiled_header_is_not_taken_for_the_users(tmp_path):
+    """A sweep worker inherits the environment of the process that set CLING_STANDARD_PCH: it
+    must decide for itself (its cache may be another), not take it for the user's own choice
+    (then it would give Cling the headers a second time)."""
+    code = ("import os, sys\nfrom imm_ns3.adapter import precompiled\n"
+            "precompiled.use_pch_for_import()\n"
+            "print(os.environ.get('CLING_STANDARD_PCH'), 'cppyy' in sys.modules)")
+    env = dict(os.environ, IMM_NS3_CACHE_DIR=str(tmp_path), IMM_NS3_PRECOMPILED="auto",
+               CLING_STANDARD_PCH="/elsewhere/ns3.pch", IMM_NS3_PCH_IN_USE="/elsewhere/ns3.pch")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["None", "False"], out.stderr
+    env["IMM_NS3_PCH_IN_USE"] = "/another/ns3.pch"  # the user's own choice: kept
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["/elsewhere/ns3.pch", "False"], out.stderr
+
+
 _RUN = """
 import json, sys
 sys.path.insert(0, {tests!r})
@@ -107,6 +154,7 @@ def test_runs_with_the_library_compute_the_golden_records(tmp_path):
     got = json.loads(res.stdout.strip().splitlines()[-1])
     assert got["status"]["reason"] == "loaded", got["status"]
     assert Path(got["status"]["library"]).parent.parent == tmp_path
+    assert Path(got["status"]["pch"]).parent.parent == tmp_path  # the ns-3 headers came from it
     golden = json.loads((ROOT / "tests" / "golden" / "fingerprints.json").read_text())
     for name in names:
         want = {k: v for k, v in golden[name].items() if k not in ("scenario", "overrides", "seed", "why")}

@@ -96,17 +96,9 @@ class Network:
         gc.collect()
 
 
-def _add_address(ns: Any, node: Any, dev: Any, addr: ipaddress.IPv4Address,
-                 net: ipaddress.IPv4Network) -> int:
-    ipv4 = node.GetObject[ns.Ipv4]()
-    idx = ipv4.GetInterfaceForDevice(dev)
-    if idx < 0:
-        idx = ipv4.AddInterface(dev)
-    ipv4.AddAddress(idx, ns.Ipv4InterfaceAddress(ns.Ipv4Address(str(addr)),
-                                                 ns.Ipv4Mask(str(net.netmask))))
-    ipv4.SetMetric(idx, 1)
-    ipv4.SetUp(idx)
-    return idx
+def _add_address(net: "Network", node: Any, dev: Any, addr: ipaddress.IPv4Address,
+                 network: ipaddress.IPv4Network) -> int:
+    return int(net.bridge.c.AddInterfaceAddress(node, dev, int(addr), int(network.netmask)))
 
 
 def build_network(topo: Topology, bridge: Bridge, pcap_dir: Path | None = None) -> Network:
@@ -135,8 +127,8 @@ def build_network(topo: Topology, bridge: Bridge, pcap_dir: Path | None = None) 
         da, db = devs.Get(0), devs.Get(1)
         net.p2p_devices[(lk.a, lk.b)] = da
         net.p2p_devices[(lk.b, lk.a)] = db
-        _add_address(ns, net.nodes[lk.a], da, lk.addr_a, lk.network)
-        _add_address(ns, net.nodes[lk.b], db, lk.addr_b, lk.network)
+        _add_address(net, net.nodes[lk.a], da, lk.addr_a, lk.network)
+        _add_address(net, net.nodes[lk.b], db, lk.addr_b, lk.network)
         if lk.loss > 0:
             for d in (da, db):
                 d.SetAttribute("ReceiveErrorModel", ns.PointerValue(_loss_model(net, lk.loss)))
@@ -158,7 +150,7 @@ def build_network(topo: Topology, bridge: Bridge, pcap_dir: Path | None = None) 
             net.lan_devices[m] = dev
             if lan.loss > 0:
                 dev.SetAttribute("ReceiveErrorModel", ns.PointerValue(_loss_model(net, lan.loss)))
-            _add_address(ns, net.nodes[m], dev, addr, lan.network)
+            _add_address(net, net.nodes[m], dev, addr, lan.network)
             if pcap_dir is not None:
                 csma.EnablePcap(str(pcap_dir / f"{m}-lan.pcap"), dev, False, True)
 
@@ -198,11 +190,10 @@ def _install_static_routes(net: Network) -> None:
             dev = net.p2p_devices[(name, r.via)] if kind == "p2p" else net.lan_devices[name]
             iface = ipv4.GetInterfaceForDevice(dev)
             if r.dest is None:
-                sr.SetDefaultRoute(ns.Ipv4Address(str(addr)), iface)
+                net.bridge.c.AddStaticRoute(sr, True, 0, 0, int(addr), iface)
             else:
-                sr.AddNetworkRouteTo(ns.Ipv4Address(str(r.dest.network_address)),
-                                     ns.Ipv4Mask(str(r.dest.netmask)),
-                                     ns.Ipv4Address(str(addr)), iface)
+                net.bridge.c.AddStaticRoute(sr, False, int(r.dest.network_address),
+                                            int(r.dest.netmask), int(addr), iface)
 
 
 def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
@@ -273,7 +264,7 @@ def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
         all_devs.Add(dev)
         net.ap_devices[bs] = dev
         net.bs_by_mac[int(net.bridge.c.DeviceMac(dev))] = bs
-        _add_address(ns, net.nodes[bs], dev, radio.address, radio.network)
+        _add_address(net, net.nodes[bs], dev, radio.address, radio.network)
         if pcap_dir is not None:
             phy.EnablePcap(str(pcap_dir / f"{bs}-wifi.pcap"), dev, False, True)
         net._keep.append(phy)
@@ -329,7 +320,7 @@ def _build_mobility(net: Network) -> None:
             node.AggregateObject(mm)
             points = mh.path if mh.path is not None else waypoint_schedule(m, mh.start_s)
             for t, pos in points:
-                mm.AddWaypoint(ns.Waypoint(ns.NanoSeconds(round(t * 1e9)), ns.Vector(*pos)))
+                net.bridge.c.AddWaypoint(mm, round(t * 1e9), *pos)
         elif isinstance(m, ConstantVelocityMobility):
             import math
 

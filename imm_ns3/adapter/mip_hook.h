@@ -28,10 +28,15 @@
 namespace imm {
 
 // Python: a correspondent's mangler met a destination with no live mapping ([0061]).
-inline std::function<void(uint64_t, uint32_t)> g_mip_miss;
+inline void (*g_mip_miss)(uint64_t, uint32_t) = nullptr;
 // Python: a captured packet (TCP, or RTP given to MIP-LR) arrived at a mobile host from a
 // correspondent not reported for a while ([0068]).
-inline std::function<void(uint64_t, uint32_t)> g_mip_peer;
+inline void (*g_mip_peer)(uint64_t, uint32_t) = nullptr;
+// Both set by Python (C function pointers, see SetShimCallbacks in shims.h).
+inline void SetMipCallbacks(uintptr_t miss, uintptr_t peer) {
+  g_mip_miss = reinterpret_cast<void (*)(uint64_t, uint32_t)>(miss);
+  g_mip_peer = reinterpret_cast<void (*)(uint64_t, uint32_t)>(peer);
+}
 
 // What the hooks of one node share: the correspondent's routing cache, the mobile host's
 // addresses, counters, and what the applications were shown.

@@ -138,8 +138,8 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
         return None
     compile_extension("traffic.h")  # the TCP transfer
     compile_extension("mip_tunnel.h")
-    c = compile_extension("mip_hook.h", bind={"g_mip_miss": u32_trampoline,
-                                              "g_mip_peer": u32_trampoline})
+    c = compile_extension("mip_hook.h",
+                          callbacks=("SetMipCallbacks", (u32_trampoline, u32_trampoline)))
     addr = {h: int(a) for h, a in topo.host_addresses().items()}
     perm_net = ipaddress.IPv4Network(s.mobile_hosts.permanent_prefix)
     run = _MipRun(Signalling(ctx.bridge.now, ctx.scenario.simulation.warmup_s))

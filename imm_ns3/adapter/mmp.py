@@ -401,8 +401,8 @@ def setup_mmp(ctx: RunContext) -> Collector | None:
         return None
     compile_extension("traffic.h")  # the probe
     compile_extension("mmp_host.h")
-    c = compile_extension("mmp_routing.h", bind={"g_mmp_control": control_trampoline,
-                                                 "g_cache_created": u32_trampoline})
+    c = compile_extension("mmp_routing.h",
+                          callbacks=("SetMmpCallbacks", (control_trampoline, u32_trampoline)))
     c.ResetMmpState()
     stats = Signalling(bridge.now, s.simulation.warmup_s)
     cfg = s.mmp

@@ -48,9 +48,14 @@ struct WifiForwardUp : ns3::WifiNetDevice {
 };
 
 // Python: an MMP control message seen on its way up. Returns 1 to drop it (malformed).
-inline std::function<int(uint64_t, uint32_t, uint32_t, const uint8_t*, uint32_t)> g_mmp_control;
+inline int (*g_mmp_control)(uint64_t, uint32_t, uint32_t, const uint8_t*, uint32_t) = nullptr;
 // Python: a data packet created a cache entry at a node that asked to be told (gateways).
-inline std::function<void(uint64_t, uint32_t)> g_cache_created;
+inline void (*g_cache_created)(uint64_t, uint32_t) = nullptr;
+// Both set by Python (C function pointers, see SetShimCallbacks in shims.h).
+inline void SetMmpCallbacks(uintptr_t control, uintptr_t created) {
+  g_mmp_control = reinterpret_cast<int (*)(uint64_t, uint32_t, uint32_t, const uint8_t*, uint32_t)>(control);
+  g_cache_created = reinterpret_cast<void (*)(uint64_t, uint32_t)>(created);
+}
 
 class MmpRouting : public ns3::Ipv4RoutingProtocol {
  public:

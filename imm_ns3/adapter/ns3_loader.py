@@ -88,6 +88,9 @@ def load_order(lib_dir: Path, modules: tuple[str, ...]) -> list[Path]:
 def load(modules: tuple[str, ...]) -> Any:
     """Load ``modules`` into cppyy and return the ``ns3`` namespace (what ``from ns import ns``
     returns)."""
+    from . import precompiled
+
+    precompiled.use_pch_for_import()  # the ns-3 headers parsed once per code version, if cached
     import cppyy
     import libcppyy
 

@@ -20,6 +20,7 @@ know them:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import sys
 import tempfile
@@ -37,6 +38,7 @@ _shims: Any = None
 _active: "Bridge | None" = None
 _compiled: set[str] = set()
 _after_destroy_names: set[tuple[str, str]] = set()
+_bound: set[tuple[str, str]] = set()
 
 
 # Lines Cling prints on stderr while it loads ns-3 and compiles the shims, harmless (docs/
@@ -117,17 +119,23 @@ def shims() -> Any:
             from . import precompiled  # noqa: PLC0415
 
             precompiled.attach(_cppyy)
-            with _filtered_stderr():
-                _cppyy.cppdef(_header_source("shims.h"))
+            if not _in_pch("shims.h"):
+                with _filtered_stderr():
+                    _cppyy.cppdef(_header_source("shims.h"))
             s = _cppyy.gbl.imm
-            # Assigned once, referenced forever by this module: the trampolines below look up
-            # the active bridge, so no per-run Python callable is ever handed to C++.
-            s.g_fire = _fire
-            s.g_mac_event = _mac_event
-            s.g_recv = _recv
+            # Set once, referenced forever by this module: the trampolines below look up the
+            # active bridge, so no per-run Python callable is ever handed to C++.
+            s.SetShimCallbacks(c_pointer(_fire), c_pointer(_mac_event), c_pointer(_recv))
             AFTER_DESTROY.append(s.ReleaseRunObjects)
             _shims = s
     return _shims
+
+
+def _in_pch(header: str) -> bool:
+    """Whether Cling has the header's declarations from the precompiled header already."""
+    from . import precompiled  # noqa: PLC0415
+
+    return bool(precompiled.status["pch"]) and header in precompiled.HEADERS
 
 
 def _header_source(header: str) -> str:
@@ -152,26 +160,20 @@ def _mac_event(token: int, mac: int) -> None:
         _active._dispatch_handler(token, (mac,))
 
 
-def _recv(token: int, ip: int, port: int, dev: int, data: Any, n: int) -> None:
+def _recv(token: int, ip: int, port: int, dev: int, data: int | None, n: int) -> None:
     if _active is not None:
-        _active._dispatch_handler(token, (ip, port, _bytes(data, n), dev))
-
-
-def _bytes(data: Any, n: int) -> bytes:
-    if not n:
-        return b""
-    data.reshape((n,))
-    return bytes(data)
+        _active._dispatch_handler(token, (ip, port, ctypes.string_at(data, n) if n else b"", dev))
 
 
 # Generic trampolines by signature, for the C++ hooks of protocol extensions: an extension
-# binds its std::function globals to these when it is compiled (compile_extension's ``bind``).
-def control_trampoline(token: int, iface: int, src: int, data: Any, n: int) -> int:
+# hands them to its setter when it is compiled (compile_extension's ``callbacks``).
+def control_trampoline(token: int, iface: int, src: int, data: int | None, n: int) -> int:
     """(token, interface, source address, payload): a control message a hook shows to Python;
     the handler returns 1 to drop it."""
     if _active is None:
         return 0
-    return _active._dispatch_handler(token, (iface, src, _bytes(data, n)), default=0)
+    payload = ctypes.string_at(data, n) if n else b""
+    return 1 if _active._dispatch_handler(token, (iface, src, payload), default=0) else 0
 
 
 def u32_trampoline(token: int, value: int) -> None:
@@ -181,26 +183,49 @@ def u32_trampoline(token: int, value: int) -> None:
         _active._dispatch_handler(token, (value,))
 
 
+# The trampolines as C function pointers (ctypes thunks), made once and kept for the process:
+# C++ calls them through plain pointers (shims.h, SetShimCallbacks).
+_U64, _U32, _PTR = ctypes.c_uint64, ctypes.c_uint32, ctypes.c_void_p
+_C_TYPES: dict[Callable[..., Any], Any] = {
+    _fire: ctypes.CFUNCTYPE(None, _U64),
+    _mac_event: ctypes.CFUNCTYPE(None, _U64, _U64),
+    _recv: ctypes.CFUNCTYPE(None, _U64, _U32, ctypes.c_uint16, _U32, _PTR, _U32),
+    control_trampoline: ctypes.CFUNCTYPE(ctypes.c_int, _U64, _U32, _U32, _PTR, _U32),
+    u32_trampoline: ctypes.CFUNCTYPE(None, _U64, _U32),
+}
+_thunks: dict[Callable[..., Any], Any] = {}
+
+
+def c_pointer(trampoline: Callable[..., Any]) -> int:
+    """The address of ``trampoline``'s C thunk, which lives as long as the process."""
+    if trampoline not in _thunks:
+        _thunks[trampoline] = _C_TYPES[trampoline](trampoline)
+    return int(ctypes.cast(_thunks[trampoline], ctypes.c_void_p).value or 0)
+
+
 # Called after every Simulator::Destroy: C++ state of an extension that must not outlive the
 # simulator it was used with (and must not wait for the process to exit).
 AFTER_DESTROY: list[Callable[[], Any]] = []
 
 
-def compile_extension(header: str, *, bind: dict[str, Callable[..., Any]] | None = None,
+def compile_extension(header: str, *,
+                      callbacks: tuple[str, tuple[Callable[..., Any], ...]] | None = None,
                       after_destroy: tuple[str, ...] = ()) -> Any:
     """Compile a C++ header of this package into the process once, after shims.h; returns
-    ``cppyy.gbl.imm``. Each protocol adapter names its own headers: ``bind`` assigns the
-    header's ``std::function`` globals (name -> one of the trampolines above), and
-    ``after_destroy`` names functions of the header to call after every Simulator::Destroy."""
+    ``cppyy.gbl.imm``. Each protocol adapter names its own headers: ``callbacks`` is the
+    header's setter of its function-pointer globals and the trampolines above to give it
+    (``("SetMipCallbacks", (u32_trampoline, u32_trampoline))``), and ``after_destroy`` names
+    functions of the header to call after every Simulator::Destroy."""
     shims()
     with _lock:
-        if header not in _compiled:
+        if header not in _compiled and not _in_pch(header):
             with _filtered_stderr():
                 _cppyy.cppdef(_header_source(header))
-            _compiled.add(header)
+        _compiled.add(header)
         imm = _cppyy.gbl.imm
-        for name, fn in (bind or {}).items():  # every call: a first compile may have had none
-            setattr(imm, name, fn)
+        if callbacks is not None and (header, callbacks[0]) not in _bound:
+            getattr(imm, callbacks[0])(*(c_pointer(t) for t in callbacks[1]))
+            _bound.add((header, callbacks[0]))
         for name in after_destroy:
             if (header, name) not in _after_destroy_names:
                 _after_destroy_names.add((header, name))

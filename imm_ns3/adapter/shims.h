@@ -19,7 +19,10 @@ namespace imm {
 
 // ---- Scheduling ---------------------------------------------------------------------------
 // One dispatcher for every Python timer: Python keeps token -> callable.
-inline std::function<void(uint64_t)> g_fire;
+// Python's callbacks are C function pointers (ctypes thunks, set once per process through
+// SetShimCallbacks): assigning a Python callable to a std::function costs cppyy a compiled
+// wrapper per signature, 0.2-0.3 s each at start-up.
+inline void (*g_fire)(uint64_t) = nullptr;
 
 inline void Fire(uint64_t token) {
   if (g_fire) g_fire(token);
@@ -64,7 +67,7 @@ inline ns3::Ptr<ns3::WifiPhy> WifiPhyOf(ns3::Ptr<ns3::NetDevice> dev) {
 
 // ---- MAC-address trace sources (StaWifiMac Assoc / DeAssoc) --------------------------------
 // g_mac_event(token, mac): token says which station and which trace source.
-inline std::function<void(uint64_t, uint64_t)> g_mac_event;
+inline void (*g_mac_event)(uint64_t, uint64_t) = nullptr;
 
 inline void OnMacEvent(uint64_t token, ns3::Mac48Address a) {
   if (g_mac_event) g_mac_event(token, MacToU64(a));
@@ -105,7 +108,14 @@ inline int64_t LastBeaconNs(uint64_t token, int64_t now_ns) {
 // ---- UDP sockets --------------------------------------------------------------------------
 // g_recv(token, src_ip, src_port, device_index, data, len): one call per datagram;
 // device_index is the index on its node of the device the datagram came in by.
-inline std::function<void(uint64_t, uint32_t, uint16_t, uint32_t, const uint8_t*, uint32_t)> g_recv;
+inline void (*g_recv)(uint64_t, uint32_t, uint16_t, uint32_t, const uint8_t*, uint32_t) = nullptr;
+
+// The addresses of Python's three trampolines (runtime.py), as integers.
+inline void SetShimCallbacks(uintptr_t fire, uintptr_t mac_event, uintptr_t recv) {
+  g_fire = reinterpret_cast<void (*)(uint64_t)>(fire);
+  g_mac_event = reinterpret_cast<void (*)(uint64_t, uint64_t)>(mac_event);
+  g_recv = reinterpret_cast<void (*)(uint64_t, uint32_t, uint16_t, uint32_t, const uint8_t*, uint32_t)>(recv);
+}
 
 // A socket's gate: decides in C++ whether a datagram needs Python at all (an adapter's choice,
 // e.g. periodic broadcasts a core would ignore). Gates are kept by token for the run.
@@ -177,6 +187,35 @@ inline int UdpBindToDevice(ns3::Ptr<ns3::Socket> s, ns3::Ptr<ns3::NetDevice> dev
 }
 
 // ---- IPv4 helpers ---------------------------------------------------------------------------
+// A fixed node's address on a device (its interface created if it has none), metric 1, up: the
+// builder's one call where Python made seven (each distinct first call costs cppyy a wrapper).
+inline int AddInterfaceAddress(ns3::Ptr<ns3::Node> node, ns3::Ptr<ns3::NetDevice> dev, uint32_t addr,
+                               uint32_t mask) {
+  auto ipv4 = node->GetObject<ns3::Ipv4>();
+  int32_t idx = ipv4->GetInterfaceForDevice(dev);
+  if (idx < 0) idx = (int32_t)ipv4->AddInterface(dev);
+  ipv4->AddAddress(idx, ns3::Ipv4InterfaceAddress(ns3::Ipv4Address(addr), ns3::Ipv4Mask(mask)));
+  ipv4->SetMetric(idx, 1);
+  ipv4->SetUp(idx);
+  return idx;
+}
+
+// A timed position of a waypoint walk (one call per point instead of three wrappers' worth).
+inline void AddWaypoint(ns3::Ptr<ns3::WaypointMobilityModel> mm, int64_t t_ns, double x, double y,
+                        double z) {
+  mm->AddWaypoint(ns3::Waypoint(ns3::NanoSeconds(t_ns), ns3::Vector(x, y, z)));
+}
+
+// One route of the fixed network's plan (topology.static_routes): the default route, or a
+// network route, via the neighbour ``gw`` on interface ``iface``.
+inline void AddStaticRoute(ns3::Ptr<ns3::Ipv4StaticRouting> sr, bool is_default, uint32_t dest,
+                           uint32_t mask, uint32_t gw, uint32_t iface) {
+  if (is_default)
+    sr->SetDefaultRoute(ns3::Ipv4Address(gw), iface);
+  else
+    sr->AddNetworkRouteTo(ns3::Ipv4Address(dest), ns3::Ipv4Mask(mask), ns3::Ipv4Address(gw), iface);
+}
+
 // The mobile host's one default route: via its current base station ([0048]-[0050]).
 inline void SetDefaultRouteOnly(ns3::Ptr<ns3::Ipv4StaticRouting> sr, uint32_t gw, uint32_t iface) {
   for (uint32_t i = sr->GetNRoutes(); i-- > 0;) {
