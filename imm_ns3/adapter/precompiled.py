@@ -318,7 +318,10 @@ def _lock() -> bool:
 
 
 def _build_in_background() -> bool:
-    if not _lock():
+    try:
+        if not _lock():
+            return False
+    except OSError:  # no writable cache directory: no background build, nothing else changes
         return False
     try:
         subprocess.Popen([sys.executable, "-m", "imm_ns3.adapter.precompiled", "--background"],
@@ -351,12 +354,13 @@ def attach(cppyy: Any) -> Path | None:
     assert dest is not None
     if m == "auto":
         missing = [p for p in (dest, pch_path()) if not p.exists() and not _failed(p)]
-        if missing:
-            _build_in_background()
+        started = bool(missing) and _build_in_background()
+    else:
+        started = False
     if not dest.exists():
         failed = _failed(dest)
         status.update(library=None, reason=f"building it failed: {failed}" if failed
-                      else "not built yet (building in the background)")
+                      else "not built yet" + (" (building in the background)" if started else ""))
         return None
     try:
         cppyy.load_library(str(dest))
