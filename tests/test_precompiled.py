@@ -127,6 +127,10 @@ def test_a_parents_precompiled_header_is_not_taken_for_the_users(tmp_path):
                CLING_STANDARD_PCH="/elsewhere/ns3.pch", IMM_NS3_PCH_IN_USE="/elsewhere/ns3.pch")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.split() == ["None", "False"], out.stderr
+    env2 = dict(env, CLING_STANDARD_PCH="/venv/cppyy/allDict.cxx.pch.6.32.8")
+    del env2["IMM_NS3_PCH_IN_USE"]  # what cppyy leaves in the environment of a parent
+    out = subprocess.run([sys.executable, "-c", code], env=env2, capture_output=True, text=True)
+    assert out.stdout.split() == ["None", "False"], out.stderr
     env["IMM_NS3_PCH_IN_USE"] = "/another/ns3.pch"  # the user's own choice: kept
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.split() == ["/elsewhere/ns3.pch", "False"], out.stderr
@@ -154,7 +158,8 @@ def test_runs_with_the_library_compute_the_golden_records(tmp_path):
     got = json.loads(res.stdout.strip().splitlines()[-1])
     assert got["status"]["reason"] == "loaded", got["status"]
     assert Path(got["status"]["library"]).parent.parent == tmp_path
-    assert Path(got["status"]["pch"]).parent.parent == tmp_path  # the ns-3 headers came from it
+    assert got["status"]["pch"] and Path(got["status"]["pch"]).parent.parent == tmp_path, (
+        got["status"], res.stderr[-2000:])  # the ns-3 headers came from it
     golden = json.loads((ROOT / "tests" / "golden" / "fingerprints.json").read_text())
     for name in names:
         want = {k: v for k, v in golden[name].items() if k not in ("scenario", "overrides", "seed", "why")}

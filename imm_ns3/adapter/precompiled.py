@@ -233,6 +233,11 @@ def use_pch_for_import() -> Path | None:
         del os.environ["CLING_STANDARD_PCH"]
         os.environ.pop("CLING_REBUILD_PCH", None)
     os.environ.pop(_OURS, None)
+    if (Path(os.environ.get("CLING_STANDARD_PCH", "")).name.startswith("allDict.cxx.pch")
+            and "cppyy" not in sys.modules):
+        # cppyy's own standard PCH, which cppyy writes into the environment of every process
+        # that imports it without one: a parent's, not the user's choice.
+        del os.environ["CLING_STANDARD_PCH"]
     if "cppyy" in sys.modules or "CLING_STANDARD_PCH" in os.environ or m == "off":
         return None
     if os.environ.get("IMM_NS3_MODULES", "").strip().lower() == "all":
