@@ -107,6 +107,16 @@ def test_a_failed_background_build_is_recorded_and_not_retried(monkeypatch, tmp_
     assert started == [] and precompiled.status["reason"].startswith("building it failed")
 
 
+def test_an_unusable_cache_directory_changes_nothing(monkeypatch, tmp_path):
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    monkeypatch.setenv("IMM_NS3_CACHE_DIR", str(not_a_dir / "imm-ns3"))
+    monkeypatch.setenv("IMM_NS3_PRECOMPILED", "auto")
+    monkeypatch.setenv("CXX", "/bin/false")
+    assert precompiled.attach(cppyy=None) is None
+    assert precompiled.status["reason"] == "not built yet"  # no background build was started
+
+
 def test_one_background_build_at_a_time(monkeypatch, tmp_path):
     monkeypatch.setenv("IMM_NS3_CACHE_DIR", str(tmp_path))
     assert precompiled._lock()

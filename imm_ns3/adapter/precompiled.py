@@ -38,6 +38,7 @@ leaves ``build-error.txt`` beside where its result would be and is not retried i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -92,6 +93,7 @@ def compiler() -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=None)  # one subprocess per compiler and process
 def _compiler_version(cxx: str) -> str:
     try:
         out = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=30)
@@ -111,6 +113,7 @@ def header_texts() -> dict[str, str]:
     return {h: (pkg / h).read_text() for h in HEADERS}
 
 
+@functools.lru_cache(maxsize=1)  # the keys need it several times at start-up
 def _versions() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -123,6 +126,7 @@ def _versions() -> str:
     return " ".join(parts)
 
 
+@functools.lru_cache(maxsize=1)
 def _cpu_flags() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
