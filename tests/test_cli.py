@@ -147,3 +147,21 @@ def test_one_sweep_file_into_a_directory_of_sweeps_says_what_out_means(tmp_path)
     assert r.exit_code == 2
     assert r.output.strip().endswith(f"(with one sweep file --out is the sweep directory itself,"
                                       f" e.g. {tmp_path / 'e9-security'})")
+
+
+def test_prepare_prune_keeps_this_version(monkeypatch, tmp_path):
+    from imm_ns3.adapter import precompiled
+
+    monkeypatch.setenv("IMM_NS3_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("CXX", "/bin/false")
+    for f in (precompiled.pch_path(), precompiled.library_path()):  # already built
+        f.parent.mkdir(parents=True)
+        f.write_bytes(b"\0" * 2_000_000)
+    old = tmp_path / "pch-0123456789abcdef0123"
+    old.mkdir()
+    (old / "ns3.pch").write_bytes(b"\0" * 3_000_000)
+    r = _invoke("prepare", "--prune")
+    assert r.exit_code == 0, r.output
+    assert r.output.count("(already built)") == 2
+    assert f"removed {old} (3 MB)" in r.output and "pruned 1 directory, 3 MB" in r.output
+    assert not old.exists() and precompiled.pch_path().exists() and precompiled.library_path().exists()

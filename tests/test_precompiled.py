@@ -126,6 +126,38 @@ def test_one_background_build_at_a_time(monkeypatch, tmp_path):
     assert precompiled._lock()  # a lock left by a build that died long ago
 
 
+def test_prune_removes_other_versions_only(monkeypatch, tmp_path):
+    monkeypatch.setenv("IMM_NS3_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("CXX", "/bin/false")  # a compiler: the library's key is known
+    keep = precompiled.current_dirs()
+    assert len(keep) == 2
+    for d in keep:
+        d.mkdir(parents=True)
+        (d / "artefact").write_bytes(b"x" * 10)
+    for name in ("pch-0123456789abcdef0123", "shims-0123456789abcdef0123"):
+        (tmp_path / name / "imm").mkdir(parents=True)
+        (tmp_path / name / "imm" / "shims.h").write_bytes(b"y" * 7)
+    (tmp_path / "notes").mkdir()  # not the cache's: left alone
+    (tmp_path / ".building").write_text("1")
+    with pytest.raises(RuntimeError, match="build is running"):
+        precompiled.prune()
+    (tmp_path / ".building").unlink()
+    removed = precompiled.prune()
+    assert sorted(d.name for d, _ in removed) == ["pch-0123456789abcdef0123", "shims-0123456789abcdef0123"]
+    assert [size for _, size in removed] == [7, 7]
+    assert all(d.exists() for d in keep) and (tmp_path / "notes").exists()
+    assert precompiled.prune() == []
+
+
+def test_prune_without_a_compiler_keeps_every_library(monkeypatch, tmp_path):
+    monkeypatch.setenv("IMM_NS3_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(precompiled, "compiler", lambda: None)
+    (tmp_path / "shims-0123456789abcdef0123").mkdir()
+    (tmp_path / "pch-0123456789abcdef0123").mkdir()
+    assert [d.name for d, _ in precompiled.prune()] == ["pch-0123456789abcdef0123"]
+    assert (tmp_path / "shims-0123456789abcdef0123").exists()
+
+
 def test_a_parents_precompiled_header_is_not_taken_for_the_users(tmp_path):
     """A sweep worker inherits the environment of the process that set CLING_STANDARD_PCH: it
     must decide for itself (its cache may be another), not take it for the user's own choice

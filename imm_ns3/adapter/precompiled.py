@@ -301,6 +301,33 @@ def build_all() -> list[Path]:
     return [build_pch(), build()]
 
 
+def current_dirs() -> set[Path]:
+    """The cache directories of this code version (the library's only with a compiler)."""
+    texts = header_texts()
+    lib = library_path(texts=texts)
+    return {pch_path(texts).parent} | ({lib.parent} if lib is not None else set())
+
+
+def prune() -> list[tuple[Path, int]]:
+    """Delete the artefacts of other code versions from the cache: every ``pch-*`` and
+    ``shims-*`` directory but this version's (each about 90 MB; a version that needs one again
+    rebuilds it). Without a compiler the library's key is unknown and every ``shims-*`` stays.
+    Refuses while a background build holds the lock. Returns the (directory, bytes) removed."""
+    root = cache_root()
+    lock = root / ".building"
+    if lock.exists() and time.time() - lock.stat().st_mtime < STALE_LOCK_S:
+        raise RuntimeError(f"a build is running ({lock} exists); prune when it has finished")
+    keep = current_dirs()
+    prefixes = ("pch-", "shims-") if compiler() is not None else ("pch-",)
+    removed = []
+    for d in sorted(root.iterdir()) if root.is_dir() else []:
+        if d.is_dir() and not d.is_symlink() and d.name.startswith(prefixes) and d not in keep:
+            size = sum(f.stat().st_size for f in d.rglob("*") if f.is_file() and not f.is_symlink())
+            shutil.rmtree(d)
+            removed.append((d, size))
+    return removed
+
+
 def _failed(dest: Path) -> Path | None:
     f = dest.parent / "build-error.txt"
     return f if f.exists() else None
