@@ -120,10 +120,9 @@ def build_network(topo: Topology, bridge: Bridge, pcap_dir: Path | None = None) 
 
     # Wired point-to-point links.
     for lk in topo.links:
-        p2p = ns.PointToPointHelper()
-        p2p.SetDeviceAttribute("DataRate", ns.StringValue(f"{lk.rate_mbps}Mbps"))
-        p2p.SetChannelAttribute("Delay", ns.StringValue(f"{lk.delay_ms}ms"))
-        devs = p2p.Install(net.nodes[lk.a], net.nodes[lk.b])
+        devs = bridge.c.InstallP2p(net.nodes[lk.a], net.nodes[lk.b], f"{lk.rate_mbps}Mbps", f"{lk.delay_ms}ms",
+                                   "" if pcap_dir is None else str(pcap_dir / f"{lk.a}-{lk.b}.pcap"),
+                                   "" if pcap_dir is None else str(pcap_dir / f"{lk.b}-{lk.a}.pcap"))
         da, db = devs.Get(0), devs.Get(1)
         net.p2p_devices[(lk.a, lk.b)] = da
         net.p2p_devices[(lk.b, lk.a)] = db
@@ -132,27 +131,20 @@ def build_network(topo: Topology, bridge: Bridge, pcap_dir: Path | None = None) 
         if lk.loss > 0:
             for d in (da, db):
                 d.SetAttribute("ReceiveErrorModel", ns.PointerValue(_loss_model(net, lk.loss)))
-        if pcap_dir is not None:
-            p2p.EnablePcap(str(pcap_dir / f"{lk.a}-{lk.b}.pcap"), da, False, True)
-            p2p.EnablePcap(str(pcap_dir / f"{lk.b}-{lk.a}.pcap"), db, False, True)
 
     # Wired sub-networks: one CSMA LAN each.
     for lan in topo.lans:
-        csma = ns.CsmaHelper()
-        csma.SetChannelAttribute("DataRate", ns.StringValue(f"{lan.rate_mbps}Mbps"))
-        csma.SetChannelAttribute("Delay", ns.StringValue(f"{lan.delay_ms}ms"))
         members = ns.NodeContainer()
         for m in lan.members:
             members.Add(net.nodes[m])
-        devs = csma.Install(members)
+        pcaps = "\n".join("" if pcap_dir is None else str(pcap_dir / f"{m}-lan.pcap") for m in lan.members)
+        devs = bridge.c.InstallCsma(members, f"{lan.rate_mbps}Mbps", f"{lan.delay_ms}ms", pcaps)
         for i, (m, addr) in enumerate(zip(lan.members, lan.addresses)):
             dev = devs.Get(i)
             net.lan_devices[m] = dev
             if lan.loss > 0:
                 dev.SetAttribute("ReceiveErrorModel", ns.PointerValue(_loss_model(net, lan.loss)))
             _add_address(net, net.nodes[m], dev, addr, lan.network)
-            if pcap_dir is not None:
-                csma.EnablePcap(str(pcap_dir / f"{m}-lan.pcap"), dev, False, True)
 
     _build_wifi(net, pcap_dir)
     _build_mobility(net)
@@ -197,127 +189,79 @@ def _install_static_routes(net: Network) -> None:
 
 
 def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
-    ns, topo = net.ns, net.topo
+    ns, topo, c = net.ns, net.topo, net.bridge.c
     w = topo.scenario.wifi
     band = "BAND_2_4GHZ" if band_of(w.standard) == "2.4GHz" else "BAND_5GHZ"
     width = 22 if w.standard == "802.11b" else 20
-    chan_settings = ns.StringValue(f"{{{w.channel}, {width}, {band}, 0}}")
 
-    ch = ns.YansWifiChannelHelper()
-    ch.SetPropagationDelay("ns3::ConstantSpeedPropagationDelayModel")
     p = w.propagation
-    if p.model == "log_distance":
-        ch.AddPropagationLoss("ns3::LogDistancePropagationLossModel",
-                              "Exponent", ns.DoubleValue(p.exponent),
-                              "ReferenceLoss", ns.DoubleValue(reference_loss_db(topo)))
-    elif p.model == "friis":
-        ch.AddPropagationLoss("ns3::FriisPropagationLossModel",
-                              "Frequency", ns.DoubleValue(
-                                  channel_mhz(topo) * 1e6))
-    else:
-        ch.AddPropagationLoss("ns3::RangePropagationLossModel",
-                              "MaxRange", ns.DoubleValue(p.range_m))
     if p.shadowing_db > 0:
         compile_extension("propagation.h").ShadowingLossModel.GetTypeId()  # registers the name
-        ch.AddPropagationLoss("imm::ShadowingLossModel", "Sigma", ns.DoubleValue(p.shadowing_db),
-                              "Decorrelation", ns.DoubleValue(p.shadowing_decorrelation_m))
-    if p.fading != "none":
-        m = ns.DoubleValue(1.0 if p.fading == "rayleigh" else p.fading_m)
-        ch.AddPropagationLoss("ns3::NakagamiPropagationLossModel", "m0", m, "m1", m, "m2", m)
-    channel = ch.Create()
+    a, b = {"log_distance": (p.exponent, reference_loss_db(topo)),
+            "friis": (channel_mhz(topo) * 1e6, 0.0)}.get(p.model, (p.range_m, 0.0))
+    fading_m = 0.0 if p.fading == "none" else 1.0 if p.fading == "rayleigh" else p.fading_m
+    channel = c.MakeYansChannel(p.model, a, b, p.shadowing_db, p.shadowing_decorrelation_m, fading_m)
 
-    wifi = ns.WifiHelper()
-    wifi.SetStandard(getattr(ns, _STANDARDS[w.standard]))
     ht = w.standard in ("802.11n-2.4GHz", "802.11n-5GHz", "802.11ac")
+    mode = ""
     if w.rate_manager == "minstrel":
-        wifi.SetRemoteStationManager("ns3::MinstrelHtWifiManager" if ht else "ns3::MinstrelWifiManager")
+        manager = "ns3::MinstrelHtWifiManager" if ht else "ns3::MinstrelWifiManager"
     elif w.rate_manager == "aarf":
-        wifi.SetRemoteStationManager("ns3::AarfWifiManager")
+        manager = "ns3::AarfWifiManager"
     elif w.rate_manager == "ideal":
-        wifi.SetRemoteStationManager("ns3::IdealWifiManager")
+        manager = "ns3::IdealWifiManager"
     else:
-        mode = {"802.11b": "DsssRate1Mbps", "802.11g": "ErpOfdmRate6Mbps"}.get(
-            w.standard, "OfdmRate6Mbps")
+        manager = "ns3::ConstantRateWifiManager"
+        mode = {"802.11b": "DsssRate1Mbps", "802.11g": "ErpOfdmRate6Mbps"}.get(w.standard, "OfdmRate6Mbps")
         if ht:
             mode = "HtMcs0" if w.standard != "802.11ac" else "VhtMcs0"
-        wifi.SetRemoteStationManager("ns3::ConstantRateWifiManager", "DataMode",
-                                     ns.StringValue(mode), "ControlMode", ns.StringValue(mode))
-    ssid = ns.Ssid(w.ssid)
-    all_devs = ns.NetDeviceContainer()
+    wifi = c.WifiInstaller(channel, int(getattr(ns, _STANDARDS[w.standard])), manager, mode,
+                           f"{{{w.channel}, {width}, {band}, 0}}", w.ssid)
+    net._keep.append(wifi)
 
-    def phy_for(tx_power_dbm: float) -> Any:
-        phy = ns.YansWifiPhyHelper()
-        phy.SetChannel(channel)
-        phy.Set("ChannelSettings", chan_settings)
-        phy.Set("TxPowerStart", ns.DoubleValue(tx_power_dbm))
-        phy.Set("TxPowerEnd", ns.DoubleValue(tx_power_dbm))
-        phy.SetPcapDataLinkType(ns.WifiPhyHelper.DLT_IEEE802_11_RADIO)
-        return phy
+    def pcap(name: str) -> str:
+        return "" if pcap_dir is None else str(pcap_dir / f"{name}.pcap")
 
     for bs, radio in topo.radios.items():
-        phy = phy_for(radio.tx_power_dbm)
-        mac = ns.WifiMacHelper()
-        mac.SetType("ns3::ApWifiMac", "Ssid", ns.SsidValue(ssid),
-                    "BeaconInterval", ns.TimeValue(ns.MicroSeconds(round(w.beacon_interval_s * 1e6))))
-        devs = wifi.Install(phy, mac, net.nodes[bs])
-        dev = devs.Get(0)
-        all_devs.Add(dev)
+        dev = wifi.Ap(net.nodes[bs], radio.tx_power_dbm, round(w.beacon_interval_s * 1e6),
+                      pcap(f"{bs}-wifi"))
         net.ap_devices[bs] = dev
-        net.bs_by_mac[int(net.bridge.c.DeviceMac(dev))] = bs
+        net.bs_by_mac[int(c.DeviceMac(dev))] = bs
         _add_address(net, net.nodes[bs], dev, radio.address, radio.network)
-        if pcap_dir is not None:
-            phy.EnablePcap(str(pcap_dir / f"{bs}-wifi.pcap"), dev, False, True)
-        net._keep.append(phy)
 
     for mh in topo.mobile_hosts:
         radios = [("", None)] if w.mh_radios == 1 else [("", w.lead_min_rssi_dbm), ("2", None)]
         for suffix, min_rssi in radios:
-            phy = phy_for(mh.tx_power_dbm)
-            if min_rssi is not None:
-                phy.SetPreambleDetectionModel("ns3::ThresholdPreambleDetectionModel",
-                                              "MinimumRssi", ns.DoubleValue(min_rssi))
-            mac = ns.WifiMacHelper()
-            mac.SetType("ns3::StaWifiMac", "Ssid", ns.SsidValue(ssid),
-                        "ActiveProbing", ns.BooleanValue(w.active_probing),
-                        "MaxMissedBeacons", ns.UintegerValue(w.max_missed_beacons),
-                        "ProbeRequestTimeout", ns.TimeValue(
-                            ns.MicroSeconds(round(w.probe_request_timeout_s * 1e6))))
-            devs = wifi.Install(phy, mac, net.nodes[mh.name])
-            dev = devs.Get(0)
-            all_devs.Add(dev)
-            (net.sta_trailing if suffix else net.sta_devices)[mh.name] = dev
             # No IP interface yet: the care-of address is configured by DRCP when the host
             # enters a sub-network ([0029]).
-            if pcap_dir is not None:
-                phy.EnablePcap(str(pcap_dir / f"{mh.name}-wifi{suffix}.pcap"), dev, False, True)
-            net._keep.append(phy)
-    net.next_stream += int(wifi.AssignStreams(all_devs, net.next_stream))
+            dev = wifi.Sta(net.nodes[mh.name], mh.tx_power_dbm, w.active_probing, w.max_missed_beacons,
+                           round(w.probe_request_timeout_s * 1e6),
+                           float("nan") if min_rssi is None else min_rssi,
+                           pcap(f"{mh.name}-wifi{suffix}"))
+            (net.sta_trailing if suffix else net.sta_devices)[mh.name] = dev
+    net.next_stream += int(wifi.AssignStreams(net.next_stream))
     if p.shadowing_db > 0 or p.fading != "none":
         # The loss models' random variables (none in the deterministic models: streams of
         # scenarios without shadowing or fading stay as they were).
-        net.next_stream += int(ch.AssignStreams(channel, net.next_stream))
-    net._keep.append(channel)
+        net.next_stream += int(wifi.AssignChannelStreams(net.next_stream))
     if w.loss > 0:
+        all_devs = wifi.Devices()
         for i in range(all_devs.GetN()):
-            phy_of = net.bridge.c.WifiPhyOf(all_devs.Get(i))
+            phy_of = c.WifiPhyOf(all_devs.Get(i))
             phy_of.SetPostReceptionErrorModel(_loss_model(net, w.loss))
 
 
 def _build_mobility(net: Network) -> None:
     ns, topo = net.ns, net.topo
     for bs, radio in topo.radios.items():
-        mm = ns.CreateObject[ns.ConstantPositionMobilityModel]()
-        mm.SetPosition(ns.Vector(*radio.position_m))
-        net.nodes[bs].AggregateObject(mm)
-        net.mobility[bs] = mm
+        net.mobility[bs] = net.bridge.c.PlaceAt(net.nodes[bs], *radio.position_m)
 
     for mh in topo.mobile_hosts:
         node = net.nodes[mh.name]
         m = mh.mobility  # the scenario's model, or the host's group's
         if isinstance(m, WaypointMobility) or mh.path is not None:
             # A walk, or an ns-2 trace's points: linear moves between timed positions.
-            mm = ns.CreateObject[ns.WaypointMobilityModel]()
-            node.AggregateObject(mm)
+            mm = net.bridge.c.NewWaypointModel(node)
             points = mh.path if mh.path is not None else waypoint_schedule(m, mh.start_s)
             for t, pos in points:
                 net.bridge.c.AddWaypoint(mm, round(t * 1e9), *pos)
