@@ -49,7 +49,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CROWD_S = 300.0  # the crowd scenario's length (imm_ns3/scenarios/crowd.toml)
 LIBS = ["core", "network", "mobility", "wifi", "propagation", "spectrum", "antenna", "energy", "csma",
-        "internet", "bridge", "traffic-control", "stats", "config-store"]
+        "internet", "point-to-point", "traffic-control", "stats", "config-store"]
 
 
 def signalling_frames(s) -> list[str]:

@@ -51,8 +51,34 @@ class RoutingCacheOps(Protocol):
     def remove_interface(self, iface: int) -> list[int]: ...
 
 
+class Periodic(Protocol):
+    """A message sent on one interface every interval, with no call into the core per send."""
+
+    def set(self, msg: Any | None) -> None: ...  # what to send from now on (None: nothing)
+
+
+class TimerPeriodic:
+    """:class:`Periodic` from an Env's timers and ``send``: the reference, and what a core
+    uses when its Env has no ``periodic`` of its own (ns-3's sends from C++, adapter/shims.h).
+    Ticks at ``first_s``, then every ``interval_s``, sending the message set at that moment."""
+
+    def __init__(self, env: Any, iface: int, first_s: float, interval_s: float) -> None:
+        self.env, self.iface, self.interval_s = env, iface, interval_s
+        self.msg: Any | None = None
+        env.call_later(first_s, self._tick)
+
+    def set(self, msg: Any | None) -> None:
+        self.msg = msg
+
+    def _tick(self) -> None:
+        if self.msg is not None:
+            self.env.send(self.iface, self.msg)
+        self.env.call_later(self.interval_s, self._tick)
+
+
 class DomainNodeEnv(NodeEnv, Protocol):
-    """A gateway, intermediate node or base station (:class:`imm_ns3.mmp.node.MmpNode`)."""
+    """A gateway, intermediate node or base station (:class:`imm_ns3.mmp.node.MmpNode`).
+    Optional: ``periodic(iface, first_s, interval_s) -> Periodic`` (else :class:`TimerPeriodic`)."""
 
     def send(self, iface: int, msg: Any) -> None: ...  # to the neighbour on iface
     def send_to(self, dst_ip: int, msg: Any) -> None: ...  # routed unicast

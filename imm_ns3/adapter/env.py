@@ -36,6 +36,13 @@ class Signalling:
     def count(self, node: str, role: str, message: str, payload_bytes: int) -> None:
         self._add(self.sent, node, role, message, payload_bytes)
 
+    def add_sent(self, node: str, role: str, message: str, count: int, payload_bytes: int) -> None:
+        """Messages sent without a call per message (a C++ periodic sender), counted by it from
+        ``since_s`` on: ``payload_bytes`` is their payloads' total."""
+        c = self.sent[(node, role, message)]
+        c[0] += count
+        c[1] += payload_bytes + count * IP_UDP_HEADER
+
     def count_received(self, node: str, role: str, message: str, payload_bytes: int) -> None:
         self._add(self.received, node, role, message, payload_bytes)
 

@@ -45,6 +45,7 @@ from ..careof import CareOfChannel
 from ..scenario.schema import STATION_ATTACK_KINDS
 from ..measure import handoff_probe_components, probe_counts
 from .context import Collector, RunContext
+from ..env import TimerPeriodic
 from .env import Signalling, WireEnv
 from .runtime import compile_extension, control_trampoline, u32_trampoline
 
@@ -79,6 +80,20 @@ class _CppCache:
         return self.shim.RemoveInterface(iface)
 
 
+class _CppPeriodic:
+    """:class:`imm_ns3.env.Periodic` over a C++ PeriodicDatagram: ``set`` hands it the bytes."""
+
+    def __init__(self, ptr):
+        self.ptr = ptr
+        self.name: str | None = None  # the message's name, for the signalling table
+
+    def set(self, msg) -> None:
+        data = b"" if msg is None else msg.encode()
+        if msg is not None:
+            self.name = msg.name
+        self.ptr.Set(data, len(data))
+
+
 class _DomainNodeEnv(WireEnv):
     def __init__(self, ctx, name, role, stats, shim, peers: dict[int, int], wireless: int | None):
         super().__init__(ctx, name, role, stats)
@@ -92,11 +107,30 @@ class _DomainNodeEnv(WireEnv):
                                               lambda *a: None, broadcast=True)
             self.bridge.c.UdpBindToDevice(self.air, ctx.net.ap_devices[name])
         self.core: MmpNode | None = None
+        self.periodics: list[_CppPeriodic] = []
         self._iface_of_device: dict[int, int] = {}
         self.attacker_macs: dict[int, str] = {}  # attacker stations ([[attacks]]) by MAC
 
     def cache(self):
         return self._cache
+
+    def periodic(self, iface, first_s, interval_s):
+        """The base-station beacon, sent from C++ (shims.h PeriodicDatagram): no Python per send."""
+        if iface != self.wireless:
+            return TimerPeriodic(self, iface, first_s, interval_s)
+        since = self.signalling._since_s if self.signalling._clock is not None else 0.0
+        p = _CppPeriodic(self.bridge.c.StartPeriodicDatagram(
+            self.air, BROADCAST, MMP_PORT, self.node_id, int(round(first_s * 1e9)),
+            int(round(interval_s * 1e9)), int(round(since * 1e9))))
+        self.periodics.append(p)
+        return p
+
+    def count_periodic_sends(self) -> None:
+        """Into the signalling table: what the periodic senders sent (at the end of the run)."""
+        for p in self.periodics:
+            if p.name is not None and int(p.ptr.counted):
+                self.signalling.add_sent(self.name, self.role, p.name, int(p.ptr.counted),
+                                         int(p.ptr.countedBytes))
 
     def set_uplink(self, iface):
         self.shim.SetUplink(-1 if iface is None else iface, self.peers.get(iface, 0) if iface is not None else 0)
@@ -645,6 +679,8 @@ class _NodeHooks:
 
 def _collect(ctx: RunContext, envs, mmp_nodes, stats: Signalling, probes, probe_src) -> None:
     s = ctx.scenario
+    for env in mmp_nodes.values():
+        env.count_periodic_sends()
     ctx.signalling_rows.extend(stats.rows())
     counters = defaultdict(int)
     for env in mmp_nodes.values():

@@ -188,6 +188,63 @@ inline int UdpBindToDevice(ns3::Ptr<ns3::Socket> s, ns3::Ptr<ns3::NetDevice> dev
   return 0;
 }
 
+// A datagram broadcast every `interval_ns` from `first_ns` on, with no Python per send: a base
+// station's beacons ([0047]), 10 a second per cell. Python sets the payload when its content
+// changes (empty: the ticks send nothing). Each tick is scheduled in the node's context at the
+// moment the previous one runs, as the Python timer it replaces was, so the event order and
+// every frame stay as they were. Sends from `count_from_ns` on are counted (the signalling
+// table's warm-up). The pending event holds a reference: the object lives until it is stopped
+// or the simulator destroyed. (ScheduleWithContext gives no EventId: Stop ends the series.)
+class PeriodicDatagram : public ns3::SimpleRefCount<PeriodicDatagram> {
+ public:
+  PeriodicDatagram(ns3::Ptr<ns3::Socket> sock, uint32_t ip, uint16_t port, uint32_t node_id,
+                   int64_t interval_ns, int64_t count_from_ns)
+      : m_sock(sock), m_ip(ip), m_port(port), m_node(node_id), m_interval(interval_ns),
+        m_countFrom(count_from_ns) {}
+  void Start(int64_t first_ns) {
+    ns3::Simulator::ScheduleWithContext(m_node, ns3::NanoSeconds(first_ns),
+                                                  &PeriodicDatagram::Tick,
+                                                  ns3::Ptr<PeriodicDatagram>(this));
+  }
+  void Set(const char* data, uint32_t n) { m_payload.assign(data, data + n); }
+  void Stop() { m_sock = nullptr; }  // the pending tick then ends the series
+  uint64_t sent = 0;          // datagrams sent
+  uint64_t counted = 0;       // of them, from count_from_ns on
+  uint64_t countedBytes = 0;  // their payload bytes
+
+ private:
+  void Tick() {
+    if (!m_sock) return;
+    if (!m_payload.empty()) {
+      UdpSendTo(m_sock, m_payload.data(), (uint32_t)m_payload.size(), m_ip, m_port);
+      ++sent;
+      if (NowNs() >= m_countFrom) {
+        ++counted;
+        countedBytes += m_payload.size();
+      }
+    }
+    ns3::Simulator::ScheduleWithContext(m_node, ns3::NanoSeconds(m_interval),
+                                                  &PeriodicDatagram::Tick,
+                                                  ns3::Ptr<PeriodicDatagram>(this));
+  }
+  ns3::Ptr<ns3::Socket> m_sock;
+  uint32_t m_ip;
+  uint16_t m_port;
+  uint32_t m_node;
+  int64_t m_interval, m_countFrom;
+  std::string m_payload;
+};
+
+// Made and started here, so that Python holds a counted reference (never a bare object).
+inline ns3::Ptr<PeriodicDatagram> StartPeriodicDatagram(ns3::Ptr<ns3::Socket> sock, uint32_t ip,
+                                                        uint16_t port, uint32_t node_id,
+                                                        int64_t first_ns, int64_t interval_ns,
+                                                        int64_t count_from_ns) {
+  auto p = ns3::Create<PeriodicDatagram>(sock, ip, port, node_id, interval_ns, count_from_ns);
+  p->Start(first_ns);
+  return p;
+}
+
 // ---- IPv4 helpers ---------------------------------------------------------------------------
 // A fixed node's address on a device (its interface created if it has none), metric 1, up: the
 // builder's one call where Python made seven (each distinct first call costs cppyy a wrapper).

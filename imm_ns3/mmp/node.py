@@ -14,8 +14,9 @@ nodes below; a base station's ``wireless`` interface is its access point.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
-from ..env import BorderRouterEnv, DomainNodeEnv
+from ..env import BorderRouterEnv, DomainNodeEnv, Periodic, TimerPeriodic
 from .cache import CREATED
 from .messages import (
     BaseStationBeacon,
@@ -88,6 +89,8 @@ class MmpNode:
         self._hostroute_seq = 0
         self.faults: dict[str, int] = {}
         self.down_ifaces: set[int] = set()
+        self._beacon: Periodic | None = None  # base stations: the base-station beacon ([0047])
+        self._beacon_msg: BaseStationBeacon | None = None
         # Source address validation at a base station (security.auth; RFC 7513 style): which
         # station (its MAC, the DRCP client id) each care-of address was handed to.
         self.savi = savi and wireless is not None
@@ -100,7 +103,11 @@ class MmpNode:
         else:
             self.env.call_later(self.beacon_interval_s, self._check_uplinks)
         if self.role == "base_station":
-            self.env.call_later(self.env.rand() * self.bs_beacon_interval_s, self._bs_beacon)
+            first = self.env.rand() * self.bs_beacon_interval_s
+            if self.wireless is not None:
+                make = getattr(self.env, "periodic", None) or partial(TimerPeriodic, self.env)
+                self._beacon = make(self.wireless, first, self.bs_beacon_interval_s)
+                self._sync_beacon()
 
     # ---- gateway-beacons ([0030], [0037]-[0038], [0042]-[0043]) -----------------------------
     def _gateway_beacon(self) -> None:
@@ -184,6 +191,7 @@ class MmpNode:
         if gateway_ip != self.primary_gateway:
             return  # [0043]: only the primary gateway's beacons go down the tree
         self.learnt_domain_id = b.domain_id
+        self._sync_beacon()
         for iface in self.downlinks:
             if iface not in self.down_ifaces:
                 self.env.send(iface, b)
@@ -193,6 +201,7 @@ class MmpNode:
         if (gw, up) != (self.primary_gateway, self.primary_uplink):
             old = (self.primary_gateway, self.primary_uplink)
             self.primary_gateway, self.primary_uplink = gw, up
+            self._sync_beacon()
             self.env.set_uplink(up)
             if old[1] is not None:
                 self.env.log("uplink_switch", f"if{old[1]}->if{up} gw {ip_str(gw) if gw else '-'}")
@@ -205,11 +214,17 @@ class MmpNode:
         self.env.call_later(self.beacon_interval_s, self._check_uplinks)
 
     # ---- base-station beacons ([0047]) -------------------------------------------------------
-    def _bs_beacon(self) -> None:
-        if self.primary_gateway is not None and self.wireless is not None:
-            self.env.send(self.wireless, BaseStationBeacon(
-                self.bs_id, self.bs_ip, self.primary_gateway, self.learnt_domain_id or 0))
-        self.env.call_later(self.bs_beacon_interval_s, self._bs_beacon)
+    # Every bs_beacon_interval_s on the wireless interface, once the node has a primary gateway,
+    # as a Periodic: its content changes only with the primary gateway or the domain id learnt,
+    # so the core is not called at each of the ten beacons a second.
+    def _sync_beacon(self) -> None:
+        if self._beacon is None:
+            return
+        msg = (None if self.primary_gateway is None else BaseStationBeacon(
+            self.bs_id, self.bs_ip, self.primary_gateway, self.learnt_domain_id or 0))
+        if msg != self._beacon_msg:
+            self._beacon_msg = msg
+            self._beacon.set(msg)
 
     # ---- routing caches: messages from mobile hosts, on every hop ---------------------------
     def on_uplink_control(self, msg: Message, iface: int, src_mac: int | None = None) -> str | None:
