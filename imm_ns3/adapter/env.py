@@ -30,6 +30,11 @@ class Signalling:
         self._clock = clock if since_s > 0 else None
         self._since_s = since_s
 
+    @property
+    def counts_from_s(self) -> float:
+        """The simulated time from which messages are counted (0: all)."""
+        return self._since_s if self._clock is not None else 0.0
+
     def fault_summary(self) -> dict[str, int]:
         return {f"{n}:{f}": v for (n, f), v in sorted(self.faults.items())}
 

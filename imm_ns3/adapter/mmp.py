@@ -118,19 +118,21 @@ class _DomainNodeEnv(WireEnv):
         """The base-station beacon, sent from C++ (shims.h PeriodicDatagram): no Python per send."""
         if iface != self.wireless:
             return TimerPeriodic(self, iface, first_s, interval_s)
-        since = self.signalling._since_s if self.signalling._clock is not None else 0.0
         p = _CppPeriodic(self.bridge.c.StartPeriodicDatagram(
             self.air, BROADCAST, MMP_PORT, self.node_id, int(round(first_s * 1e9)),
-            int(round(interval_s * 1e9)), int(round(since * 1e9))))
+            int(round(interval_s * 1e9)), int(round(self.signalling.counts_from_s * 1e9))))
         self.periodics.append(p)
         return p
 
-    def count_periodic_sends(self) -> None:
-        """Into the signalling table: what the periodic senders sent (at the end of the run)."""
+    def finish_periodics(self) -> None:
+        """At the end of the run: stop the periodic senders (each drops its socket) and count
+        what they sent into the signalling table."""
         for p in self.periodics:
+            p.ptr.Stop()
             if p.name is not None and int(p.ptr.counted):
                 self.signalling.add_sent(self.name, self.role, p.name, int(p.ptr.counted),
                                          int(p.ptr.countedBytes))
+        self.periodics.clear()
 
     def set_uplink(self, iface):
         self.shim.SetUplink(-1 if iface is None else iface, self.peers.get(iface, 0) if iface is not None else 0)
@@ -680,7 +682,7 @@ class _NodeHooks:
 def _collect(ctx: RunContext, envs, mmp_nodes, stats: Signalling, probes, probe_src) -> None:
     s = ctx.scenario
     for env in mmp_nodes.values():
-        env.count_periodic_sends()
+        env.finish_periodics()
     ctx.signalling_rows.extend(stats.rows())
     counters = defaultdict(int)
     for env in mmp_nodes.values():
