@@ -12,8 +12,8 @@
 
 #include <cstdint>
 #include <deque>
-#include <string>
 #include <functional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -202,14 +202,12 @@ class PeriodicDatagram : public ns3::SimpleRefCount<PeriodicDatagram> {
       : m_sock(sock), m_ip(ip), m_port(port), m_node(node_id), m_interval(interval_ns),
         m_countFrom(count_from_ns) {}
   void Start(int64_t first_ns) {
-    ns3::Simulator::ScheduleWithContext(m_node, ns3::NanoSeconds(first_ns),
-                                                  &PeriodicDatagram::Tick,
-                                                  ns3::Ptr<PeriodicDatagram>(this));
+    ns3::Simulator::ScheduleWithContext(m_node, ns3::NanoSeconds(first_ns), &PeriodicDatagram::Tick,
+                                        ns3::Ptr<PeriodicDatagram>(this));
   }
   void Set(const char* data, uint32_t n) { m_payload.assign(data, data + n); }
   void Stop() { m_sock = nullptr; }  // the pending tick then ends the series
-  uint64_t sent = 0;          // datagrams sent
-  uint64_t counted = 0;       // of them, from count_from_ns on
+  uint64_t counted = 0;       // datagrams sent from count_from_ns on
   uint64_t countedBytes = 0;  // their payload bytes
 
  private:
@@ -217,15 +215,13 @@ class PeriodicDatagram : public ns3::SimpleRefCount<PeriodicDatagram> {
     if (!m_sock) return;
     if (!m_payload.empty()) {
       UdpSendTo(m_sock, m_payload.data(), (uint32_t)m_payload.size(), m_ip, m_port);
-      ++sent;
       if (NowNs() >= m_countFrom) {
         ++counted;
         countedBytes += m_payload.size();
       }
     }
-    ns3::Simulator::ScheduleWithContext(m_node, ns3::NanoSeconds(m_interval),
-                                                  &PeriodicDatagram::Tick,
-                                                  ns3::Ptr<PeriodicDatagram>(this));
+    ns3::Simulator::ScheduleWithContext(m_node, ns3::NanoSeconds(m_interval), &PeriodicDatagram::Tick,
+                                        ns3::Ptr<PeriodicDatagram>(this));
   }
   ns3::Ptr<ns3::Socket> m_sock;
   uint32_t m_ip;
