@@ -24,6 +24,8 @@ import heapq
 import math
 from dataclasses import dataclass, field
 
+from .topology import scan_channels
+
 # 802.11g (ERP-OFDM) timing, IEEE 802.11-2016 Table 18-17: short slot, SIFS, preamble+header.
 SLOT_S = 9e-6
 SIFS_S = 10e-6
@@ -212,14 +214,29 @@ DRCP_REPLY_BYTES = 28 + 24
 MGMT_FRAME_BYTES = 60  # probe, authentication and association frames, about
 
 
+# Scanning several channels (a channel plan; imm_ns3/adapter/channel_scan.h): ns-3 3.44's
+# StaWifiMac ProbeDelay (uniform 50-250 us: its mean), PHY ChannelSwitchDelay and
+# WaitBeaconTimeout (the passive dwell on each channel).
+PROBE_DELAY_MEAN_S = 150e-6
+CHANNEL_SWITCH_S = 250e-6
+PASSIVE_DWELL_S = 0.120
+
+
 def radio_latency(scenario) -> Latency:
     """Radio-level handoff ([0047]): the station gives its base station up ``max_missed_beacons``
     beacon intervals after the last beacon it heard, then scans (active: the probe timeout)
     and authenticates and associates (four management frames, with the probe exchange six, at
-    the 6 Mbit/s basic rate)."""
+    the 6 Mbit/s basic rate). With a channel plan of n channels the scan dwells on each in
+    turn: n times (probe delay + probe timeout), or n passive dwells, plus about n channel
+    switches."""
     w = scenario.wifi
     lat = fixed("detection", w.max_missed_beacons * w.beacon_interval_s)
-    if w.active_probing:
+    plan = scan_channels(scenario)
+    if plan:
+        dwell = (PROBE_DELAY_MEAN_S + w.probe_request_timeout_s if w.active_probing
+                 else PASSIVE_DWELL_S)
+        lat = lat + fixed("scan", len(plan) * (dwell + CHANNEL_SWITCH_S))
+    elif w.active_probing:
         lat = lat + fixed("scan", w.probe_request_timeout_s)
     else:
         lat = lat + uniform("scan", w.beacon_interval_s)

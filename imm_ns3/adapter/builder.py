@@ -29,6 +29,7 @@ from ..topology import (
     channel_mhz,
     neighbour_address,
     reference_loss_db,
+    scan_channels,
     static_routes,
     waypoint_schedule,
 )
@@ -215,15 +216,24 @@ def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
         mode = {"802.11b": "DsssRate1Mbps", "802.11g": "ErpOfdmRate6Mbps"}.get(w.standard, "OfdmRate6Mbps")
         if ht:
             mode = "HtMcs0" if w.standard != "802.11ac" else "VhtMcs0"
+    def settings(ch: int) -> str:
+        return f"{{{ch}, {width}, {band}, 0}}"
+
     wifi = c.WifiInstaller(channel, int(getattr(ns, _STANDARDS[w.standard])), manager, mode,
-                           f"{{{w.channel}, {width}, {band}, 0}}", w.ssid)
+                           settings(w.channel), w.ssid)
     net._keep.append(wifi)
+    # A channel plan: stations scan every channel the base stations use (channel_scan.h).
+    plan = scan_channels(topo.scenario)
+    if plan:
+        compile_extension("channel_scan.h", after_destroy=("ResetChannelScanCounts",)).RegisterChannelScan()
+    scan = ",".join(map(str, plan))
 
     def pcap(name: str) -> str:
         return "" if pcap_dir is None else str(pcap_dir / f"{name}.pcap")
 
     for bs, radio in topo.radios.items():
         dev = wifi.Ap(net.nodes[bs], radio.tx_power_dbm, round(w.beacon_interval_s * 1e6),
+                      settings(radio.channel) if radio.channel != w.channel else "",
                       pcap(f"{bs}-wifi"))
         net.ap_devices[bs] = dev
         net.bs_by_mac[int(c.DeviceMac(dev))] = bs
@@ -236,7 +246,7 @@ def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
             # enters a sub-network ([0029]).
             dev = wifi.Sta(net.nodes[mh.name], mh.tx_power_dbm, w.active_probing, w.max_missed_beacons,
                            round(w.probe_request_timeout_s * 1e6),
-                           float("nan") if min_rssi is None else min_rssi,
+                           float("nan") if min_rssi is None else min_rssi, scan,
                            pcap(f"{mh.name}-wifi{suffix}"))
             (net.sta_trailing if suffix else net.sta_devices)[mh.name] = dev
     net.next_stream += int(wifi.AssignStreams(net.next_stream))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..events import EventLog
 from ..handoff import HandoffDetector
+from ..topology import scan_channels
 from .builder import Network
 from .runtime import compile_extension
 
@@ -57,3 +58,11 @@ def _bs_name(net: Network, mac_u64: int) -> str:
 
 def late_association_responses_dropped(net: Network) -> int:
     return int(net.bridge.c.LateAssocResponsesDropped())
+
+
+def channel_scans(net: Network) -> dict[str, int]:
+    """With a channel plan: the stations' full scans and channel switches (channel_scan.h)."""
+    if not scan_channels(net.topo.scenario):
+        return {}
+    c = compile_extension("channel_scan.h")
+    return {"channel_scans": int(c.ChannelScans()), "channel_switches": int(c.ChannelSwitches())}

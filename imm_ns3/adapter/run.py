@@ -32,7 +32,7 @@ from ..topology import Topology, build_topology
 from . import attacks, failures, flows, miplr, mmp, sip
 from .builder import build_network
 from .context import Collector, RunContext, Setup
-from .radio import attach_handoff_detectors, late_association_responses_dropped
+from .radio import attach_handoff_detectors, channel_scans, late_association_responses_dropped
 from .runtime import AFTER_DESTROY, Bridge, CallbackError, ns3, ns3_version  # noqa: F401
 
 RNG_SEED = 20021024  # ns-3 RngSeed; the run's ``seed`` is the RngRun (independent replications)
@@ -162,7 +162,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
         sim_end = bridge.now()
         collect_all(collectors)
         ctx.extra_summary["radio"] = {
-            "late_association_responses_ignored": late_association_responses_dropped(net)}
+            "late_association_responses_ignored": late_association_responses_dropped(net),
+            **channel_scans(net)}
         result = _collect(scenario, topo, ctx, seed, sim_end, wall, scenario_file)
         result.extra["python_events"] = bridge.python_events
         # Where the wall time went: Python callbacks (the protocol cores and adapters) against

@@ -388,7 +388,7 @@ inline ns3::Ptr<ns3::YansWifiChannel> MakeYansChannel(const char* model, double 
   return ch.Create();
 }
 
-// Access points and stations on one channel, one WifiHelper; keeps each radio's PHY helper
+// Access points and stations on one YANS channel, one WifiHelper; keeps each radio's PHY helper
 // (its pcap writer) for the run and every device in installation order (for AssignStreams).
 class WifiInstaller : public ns3::SimpleRefCount<WifiInstaller> {
  public:
@@ -403,18 +403,22 @@ class WifiInstaller : public ns3::SimpleRefCount<WifiInstaller> {
     else
       m_wifi.SetRemoteStationManager(manager);
   }
+  // `channel_settings`: this access point's channel ("" for the installer's).
   ns3::Ptr<ns3::NetDevice> Ap(ns3::Ptr<ns3::Node> node, double tx_dbm, int64_t beacon_us,
-                              const char* pcap) {
+                              const char* channel_settings, const char* pcap) {
     auto& phy = Phy(tx_dbm);
+    if (*channel_settings) phy.Set("ChannelSettings", ns3::StringValue(channel_settings));
     ns3::WifiMacHelper mac;
     mac.SetType("ns3::ApWifiMac", "Ssid", ns3::SsidValue(m_ssid), "BeaconInterval",
                 ns3::TimeValue(ns3::MicroSeconds(beacon_us)));
     return Done(phy, m_wifi.Install(phy, mac, node).Get(0), pcap);
   }
   // min_rssi_dbm: a ThresholdPreambleDetectionModel's MinimumRssi, or NaN for ns-3's default.
+  // scan_channels: "1,6,11" for a station that scans those channels (channel_scan.h, compiled
+  // and registered first), "" for ns-3's default manager (its own channel only).
   ns3::Ptr<ns3::NetDevice> Sta(ns3::Ptr<ns3::Node> node, double tx_dbm, bool active_probing,
                                uint32_t max_missed, int64_t probe_timeout_us, double min_rssi_dbm,
-                               const char* pcap) {
+                               const char* scan_channels, const char* pcap) {
     auto& phy = Phy(tx_dbm);
     if (min_rssi_dbm == min_rssi_dbm)  // not NaN
       phy.SetPreambleDetectionModel("ns3::ThresholdPreambleDetectionModel", "MinimumRssi",
@@ -423,6 +427,8 @@ class WifiInstaller : public ns3::SimpleRefCount<WifiInstaller> {
     mac.SetType("ns3::StaWifiMac", "Ssid", ns3::SsidValue(m_ssid), "ActiveProbing",
                 ns3::BooleanValue(active_probing), "MaxMissedBeacons", ns3::UintegerValue(max_missed),
                 "ProbeRequestTimeout", ns3::TimeValue(ns3::MicroSeconds(probe_timeout_us)));
+    if (*scan_channels)
+      mac.SetAssocManager("imm::ChannelScanAssocManager", "Channels", ns3::StringValue(scan_channels));
     return Done(phy, m_wifi.Install(phy, mac, node).Get(0), pcap);
   }
   int64_t AssignStreams(int64_t stream) { return m_wifi.AssignStreams(m_all, stream); }

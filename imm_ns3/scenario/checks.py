@@ -101,8 +101,11 @@ def cross_problems(s: Scenario):
         if node.role == "base_station":
             if node.position_m is None:
                 yield f"{where}.position_m: a base station needs a position (x, y, z) in metres"
+            if node.channel is not None and node.channel not in allowed_channels:
+                yield (f"{where}.channel: {node.channel} is not a {band} channel of"
+                       f" {s.wifi.standard}; allowed: {', '.join(map(str, allowed_channels))}")
         else:
-            for f in ("position_m", "tx_power_dbm"):
+            for f in ("position_m", "tx_power_dbm", "channel"):
                 if getattr(node, f) is not None:
                     yield f"{where}.{f}: only base stations have a radio; remove it from this {node.role}"
 

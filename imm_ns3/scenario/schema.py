@@ -128,8 +128,12 @@ class WifiSpec(_Model):
     ssid: str = Field("imm", min_length=1, max_length=32, description="One ESS for all BSs.")
     channel: int = Field(
         1,
-        description="Channel of every base station and station: ns-3 3.44 stations scan only"
-        " their operating channel, so all cells of the ESS share it.",
+        description="Channel of every base station without its own `channel`, and the one the"
+        " stations start on. With every cell on one channel the stations scan only it (ns-3's"
+        " own scanning); when base stations use several channels (a channel plan, e.g. 1, 6,"
+        " 11) a station's scan visits each of them in turn, in ascending order, dwelling"
+        " probe_request_timeout_s on each (active) or ns-3's 120 ms (passive), then joins the"
+        " best: a scan costs about that many dwells, part of the layer-2 handoff latency.",
     )
     tx_power_dbm: float = Field(16.0, ge=-10, le=30, description="Default transmit power.")
     loss: float = Field(0.0, ge=0, le=0.5,
@@ -282,6 +286,10 @@ class DomainNode(_Model):
     )
     tx_power_dbm: float | None = Field(None, ge=-10, le=30,
                                        description="Base stations; default: wifi.tx_power_dbm.")
+    channel: int | None = Field(
+        None, description="Base stations: the access point's channel; default: wifi.channel."
+        " Frames on different channels neither reach nor disturb each other (no adjacent-channel"
+        " interference: use non-overlapping channels, 1/6/11 on 2.4 GHz).")
 
     @field_validator("uplinks", mode="before")
     @classmethod

@@ -1,0 +1,80 @@
+"""A channel plan: base stations on channels 1, 6 and 11, stations that scan them all
+(imm_ns3/adapter/channel_scan.h) and roam across them; the scan's cost in the handoff latency
+is what the analytic model says."""
+
+from __future__ import annotations
+
+import pytest
+
+from imm_ns3 import model as M
+from imm_ns3.scenario import ScenarioError, load_scenario
+from imm_ns3.topology import build_topology, scan_channels
+
+PLAN = ["nodes.bs502b.channel=6", "nodes.bs503a.channel=11", "nodes.bs504a.channel=6",
+        "nodes.bs504b.channel=11"]
+
+
+def test_the_scan_list_is_the_base_stations_channels_ascending():
+    s = load_scenario("patent-walk", PLAN)
+    assert scan_channels(s) == (1, 6, 11)
+    assert {r.channel for r in build_topology(s).radios.values()} == {1, 6, 11}
+    # One channel for every cell (the default): ns-3's own scanning, no plan.
+    assert scan_channels(load_scenario("patent-walk")) == ()
+    assert scan_channels(load_scenario("patent-walk", ["wifi.channel=6"])) == ()
+
+
+def test_a_base_station_channel_outside_the_band_or_on_a_wired_node_is_refused():
+    with pytest.raises(ScenarioError) as e:
+        load_scenario("patent-walk", ["nodes.bs502b.channel=36", "nodes.gw502.channel=6"])
+    text = str(e.value)
+    assert "nodes.bs502b.channel: 36 is not a 2.4GHz channel of 802.11g; allowed: 1, 2," in text
+    assert "nodes.gw502.channel: only base stations have a radio" in text
+    with pytest.raises(ScenarioError, match="nodes.bs502b.channel: 6 is not a 5GHz channel"):
+        load_scenario("patent-walk", ["wifi.standard=\"802.11a\"", "wifi.channel=36",
+                                      "nodes.bs502b.channel=6"])
+
+
+def test_the_model_adds_one_dwell_per_channel():
+    one, plan = load_scenario("patent-walk"), load_scenario("patent-walk", PLAN)
+    extra = M.radio_latency(plan).mean - M.radio_latency(one).mean
+    dwell = M.PROBE_DELAY_MEAN_S + plan.wifi.probe_request_timeout_s + M.CHANNEL_SWITCH_S
+    assert extra == pytest.approx(3 * dwell - plan.wifi.probe_request_timeout_s)
+    passive = load_scenario("patent-walk", PLAN + ["wifi.active_probing=false"])
+    assert M.radio_latency(passive).mean == pytest.approx(
+        5 * 0.1024 + 3 * (M.PASSIVE_DWELL_S + M.CHANNEL_SWITCH_S) + 4 * M.unicast_s(60, 6.0))
+
+
+@pytest.fixture(scope="module", params=["active", "passive"])
+def plan_run(request, ns3_ready, tmp_path_factory):
+    from imm_ns3.adapter import run_scenario
+
+    extra = [] if request.param == "active" else ["wifi.active_probing=false"]
+    s = load_scenario("patent-walk", PLAN + extra)
+    return s, run_scenario(s, out_dir=tmp_path_factory.mktemp("plan") / "run")
+
+
+@pytest.mark.ns3
+def test_stations_roam_across_channels_and_the_scan_costs_what_the_model_says(plan_run, walk_run):
+    scenario, r = plan_run
+    # The same walk through the same cells as on one channel: cells on 6 and 11 are joined
+    # from 1 and 6, which ns-3's own scanning could not do.
+    cells = ["old_bs", "new_bs", "kind"]
+    assert r.handoffs[cells].values.tolist() == walk_run.handoffs[cells].values.tolist()
+    model = M.radio_latency(scenario)
+    for l2 in r.handoffs.l2_s:
+        # Probe delays are drawn per scan (50-250 us) and a frame may wait for the medium.
+        assert l2 == pytest.approx(model.mean, abs=0.01)
+    # One scan to join the first cell, one per handoff; each visits all three channels (and
+    # returns to the best one's).
+    radio = r.summary["radio"]
+    assert radio["channel_scans"] == 1 + len(r.handoffs)
+    assert 3 * radio["channel_scans"] - 1 <= radio["channel_switches"] <= 4 * radio["channel_scans"]
+    # Everything else still works across the channel change: the flows of the walk arrive.
+    assert r.flows.query("name == 'tcp'").acked_bytes.iloc[0] == 2_600_000
+    rtp = r.flows.query("name == 'rtp' and src == 'ch'").iloc[0]
+    assert rtp.received_packets > 0.9 * rtp.sent_packets
+
+
+@pytest.mark.ns3
+def test_one_channel_runs_have_no_scan_counts(walk_run):
+    assert set(walk_run.summary["radio"]) == {"late_association_responses_ignored"}
