@@ -36,6 +36,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -43,6 +44,7 @@
 #include "../imm_ns3/adapter/shims.h"
 #include "../imm_ns3/adapter/traffic.h"
 #include "../imm_ns3/adapter/assoc_guard.h"
+#include "../imm_ns3/adapter/channel_scan.h"
 
 using namespace ns3;
 
@@ -146,7 +148,7 @@ int main(int argc, char** argv) {
   double probePps = 0, probeStart = 1, rtpInterval = 0.02, tcpRateBps = 0;
   uint32_t probeBytes = 200, rtpPayload = 160, tcpSegment = 1400;
   uint64_t tcpBytes = 0;
-  std::string calls, tcpStarts;
+  std::string calls, tcpStarts, apChannels;
   CommandLine cmd(__FILE__);
   cmd.AddValue("duration", "simulated seconds", duration);
   cmd.AddValue("txDbm", "transmit power", tx);
@@ -155,6 +157,8 @@ int main(int argc, char** argv) {
   cmd.AddValue("beaconUs", "802.11 beacon interval", beaconUs);
   cmd.AddValue("maxMissed", "missed beacons before a station scans", missed);
   cmd.AddValue("aps", "access points x,y;x,y;...", aps);
+  cmd.AddValue("apChannels", "each access point's channel, c,c,... (default: all on 1); with"
+               " several, stations scan them all (imm_ns3/adapter/channel_scan.h)", apChannels);
   cmd.AddValue("stations", "number of stations", nSta);
   cmd.AddValue("run", "RngRun", run);
   cmd.AddValue("mobility", "walk or rwp", mobility);
@@ -219,9 +223,32 @@ int main(int argc, char** argv) {
   Ssid ssid("imm");
   mac.SetType("ns3::ApWifiMac", "Ssid", SsidValue(ssid), "BeaconInterval",
               TimeValue(MicroSeconds(beaconUs)));
-  auto apDevs = wifi.Install(phy, mac, apNodes);
+  NetDeviceContainer apDevs;
+  auto plan = Split(apChannels, ',');
+  std::set<int> distinct;
+  if (plan.empty()) {
+    apDevs = wifi.Install(phy, mac, apNodes);
+  } else {
+    if (plan.size() != apPos.size()) {
+      std::fprintf(stderr, "--apChannels: %zu channels for %zu access points\n", plan.size(),
+                   apPos.size());
+      return 2;
+    }
+    for (uint32_t i = 0; i < apNodes.GetN(); ++i) {
+      distinct.insert(std::stoi(plan[i]));
+      phy.Set("ChannelSettings", StringValue("{" + plan[i] + ", 20, BAND_2_4GHZ, 0}"));
+      apDevs.Add(wifi.Install(phy, mac, apNodes.Get(i)));
+    }
+    phy.Set("ChannelSettings", StringValue("{1, 20, BAND_2_4GHZ, 0}"));
+  }
   mac.SetType("ns3::StaWifiMac", "Ssid", SsidValue(ssid), "ActiveProbing", BooleanValue(true),
               "MaxMissedBeacons", UintegerValue(missed));
+  if (distinct.size() > 1) {
+    std::string scan;
+    for (int c : distinct) scan += (scan.empty() ? "" : ",") + std::to_string(c);
+    imm::RegisterChannelScan();
+    mac.SetAssocManager("imm::ChannelScanAssocManager", "Channels", StringValue(scan));
+  }
   auto staDevs = wifi.Install(phy, mac, stas);
   CountAir(apDevs, 0);
   CountAir(staDevs, 1);

@@ -15,6 +15,7 @@ import click
 from . import __version__
 from .report import format_summary
 from .scenario import DEFAULT_SCENARIO, BUILTIN_SCENARIOS, Scenario, ScenarioError, load_scenario
+from .topology import scan_channels
 
 
 class _BadInput(click.ClickException):
@@ -124,6 +125,10 @@ def validate(scenario: str, overrides: tuple[str, ...]) -> None:
                f" gateways {roles.get('gateway', 0)}, intermediate nodes {roles.get('intermediate', 0)}")
     click.echo(f"  nodes {len(topo.nodes)}, wired links {len(topo.links)}, LANs {len(topo.lans)},"
                f" mobile hosts {len(topo.mobile_hosts)} ({_models(topo)})")
+    plan = scan_channels(s)
+    click.echo(f"  WiFi {s.wifi.standard}, " + (
+        f"channel plan {', '.join(map(str, plan))} (stations scan them all)" if plan
+        else f"every cell on channel {s.wifi.channel}"))
     click.echo(f"  simulated time {s.simulation.duration_s:g} s, seed {s.simulation.seed}")
     from .coverage import coverage_warnings
 

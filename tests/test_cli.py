@@ -25,6 +25,9 @@ def test_validate_builtin():
     assert r.exit_code == 0, r.output
     assert "patent-walk: valid" in r.output
     assert "base stations 5, gateways 3, intermediate nodes 3" in r.output
+    assert "WiFi 802.11g, every cell on channel 1" in r.output
+    r = _invoke("validate", "crowd")
+    assert "WiFi 802.11g, channel plan 1, 6, 11 (stations scan them all)" in r.output
 
 
 def _bad_file(tmp_path, old, new):
