@@ -80,7 +80,7 @@ def build_baseline(workdir: Path) -> Path:
 
 def radio_args(s, topo) -> list[str]:
     """The radio network and the mobility of scenario ``s``, as the baseline's options."""
-    from imm_ns3.topology import reference_loss_db
+    from imm_ns3.topology import reference_loss_db, scan_channels
 
     w, m = s.wifi, s.mobility
     aps = ";".join(f"{r.position_m[0]},{r.position_m[1]}" for r in topo.radios.values())
@@ -88,6 +88,8 @@ def radio_args(s, topo) -> list[str]:
            f"--exponent={w.propagation.exponent}", f"--refLoss={reference_loss_db(topo)}",
            f"--beaconUs={round(w.beacon_interval_s * 1e6)}", f"--maxMissed={w.max_missed_beacons}",
            f"--aps={aps}", f"--stations={s.mobile_hosts.count}", f"--run={s.simulation.seed}"]
+    if scan_channels(topo.scenario):  # a channel plan: the same per access point, stations scan them
+        out.append("--apChannels=" + ",".join(str(r.channel) for r in topo.radios.values()))
     if m.model == "random_waypoint":
         out += ["--mobility=rwp", "--area=" + ",".join(str(v) for v in m.area_m),
                 f"--speed={m.speed_mps}", f"--minSpeed={m.min_speed_mps or m.speed_mps}",
@@ -291,11 +293,12 @@ def startup(repeat: int, as_json: bool) -> int:
     return 0
 
 
-def sweep_overhead(n: int = 20, m: int = 12) -> int:
+def sweep_overhead(n: int = 20, m: int = 24) -> int:
     """What a warm worker costs per run beyond Simulator::Run: the median time between two
     consecutive runs finishing in one worker (start-up excluded) minus the median simulation
     wall time, over ``n`` runs of 1 simulated second. Then the speed-up of two workers over one
-    on ``m`` runs of 10 simulated seconds with the default traffic."""
+    on ``m`` runs of 10 simulated seconds with the default traffic: for the whole sweep, and
+    once the workers have started (:func:`steady_rate`)."""
     import os
 
     from imm_ns3.results import load
@@ -321,11 +324,24 @@ def sweep_overhead(n: int = 20, m: int = 12) -> int:
               f" Simulator::Run {sim:.3f} s: overhead {per_run - sim:.3f} s per run"
               " (building the network, collecting, writing the tables)")
         base = '"simulation.duration_s" = 10.0\n'
-        t1, _ = sweep(tmp, "one", m, 1, base)
-        t2, _ = sweep(tmp, "two", m, 2, base)
+        t1, out1 = sweep(tmp, "one", m, 1, base)
+        t2, out2 = sweep(tmp, "two", m, 2, base)
+        r1, r2 = steady_rate(out1, 1), steady_rate(out2, 2)
     print(f"{m} runs of 10 simulated s with traffic: one worker {t1:.1f} s, two workers {t2:.1f} s"
           f" -> {t1 / t2:.2f}x (each worker pays its own start-up: ns-3 import and first-run JIT)")
+    print(f"  after start-up (from each worker's first completed run on): one worker {r1:.2f}"
+          f" runs/s, two workers {r2:.2f} runs/s -> {r2 / r1:.2f}x")
     return 0
+
+
+def steady_rate(out: Path, workers: int) -> float:
+    """Runs completed per second once every worker has finished its first run (start-up and
+    first-run compilation excluded): from the ``workers``-th completion to the last."""
+    import os
+
+    done = sorted(os.path.getmtime(p) for p in out.glob("runs/*/summary.json"))
+    first = done[workers - 1]
+    return (len(done) - workers) / (done[-1] - first)
 
 
 if __name__ == "__main__":
