@@ -78,3 +78,16 @@ def test_stations_roam_across_channels_and_the_scan_costs_what_the_model_says(pl
 @pytest.mark.ns3
 def test_one_channel_runs_have_no_scan_counts(walk_run):
     assert set(walk_run.summary["radio"]) == {"late_association_responses_ignored"}
+
+
+@pytest.mark.ns3
+def test_two_radio_hosts_scan_the_plan_with_each_radio(ns3_ready, tmp_path, walk_run):
+    from imm_ns3.adapter import run_scenario
+
+    s = load_scenario("patent-walk", PLAN + ["wifi.mh_radios=2", 'mmp.handoff="semisoft"'])
+    r = run_scenario(s, out_dir=tmp_path / "run")
+    cells = ["old_bs", "new_bs", "kind"]
+    assert r.handoffs[cells].values.tolist() == walk_run.handoffs[cells].values.tolist()
+    # Each of the two radios has its own manager: one scan to start, one per handoff.
+    assert r.summary["radio"]["channel_scans"] == 2 * (1 + len(r.handoffs))
+    assert r.handoffs.l2_s.max() < M.radio_latency(s).mean + 0.01
