@@ -5,7 +5,9 @@
 // --frames=1 also puts on the air the frames the mobility protocols send periodically, at the
 // same rates and sizes, with no protocol logic: every access point broadcasts a base-station
 // beacon every --bsBeaconS and a DRCP advertisement every --advS, and every associated station
-// sends a route-update to its access point every --ruS. That is imm-ns3's signalling load.
+// sends a route-update to its access point every --ruS. That is imm-ns3's signalling load. The
+// frames are IPv4/UDP datagrams that a socket at every station reads (--ipFrames=1, the default;
+// 0: zeros that nothing above the MAC takes, the baseline of the rows before 2026-11-29).
 //
 // --traffic=1 carries the same data flows as imm-ns3, over IP, with the project's own C++
 // generators (imm_ns3/adapter/traffic.h, included here): the downlink probe, RTP both ways for
@@ -23,7 +25,7 @@
 // (imm_ns3/adapter/assoc_guard.h): without it ns-3 3.44 aborts in StaWifiMac::ReceiveAssocResp
 // on a congested channel, as this program does with 100 stations and traffic.
 // Prints: wall_s associations frames probe_rx rtp_rx_down rtp_rx_up tcp_bytes_acked late_resp
-//         ap_phy_tx sta_phy_tx ap_final_failures sta_final_failures roam_updates
+//         ap_phy_tx sta_phy_tx ap_final_failures sta_final_failures roam_updates signalling_rx
 #include "ns3/core-module.h"
 #include "ns3/csma-module.h"
 #include "ns3/internet-module.h"
@@ -66,6 +68,13 @@ static void CountAir(NetDeviceContainer devs, int who) {
 
 // A periodic frame of `bytes` (an IPv4/UDP datagram's size) from `dev` to `to` (broadcast, or
 // the station's access point), at the device: the air sees what imm-ns3's signalling sends.
+// With --ipFrames=1 (the default) the frame is a well-formed IPv4/UDP datagram to port
+// kSignallingPort, broadcast to 255.255.255.255 (to 10.0.255.254 towards an access point, which
+// has no IP stack and drops it at the node), and every station's IP stack delivers it to a UDP
+// socket that reads it: the receivers' work imm-ns3's hosts do for each periodic broadcast.
+// With --ipFrames=0 the payload is zeros under ethertype IPv4 and nothing above the MAC takes it.
+static bool g_ipFrames = true;
+static const uint16_t kSignallingPort = 652;
 static void Periodic(Ptr<WifiNetDevice> dev, bool toAp, Mac48Address to, uint32_t bytes,
                      Time every) {
   Mac48Address dst = to;
@@ -75,8 +84,31 @@ static void Periodic(Ptr<WifiNetDevice> dev, bool toAp, Mac48Address to, uint32_
     send = sta->IsAssociated();
     if (send) dst = sta->GetBssid(0);
   }
-  if (send && dev->Send(Create<Packet>(bytes), dst, 0x0800)) ++g_frames;
+  if (send) {
+    Ptr<Packet> p;
+    if (g_ipFrames) {
+      p = Create<Packet>(bytes - 28);
+      UdpHeader u;
+      u.SetSourcePort(kSignallingPort);
+      u.SetDestinationPort(kSignallingPort);
+      p->AddHeader(u);
+      Ipv4Header h;
+      h.SetSource(Ipv4Address("10.0.255.1"));
+      h.SetDestination(toAp ? Ipv4Address("10.0.255.254") : Ipv4Address::GetBroadcast());
+      h.SetProtocol(UdpL4Protocol::PROT_NUMBER);
+      h.SetPayloadSize(p->GetSize());
+      h.SetTtl(1);
+      p->AddHeader(h);
+    } else {
+      p = Create<Packet>(bytes);
+    }
+    if (dev->Send(p, dst, 0x0800)) ++g_frames;
+  }
   Simulator::Schedule(every, &Periodic, dev, toAp, to, bytes, every);
+}
+static uint64_t g_signallingRx = 0;
+static void DrainSignalling(Ptr<Socket> s) {
+  while (s->Recv()) ++g_signallingRx;
 }
 
 // The roaming update of an extended service set (IEEE 802.11F's layer-2 update frame): right
@@ -177,6 +209,8 @@ int main(int argc, char** argv) {
   cmd.AddValue("advBytes", "DRCP advertisement datagram bytes", advBytes);
   cmd.AddValue("ruS", "route-update period", ruS);
   cmd.AddValue("ruBytes", "route-update datagram bytes", ruBytes);
+  cmd.AddValue("ipFrames", "frames: IPv4/UDP datagrams that every station's socket reads (1),"
+               " or zeros nothing above the MAC takes (0)", g_ipFrames);
   cmd.AddValue("traffic", "carry the data flows over IP", traffic);
   cmd.AddValue("roamUpdate", "traffic: a layer-2 update frame after each (re)association",
               roamUpdate);
@@ -389,6 +423,24 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Every station reads the periodic broadcasts from a UDP socket, as imm-ns3's hosts do.
+  std::vector<Ptr<Socket>> signallingRx;
+  if (frames && g_ipFrames) {
+    if (!traffic) {
+      InternetStackHelper internet;
+      internet.Install(stas);
+      Ipv4AddressHelper ip("10.0.0.0", "255.255.0.0");
+      ip.Assign(staDevs);
+    }
+    for (uint32_t i = 0; i < nSta; ++i) {
+      auto s = Socket::CreateSocket(stas.Get(i), UdpSocketFactory::GetTypeId());
+      s->SetAllowBroadcast(true);
+      s->Bind(InetSocketAddress(Ipv4Address::GetAny(), kSignallingPort));
+      s->SetRecvCallback(MakeCallback(&DrainSignalling));
+      signallingRx.push_back(s);
+    }
+  }
+
   Simulator::Stop(Seconds(duration));
   auto w0 = std::chrono::steady_clock::now();
   Simulator::Run();
@@ -398,17 +450,19 @@ int main(int argc, char** argv) {
   for (auto& r : rtpAtSta) down += r->seqs.size();
   if (rtpAtCh) up = rtpAtCh->seqs.size();
   for (auto& t : tcpTx) acked += t->acked;
-  std::printf("%.6f %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n", wall,
+  std::printf("%.6f %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n", wall,
               (unsigned long long)g_assoc, (unsigned long long)g_frames, (unsigned long long)probe,
               (unsigned long long)down, (unsigned long long)up, (unsigned long long)acked,
               (unsigned long long)imm::LateAssocResponsesDropped(), (unsigned long long)g_tx[0],
               (unsigned long long)g_tx[1], (unsigned long long)g_failed[0],
-              (unsigned long long)g_failed[1], (unsigned long long)g_roamUpdates);
+              (unsigned long long)g_failed[1], (unsigned long long)g_roamUpdates,
+              (unsigned long long)g_signallingRx);
   for (auto& t : tcpTx) t->Close();
   for (auto& r : tcpRx) r->Close();
   for (auto& s : probeTx) s->Close();
   for (auto& r : probeRx) r->Close();
   for (auto& s : rtpDown) s->Close();
+  for (auto& s : signallingRx) s->Close();
   for (auto& s : rtpUp) s->Close();
   for (auto& r : rtpAtSta) r->Close();
   if (rtpAtCh) rtpAtCh->Close();

@@ -5,8 +5,10 @@ Two kinds of rows, for 1, 10 and 40 mobile hosts by default (``--hosts``):
 - ``traffic: false``: patent-walk with N hosts walking the specification's path, signalling
   only (probe, TCP and calls off). The C++ program (``baseline_wifi.cc``, built here against the
   wheel's headers) has the same radio network and walks and puts the stack's periodic frames on
-  the air at the same rates and sizes (beacons, advertisements, route-updates):
-  ``cpp_wall_s``. ``cpp_radio_only_s`` is the program without them.
+  the air at the same rates and sizes (beacons, advertisements, route-updates), as IPv4/UDP
+  datagrams that every station's socket reads: ``cpp_wall_s``. ``cpp_radio_only_s`` is the
+  program without them, ``cpp_device_frames_s`` with them as frames nothing above the MAC
+  takes (the baseline of the rows before 2026-11-29).
 - ``traffic: true``: the ``crowd`` scenario with N hosts, compressed to ``--traffic-s``
   simulated seconds: random-waypoint walks; per host one call with RTP both ways and one
   download at 256 kbit/s, whose start spread, holding time and size shrink by
@@ -199,7 +201,7 @@ def main() -> int:
                 base = radio_args(s, topo) + signalling_frames(s)
                 if kind == "traffic":
                     base += traffic_args(s, topo)
-                ours, cpp, radio = [], [], []
+                ours, cpp, radio, device = [], [], [], []
                 for _ in range(args.repeat):
                     with tempfile.TemporaryDirectory() as out:
                         r = run_scenario(s, out_dir=Path(out) / "run")
@@ -209,6 +211,7 @@ def main() -> int:
                     cpp.append(b[0])
                     if kind == "signalling":
                         radio.append(run_baseline(exe, radio_args(s, topo))[0])
+                        device.append(run_baseline(exe, base + ["--ipFrames=0"])[0])
                 sim = s.simulation.duration_s
                 o, c = statistics.median(ours), statistics.median(cpp)
                 ro = statistics.median(radio) if radio else None
@@ -223,6 +226,7 @@ def main() -> int:
                            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
                     if ro is not None:
                         row["cpp_radio_only_s"] = round(ro, 3)
+                        row["cpp_device_frames_s"] = round(statistics.median(device), 3)
                     if kind == "traffic":
                         row.update({f"imm_{k}": v for k, v in got.items()})
                         row.update({"cpp_rtp_rx_down": int(b[4]), "cpp_rtp_rx_up": int(b[5]),
