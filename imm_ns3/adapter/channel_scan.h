@@ -76,6 +76,7 @@ class ChannelScanAssocManager : public ns3::WifiAssocManager {
  protected:
   void DoDispose() override {
     m_event.Cancel();
+    m_probe.Cancel();
     ns3::WifiAssocManager::DoDispose();
   }
   bool CanBeInserted(const ns3::StaWifiMac::ApInfo& ap) const override {
@@ -92,6 +93,7 @@ class ChannelScanAssocManager : public ns3::WifiAssocManager {
           "Assoc", ns3::MakeCallback(&ChannelScanAssocManager::Associated, this));
     }
     m_event.Cancel();
+    m_probe.Cancel();
     for (const auto& ap : GetSortedList()) {
       if (Fresh(ap)) {  // candidates left from the scan before a failed attempt
         m_event = ns3::Simulator::ScheduleNow(&ChannelScanAssocManager::EndScanning, this);
