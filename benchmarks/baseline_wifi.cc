@@ -273,7 +273,10 @@ int main(int argc, char** argv) {
       phy.Set("ChannelSettings", StringValue("{" + plan[i] + ", 20, BAND_2_4GHZ, 0}"));
       apDevs.Add(wifi.Install(phy, mac, apNodes.Get(i)));
     }
-    phy.Set("ChannelSettings", StringValue("{1, 20, BAND_2_4GHZ, 0}"));
+    // Stations start on the lowest channel an access point uses (imm-ns3: wifi.channel if an
+    // access point uses it, else that one).
+    phy.Set("ChannelSettings",
+            StringValue("{" + std::to_string(*distinct.begin()) + ", 20, BAND_2_4GHZ, 0}"));
   }
   mac.SetType("ns3::StaWifiMac", "Ssid", SsidValue(ssid), "ActiveProbing", BooleanValue(true),
               "MaxMissedBeacons", UintegerValue(missed));

@@ -82,7 +82,7 @@ def build_baseline(workdir: Path) -> Path:
 
 def radio_args(s, topo) -> list[str]:
     """The radio network and the mobility of scenario ``s``, as the baseline's options."""
-    from imm_ns3.topology import reference_loss_db, scan_channels
+    from imm_ns3.topology import reference_loss_db
 
     w, m = s.wifi, s.mobility
     aps = ";".join(f"{r.position_m[0]},{r.position_m[1]}" for r in topo.radios.values())
@@ -90,7 +90,8 @@ def radio_args(s, topo) -> list[str]:
            f"--exponent={w.propagation.exponent}", f"--refLoss={reference_loss_db(topo)}",
            f"--beaconUs={round(w.beacon_interval_s * 1e6)}", f"--maxMissed={w.max_missed_beacons}",
            f"--aps={aps}", f"--stations={s.mobile_hosts.count}", f"--run={s.simulation.seed}"]
-    if scan_channels(topo.scenario):  # a channel plan: the same per access point, stations scan them
+    if any(r.channel != 1 for r in topo.radios.values()):  # the baseline's default: all on 1
+        # The same channel per access point; with several, the stations scan them.
         out.append("--apChannels=" + ",".join(str(r.channel) for r in topo.radios.values()))
     if m.model == "random_waypoint":
         out += ["--mobility=rwp", "--area=" + ",".join(str(v) for v in m.area_m),

@@ -15,7 +15,7 @@ import click
 from . import __version__
 from .report import format_summary
 from .scenario import DEFAULT_SCENARIO, BUILTIN_SCENARIOS, Scenario, ScenarioError, load_scenario
-from .topology import scan_channels
+from .topology import scan_channels, station_channel
 
 
 class _BadInput(click.ClickException):
@@ -128,7 +128,7 @@ def validate(scenario: str, overrides: tuple[str, ...]) -> None:
     plan = scan_channels(s)
     click.echo(f"  WiFi {s.wifi.standard}, " + (
         f"channel plan {', '.join(map(str, plan))} (stations scan them all)" if plan
-        else f"every cell on channel {s.wifi.channel}"))
+        else f"every cell on channel {station_channel(s)}"))
     click.echo(f"  simulated time {s.simulation.duration_s:g} s, seed {s.simulation.seed}")
     from .coverage import coverage_warnings
 

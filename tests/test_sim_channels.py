@@ -8,7 +8,7 @@ import pytest
 
 from imm_ns3 import model as M
 from imm_ns3.scenario import ScenarioError, load_scenario
-from imm_ns3.topology import build_topology, scan_channels
+from imm_ns3.topology import build_topology, scan_channels, station_channel
 
 PLAN = ["nodes.bs502b.channel=6", "nodes.bs503a.channel=11", "nodes.bs504a.channel=6",
         "nodes.bs504b.channel=11"]
@@ -21,6 +21,12 @@ def test_the_scan_list_is_the_base_stations_channels_ascending():
     # One channel for every cell (the default): ns-3's own scanning, no plan.
     assert scan_channels(load_scenario("patent-walk")) == ()
     assert scan_channels(load_scenario("patent-walk", ["wifi.channel=6"])) == ()
+    # Every base station on 6 by its own field, wifi.channel left at 1: one channel, and the
+    # stations start on it (they would never find a cell from channel 1).
+    all6 = load_scenario("patent-walk", [f"nodes.{bs}.channel=6" for bs in
+                                         ("bs502a", "bs502b", "bs503a", "bs504a", "bs504b")])
+    assert scan_channels(all6) == () and station_channel(all6) == 6
+    assert station_channel(load_scenario("patent-walk", PLAN)) == 1
 
 
 def test_a_base_station_channel_outside_the_band_or_on_a_wired_node_is_refused():
@@ -91,3 +97,15 @@ def test_two_radio_hosts_scan_the_plan_with_each_radio(ns3_ready, tmp_path, walk
     # Each of the two radios has its own manager: one scan to start, one per handoff.
     assert r.summary["radio"]["channel_scans"] == 2 * (1 + len(r.handoffs))
     assert r.handoffs.l2_s.max() < M.radio_latency(s).mean + 0.01
+
+
+@pytest.mark.ns3
+def test_cells_all_on_another_channel_than_wifi_channel_are_found(ns3_ready, tmp_path, walk_run):
+    from imm_ns3.adapter import run_scenario
+
+    s = load_scenario("patent-walk", [f"nodes.{bs}.channel=11" for bs in
+                                      ("bs502a", "bs502b", "bs503a", "bs504a", "bs504b")])
+    r = run_scenario(s, out_dir=tmp_path / "run")
+    cells = ["old_bs", "new_bs", "kind"]
+    assert r.handoffs[cells].values.tolist() == walk_run.handoffs[cells].values.tolist()
+    assert "channel_scans" not in r.summary["radio"]  # one channel: ns-3's own scanning

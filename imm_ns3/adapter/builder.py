@@ -31,6 +31,7 @@ from ..topology import (
     reference_loss_db,
     scan_channels,
     static_routes,
+    station_channel,
     waypoint_schedule,
 )
 from .runtime import Bridge, compile_extension
@@ -216,11 +217,13 @@ def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
         mode = {"802.11b": "DsssRate1Mbps", "802.11g": "ErpOfdmRate6Mbps"}.get(w.standard, "OfdmRate6Mbps")
         if ht:
             mode = "HtMcs0" if w.standard != "802.11ac" else "VhtMcs0"
+
     def settings(ch: int) -> str:
         return f"{{{ch}, {width}, {band}, 0}}"
 
+    start = station_channel(topo.scenario)  # the stations' (and the installer's) channel
     wifi = c.WifiInstaller(channel, int(getattr(ns, _STANDARDS[w.standard])), manager, mode,
-                           settings(w.channel), w.ssid)
+                           settings(start), w.ssid)
     net._keep.append(wifi)
     # A channel plan: stations scan every channel the base stations use (channel_scan.h).
     plan = scan_channels(topo.scenario)
@@ -233,7 +236,7 @@ def _build_wifi(net: Network, pcap_dir: Path | None) -> None:
 
     for bs, radio in topo.radios.items():
         dev = wifi.Ap(net.nodes[bs], radio.tx_power_dbm, round(w.beacon_interval_s * 1e6),
-                      settings(radio.channel) if radio.channel != w.channel else "",
+                      settings(radio.channel) if radio.channel != start else "",
                       pcap(f"{bs}-wifi"))
         net.ap_devices[bs] = dev
         net.bs_by_mac[int(c.DeviceMac(dev))] = bs
