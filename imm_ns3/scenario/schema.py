@@ -129,7 +129,8 @@ class WifiSpec(_Model):
     channel: int = Field(
         1,
         description="Channel of every base station without its own `channel`, and the one the"
-        " stations start on. With every cell on one channel the stations scan only it (ns-3's"
+        " stations start on (if no base station uses it: the lowest one they use). With every"
+        " cell on one channel the stations scan only it (ns-3's"
         " own scanning); when base stations use several channels (a channel plan, e.g. 1, 6,"
         " 11) a station's scan visits each of them in turn, in ascending order, dwelling"
         " probe_request_timeout_s on each (active) or ns-3's 120 ms (passive), then joins the"
