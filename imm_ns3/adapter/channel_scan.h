@@ -94,11 +94,9 @@ class ChannelScanAssocManager : public ns3::WifiAssocManager {
     }
     m_event.Cancel();
     m_probe.Cancel();
-    for (const auto& ap : GetSortedList()) {
-      if (Fresh(ap)) {  // candidates left from the scan before a failed attempt
-        m_event = ns3::Simulator::ScheduleNow(&ChannelScanAssocManager::EndScanning, this);
-        return;
-      }
+    if (BestFresh()) {  // candidates left from the scan before a failed attempt
+      m_event = ns3::Simulator::ScheduleNow(&ChannelScanAssocManager::EndScanning, this);
+      return;
     }
     ++g_channel_scans;
     m_next = 0;
@@ -125,13 +123,11 @@ class ChannelScanAssocManager : public ns3::WifiAssocManager {
 
   // The scan is over: tune to the best fresh candidate's channel, then let the MAC have it.
   void EndScanning() {
-    for (const auto& ap : GetSortedList()) {
-      if (!Fresh(ap)) continue;
-      m_event = ns3::Simulator::Schedule(Tune(ap.m_channel.number),
+    if (const auto* ap = BestFresh())
+      m_event = ns3::Simulator::Schedule(Tune(ap->m_channel.number),
                                          &ChannelScanAssocManager::Timeout, this);
-      return;
-    }
-    Timeout();
+    else
+      Timeout();
   }
   void Timeout() { ScanningTimeout(); }  // the best fresh candidate, or none: scan again
 
@@ -139,8 +135,7 @@ class ChannelScanAssocManager : public ns3::WifiAssocManager {
   ns3::Time Tune(uint8_t ch) {
     auto phy = m_mac->GetWifiPhy(0);
     if (phy->GetChannelNumber() == ch) return ns3::Time(0);
-    ++g_channel_switches;
-    m_probe.Cancel();
+    ++g_channel_switches;  // (a channel's probe is always sent before its dwell ends)
     phy->SetOperatingChannel(ns3::WifiPhy::ChannelTuple{ch, phy->GetChannelWidth(),
                                                          phy->GetPhyBand(), 0});
     return phy->GetChannelSwitchDelay();
@@ -150,6 +145,12 @@ class ChannelScanAssocManager : public ns3::WifiAssocManager {
   bool Fresh(const ns3::StaWifiMac::ApInfo& ap) const {
     auto it = m_heard.find(ap.m_bssid);
     return it != m_heard.end() && it->second == m_generation;
+  }
+  // The candidate ScanningTimeout will hand to the MAC: the best SNR among the fresh ones.
+  const ns3::StaWifiMac::ApInfo* BestFresh() const {
+    for (const auto& ap : GetSortedList())
+      if (Fresh(ap)) return &ap;
+    return nullptr;
   }
 
   std::vector<uint8_t> m_channels;
