@@ -74,7 +74,7 @@ def run_one(spec: RunSpec, out: Path, worker: str = "", run_hook: str | None = N
         scenario = load_scenario(spec.scenario, overrides=spec.overrides)
         manifest = {
             "key": spec.key, "case": spec.case, "params": spec.params, "seed": spec.seed,
-            "scenario": spec.scenario, "overrides": spec.overrides,
+            "scenario": spec.source or spec.scenario, "overrides": spec.overrides,
             "imm_ns3_version": __version__, "code_version": code_version(),
             "git_commit": git_commit(), "worker": worker, "python": sys.version.split()[0],
             "ns3_version": ns3_version(),
@@ -166,9 +166,11 @@ def run_sweeps(items: list[tuple[Sweep, str | Path]], *, workers: int = 1,
                          if (out / "failed").exists() else set())
         todo = [s for s in specs if s.key not in done and not (skip_failed and s.key in failed_before)]
         _atomic_write(out / "sweep.json", json.dumps({
-            "name": sweep.name, "file": sweep.file, "description": sweep.description,
-            "scenario": sweep.scenario, "seeds": sweep.seeds, "base": sweep.base,
-            "cases": sweep.cases, "case_scenarios": sweep.case_scenarios, "grid": sweep.grid,
+            "name": sweep.name, "file": sweep.stored_file(), "description": sweep.description,
+            "scenario": sweep.portable(sweep.scenario), "seeds": sweep.seeds, "base": sweep.base,
+            "cases": sweep.cases,
+            "case_scenarios": {c: sweep.portable(s) for c, s in sweep.case_scenarios.items()},
+            "grid": sweep.grid,
             "figures": sweep.figures, "code_version": code_version(),
             "runs": [{"key": s.key, "case": s.case, "params": s.params, "seed": s.seed} for s in specs],
         }, indent=2, default=str) + "\n")

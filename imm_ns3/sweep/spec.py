@@ -41,7 +41,8 @@ class RunSpec:
     params: dict[str, Any]  # the overrides that vary (case and grid), by dotted path
     seed: int
     overrides: dict[str, Any]  # everything applied to the scenario: base, case, grid
-    scenario: str  # built-in name or absolute path
+    scenario: str  # built-in name or absolute path (what a worker loads)
+    source: str = ""  # the same as the sweep file names it (stored: no path of this machine)
 
 
 @dataclass
@@ -60,6 +61,31 @@ class Sweep:
 
     case_scenarios: dict[str, str] = field(default_factory=dict)  # case -> its own scenario
     _runs: list[RunSpec] | None = field(default=None, repr=False, compare=False)
+
+    def portable(self, source: str) -> str:
+        """A scenario source as stored in ``sweep.json`` and manifests: a built-in name, or a
+        file relative to the sweep file's folder (``scenarios/e3-flat.toml``), never a path of
+        the machine that ran the sweep."""
+        if source in BUILTIN_SCENARIOS or not self.file:
+            return source if source in BUILTIN_SCENARIOS else Path(source).name
+        base = Path(self.file).resolve().parent
+        try:
+            return Path(source).resolve().relative_to(base).as_posix()
+        except ValueError:
+            return Path(source).name
+
+    def stored_file(self) -> str | None:
+        """The sweep file as stored: relative to the working directory when it lies under it
+        (``experiments/e1-handoff-latency.toml``), else its name."""
+        if not self.file:
+            return None
+        f = Path(self.file)
+        if not f.is_absolute():
+            return f.as_posix()
+        try:
+            return f.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            return f.name
 
     def expand(self) -> list[RunSpec]:
         """Every run, in a stable order: case, grid combination, seed. Each combination is
@@ -84,8 +110,9 @@ class Sweep:
                     head = f"case {case}: " if case else ""
                     problems += [f"run {head}{label or '(base)'}: {m}" for m in e.problems]
                     continue
-                out += [RunSpec(run_key(scenario, seed), case, varied, seed, overrides, source)
-                        for seed in self.seeds]
+                label = self.portable(source)
+                out += [RunSpec(run_key(scenario, seed), case, varied, seed, overrides, source,
+                                label) for seed in self.seeds]
         if problems:
             raise SweepError(_unique(problems))
         return out
