@@ -77,7 +77,8 @@ def run(scenario: str, overrides: tuple[str, ...], seed: int | None, out_dir: Pa
         click.echo(f"{s.name} seed {seed}: loading ns-3 ...", err=True)
     try:
         result = run_scenario(s, seed=seed, out_dir=out_dir, pcap=pcap, progress=not quiet,
-                              scenario_file=None if scenario in BUILTIN_SCENARIOS else scenario)
+                              scenario_file=None if scenario in BUILTIN_SCENARIOS else scenario,
+                              manifest=run_manifest(scenario, overrides, seed))
     except CallbackError as e:
         click.echo(f"error: {e}", err=True)
         click.echo(e.traceback_text.rstrip(), err=True)
@@ -243,8 +244,13 @@ def pack_cmd(sweep_dirs: tuple[Path, ...], prune: bool) -> None:
                                  " checkout's experiments/).")
 def figures(results_dir: Path, out_dir: Path | None, only: tuple[str, ...],
             experiments_dir: Path | None) -> None:
-    """Redraw every figure from stored results (PNG and PDF), stamped with their versions."""
-    from .figures import discover, draw_all
+    """Redraw every figure from stored results (PNG and PDF), stamped with their versions.
+
+    Results are read from each sweep's pack (RESULTS/<sweep>/packed/, what is committed), its
+    run directories (RESULTS/<sweep>/runs/), or both. A figure whose results are missing is an
+    error (exit 1, one line each naming the sweep to run) unless --only leaves it out; then
+    nothing is drawn."""
+    from .figures import MissingResults, discover, draw_all
     from .sweep import SweepError
 
     try:
@@ -255,8 +261,80 @@ def figures(results_dir: Path, out_dir: Path | None, only: tuple[str, ...],
     if bad:
         raise _BadInput(f"--only {bad[0]}: unknown figure; allowed: {', '.join(found)}")
     out_dir = out_dir or results_dir / "figures"
-    for line in draw_all(results_dir, out_dir, only or None, figures=found):
+    try:
+        lines = draw_all(results_dir, out_dir, only or None, figures=found)
+    except MissingResults as e:
+        for line in e.lines:
+            click.echo(f"error: {line}", err=True)
+        sys.exit(1)
+    for line in lines:
         click.echo(line)
+
+
+@main.command()
+@click.argument("sweep_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True,
+              help="Without SWEEP_DIR: every sweep directory (with a sweep.json) under this one.")
+@click.option("--per-sweep", "per_sweep", type=click.IntRange(1, 1_000_000), default=None,
+              metavar="N", help="Rerun N runs of each sweep (a seeded sample; see --sample-seed).")
+@click.option("--all", "all_runs", is_flag=True, help="Rerun every stored run.")
+@click.option("--sample-seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True,
+              help="Which runs the sample takes (the same seed, the same runs).")
+@click.option("--shortest", is_flag=True,
+              help="Take the N runs whose stored wall time was shortest instead (cheap: CI).")
+@click.option("--workers", "-j", type=click.IntRange(1, 1024), default=1, show_default=True,
+              help="Worker processes (each imports ns-3 once); 1 reruns in this process.")
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep the reruns under this directory (KEEP/<sweep>/runs/<key>).")
+@click.option("--quiet", "-q", is_flag=True, help="Only the line per sweep.")
+def reproduce(sweep_dirs: tuple[Path, ...], results_dir: Path, per_sweep: int | None,
+              all_runs: bool, sample_seed: int, shortest: bool, workers: int,
+              keep: Path | None, quiet: bool) -> None:
+    """Rerun stored runs with this checkout's code and compare every table (numbers to 1e-9,
+    strings exactly) and the summary's results with what is stored.
+
+    \b
+    Prints per sweep "reproduced" or its first difference (table, column, row, stored vs now,
+    both code versions); exit 1 on any difference or failed rerun. Each run is rerun from its
+    stored scenario.toml and seed. Without SWEEP_DIR, every sweep under --results.
+    imm-sim reproduce --per-sweep 1 --shortest   # what CI runs: one short run of each sweep
+    imm-sim reproduce results/e2-semisoft-loss --all -j 2"""
+    from .sweep.reproduce import is_stored, reproduce as check, sweep_dirs as find
+
+    if (per_sweep is None) == (not all_runs):
+        raise _BadInput("reproduce: give --per-sweep N or --all")
+    if keep is not None and keep.exists() and any(keep.iterdir()):
+        raise _BadInput(f"--keep {keep}: exists and is not empty; choose a new directory")
+    if sweep_dirs:
+        dirs = list(sweep_dirs)
+    elif results_dir.is_dir():
+        dirs = find(results_dir)
+    else:
+        raise _BadInput(f"--results {results_dir}: no such directory")
+    bad = [d for d in dirs if not is_stored(d)]
+    if bad:
+        raise _BadInput("\n".join(f"{d}: neither a sweep directory (sweep.json) nor a run"
+                                  " directory (summary.json)" for d in bad))
+    if not dirs:
+        raise _BadInput(f"--results {results_dir}: holds no sweep or run directory")
+    try:
+        results = check(dirs, None if all_runs else per_sweep, sample_seed=sample_seed,
+                        shortest=shortest, workers=workers, keep=keep,
+                        progress=None if quiet else (lambda line: click.echo(line, err=True)))
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing was compared", err=True)
+        sys.exit(130)
+    except (OSError, ValueError, KeyError) as e:
+        raise _BadInput(f"reproduce: cannot read the stored runs: {e}") from None
+    for sc in results:
+        click.echo(sc.line())
+        if not quiet:
+            for c in sc.checks:
+                for note in c.notes:
+                    click.echo(f"  note: {c.run.label()}: {note}")
+    if not all(sc.ok for sc in results):
+        sys.exit(1)
 
 
 def _models(topo) -> str:
@@ -375,6 +453,21 @@ def _read_users(path: str) -> dict[str, str]:
             raise _BadInput(f"--users: users.{k}: a key is a SIP URL (sip:user@domain) and its"
                             f" value a non-empty password string")
     return {aor(k): v for k, v in users.items()}
+
+
+def run_manifest(scenario: str, overrides: tuple[str, ...], seed: int) -> dict:
+    """What ``manifest.json`` of a run directory records of how it was made: the code version
+    and commit (what ``imm-sim reproduce`` reports), the scenario as named and the overrides."""
+    import sys as _sys
+
+    from .adapter.runtime import ns3_version
+    from .sweep.store import code_version, git_commit
+
+    named = scenario if scenario in BUILTIN_SCENARIOS else Path(scenario).name
+    return {"scenario": named, "overrides": list(overrides), "seed": seed,
+            "imm_ns3_version": __version__, "code_version": code_version(),
+            "git_commit": git_commit(), "python": _sys.version.split()[0],
+            "ns3_version": ns3_version()}
 
 
 def default_run_dir(s: Scenario, seed: int, overrides: tuple[str, ...]) -> Path:

@@ -111,9 +111,48 @@ def stamp(res) -> str:
             f" commit {one('git_commit')[:19]}; {len(runs)} runs, seeds {seeds[0]}-{seeds[-1]}")
 
 
+class MissingResults(RuntimeError):
+    """Figures whose sweeps have no stored results. ``lines``: one per figure, each naming the
+    command that makes them."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = list(lines)
+        super().__init__("\n".join(self.lines))
+
+
+def has_results(d: Path) -> bool:
+    """Whether sweep directory ``d`` holds runs to draw: run directories (``runs/``), a pack
+    (``packed/``, what is committed), or both."""
+    from .sweep.store import PACKED, PACKED_RUNS
+
+    runs = d / "runs"
+    loose = runs.is_dir() and any((p / "summary.json").exists() for p in runs.iterdir()
+                                  if not p.name.startswith("."))
+    return loose or (d / PACKED / PACKED_RUNS).is_file()
+
+
+def missing_results(results_dir: Path, figures: dict[str, Figure],
+                    only: Iterable[str] | None = None) -> list[str]:
+    """One line per figure (of ``only``, else all) whose sweep has no stored results."""
+    lines = []
+    for fid in only or figures:
+        f = figures[fid]
+        d = Path(results_dir) / f.sweep
+        if not has_results(d):
+            try:
+                rel = os.path.relpath(f.sweep_file, Path.cwd())
+            except ValueError:  # another drive
+                rel = str(f.sweep_file)
+            lines.append(f"{fid}: no results in {d}: imm-sim sweep {rel} --out {d} --pack"
+                         f" (or leave it out: --only)")
+    return lines
+
+
 def draw_all(results_dir: Path, out_dir: Path, only: Iterable[str] | None = None,
              figures: dict[str, Figure] | None = None) -> list[str]:
-    """Draw the figures whose results exist; returns one line per figure."""
+    """Draw the figures (of ``only``, else all) from their sweeps' stored results, packed or in
+    run directories; returns one line per figure. A figure whose results are missing raises
+    :class:`MissingResults` before anything is drawn or written."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -122,23 +161,22 @@ def draw_all(results_dir: Path, out_dir: Path, only: Iterable[str] | None = None
     from .results import load
 
     figures = figures if figures is not None else discover()
+    wanted = list(only or figures)
+    missing = missing_results(results_dir, figures, wanted)
+    if missing:
+        raise MissingResults(missing)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = []
     checks = []
     cache: dict[str, object] = {}
-    for fid in only or figures:
+    for fid in wanted:
         fig_spec = figures[fid]
         d = Path(results_dir) / fig_spec.sweep
-        if not (d / "runs").exists():
-            rel = os.path.relpath(fig_spec.sweep_file, Path.cwd())
-            lines.append(f"{fid}: no results in {d} (imm-sim sweep {rel} --out {d})")
-            continue
         res = cache.get(fig_spec.sweep) or load(d)
         cache[fig_spec.sweep] = res
         if res.runs.empty:
-            lines.append(f"{fid}: {d} holds no complete run")
-            continue
+            raise MissingResults([f"{fid}: {d} holds no complete run"])
         fig = fig_spec.function()(res)
         text = stamp(res)
         fig.text(0.995, 0.003, text, ha="right", va="bottom", fontsize=5.5, color="0.45")

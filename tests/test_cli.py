@@ -126,10 +126,17 @@ def test_bad_sweep_files_exit_2_before_any_run(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_figures_without_results_says_how_to_make_them(tmp_path):
-    r = _invoke("figures", "--results", str(tmp_path), "--only", "e4")
-    assert r.exit_code == 0
-    assert "e4: no results in" in r.output and "imm-sim sweep experiments/e4-mip-vs-miplr.toml" in r.output
+def test_figures_without_results_is_an_error_naming_the_sweep_to_run(tmp_path):
+    out = tmp_path / "figs"
+    r = _invoke("figures", "--results", str(tmp_path), "--only", "e4", "--only", "e1",
+                "--out", str(out))
+    assert r.exit_code == 1
+    lines = r.output.splitlines()
+    assert len(lines) == 2 and all(ln.startswith("error: ") for ln in lines), lines
+    assert "e4: no results in" in lines[0]
+    assert "imm-sim sweep experiments/e4-mip-vs-miplr.toml" in lines[0]
+    assert "e1: no results in" in lines[1]
+    assert not out.exists()  # nothing drawn when any figure asked for cannot be
     assert _invoke("figures", "--only", "e99").exit_code == 2
 
 

@@ -1,0 +1,189 @@
+"""The paper artifact from a user's side: every figure drawn from a clean clone (the committed,
+packed results, no ``runs/`` anywhere) with the committed model check, and the reproduction
+check (``imm-sim reproduce``): the stored runs recomputed by this checkout's code."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from imm_ns3.cli import main
+from imm_ns3.figures import discover
+from imm_ns3.sweep.reproduce import (
+    choose,
+    compare,
+    compare_json,
+    same_value,
+    stored_runs,
+    sweep_dirs,
+)
+
+from conftest import ROOT
+
+RESULTS = ROOT / "results"
+
+
+def _git(*args, cwd=ROOT):
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(),
+                    reason="needs git and a checkout")
+def test_every_figure_is_drawn_from_a_clean_clone(tmp_path):
+    clone = tmp_path / "c"
+    r = _git("clone", "--quiet", str(ROOT), str(clone))
+    assert r.returncode == 0, r.stderr
+    assert not list(clone.glob("results/*/runs")), "runs/ committed: git keeps only packs"
+    out = tmp_path / "figs"
+    # The clone's own code and experiments, as a user who cloned it runs them.
+    env = {**os.environ, "PYTHONPATH": str(clone)}
+    env.pop("IMM_NS3_EXPERIMENTS", None)
+    r = subprocess.run([sys.executable, "-m", "imm_ns3", "figures", "--out", str(out)],
+                       cwd=clone, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    figs = discover(clone / "experiments")
+    lines = r.stdout.splitlines()
+    assert len(lines) == len(figs), lines
+    for f in figs.values():
+        assert (out / f"{f.file}.png").stat().st_size > 10_000, f.id
+        assert (out / f"{f.file}.pdf").read_bytes()[:4] == b"%PDF", f.id
+    diff = _git("diff", "--stat", "--exit-code", "--", "results/model-check.csv", cwd=clone)
+    assert diff.returncode == 0, ("results/model-check.csv drawn from the committed results"
+                                  f" differs from the committed one: {diff.stdout}")
+
+
+def test_committed_results_name_no_path_of_the_machine_that_made_them():
+    for d in sweep_dirs(RESULTS):
+        texts = [(d / "sweep.json").read_text()] if (d / "sweep.json").exists() else []
+        for run in stored_runs(d):
+            texts.append(json.dumps(run.manifest))
+            assert run.summary.get("scenario_file") in (None, "") or not \
+                str(run.summary["scenario_file"]).startswith("/"), d
+        for t in texts:
+            assert '"/' not in t, f"{d}: an absolute path is stored"
+
+
+def test_committed_runs_carry_one_code_version():
+    versions = {}
+    for d in sweep_dirs(RESULTS):
+        for run in stored_runs(d):
+            versions.setdefault(run.manifest.get("code_version"), set()).add(d.name)
+    assert len(versions) == 1 and None not in versions, versions
+
+
+# ---- the comparison, on stored data (no simulator) ---------------------------------------------
+def test_values_compare_to_1e9_and_strings_exactly():
+    assert same_value(1.0, 1.0 + 5e-10) and not same_value(1.0, 1.0 + 5e-9)
+    assert same_value(1e6, 1e6 * (1 + 5e-10)) and not same_value(1e6, 1e6 + 0.01)
+    assert same_value(None, float("nan")) and not same_value(None, 0.0)
+    assert same_value("a", "a") and not same_value("a", "A")
+    assert not same_value(True, 1) and same_value(False, False)
+    assert same_value(float("inf"), float("inf")) and not same_value(float("inf"), 1e308)
+    d = compare_json({"a": [1, {"b": 2.0}]}, {"a": [1, {"b": 2.5}]}, "summary")
+    assert d.where == "summary.a[1].b" and (d.stored, d.now) == (2.0, 2.5)
+
+
+@pytest.fixture(scope="module")
+def e1_run():
+    runs = stored_runs(RESULTS / "e1-handoff-latency")
+    return next(r for r in runs if len(r.tables()["handoffs"]) and len(r.tables()["flows"]))
+
+
+def test_a_stored_run_equals_itself_and_any_change_is_named(e1_run):
+    tables = {k: v.copy() for k, v in e1_run.tables().items()}
+    summary = json.loads(json.dumps(e1_run.summary))
+    assert compare(e1_run, tables, summary) == (None, [])
+    t = {k: v.copy() for k, v in tables.items()}
+    col = t["handoffs"].columns.get_loc("l2_s")
+    t["handoffs"].iloc[0, col] = t["handoffs"].iloc[0, col] + 1e-6
+    d, _ = compare(e1_run, t, summary)
+    assert d is not None and d.where == "handoffs.l2_s row 0"
+    t = {k: v.copy() for k, v in tables.items()}
+    t["handoffs"].iloc[0, col] = t["handoffs"].iloc[0, col] * (1 + 1e-12)
+    assert compare(e1_run, t, summary)[0] is None
+    t = {k: v.copy() for k, v in tables.items()}
+    t["flows"] = t["flows"].iloc[:-1]
+    assert compare(e1_run, t, summary)[0].where == "flows: rows"
+    t = {k: v.copy() for k, v in tables.items()}
+    t["handoffs"]["kind"] = t["handoffs"]["kind"].str.upper()
+    assert compare(e1_run, t, summary)[0].where == "handoffs.kind row 0"
+    # a column a later layer added is a note, not a difference; a stored one missing is one
+    t = {k: v.copy() for k, v in tables.items()}
+    t["flows"]["new_column"] = 1.0
+    d, notes = compare(e1_run, t, summary)
+    assert d is None and notes == ["flows: columns not stored: new_column"]
+    t["flows"] = t["flows"].drop(columns="received_packets")
+    assert compare(e1_run, t, summary)[0].where == "flows.received_packets"
+    # the summary's results count; its costs do not
+    s2 = {**summary, "wall_time_s": 1e9, "speedup": 0.0, "python_events": 1}
+    assert compare(e1_run, tables, s2)[0] is None
+    s2 = {**summary, "fingerprint": "0" * 16}
+    assert compare(e1_run, tables, s2)[0].where == "summary.fingerprint"
+
+
+def test_the_sample_is_seeded_and_shortest_is_by_stored_wall_time():
+    runs = stored_runs(RESULTS / "e6-redundancy")
+    a = choose(runs, 5, sample_seed=3)
+    assert [r.key for r in a] == [r.key for r in choose(runs, 5, sample_seed=3)]
+    assert [r.key for r in a] != [r.key for r in choose(runs, 5, sample_seed=4)]
+    short = choose(runs, 3, shortest=True)
+    assert max(r.wall_s for r in short) <= min(r.wall_s for r in runs if r not in short)
+    assert len(choose(runs, None)) == len(runs) == 480
+
+
+def _invoke(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_reproduce_refuses_bad_input_in_one_line(tmp_path):
+    for args, msg in [((), "give --per-sweep N or --all"),
+                      (("--all", "--per-sweep", "2"), "give --per-sweep N or --all"),
+                      (("--all", str(tmp_path)), "neither a sweep directory"),
+                      (("--all", "--results", str(tmp_path / "none")), "no such directory"),
+                      (("--all", "--results", str(tmp_path)), "holds no sweep")]:
+        r = _invoke("reproduce", *args)
+        assert r.exit_code == 2 and r.output.count("\n") == 1 and msg in r.output, (args, r.output)
+    (tmp_path / "keep").mkdir()
+    (tmp_path / "keep" / "mine.txt").write_text("x")
+    r = _invoke("reproduce", "--all", "--keep", str(tmp_path / "keep"), str(RESULTS / "e1-handoff-latency"))
+    assert r.exit_code == 2 and "--keep" in r.output
+    assert (tmp_path / "keep" / "mine.txt").read_text() == "x"
+
+
+# ---- the check itself: what CI runs on every committed sweep -----------------------------------
+@pytest.mark.ns3
+def test_every_committed_sweep_reproduces(ns3_ready):
+    from imm_ns3.sweep.reproduce import reproduce
+
+    checks = reproduce(sweep_dirs(RESULTS), 1, shortest=True, workers=1)
+    lines = [c.line() for c in checks]
+    assert len(checks) == len(sweep_dirs(RESULTS)) >= 10
+    assert all(c.ok for c in checks), "\n".join(lines)
+    assert all(line.split(": ", 1)[1].startswith("reproduced") for line in lines)
+
+
+@pytest.mark.ns3
+def test_reproduce_fails_on_a_stored_number_the_code_no_longer_computes(ns3_ready, tmp_path):
+    src = RESULTS / "e6-redundancy"
+    d = tmp_path / "e6"
+    shutil.copytree(src, d)
+    run = choose(stored_runs(d), 1, shortest=True)[0]
+    meta = pd.read_parquet(d / "packed" / "runs.parquet")
+    i = meta.index[meta.key == run.key][0]
+    summary = json.loads(meta.at[i, "summary"])
+    summary["events"] += 1
+    meta.at[i, "summary"] = json.dumps(summary)
+    meta.to_parquet(d / "packed" / "runs.parquet", index=False)
+    r = _invoke("reproduce", str(d), "--per-sweep", "1", "--shortest", "-q")
+    assert r.exit_code == 1, r.output
+    assert r.output.startswith(f"e6-redundancy: DIFFERS, run {run.key} (")
+    assert f"summary.events: stored {summary['events']}, now {summary['events'] - 1}" in r.output
+    assert f"stored code {run.manifest['code_version']}" in r.output
