@@ -57,7 +57,7 @@ _SET_HELP = ("Override a scenario field by dotted path, e.g. --set mobility.spee
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
 @click.option("--seed", type=click.IntRange(1, 2**31 - 1), default=None,
               help="ns-3 RngRun (default: simulation.seed of the scenario).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Results directory (default: runs/<scenario>-seed<N>, plus a suffix naming"
                    " the --set overrides). A directory holding another run is never replaced.")
 @click.option("--pcap", is_flag=True, help="Write pcap files of every device under OUT/pcap/.")
@@ -73,6 +73,12 @@ def run(scenario: str, overrides: tuple[str, ...], seed: int | None, out_dir: Pa
         raise _BadInput(problem)
     from .adapter import CallbackError, run_scenario
 
+    import signal
+
+    def terminate(signum, frame):  # SIGTERM as Ctrl-C: stop, write nothing, exit 130
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
     if not quiet:
         click.echo(f"{s.name} seed {seed}: loading ns-3 ...", err=True)
     try:
@@ -144,7 +150,7 @@ def validate(scenario: str, overrides: tuple[str, ...]) -> None:
               help="Local worker processes (default: the number of CPUs). Each imports ns-3 once.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run on a Dask cluster instead, e.g. tcp://head:8786 (see docs/sweeps.md).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Sweep directory (default: runs/<sweep name>); with several sweep files, the"
                    " directory that holds one <sweep name>/ each (default: runs).")
 @click.option("--tiny", is_flag=True, help="Apply each file's [tiny] section (a few short runs).")
@@ -182,6 +188,9 @@ def sweep(sweep_files: tuple[Path, ...], workers: int | None, scheduler: str | N
                     f" {out / sw.name})" if len(sweep_files) == 1 and holds_sweeps else "")
             problems.append(f"--out {out}: exists and is not a sweep directory; choose another"
                             f" path{hint}")
+        unwritable = unwritable_dir(out)
+        if unwritable:
+            problems.append(unwritable)
         items.append((sw, out, n_runs))
     if problems:
         raise _BadInput("\n".join(problems))
@@ -224,19 +233,34 @@ def pack_cmd(sweep_dirs: tuple[Path, ...], prune: bool) -> None:
     per table for all runs, and their summaries, manifests and scenarios. The run directories
     are removed; the sweep treats packed runs as done, and imm_ns3.results.load reads them.
     Hundreds of short runs shrink tenfold or more: pack results before committing them."""
+    from .sweep.store import SweepDirError, read_listing
+
+    problems = []
     for d in sweep_dirs:
+        try:
+            read_listing(d)
+        except SweepDirError as e:
+            problems.append(str(e))
+            continue
         if not (d / "runs").exists() and not (d / "packed").exists():
-            raise _BadInput(f"{d}: not a sweep directory (no runs/ or packed/)")
-        if prune and not (d / "sweep.json").exists():
-            raise _BadInput(f"{d}: --prune needs {d / 'sweep.json'} (the list of runs to keep)")
-        _pack_line(d, prune=prune)
+            problems.append(f"{d}: not a sweep directory (no runs/ or packed/)")
+    if problems:
+        raise _BadInput("\n".join(problems))
+    for d in sweep_dirs:
+        try:
+            _pack_line(d, prune=prune)
+        except SweepDirError as e:
+            raise _BadInput(str(e)) from None
+        except (OSError, ValueError) as e:  # pyarrow's errors are ValueErrors (ArrowInvalid)
+            raise _BadInput(f"{d}: cannot read what is stored there ({type(e).__name__}: "
+                            f"{str(e).splitlines()[0] if str(e) else ''}); nothing was packed")
 
 
 @main.command()
 @click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("results"), show_default=True,
               help="Directory holding the experiments' sweep directories (e1, e2, ...).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Where to write the figures (default: RESULTS/figures).")
 @click.option("--only", multiple=True, help="Only these figures (e.g. --only e1).")
 @click.option("--experiments", "experiments_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -261,6 +285,10 @@ def figures(results_dir: Path, out_dir: Path | None, only: tuple[str, ...],
     if bad:
         raise _BadInput(f"--only {bad[0]}: unknown figure; allowed: {', '.join(found)}")
     out_dir = out_dir or results_dir / "figures"
+    for where, option in ((out_dir, "--out"), (results_dir, "--results")):
+        unwritable = unwritable_dir(where, option)
+        if unwritable:
+            raise _BadInput(unwritable)
     try:
         lines = draw_all(results_dir, out_dir, only or None, figures=found)
     except MissingResults as e:
@@ -285,7 +313,7 @@ def figures(results_dir: Path, out_dir: Path | None, only: tuple[str, ...],
               help="Take the N runs whose stored wall time was shortest instead (cheap: CI).")
 @click.option("--workers", "-j", type=click.IntRange(1, 1024), default=1, show_default=True,
               help="Worker processes (each imports ns-3 once); 1 reruns in this process.")
-@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--keep", type=click.Path(path_type=Path), default=None,
               help="Keep the reruns under this directory (KEEP/<sweep>/runs/<key>).")
 @click.option("--quiet", "-q", is_flag=True, help="Only the line per sweep.")
 def reproduce(sweep_dirs: tuple[Path, ...], results_dir: Path, per_sweep: int | None,
@@ -304,6 +332,8 @@ def reproduce(sweep_dirs: tuple[Path, ...], results_dir: Path, per_sweep: int | 
 
     if (per_sweep is None) == (not all_runs):
         raise _BadInput("reproduce: give --per-sweep N or --all")
+    if keep is not None and unwritable_dir(keep, "--keep"):
+        raise _BadInput(unwritable_dir(keep, "--keep"))
     if keep is not None and keep.exists() and any(keep.iterdir()):
         raise _BadInput(f"--keep {keep}: exists and is not empty; choose a new directory")
     if sweep_dirs:
@@ -481,6 +511,29 @@ def default_run_dir(s: Scenario, seed: int, overrides: tuple[str, ...]) -> Path:
     return Path("runs") / name
 
 
+def unwritable_dir(out_dir: Path, option: str = "--out") -> str | None:
+    """Why a results directory cannot be made at ``out_dir`` (a file in the way, a folder
+    nobody may write), checked before any simulation, without creating anything; or None."""
+    import os
+    import tempfile
+
+    p = Path(out_dir)
+    if p.exists() and not p.is_dir():
+        return f"{option} {out_dir}: exists and is not a directory"
+    anc = p.parent if not p.exists() else p
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    if not anc.is_dir():
+        return f"{option} {out_dir}: {anc} is not a directory"
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".imm-probe-", dir=anc)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        return f"{option} {out_dir}: cannot write in {anc} ({e.strerror or e})"
+    return None
+
+
 def replaces_another_run(out_dir: Path, s: Scenario, seed: int) -> str | None:
     """Why writing this run to ``out_dir`` would replace something else, or None. A run
     directory may be rewritten only by the same scenario and seed (a rerun)."""
@@ -488,6 +541,11 @@ def replaces_another_run(out_dir: Path, s: Scenario, seed: int) -> str | None:
 
     import tomli_w
 
+    from .results import foreign_entries
+
+    unwritable = unwritable_dir(out_dir)
+    if unwritable:
+        return unwritable
     if not out_dir.exists():
         return None
     if not (out_dir / "summary.json").exists():
@@ -498,6 +556,11 @@ def replaces_another_run(out_dir: Path, s: Scenario, seed: int) -> str | None:
     except (OSError, ValueError):
         old_seed, old_scenario = None, None
     if old_seed == seed and old_scenario == tomli_w.dumps(s.model_dump(mode="json", exclude_none=True)):
+        foreign = foreign_entries(out_dir)
+        if foreign:
+            return (f"--out {out_dir}: holds the same run and files no run wrote"
+                    f" ({', '.join(foreign[:5])}); a rerun would replace the directory, so it"
+                    " is refused: move them, or choose another --out")
         return None
     return (f"--out {out_dir}: holds another run (a different scenario or seed); it is never"
             " replaced: choose another --out, or remove it first")

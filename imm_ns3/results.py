@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +142,53 @@ def staging_dir(out_dir: Path) -> Path:
     return out_dir.parent / f".{out_dir.name}.{os.getpid()}.partial"
 
 
+# What write_run puts in a run directory: nothing else there is ours to replace or delete.
+RUN_FILES = frozenset({"summary.json", "scenario.toml", "manifest.json", "pcap"}
+                      | {f"{name}.parquet" for name in TABLES})
+_STAGING = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]{1,10})\.(?:partial|old)$")
+
+
+def foreign_entries(out_dir: Path) -> list[str]:
+    """The entries of run directory ``out_dir`` that no run wrote (a user's notes or plots):
+    a run is never written over them."""
+    d = Path(out_dir)
+    if not d.is_dir():
+        return []
+    return sorted(p.name for p in d.iterdir() if p.name not in RUN_FILES)
+
+
+def pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process, or not ours to judge: keep its directory
+    return True
+
+
+def remove_stale_staging(parent: Path, name: str | None = None) -> list[Path]:
+    """Remove the staging directories (``.NAME.PID.partial``, ``.NAME.PID.old``) under
+    ``parent`` whose process has ended (a run killed with kill -9, or a second Ctrl-C), only
+    for ``NAME`` = ``name`` if given. A live process's staging directory is left alone."""
+    parent = Path(parent)
+    removed = []
+    if not parent.is_dir():
+        return removed
+    for p in parent.iterdir():
+        m = _STAGING.match(p.name)
+        if not m or not p.is_dir() or p.is_symlink():
+            continue
+        if name is not None and m["name"] != name:
+            continue
+        if not pid_alive(int(m["pid"])):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
 def write_run(result: RunResult, staging: Path, out_dir: Path,
               manifest: dict[str, Any] | None = None) -> Path:
     """Write tables and summary (and a sweep's ``manifest.json``) into ``staging``, then move it
@@ -156,6 +204,11 @@ def write_run(result: RunResult, staging: Path, out_dir: Path,
     # summary.json last: a reader that sees it knows the tables are there.
     (staging / "summary.json").write_text(json.dumps(result.summary, indent=2, sort_keys=False) + "\n")
     out_dir = Path(out_dir)
+    foreign = foreign_entries(out_dir)
+    if foreign:  # checked before the run too (run_scenario): a last guard, nothing deleted
+        shutil.rmtree(staging, ignore_errors=True)
+        raise FileExistsError(f"{out_dir}: holds files no run wrote ({', '.join(foreign[:5])});"
+                              " they are never replaced: choose another directory")
     old = None
     if out_dir.exists():
         old = out_dir.parent / f".{out_dir.name}.{os.getpid()}.old"

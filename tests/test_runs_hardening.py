@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,92 @@ def test_list_and_show_the_built_in_scenarios():
     assert shown.exit_code == 0 and shown.output == builtin_path("redundancy").read_text()
     bad = CliRunner().invoke(cli.main, ["show", "nope"])
     assert bad.exit_code == 2 and "built-in: patent-walk, redundancy, crowd" in bad.output
+
+
+# ---- nothing of the user's is deleted; a real signal stops a real run ----------------------
+def test_a_rerun_in_place_never_deletes_the_users_files(tmp_path, monkeypatch):
+    from imm_ns3.adapter import run_scenario
+
+    monkeypatch.chdir(tmp_path)
+    s = load_scenario("patent-walk")
+    _fake_run(tmp_path / "out", s, 1)
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    (tmp_path / "out" / "plots").mkdir()
+    r = CliRunner().invoke(cli.main, ["run", "--out", "out", "-q"])
+    assert r.exit_code == 2 and r.output.count("\n") == 1
+    assert "files no run wrote (notes.txt, plots)" in r.output
+    with pytest.raises(FileExistsError, match="notes.txt"):  # the library refuses too, before ns-3
+        run_scenario(s, out_dir=tmp_path / "out")
+    assert (tmp_path / "out" / "notes.txt").read_text() == "mine" and (tmp_path / "out" / "plots").is_dir()
+
+
+@pytest.mark.parametrize("out", ["/proc/x", "FILE/x", "FILE"])
+def test_run_out_that_cannot_be_a_directory_is_one_line(tmp_path, monkeypatch, out):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "FILE").write_text("x")
+    r = CliRunner().invoke(cli.main, ["run", "--out", out, "-q"])
+    assert r.exit_code == 2 and r.output.count("\n") == 1 and r.output.startswith("error: --out"), r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["FILE"]
+
+
+def test_staging_left_by_a_killed_run_is_removed_by_the_next(tmp_path):
+    import subprocess
+    import sys
+
+    from imm_ns3.results import remove_stale_staging
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    (tmp_path / f".r.{p.pid}.partial").mkdir()
+    (tmp_path / f".other.{p.pid}.partial").mkdir()
+    (tmp_path / f".r.{os.getppid()}.partial").mkdir()  # a live process's: not ours to remove
+    (tmp_path / ".r.notapid.partial").mkdir()
+    assert remove_stale_staging(tmp_path, "r") == [tmp_path / f".r.{p.pid}.partial"]
+    assert sorted(x.name for x in tmp_path.iterdir()) == sorted(
+        [f".other.{p.pid}.partial", f".r.{os.getppid()}.partial", ".r.notapid.partial"])
+
+
+def _run_until_simulating(tmp_path, out="runs/long"):
+    """``imm-sim run`` of a 300 s walk in a child process, returned once its progress bar
+    shows it is inside Simulator::Run (and the stderr it printed so far)."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "imm_ns3", "run", "--out", out,
+                             "--set", "simulation.duration_s=300"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen = bytearray()
+
+    def read():
+        while chunk := proc.stderr.read1(4096):
+            seen.extend(chunk)
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + 240
+    while b"sim-s" not in seen:
+        assert proc.poll() is None, seen.decode(errors="replace")
+        assert time.monotonic() < deadline, "the run never started simulating"
+        time.sleep(0.2)
+    return proc, seen
+
+
+@pytest.mark.ns3
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_real_signal_stops_a_real_run_within_seconds(tmp_path, sig):
+    import signal
+    import time
+
+    proc, seen = _run_until_simulating(tmp_path)
+    t0 = time.monotonic()
+    proc.send_signal(getattr(signal, sig))
+    rc = proc.wait(timeout=30)
+    took = time.monotonic() - t0
+    text = seen.decode(errors="replace")
+    assert rc == 130, text
+    assert took < 10, took
+    assert "interrupted: nothing was written" in text and "Exception ignored" not in text
+    assert not (tmp_path / "runs" / "long").exists()
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == []  # no staging directory left

@@ -108,14 +108,33 @@ def test_unknown_scenario_and_missing_file(tmp_path):
         load_sweep(tmp_path / "absent.toml")
 
 
-def test_interrupted_runs_are_cleaned_and_never_counted(tmp_path):
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_interrupted_runs_are_cleaned_and_never_counted_and_nothing_else_is_touched(tmp_path):
+    import os
+
     out = tmp_path / "out"
-    (out / "runs" / ".abc.123.partial").mkdir(parents=True)  # killed while writing
-    (out / "runs" / "deadbeef").mkdir()  # a directory without summary.json
+    dead, alive = _dead_pid(), os.getppid()
+    (out / "runs" / f".abc.{dead}.partial").mkdir(parents=True)  # killed while writing
+    (out / "runs" / f".abd.{dead}.old").mkdir()
+    (out / "runs" / f".abe.{alive}.partial").mkdir()  # another sweep's run, still writing
+    (out / f".packed.{dead}.partial").mkdir()  # a pack killed while writing
+    (out / "runs" / "mynotes").mkdir()  # not a run: someone else's folder
+    (out / "runs" / "mynotes" / "important.txt").write_text("keep me")
     (out / "runs" / "cafe").mkdir()
     (out / "runs" / "cafe" / "summary.json").write_text("{}")
     sw.prepare(out)
-    assert sorted(p.name for p in (out / "runs").iterdir()) == ["cafe"]
+    assert sorted(p.name for p in (out / "runs").iterdir()) == [f".abe.{alive}.partial", "cafe",
+                                                                "mynotes"]
+    assert (out / "runs" / "mynotes" / "important.txt").read_text() == "keep me"
+    assert not (out / f".packed.{dead}.partial").exists()
     assert sw.completed(out) == {"cafe"}
 
 
@@ -299,41 +318,80 @@ def test_pack_refuses_what_is_not_a_sweep_directory(tmp_path):
 
     from imm_ns3.cli import main
 
+    def pack(*args):
+        return CliRunner().invoke(main, ["pack", *args])
+
     (tmp_path / "other").mkdir()
-    r = CliRunner().invoke(main, ["pack", str(tmp_path / "other")])
-    assert r.exit_code == 2 and "not a sweep directory (no runs/ or packed/)" in r.output
-    r = CliRunner().invoke(main, ["pack", str(tmp_path / "missing")])
+    r = pack(str(tmp_path / "other"))
+    assert r.exit_code == 2 and "not a sweep directory (no sweep.json" in r.output
+    r = pack(str(tmp_path / "missing"))
     assert r.exit_code == 2 and "does not exist" in r.output
+    # `imm-sim run` wrote runs/NAME in the working directory: that is not a sweep
+    work = tmp_path / "work"
+    _fake_run(work, "patent-walk-seed1", manifest=False)
+    r = pack(str(work))
+    assert r.exit_code == 2 and r.output.count("\n") == 1
+    assert (work / "runs" / "patent-walk-seed1" / "summary.json").exists()
+    for text, msg in [("{", "not JSON"), ('{"runs": "abc"}', "runs: a non-empty list"),
+                      ('{"runs": []}', "runs: a non-empty list"), ("[1]", "runs: a non-empty list"),
+                      ('{"runs": [{"key": "../x"}]}', "runs[0].key: 16 hexadecimal digits"),
+                      ("[" * 100_000, "not JSON")]:
+        (work / "sweep.json").write_text(text)
+        for args in ((str(work),), ("--prune", str(work))):
+            r = pack(*args)
+            assert r.exit_code == 2 and msg in r.output and r.output.count("\n") == 1, (text, r.output)
+            assert (work / "runs" / "patent-walk-seed1" / "summary.json").exists()
+            assert not (work / "packed").exists()
 
 
-def _fake_run(out: Path, key: str) -> None:
+KEYS = {n: f"{i:016x}" for i, n in enumerate(("old1", "old2", "cur1", "cur2", "stray"), 1)}
+
+
+def _fake_run(out: Path, key: str, manifest: bool = True) -> None:
     d = out / "runs" / key
     d.mkdir(parents=True)
     (d / "summary.json").write_text(json.dumps({"key": key}))
+    if manifest:
+        (d / "manifest.json").write_text(json.dumps({"key": key}))
     pd.DataFrame({"name": ["probe"], "sent_packets": [1]}).to_parquet(d / "flows.parquet")
 
 
-def test_pack_prune_keeps_only_the_runs_sweep_json_lists(tmp_path):
+def _listing(out: Path, *names: str) -> None:
+    (out / "sweep.json").write_text(json.dumps({"runs": [{"key": KEYS[n]} for n in names]}))
+
+
+def test_pack_packs_and_prunes_only_what_sweep_json_lists(tmp_path):
     from imm_ns3.sweep.store import pack, packed_keys
 
     out = tmp_path / "s"
     for k in ("old1", "old2", "cur1"):
-        _fake_run(out, k)
-    assert pack(out)[:2] == (3, 3)  # without prune everything is kept
+        _fake_run(out, KEYS[k])
+    _listing(out, "old1", "old2", "cur1")
+    assert pack(out)[:2] == (3, 3)  # without prune everything listed is kept
     for k in ("cur2", "stray"):
-        _fake_run(out, k)
-    (out / "sweep.json").write_text(json.dumps({"runs": [{"key": "cur1"}, {"key": "cur2"}]}))
+        _fake_run(out, KEYS[k])
+    (out / "runs" / "mynotes").mkdir()  # not a run: left alone, prune or not
+    (out / "runs" / "mynotes" / "summary.json").write_text("{}")
+    _listing(out, "cur1", "cur2")
     now, total, _ = pack(out, prune=True)
-    assert (now, total) == (1, 2) and sorted(packed_keys(out)) == ["cur1", "cur2"]
-    assert sorted(pd.read_parquet(out / "packed" / "flows.parquet").key) == ["cur1", "cur2"]
-    assert not any((out / "runs").iterdir())  # the stray run directory went too
+    assert (now, total) == (1, 2) and sorted(packed_keys(out)) == [KEYS["cur1"], KEYS["cur2"]]
+    assert sorted(pd.read_parquet(out / "packed" / "flows.parquet").key) == [KEYS["cur1"],
+                                                                            KEYS["cur2"]]
+    # the stray sweep run went (prune); the user's folder stayed
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["mynotes"]
 
 
-def test_pack_prune_needs_a_sweep_json(tmp_path):
+def test_pack_refuses_a_damaged_pack_in_one_line_and_changes_nothing(tmp_path):
     from click.testing import CliRunner
 
     from imm_ns3.cli import main
 
-    _fake_run(tmp_path / "s", "a")
-    r = CliRunner().invoke(main, ["pack", "--prune", str(tmp_path / "s")])
-    assert r.exit_code == 2 and "--prune needs" in r.output and "sweep.json" in r.output
+    out = tmp_path / "s"
+    _fake_run(out, KEYS["cur1"])
+    _listing(out, "cur1", "cur2")
+    (out / "packed").mkdir()
+    (out / "packed" / "runs.parquet").write_bytes(b"PAR1 truncated")
+    r = CliRunner().invoke(main, ["pack", str(out)])
+    assert r.exit_code == 2 and r.output.count("\n") == 1 and "nothing was packed" in r.output
+    assert (out / "runs" / KEYS["cur1"] / "summary.json").exists()
+    assert (out / "packed" / "runs.parquet").read_bytes() == b"PAR1 truncated"

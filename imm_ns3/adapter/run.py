@@ -22,6 +22,8 @@ from ..events import EventLog
 from ..results import (
     HANDOFF_KINDS,
     RunResult,
+    foreign_entries,
+    remove_stale_staging,
     signalling_summary,
     staging_dir,
     table,
@@ -33,7 +35,7 @@ from . import attacks, failures, flows, miplr, mmp, sip
 from .builder import build_network
 from .context import Collector, RunContext, Setup
 from .radio import attach_handoff_detectors, channel_scans, late_association_responses_dropped
-from .runtime import AFTER_DESTROY, Bridge, CallbackError, ns3, ns3_version  # noqa: F401
+from .runtime import AFTER_DESTROY, Bridge, CallbackError, compile_extension, ns3, ns3_version  # noqa: F401
 
 RNG_SEED = 20021024  # ns-3 RngSeed; the run's ``seed`` is the RngRun (independent replications)
 
@@ -105,6 +107,29 @@ def _reset_simulator(ns: Any) -> None:
     ns.RngSeedManager.ResetNextStreamIndex()
 
 
+def _run_interruptible(ns: Any, bridge: Bridge) -> None:
+    """``Simulator::Run`` with SIGINT and SIGTERM stopping it at the next event (interrupt.h):
+    Python's handlers would wait for a Python callback, which may never come. A signal that
+    arrives marks the run interrupted; the caller raises KeyboardInterrupt, as Python would."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        ns.Simulator.Run()  # signals go to the main thread, whose handlers stay as they are
+        return
+    c = compile_extension("interrupt.h")
+    c.InstallStopSignals()
+    try:
+        if not c.StopSignal():
+            ns.Simulator.Run()
+    finally:
+        c.RestoreStopSignals()
+    sig = int(c.StopSignal())
+    if sig:
+        bridge.interrupted = True
+        bridge.stop_signal = signal.Signals(sig).name
+
+
 def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | Path | None = None,
                  pcap: bool = False, progress: bool = False,
                  scenario_file: str | None = None,
@@ -120,10 +145,19 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
     if pcap and out_dir is None:
         raise ValueError("pcap=True needs out_dir: pcap files are written under out_dir/pcap/")
     topo = build_topology(scenario)
-    ns = ns3()
     staging = None
     if out_dir is not None:
         out_dir = Path(out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise NotADirectoryError(f"{out_dir}: exists and is not a directory")
+        foreign = foreign_entries(out_dir)
+        if foreign:
+            raise FileExistsError(f"{out_dir}: holds files no run wrote"
+                                  f" ({', '.join(foreign[:5])}); they are never replaced:"
+                                  " choose another directory")
+    ns = ns3()
+    if out_dir is not None:
+        remove_stale_staging(out_dir.parent, out_dir.name)
         staging = staging_dir(out_dir)
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -152,7 +186,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
         bar = _Progress(bridge, duration, progress)
         wall0 = time.perf_counter()
         ns.Simulator.Stop(ns.Seconds(duration))
-        ns.Simulator.Run()
+        _run_interruptible(ns, bridge)
         wall = time.perf_counter() - wall0
         bar.close()
         if bridge.interrupted:

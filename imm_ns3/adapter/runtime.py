@@ -269,6 +269,7 @@ class Bridge:
         self._next_token = 1
         self.error: CallbackError | None = None
         self.interrupted = False  # Ctrl-C arrived during the run
+        self.stop_signal: str | None = None  # "SIGINT" or "SIGTERM" if one stopped Run
         self.python_events = 0  # Python callbacks run (timers, traces, sockets, hooks)
         self.python_wall_s = 0.0  # wall time spent inside them
         self._sockets: list[Any] = []

@@ -4,6 +4,7 @@ combinations x seeds, each validated once)."""
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,14 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[path] = v
     return out
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def _brief(v: Any) -> str:
+    s = repr(v)
+    return s if len(s) <= 60 else s[:57] + "..."
 
 
 def _unique(lines: list[str]) -> list[str]:
@@ -273,7 +282,12 @@ def load_sweep(path: str | Path, tiny: bool = False) -> Sweep:
     if problems:
         raise SweepError(_unique(problems))
     figures = _figures(raw.get("figures", {}))
-    sweep = Sweep(name=str(raw.get("name", path.stem)), scenario=scen, seeds=seeds, base=base,
+    name = raw.get("name", path.stem)
+    if not (isinstance(name, str) and _NAME.match(name)):
+        raise SweepError([f"name: letters, digits, '.', '_' and '-', starting with a letter or"
+                          f" digit, at most 100 characters (it names the sweep's directory),"
+                          f" got {_brief(name)}"])
+    sweep = Sweep(name=name, scenario=scen, seeds=seeds, base=base,
                   cases=cases, grid=grid, description=str(raw.get("description", "")),
                   file=str(path), case_scenarios=case_scen, figures=figures)
     sweep.expand()  # every combination must be a valid scenario before anything runs

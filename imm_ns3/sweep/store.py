@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -97,14 +98,16 @@ def record_failure(out: Path, spec: RunSpec, error: str, tb: str, worker: str) -
 
 
 def prepare(out: Path) -> None:
-    """Create the layout and remove what an interrupted sweep left half-written."""
+    """Create the layout and remove what an interrupted sweep left half-written: staging
+    directories (``runs/.KEY.PID.partial``, ``.old``; ``.packed.PID.partial``) of processes
+    that have ended. Nothing else is touched: a folder under ``runs/`` without a
+    ``summary.json`` is never a run (runs appear by one rename, complete), so it is someone
+    else's and stays."""
+    from ..results import remove_stale_staging
+
     (out / "runs").mkdir(parents=True, exist_ok=True)
-    for p in (out / "runs").iterdir():
-        if p.name.startswith(".") and (p.name.endswith(".partial") or p.name.endswith(".old")):
-            shutil.rmtree(p, ignore_errors=True)
-    for p in (out / "runs").iterdir():
-        if not p.name.startswith(".") and p.is_dir() and not (p / "summary.json").exists():
-            shutil.rmtree(p, ignore_errors=True)  # not ours to keep: never a complete run
+    remove_stale_staging(out / "runs")
+    remove_stale_staging(out, PACKED)
 
 
 def completed(out: Path) -> set[str]:
@@ -120,6 +123,14 @@ PACKED = "packed"
 PACKED_RUNS = "runs.parquet"
 
 
+def _sweep_run(p: Path) -> bool:
+    """Whether run directory ``p`` was written by a sweep (its manifest names its key)."""
+    try:
+        return json.loads((p / "manifest.json").read_text()).get("key") == p.name
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def packed_keys(out: Path) -> list[str]:
     f = Path(out) / PACKED / PACKED_RUNS
     if not f.exists():
@@ -129,12 +140,51 @@ def packed_keys(out: Path) -> list[str]:
     return [str(k) for k in pq.read_table(f, columns=["key"]).column("key").to_pylist()]
 
 
+MAX_SWEEP_JSON_BYTES = 64 * 2**20
+_KEY = re.compile(r"^[0-9a-f]{16}$")
+
+
+class SweepDirError(ValueError):
+    """A directory that is not a sweep directory this package wrote; one line, naming it."""
+
+
+def read_listing(out: Path) -> list[str]:
+    """The run keys ``out/sweep.json`` lists (the sweep as last invoked), checked: a regular
+    file of bounded size, a JSON object whose ``runs`` is a non-empty list of ``{"key": ...}``
+    with 16-hex-digit keys. Anything else raises :class:`SweepDirError`."""
+    f = Path(out) / "sweep.json"
+    if not f.is_file():
+        raise SweepDirError(f"{out}: not a sweep directory (no sweep.json; imm-sim sweep writes"
+                            " one)")
+    if f.stat().st_size > MAX_SWEEP_JSON_BYTES:
+        raise SweepDirError(f"{f}: larger than {MAX_SWEEP_JSON_BYTES >> 20} MiB; not a sweep.json"
+                            " imm-sim sweep wrote")
+    try:
+        data = json.loads(f.read_bytes())
+    except (ValueError, RecursionError) as e:
+        raise SweepDirError(f"{f}: not JSON ({type(e).__name__})") from None
+    runs = data.get("runs") if isinstance(data, dict) else None
+    if not isinstance(runs, list) or not runs:
+        raise SweepDirError(f"{f}: runs: a non-empty list of runs, got {_brief(runs)}")
+    keys = []
+    for i, r in enumerate(runs):
+        k = r.get("key") if isinstance(r, dict) else None
+        if not (isinstance(k, str) and _KEY.match(k)):
+            raise SweepDirError(f"{f}: runs[{i}].key: 16 hexadecimal digits, got {_brief(k)}")
+        keys.append(k)
+    return keys
+
+
+def _brief(v: Any) -> str:
+    s = repr(v)
+    return s if len(s) <= 40 else s[:37] + "..."
+
+
 def listed_keys(out: Path) -> set[str] | None:
     """The run keys of the sweep as last invoked (``sweep.json``), or None without one."""
-    f = Path(out) / "sweep.json"
-    if not f.exists():
+    if not (Path(out) / "sweep.json").exists():
         return None
-    return {r["key"] for r in json.loads(f.read_text())["runs"]}
+    return set(read_listing(out))
 
 
 def pack(out: Path, prune: bool = False) -> tuple[int, int, int]:
@@ -148,20 +198,26 @@ def pack(out: Path, prune: bool = False) -> tuple[int, int, int]:
     an interruption leaves every run readable, except in the instant between the two renames
     of the swap, when the previous pack sits in ``.packed.<pid>.old`` (rename it back).
 
+    Only a sweep directory with a valid ``sweep.json`` is packed (:func:`read_listing`), and
+    only the run directories it lists and a sweep wrote (a ``manifest.json`` naming the
+    directory's key): anything else under ``runs/`` is left where it is.
+
     ``prune``: keep only the runs ``sweep.json`` lists (the sweep as last invoked): runs of an
-    earlier code version or of cases since removed are dropped, packed or not. Without a
-    ``sweep.json`` nothing is pruned."""
+    earlier code version or of cases since removed are dropped, packed or in run directories
+    a sweep wrote."""
     import pandas as pd
 
     from ..results import TABLES, concat_frames
 
     out = Path(out)
+    listed = set(read_listing(out))  # a sweep directory, or nothing is touched
     runs_dir = out / "runs"
-    dirs = sorted(p for p in runs_dir.iterdir() if not p.name.startswith(".")
-                  and (p / "summary.json").exists()) if runs_dir.exists() else []
-    keep = listed_keys(out) if prune else None
-    stale = [p for p in dirs if keep is not None and p.name not in keep]
-    dirs = [p for p in dirs if p not in stale]
+    ours = sorted(p for p in runs_dir.iterdir() if not p.name.startswith(".") and p.is_dir()
+                  and not p.is_symlink() and (p / "summary.json").is_file()
+                  and _sweep_run(p)) if runs_dir.exists() else []
+    keep = listed if prune else None
+    stale = [p for p in ours if prune and p.name not in listed]
+    dirs = [p for p in ours if p.name in listed]
     dest = out / PACKED
     old_runs = pd.read_parquet(dest / PACKED_RUNS) if (dest / PACKED_RUNS).exists() else None
     new_keys = {p.name for p in dirs}
