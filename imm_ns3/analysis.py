@@ -16,6 +16,56 @@ import pandas as pd
 from .results import TABLES, concat_frames, table
 
 
+class ResultsError(ValueError):
+    """A results directory that cannot be read as the results contract says: one line naming
+    the file and what is wrong with it."""
+
+
+_RUNS_COLUMNS = ("key", "summary", "manifest", "scenario")
+
+
+def read_table(path: Path, name: str | None, *, packed: bool = False) -> pd.DataFrame:
+    """One Parquet table of a run directory or a pack, checked: a readable regular file whose
+    columns include the results contract's for ``name`` (and ``key`` in a pack). A table of
+    another name put in its place, a folder, a truncated file: :class:`ResultsError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ResultsError(f"{path}: not a file (a Parquet table of the results contract)")
+    try:
+        df = pd.read_parquet(path)
+    except Exception as e:  # noqa: BLE001 - pyarrow raises many kinds; each becomes one line
+        first = str(e).splitlines()[0] if str(e) else ""
+        raise ResultsError(f"{path}: not a readable Parquet table ({type(e).__name__}: {first})"
+                           ) from None
+    need = list(_RUNS_COLUMNS) if name is None else list(TABLES[name])
+    if packed and name is not None:
+        need = ["key"] + need
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise ResultsError(f"{path}: lacks the column(s) {', '.join(missing[:6])} of the"
+                           f" {name or 'packed runs'} table (docs/results.md)")
+    return df
+
+
+def read_json(path: Path, need: tuple[str, ...] = ()) -> dict:
+    """A JSON object file of a results directory, checked, or :class:`ResultsError`."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError) as e:
+        raise ResultsError(f"{path}: not readable JSON ({type(e).__name__})") from None
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: a JSON object expected")
+    missing = [k for k in need if k not in data]
+    if missing:
+        raise ResultsError(f"{path}: lacks {', '.join(missing)}")
+    return data
+
+
+_SUMMARY_NEED = ("seed", "scenario", "imm_ns3_version", "ns3_version", "sim_time_s",
+                 "wall_time_s", "speedup", "fingerprint")
+
+
 @dataclass
 class SweepResults:
     """The runs of a sweep directory as tidy tables. Every table starts with the run's ``key``,
@@ -65,11 +115,22 @@ def _read_packed(d: Path) -> dict[str, _Packed]:
     f = d / PACKED / PACKED_RUNS
     if not f.exists():
         return {}
-    meta = pd.read_parquet(f)
-    tables = {name: pd.read_parquet(d / PACKED / f"{name}.parquet") for name in TABLES
-              if (d / PACKED / f"{name}.parquet").exists()}
-    return {r.key: _Packed(r.key, json.loads(r.summary), json.loads(r.manifest), r.scenario,
-                           tables) for r in meta.itertuples(index=False)}
+    meta = read_table(f, None)
+    tables = {name: read_table(d / PACKED / f"{name}.parquet", name, packed=True)
+              for name in TABLES if (d / PACKED / f"{name}.parquet").exists()}
+    out = {}
+    for r in meta.itertuples(index=False):
+        try:
+            summary, manifest = json.loads(r.summary), json.loads(r.manifest)
+        except (TypeError, ValueError, RecursionError):
+            raise ResultsError(f"{f}: run {str(r.key)[:20]}: its summary or manifest is not"
+                               " JSON") from None
+        if not isinstance(summary, dict) or any(k not in summary for k in _SUMMARY_NEED):
+            raise ResultsError(f"{f}: run {str(r.key)[:20]}: its summary lacks fields of"
+                               " summary.json (docs/results.md)")
+        out[r.key] = _Packed(r.key, summary, manifest if isinstance(manifest, dict) else {},
+                             r.scenario, tables)
+    return out
 
 
 def _packed_rows(name: str, runs: list[tuple[int, _Packed, dict]]) -> pd.DataFrame | None:
@@ -133,7 +194,12 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
                                     " run directory")
         wanted = None
         if not all_runs and (d / "sweep.json").exists():
-            wanted = [r["key"] for r in json.loads((d / "sweep.json").read_text())["runs"]]
+            from .sweep.store import SweepDirError, read_listing
+
+            try:
+                wanted = read_listing(d)
+            except SweepDirError as e:
+                raise ResultsError(str(e)) from None
         run_dirs = sorted(p for p in (d / "runs").iterdir()
                           if not p.name.startswith(".") and (p / "summary.json").exists()) \
             if (d / "runs").exists() else []
@@ -158,8 +224,8 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
         if isinstance(rd, _Packed):
             summary, manifest = rd.summary, rd.manifest
         else:
-            summary = json.loads((rd / "summary.json").read_text())
-            manifest = (json.loads((rd / "manifest.json").read_text())
+            summary = read_json(rd / "summary.json", _SUMMARY_NEED)
+            manifest = (read_json(rd / "manifest.json")
                         if (rd / "manifest.json").exists() else {})
         p = manifest.get("params", {})
         for k in p:
@@ -181,7 +247,7 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
             continue
         for name in TABLES:
             f = rd / f"{name}.parquet"
-            df = pd.read_parquet(f) if f.exists() else table(name, [])
+            df = read_table(f, name) if f.exists() else table(name, [])
             for col, v in reversed(list(ident.items())):
                 if col not in df.columns:
                     df.insert(0, col, [v] * len(df))
@@ -208,7 +274,7 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
     if (d / "failed").exists():
         keep = set(wanted) if wanted is not None else None
         for f in sorted((d / "failed").glob("*.json")):
-            rec = json.loads(f.read_text())
+            rec = read_json(f)
             if keep is None or rec.get("key") in keep:
                 failed_rows.append({"key": rec.get("key"), "case": rec.get("case"),
                                     "seed": rec.get("seed"), **rec.get("params", {}),

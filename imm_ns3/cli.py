@@ -274,7 +274,7 @@ def figures(results_dir: Path, out_dir: Path | None, only: tuple[str, ...],
     run directories (RESULTS/<sweep>/runs/), or both. A figure whose results are missing is an
     error (exit 1, one line each naming the sweep to run) unless --only leaves it out; then
     nothing is drawn."""
-    from .figures import MissingResults, discover, draw_all
+    from .figures import FigureError, MissingResults, discover, draw_all
     from .sweep import SweepError
 
     try:
@@ -295,6 +295,8 @@ def figures(results_dir: Path, out_dir: Path | None, only: tuple[str, ...],
         for line in e.lines:
             click.echo(f"error: {line}", err=True)
         sys.exit(1)
+    except FigureError as e:
+        raise _BadInput(f"{e}; nothing was drawn") from None
     for line in lines:
         click.echo(line)
 

@@ -46,7 +46,24 @@ class Figure:
 
     def _resolve(self, ref: str) -> Callable:
         module, _, name = ref.partition(":")
-        return getattr(_module(self.sweep_file.parent / f"{module}.py"), name)
+        path = self.sweep_file.parent / f"{module}.py"
+        if not module.isidentifier() or not path.is_file():
+            raise FigureError(f"figure {self.id}: {ref!r}: no module {module}.py beside"
+                              f" {self.sweep_file.name}")
+        try:
+            mod = _module(path)
+        except Exception as e:  # noqa: BLE001 - the user's module: any error is one line
+            raise FigureError(f"figure {self.id}: {module}.py does not load:"
+                              f" {type(e).__name__}: {_first_line(e)}") from None
+        fn = getattr(mod, name, None)
+        if not callable(fn):
+            raise FigureError(f"figure {self.id}: {module}.py has no function {name!r}")
+        return fn
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0][:200] if text else ""
 
 
 # ci_lo/ci_hi: the simulated value's 95 % interval; model_in_ci: whether the model lies in it
@@ -56,7 +73,17 @@ MODEL_CHECK_COLUMNS = ("experiment", "quantity", "condition", "simulated", "mode
 MODEL_CHECK_FILE = "model-check.csv"
 
 
+class FigureError(ValueError):
+    """A figure that cannot be drawn (its module, its function, what it returns, its results):
+    one line naming the figure. Raised before anything is written."""
+
+
 def experiments_dir(explicit: str | Path | None = None) -> Path:
+    if explicit is not None:  # the user's choice: never silently another directory
+        e = Path(explicit)
+        if not e.is_dir() or not any(e.glob("*.toml")):
+            raise FileNotFoundError(f"{explicit}: holds no sweep file (*.toml with [figures])")
+        return e
     env = os.environ.get("IMM_NS3_EXPERIMENTS")
     candidates = ([Path(explicit)] if explicit else []) + ([Path(env)] if env else []) + [
         Path.cwd() / "experiments", Path(str(resources.files("imm_ns3"))).parent / "experiments"]
@@ -157,44 +184,76 @@ def draw_all(results_dir: Path, out_dir: Path, only: Iterable[str] | None = None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure as MplFigure
 
-    from .results import load
+    from .analysis import IncompleteSweepError, ResultsError, load
 
     figures = figures if figures is not None else discover()
     wanted = list(only or figures)
     missing = missing_results(results_dir, figures, wanted)
     if missing:
         raise MissingResults(missing)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lines = []
+    # Everything is drawn and checked in memory first: a figure that fails writes nothing.
+    drawn = []
     checks = []
     cache: dict[str, object] = {}
-    for fid in wanted:
-        fig_spec = figures[fid]
-        d = Path(results_dir) / fig_spec.sweep
-        res = cache.get(fig_spec.sweep) or load(d)
-        cache[fig_spec.sweep] = res
-        if res.runs.empty:
-            raise MissingResults([f"{fid}: {d} holds no complete run"])
-        fig = fig_spec.function()(res)
-        text = stamp(res)
-        fig.text(0.995, 0.003, text, ha="right", va="bottom", fontsize=5.5, color="0.45")
-        png, pdf = out_dir / f"{fig_spec.file}.png", out_dir / f"{fig_spec.file}.pdf"
-        fig.savefig(png, dpi=150, metadata={"Description": text})
-        fig.savefig(pdf, metadata={"Subject": text})
-        plt.close(fig)
-        line = f"{fid}: {png} and {pdf.name} ({len(res.runs)} runs)"
-        check = fig_spec.check_function()
-        if check is not None:
-            rows = check_rows(check(res), fid)
-            checks.append((fid, rows))
-            big = rows[rows.rel_error.abs() > 0.10]
-            line += f"; model check {len(rows)} rows, {len(big)} beyond 10 %"
-        lines.append(line)
+    try:
+        for fid in wanted:
+            fig_spec = figures[fid]
+            draw, check = fig_spec.function(), fig_spec.check_function()
+            d = Path(results_dir) / fig_spec.sweep
+            if fig_spec.sweep not in cache:
+                try:
+                    cache[fig_spec.sweep] = load(d)
+                except (ResultsError, IncompleteSweepError, FileNotFoundError) as e:
+                    raise FigureError(f"figure {fid}: {_first_line(e)}") from None
+            res = cache[fig_spec.sweep]
+            if res.runs.empty:
+                raise MissingResults([f"{fid}: {d} holds no complete run"])
+            fig = _call(fid, "draw", draw, res)
+            if not isinstance(fig, MplFigure):
+                plt.close("all")
+                raise FigureError(f"figure {fid}: its draw function returned"
+                                  f" {type(fig).__name__}, not a matplotlib Figure")
+            text = stamp(res)
+            fig.text(0.995, 0.003, text, ha="right", va="bottom", fontsize=5.5, color="0.45")
+            line = f"{fid}: {{png}} and {fig_spec.file}.pdf ({len(res.runs)} runs)"
+            if check is not None:
+                rows = _call(fid, "check", check, res)
+                try:
+                    rows = check_rows(rows, fid)
+                except FigureError:
+                    raise
+                except Exception as e:  # noqa: BLE001 - whatever the check returned
+                    raise FigureError(f"figure {fid}: its check returned {type(rows).__name__},"
+                                      f" not a table of model-check rows ({_first_line(e)})"
+                                      ) from None
+                checks.append((fid, rows))
+                big = rows[rows.rel_error.abs() > 0.10]
+                line += f"; model check {len(rows)} rows, {len(big)} beyond 10 %"
+            drawn.append((fig_spec, fig, text, line))
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lines = []
+        for fig_spec, fig, text, line in drawn:
+            png, pdf = out_dir / f"{fig_spec.file}.png", out_dir / f"{fig_spec.file}.pdf"
+            fig.savefig(png, dpi=150, metadata={"Description": text})
+            fig.savefig(pdf, metadata={"Subject": text})
+            lines.append(line.format(png=png))
+    finally:
+        for _, fig, _, _ in drawn:
+            plt.close(fig)
     if checks:
         write_model_check(Path(results_dir) / MODEL_CHECK_FILE, checks)
     return lines
+
+
+def _call(fid: str, what: str, fn: Callable, res):
+    try:
+        return fn(res)
+    except Exception as e:  # noqa: BLE001 - the experiment's code: one line, nothing written
+        raise FigureError(f"figure {fid}: its {what} function raised {type(e).__name__}:"
+                          f" {_first_line(e)}") from None
 
 
 def check_rows(df, fid: str):
@@ -205,7 +264,7 @@ def check_rows(df, fid: str):
 
     missing = [c for c in ("quantity", "condition", "simulated", "model") if c not in df.columns]
     if missing:
-        raise ValueError(f"figure {fid}: its check returned no column {', '.join(missing)}")
+        raise FigureError(f"figure {fid}: its check returned no column {', '.join(missing)}")
     out = df.copy()
     if "experiment" not in out:
         out.insert(0, "experiment", fid)
@@ -213,7 +272,7 @@ def check_rows(df, fid: str):
         # write_model_check replaces a figure's old rows by this column: rows under another
         # name would never be replaced (duplicates) or would take that figure's rows away.
         names = ", ".join(sorted(set(map(str, out.experiment)) - {fid}))
-        raise ValueError(f"figure {fid}: its check names experiment {names}; use the figure's id")
+        raise FigureError(f"figure {fid}: its check names experiment {names}; use the figure's id")
     for col in ("n", "ci_lo", "ci_hi"):
         if col not in out:
             out[col] = np.nan

@@ -237,7 +237,7 @@ def read_run(out_dir: str | Path) -> RunResult:
 def __getattr__(name: str):
     # load() and SweepResults live in imm_ns3.analysis (reading results cannot change what a
     # run computes, so that module is outside the sweeps' code version); importable from here.
-    if name in ("load", "SweepResults", "IncompleteSweepError"):
+    if name in ("load", "SweepResults", "IncompleteSweepError", "ResultsError"):
         from . import analysis
 
         return getattr(analysis, name)

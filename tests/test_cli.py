@@ -175,3 +175,56 @@ def test_prepare_prune_keeps_this_version(monkeypatch, tmp_path):
     assert r.output.count("(already built)") == 2
     assert f"removed {old} (3 MB)" in r.output and "pruned 1 directory, 3 MB" in r.output
     assert not old.exists() and precompiled.pch_path().exists() and precompiled.library_path().exists()
+
+
+def _experiments(tmp_path, module_text, figure="draw = \"figs:e4\"\ncheck = \"figs:check\""):
+    exp = tmp_path / "exp"
+    exp.mkdir(exist_ok=True)
+    (exp / "e4-mip-vs-miplr.toml").write_text(
+        'name = "e4-mip-vs-miplr"\nscenario = "patent-walk"\n[figures.e4]\n' + figure + "\n")
+    (exp / "figs.py").write_text(module_text)
+    return exp
+
+
+_GOOD_DRAW = """
+import matplotlib.pyplot as plt
+def e4(res):
+    return plt.figure()
+"""
+
+
+@pytest.mark.parametrize("module_text, figure, msg", [
+    (_GOOD_DRAW, 'draw = "nomod:e4"', "no module nomod.py"),
+    (_GOOD_DRAW, 'draw = "figs:nothere"', "has no function 'nothere'"),
+    ("raise ImportError('broken')", 'draw = "figs:e4"', "figs.py does not load: ImportError: broken"),
+    ("def e4(res):\n    raise RuntimeError('boom')", 'draw = "figs:e4"',
+     "its draw function raised RuntimeError: boom"),
+    ("def e4(res):\n    return None", 'draw = "figs:e4"', "returned NoneType, not a matplotlib Figure"),
+    (_GOOD_DRAW + "def check(res):\n    return 42", 'draw = "figs:e4"\ncheck = "figs:check"',
+     "its check returned int"),
+])
+def test_figures_from_a_hostile_experiments_folder_are_one_line(tmp_path, module_text, figure, msg):
+    exp = _experiments(tmp_path, module_text, figure)
+    out = tmp_path / "figs-out"
+    r = _invoke("figures", "--experiments", str(exp), "--results", str(ROOT / "results"),
+                "--out", str(out))
+    assert r.exit_code == 2 and r.output.count("\n") == 1 and msg in r.output, r.output
+    assert not out.exists()
+
+
+def test_figures_refuse_a_nul_file_name_an_empty_folder_and_damaged_results(tmp_path):
+    exp = _experiments(tmp_path, _GOOD_DRAW, 'draw = "figs:e4"\nfile = "a\\u0000b"')
+    r = _invoke("figures", "--experiments", str(exp), "--out", str(tmp_path / "o"))
+    assert r.exit_code == 2 and "figures.e4.file" in r.output and r.output.count("\n") == 1
+    (tmp_path / "empty").mkdir()
+    r = _invoke("figures", "--experiments", str(tmp_path / "empty"), "--out", str(tmp_path / "o"))
+    assert r.exit_code == 2 and "holds no sweep file" in r.output  # not the checkout's instead
+    import shutil
+
+    res = tmp_path / "res"
+    shutil.copytree(ROOT / "results" / "e4-mip-vs-miplr", res / "e4-mip-vs-miplr")
+    (res / "e4-mip-vs-miplr" / "packed" / "flows.parquet").write_bytes(b"PAR1")
+    exp = _experiments(tmp_path, _GOOD_DRAW, 'draw = "figs:e4"')
+    r = _invoke("figures", "--experiments", str(exp), "--results", str(res), "--out", str(tmp_path / "o"))
+    assert r.exit_code == 2 and r.output.count("\n") == 1 and "flows.parquet: not a readable" in r.output
+    assert not (tmp_path / "o").exists()

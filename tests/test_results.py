@@ -79,3 +79,42 @@ def test_fingerprint_changes_with_any_field():
     c.record(1, "mh1", "mobile_host", "attach", "bs2")
     assert c.fingerprint() != a.fingerprint()
     assert isinstance(pd.DataFrame(a.rows()).t_s[0], float)
+
+
+def test_a_damaged_results_directory_is_one_error_naming_the_file(tmp_path):
+    import json
+    import shutil
+
+    import pytest
+
+    from imm_ns3.analysis import ResultsError, load
+
+    from conftest import ROOT
+
+    def damaged(what):
+        d = tmp_path / what
+        shutil.copytree(ROOT / "results" / "e1-handoff-latency", d)
+        return d
+
+    d = damaged("truncated")
+    (d / "packed" / "flows.parquet").write_bytes(b"PAR1xx")
+    with pytest.raises(ResultsError, match=r"flows.parquet: not a readable Parquet table"):
+        load(d)
+    d = damaged("replaced")  # 19 rows of events read as flows, before
+    shutil.copy(d / "packed" / "events.parquet", d / "packed" / "flows.parquet")
+    with pytest.raises(ResultsError, match=r"flows.parquet: lacks the column\(s\) name"):
+        load(d)
+    d = damaged("folder")  # read as 0 flows, before
+    (d / "packed" / "flows.parquet").unlink()
+    (d / "packed" / "flows.parquet").mkdir()
+    with pytest.raises(ResultsError, match=r"flows.parquet: not a file"):
+        load(d)
+    d = damaged("listing")
+    (d / "sweep.json").write_text("{")
+    with pytest.raises(ResultsError, match=r"sweep.json: not JSON"):
+        load(d)
+    run = tmp_path / "run"  # a run directory whose summary lacks the seed (KeyError, before)
+    run.mkdir()
+    (run / "summary.json").write_text(json.dumps({"scenario": "x"}))
+    with pytest.raises(ResultsError, match=r"summary.json: lacks seed"):
+        load(run)

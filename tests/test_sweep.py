@@ -395,3 +395,34 @@ def test_pack_refuses_a_damaged_pack_in_one_line_and_changes_nothing(tmp_path):
     assert r.exit_code == 2 and r.output.count("\n") == 1 and "nothing was packed" in r.output
     assert (out / "runs" / KEYS["cur1"] / "summary.json").exists()
     assert (out / "packed" / "runs.parquet").read_bytes() == b"PAR1 truncated"
+
+
+@pytest.mark.parametrize("text, msg", [
+    ("base = 5", "base: a table, got 5"),
+    ('grid = "x"', "grid: a table, got 'x'"),
+    ("tiny = 5", "tiny: a table, got 5"),
+    ('cases = 5', "cases: a table, got 5"),
+    ('name = "a\\u0000b"', "name: printable text"),
+    ('name = "../../x"', "name: letters, digits"),
+    ("seeds = 1000000000", "seeds: at most 10000 seeds"),
+    ('[grid]\n"mobility.speed_mps" = [10.0, 10.0]', "grid.mobility.speed_mps: 10.0 is given twice"),
+    ('[base]\n"mobility.speed_mps" = 1.0\n[base.mobility]\nspeed_mps = 2.0',
+     "base.mobility.speed_mps: given twice"),
+    ('[grid]\n"mobility.speed_mps" = [%s]\n"simulation.seed" = [%s]'
+     % (", ".join(f"{x}.0" for x in range(1, 201)), ", ".join(map(str, range(1, 201)))),
+     "grid: 4e+04 combinations"),
+    ('seeds = 10000\n[grid]\n"mobility.speed_mps" = [%s]' % ", ".join(f"{x}.0" for x in range(1, 21)),
+     "grid: 2e+05 runs"),
+    ('[cases."a b"]\n"mobility.speed_mps" = 1.0', "cases.'a b': a case name"),
+])
+def test_hostile_sweep_files_are_one_line_and_write_nothing(tmp_path, text, msg):
+    from click.testing import CliRunner
+
+    from imm_ns3.cli import main
+
+    f = tmp_path / "h.toml"
+    f.write_text(f'scenario = "patent-walk"\n{text}\n')
+    for extra in ((), ("--tiny",)):
+        r = CliRunner().invoke(main, ["sweep", str(f), "--out", str(tmp_path / "o"), *extra])
+        assert r.exit_code == 2 and r.output.count("\n") == 1 and msg in r.output, r.output
+        assert not (tmp_path / "o").exists()

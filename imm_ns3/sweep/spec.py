@@ -120,14 +120,21 @@ class Sweep:
 
 
 # ---- loading and validating a sweep file --------------------------------------------------
-def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flatten(d: Any, prefix: str = "", where: str = "") -> dict[str, Any]:
+    """A table of overrides as ``{dotted.path: value}``. The same field given twice (a dotted
+    key and a table, ``"a.b" = 1`` and ``[base.a] b = 2``) is an error, not a silent choice."""
+    if not isinstance(d, dict):
+        raise SweepError([f"{where or prefix.rstrip('.')}: a table of overrides"
+                          f" (dotted path = value), got {_brief(d)}"])
     out: dict[str, Any] = {}
     for k, v in d.items():
         path = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, path + "."))
-        else:
-            out[path] = v
+        items = _flatten(v, path + ".", where) if isinstance(v, dict) else {path: v}
+        for key, value in items.items():
+            if key in out:
+                raise SweepError([f"{where + '.' if where else ''}{key}: given twice (a dotted key"
+                                  " and a table name the same field); give it once"])
+            out[key] = value
     return out
 
 
@@ -151,7 +158,17 @@ def _source(src: str, sweep_file: Path) -> str:
     return str(p if p.is_absolute() else (sweep_file.parent / p).resolve())
 
 
+MAX_SEEDS = 10_000  # seeds of one sweep
+MAX_GRID_VALUES = 1_000  # values of one grid field
+MAX_RUNS = 100_000  # runs of one sweep (cases x grid combinations x seeds)
+MAX_COMBINATIONS = 10_000  # cases x grid combinations (each is validated before anything runs)
+
+
 def _seeds(v: Any, where: str) -> list[int]:
+    if isinstance(v, int) and not isinstance(v, bool) and v > MAX_SEEDS:
+        raise SweepError([f"{where}: at most {MAX_SEEDS} seeds, got {v}"])
+    if isinstance(v, list) and len(v) > MAX_SEEDS:
+        raise SweepError([f"{where}: at most {MAX_SEEDS} seeds, got a list of {len(v)}"])
     if isinstance(v, bool):
         raise SweepError([f"{where}: a number of seeds (1..N) or a list of seeds, got {v!r}"])
     if isinstance(v, int):
@@ -184,7 +201,7 @@ def _figures(raw: Any) -> dict[str, dict[str, str]]:
             problems.append(f"figures.{fid}.draw: 'module:function' (the module beside the sweep"
                             f" file), got {draw!r}")
         name = f.get("file", fid)
-        if not (isinstance(name, str) and name and "/" not in name and not name.startswith(".")):
+        if not (isinstance(name, str) and _NAME.match(name)):
             problems.append(f"figures.{fid}.file: a file name without folders, got {name!r}")
         check = f.get("check")
         if check is not None and not (isinstance(check, str) and check.count(":") == 1
@@ -213,6 +230,16 @@ def load_sweep(path: str | Path, tiny: bool = False) -> Sweep:
                         f" ({', '.join(BUILTIN_SCENARIOS)}) or a file")
     if problems:
         raise SweepError(problems)
+    for k in ("base", "grid", "cases", "tiny"):
+        if k in raw and not isinstance(raw[k], dict):
+            problems.append(f"{k}: a table, got {_brief(raw[k])}")
+    for k in ("name", "description"):
+        if k in raw and not (isinstance(raw[k], str) and raw[k].isprintable()
+                             and len(raw[k]) <= 10_000):
+            problems.append(f"{k}: printable text (no control characters), at most 10000"
+                            f" characters, got {_brief(raw[k])}")
+    if problems:
+        raise SweepError(problems)
     if tiny:
         t = raw.get("tiny") or {}
         bad = [k for k in t if k not in TINY_KEYS]
@@ -222,9 +249,11 @@ def load_sweep(path: str | Path, tiny: bool = False) -> Sweep:
             if k in t:
                 raw[k] = t[k]
         if "base" in t:
-            raw["base"] = {**_flatten(raw.get("base", {})), **_flatten(t["base"])}
+            raw["base"] = {**_flatten(raw.get("base", {}), where="base"),
+                           **_flatten(t["base"], where="tiny.base")}
         if "grid" in t:
-            raw["grid"] = {**_flatten(raw.get("grid", {})), **_flatten(t["grid"])}
+            raw["grid"] = {**_flatten(raw.get("grid", {}), where="grid"),
+                           **_flatten(t["grid"], where="tiny.grid")}
 
     scen = raw["scenario"]
     if not isinstance(scen, str):
@@ -236,7 +265,7 @@ def load_sweep(path: str | Path, tiny: bool = False) -> Sweep:
         raise SweepError([f"scenario: {m}" for m in e.problems]) from None
 
     seeds = _seeds(raw.get("seeds", 1), "seeds")
-    base = _flatten(raw.get("base", {}))
+    base = _flatten(raw.get("base", {}), where="base")
     cases_raw = raw.get("cases", {})
     if not isinstance(cases_raw, dict):
         raise SweepError(["cases: a table of named tables of overrides"])
@@ -246,6 +275,10 @@ def load_sweep(path: str | Path, tiny: bool = False) -> Sweep:
             problems.append(f"cases.{name}: a non-empty table of overrides")
             continue
         over = dict(over)
+        if not _NAME.match(str(name)):
+            problems.append(f"cases.{_brief(name)}: a case name of letters, digits, '.', '_' and"
+                            " '-' (at most 100 characters)")
+            continue
         if "scenario" in over:  # a case may run another scenario (e.g. another topology)
             src = over.pop("scenario")
             if not isinstance(src, str):
@@ -258,13 +291,36 @@ def load_sweep(path: str | Path, tiny: bool = False) -> Sweep:
                 problems += [f"cases.{name}.scenario: {m}" for m in e.problems]
                 continue
             case_scen[name] = src
-        cases[name] = _flatten(over)
-    grid = _flatten(raw.get("grid", {}))
+        try:
+            cases[name] = _flatten(over, where=f"cases.{name}")
+        except SweepError as e:
+            problems += e.problems
+    grid = _flatten(raw.get("grid", {}), where="grid")
     for k, v in grid.items():
         if not isinstance(v, list):
-            problems.append(f"grid.{k}: a list of values, got {v!r}")
+            problems.append(f"grid.{k}: a list of values, got {_brief(v)}")
         elif not v:
             problems.append(f"grid.{k}: empty list; give at least one value")
+        elif len(v) > MAX_GRID_VALUES:
+            problems.append(f"grid.{k}: {len(v)} values; at most {MAX_GRID_VALUES}")
+        else:
+            seen: list[Any] = []
+            for x in v:
+                if any(type(x) is type(y) and x == y for y in seen):
+                    problems.append(f"grid.{k}: {_brief(x)} is given twice; each value runs once")
+                    break
+                seen.append(x)
+    if not problems:
+        combos = max(1, len(cases))
+        for v in grid.values():
+            combos *= len(v)
+        n_runs = combos * len(seeds)
+        if combos > MAX_COMBINATIONS:
+            problems.append(f"grid: {combos:.3g} combinations (cases x grid values); a sweep has"
+                            f" at most {MAX_COMBINATIONS}: split it into several sweep files")
+        elif n_runs > MAX_RUNS:
+            problems.append(f"grid: {n_runs:.3g} runs (cases x grid combinations x seeds); a sweep"
+                            f" has at most {MAX_RUNS}: split it into several sweep files")
     # Every override path must exist in the scenario it applies to (base and grid: in every
     # case's scenario).
     every = [case_data.get(c, data) for c in cases] or [data]
