@@ -75,6 +75,12 @@ def run(scenario: str, overrides: tuple[str, ...], seed: int | None, out_dir: Pa
 
     import signal
 
+    from .cost import WARN_ABOVE_S, estimate
+
+    cost = estimate(s)
+    if cost.wall_s > WARN_ABOVE_S and not quiet:
+        click.echo(f"note: {cost.line()}; Ctrl-C stops it", err=True)
+
     def terminate(signum, frame):  # SIGTERM as Ctrl-C: stop, write nothing, exit 130
         raise KeyboardInterrupt
 
@@ -137,6 +143,9 @@ def validate(scenario: str, overrides: tuple[str, ...]) -> None:
         f"channel plan {', '.join(map(str, plan))} (stations scan them all)" if plan
         else f"every cell on channel {station_channel(s)}"))
     click.echo(f"  simulated time {s.simulation.duration_s:g} s, seed {s.simulation.seed}")
+    from .cost import estimate
+
+    click.echo(f"  {estimate(s).line()}")
     from .coverage import coverage_warnings
 
     for w in coverage_warnings(topo):
