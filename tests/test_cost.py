@@ -14,7 +14,7 @@ def test_the_estimate_passes_through_the_benchmark_rows_and_never_falls_with_hos
         for h, w in rows:
             assert abs(_per_sim_second(rows, h) - max(x for n, x in rows if n <= h)) < 1e-9
         costs = [_per_sim_second(rows, n) for n in range(1, 1001, 7)]
-        assert costs == sorted(costs)
+        assert all(b >= a * (1 - 1e-12) for a, b in zip(costs, costs[1:]))
 
 
 def test_crowd_is_estimated_near_its_measured_nine_minutes_and_validate_says_so():
