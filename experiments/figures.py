@@ -19,6 +19,23 @@ import pandas as pd
 
 from imm_ns3.stats import ecdf, mann_whitney, mean_ci, median_ci
 
+
+def _per_results(fn):
+    """Compute a frame once per loaded results object (a figure, its check and its summary all
+    ask for it); each caller gets its own copy to change."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(res, *args):
+        cache = res.__dict__.setdefault("_frames", {})
+        k = (fn.__name__, args)
+        if k not in cache:
+            cache[k] = fn(res, *args)
+        v = cache[k]
+        return v.copy() if isinstance(v, pd.DataFrame) else v
+
+    return wrapper
+
 KINDS = ("intra_domain", "inter_domain", "inter_subnet")
 KIND_LABEL = {"intra_domain": "intra-domain", "inter_domain": "inter-domain",
               "inter_subnet": "inter-subnet"}
@@ -275,6 +292,7 @@ E2_DELAY = "links.domain.delay_ms"
 E2_PERIOD = "mmp.semisoft_period_s"
 
 
+@_per_results
 def _e2_frame(res) -> pd.DataFrame:
     """The intra-domain handoffs (the only kind semi-soft applies to), with the hand-off mode,
     semi-soft period, domain-link delay and probe rate of their run, and the model's loss."""
@@ -387,6 +405,7 @@ def _e3_minutes(res, key) -> float:
     return (summ["sim_time_s"] - warm) / 60.0
 
 
+@_per_results
 def e3_frame(res) -> pd.DataFrame:
     """Per run and kind of entity: control messages received and sent per minute after the
     warm-up (all entities of the role summed), periodic floods excluded, with the route-updates
@@ -564,6 +583,7 @@ def _e4_model(topo, case: str) -> dict:
             "model_setup_ms": setup * 1e3}
 
 
+@_per_results
 def e4_frame(res) -> pd.DataFrame:
     from imm_ns3.topology import build_topology
 
@@ -708,6 +728,7 @@ def _e6_condition(run) -> dict:
             "br_delay_s": float(br) if br is not None and not pd.isna(br) else 0.0}
 
 
+@_per_results
 def e6_frame(res) -> pd.DataFrame:
     """Per failure and host: the probe's delivery gap (None: nothing arrived after the failure
     before the run's end) and whether the failure hit the path in use, as the run recorded it
@@ -919,6 +940,7 @@ def _e7_model(topo, case: str, handoff) -> dict:
             "model_rtp_gap_s": handoff.median + signal}
 
 
+@_per_results
 def e7_frame(res) -> pd.DataFrame:
     """Per run: the inter-subnet handoff's interruptions, the flows' outcome (RTP loss and delay
     towards the host, TCP bytes delivered, resets, completion) and each entity's signalling
@@ -1077,6 +1099,7 @@ E8_MONITOR = "mmp.monitor_interval_s"
 PUBLISHED_L2_MS = (58.0, 400.0)
 
 
+@_per_results
 def e8_frame(res) -> pd.DataFrame:
     from imm_ns3 import model as M
 
@@ -1176,6 +1199,7 @@ def _e8_label(case: str) -> str:
     return case.replace("shadowing-", "σ ").replace("-", " ")
 
 
+@_per_results
 def e8_channel_frame(res) -> pd.DataFrame:
     """Every handoff of the walk (the first attachment excluded), with its case, the model of
     its radio part (no loss: N x beacon interval + probe timeout + association) and whether it
@@ -1343,6 +1367,7 @@ def _victim_loses_address(res, key: str, after: float) -> float | None:
     return float(e.t_s.min()) if len(e) else None
 
 
+@_per_results
 def e9_frame(res) -> pd.DataFrame:
     """One row per attack and target: accepted or not, when, how long the forged binding
     stood, and the model's hold time (the victim's next care-of address after the forgery, plus

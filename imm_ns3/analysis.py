@@ -83,16 +83,19 @@ class SweepResults:
     params: list[str] = field(default_factory=list)
     summaries: dict[str, dict] = field(default_factory=dict)  # key -> summary.json
     run_dirs: dict[str, Any] = field(default_factory=dict)  # key -> its directory (or pack entry)
+    _scenarios: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def scenario(self, key: str):
         """The scenario run ``key`` simulated (its stored ``scenario.toml``, validated again):
         what the analytic models of :mod:`imm_ns3.model` are computed from."""
-        from .scenario import load_scenario, validate_dict
+        from .scenario import validate_dict
 
         src = self.run_dirs[key]
-        if isinstance(src, _Packed):
-            return validate_dict(tomllib.loads(src.scenario_text))
-        return load_scenario(src / "scenario.toml")
+        text = src.scenario_text if isinstance(src, _Packed) else (src / "scenario.toml").read_text()
+        # Scenarios are frozen: one object per distinct text (a sweep's seeds share theirs).
+        if text not in self._scenarios:
+            self._scenarios[text] = validate_dict(tomllib.loads(text))
+        return self._scenarios[text]
 
 
 @dataclass
