@@ -146,3 +146,16 @@ def test_source_address_validation_cannot_serve_two_radios():
         validate_dict(d)
     assert any(p.startswith("security.auth: source address validation binds a care-of address to"
                             " one radio's MAC") for p in e.value.problems), e.value.problems
+
+
+@pytest.mark.ns3
+def test_a_hold_longer_than_the_run_sends_only_the_refreshes_the_run_has_time_for(ns3_ready):
+    from imm_ns3.adapter import run_scenario
+
+    forever = [{"kind": "mmp_semisoft_copy", "at_s": 5.0, "attacker": "mh2", "victim": "mh1",
+                "hold_s": 1e6}]
+    d = _cell(False, forever, IN_CELL, 7.0)
+    d.setdefault("mmp", {})["route_update_interval_s"] = 0.01
+    r = run_scenario(validate_dict(d))  # scheduled all 1e8 refreshes up front before: 5 GB
+    row = r.tables["attacks"].set_index("kind").loc["mmp_semisoft_copy"]
+    assert row.sent == 1 + 199  # the semi-soft update, then refreshes at 5.01 ... 6.99 s

@@ -637,7 +637,12 @@ def _station_forgers(ctx: RunContext, envs: dict[str, Any]) -> dict[str, Any]:
         msgs = [CacheUpdate(coa, mh_id, seq, 1) if semisoft else Registration(coa, mh_id, seq)]
         eve.send_forged(gw, msgs[0])
         interval = cfg.route_update_interval_s
+        # The refreshes that hold the forged entry, none past the run's end: they would never
+        # be sent, and scheduling them all (hold_s = 1e6 at 10 ms) cost gigabytes.
+        now_ns, end_ns = ctx.bridge.now_ns(), int(round(ctx.scenario.simulation.duration_s * 1e9))
         for k in range(1, int(a.hold_s / interval) + 1):
+            if now_ns + int(round(k * interval * 1e9)) >= end_ns:
+                break
             msgs.append(RouteUpdate(coa, mh_id, seq + k))
             eve.call_later(k * interval, eve.send_forged, gw, msgs[-1])
         return [(bs, gw, m.name, ip_str(coa)) for m in msgs]
