@@ -475,24 +475,41 @@ def sip_registrar(host: str, port: int, domain: str, max_seconds: float | None, 
 
 
 def _read_users(path: str) -> dict[str, str]:
-    """The [users] table of a --users file: 'sip:user@domain' = 'password'."""
-    import tomllib
+    """The [users] table of a --users file: 'sip:user@domain' = 'password'. Read as a scenario
+    file is (a regular file of at most 4 MiB of UTF-8 TOML); every problem is one line."""
+    import re
 
+    from .scenario import parse_toml_file
+    from .scenario.errors import cut, shown
     from .sip.message import aor
 
     try:
-        data = tomllib.loads(Path(path).read_text())
-    except OSError as e:
-        raise _BadInput(f"--users: cannot read {path}: {e.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise _BadInput(f"--users: {path} is not TOML: {e}") from None
+        data = parse_toml_file(Path(path), "--users")
+    except ScenarioError as e:
+        raise _BadInput("\n".join(e.problems)) from None
     users = data.get("users")
     if not isinstance(users, dict) or not users:
-        raise _BadInput(f"--users: {path} needs a [users] table of \"sip:user@domain\" = \"password\"")
+        raise _BadInput(f"--users: {cut(path)} needs a [users] table of \"sip:user@domain\" ="
+                        " \"password\"")
+    seen: dict[str, str] = {}
     for k, v in users.items():
+        key = f"users.{cut(k, 64) if re.fullmatch(r'[A-Za-z0-9_-]+', k) else shown(k, 64)}"
         if not (k.startswith("sip:") and "@" in k) or not isinstance(v, str) or not v:
-            raise _BadInput(f"--users: users.{k}: a key is a SIP URL (sip:user@domain) and its"
+            raise _BadInput(f"--users: {key}: a key is a SIP URL (sip:user@domain) and its"
                             f" value a non-empty password string")
+        if any(not c.isprintable() or c.isspace() for c in k):
+            raise _BadInput(f"--users: {key}: control characters and blanks are not allowed in a"
+                            " SIP URL")
+        address = aor(k)
+        user, _, host = address[len("sip:"):].rpartition("@")
+        if not user or not host:
+            raise _BadInput(f"--users: {key}: the SIP URL needs a user and a domain"
+                            " (sip:user@domain), both non-empty")
+        if address in seen:
+            raise _BadInput(f"--users: {key}: the same address ({shown(address, 64)}) as"
+                            f" {seen[address]} (a domain's case does not count); give each"
+                            " address once, with one password")
+        seen[address] = key
     return {aor(k): v for k, v in users.items()}
 
 

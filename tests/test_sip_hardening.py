@@ -186,3 +186,79 @@ def test_kept_register_answers_are_bounded_under_a_flood(monkeypatch):
     newest = REGISTER.replace("mh1@imm.example", "u199@imm.example").replace("nashds7", "n199")
     reg.receive(newest.encode(), SRC, 2.0)
     assert reg.retransmissions == 1
+
+
+# ---- the --users file of imm-sim sip-registrar ---------------------------------------------------
+def _users_file(tmp_path, users: dict | None = None, text: str | None = None):
+    import tomli_w
+
+    f = tmp_path / "users.toml"
+    f.write_text(text if text is not None else tomli_w.dumps({"users": users}))
+    return f
+
+
+def _refusal(path) -> str:
+    """What `imm-sim sip-registrar --users PATH` says; it must exit 2 with one line."""
+    from click.testing import CliRunner
+
+    from imm_ns3.cli import main
+
+    r = CliRunner().invoke(main, ["sip-registrar", "--users", str(path), "--max-seconds", "0.1"])
+    assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
+    return r.output
+
+
+@pytest.mark.parametrize("users,expect", [
+    ({"sip:@": "pw"}, "error: --users: users.'sip:@': the SIP URL needs a user and a domain"),
+    ({"sip:mh1@": "pw"}, "error: --users: users.'sip:mh1@': the SIP URL needs a user and a domain"),
+    ({"sip:@imm.example": "pw"}, "error: --users: users.'sip:@imm.example': the SIP URL needs a user"),
+    ({"sip:mh1\x00@imm.example": "pw"}, "error: --users: users.'sip:mh1\\x00@imm.example': control"
+     " characters and blanks are not allowed in a SIP URL"),
+    ({"sip:\x1b[2Jmh1@imm.example": "pw"}, "error: --users: users.'sip:\\x1b[2Jmh1@imm.example':"
+     " control characters"),
+    ({"sip:mh1@imm.example": "a", "sip:mh1@IMM.Example": "b"}, "error: --users:"
+     " users.'sip:mh1@IMM.Example': the same address ('sip:mh1@imm.example') as"
+     " users.'sip:mh1@imm.example' (a domain's case does not count); give each address once"),
+    ({"sip:mh1@imm.example": ""}, "error: --users: users.'sip:mh1@imm.example': a key is a SIP URL"),
+    ({"sip:" + "u" * 5000 + "@imm.example": 3}, "error: --users: users.'sip:uuuuuuuuuuuuu"),
+])
+def test_bad_users_are_one_line(tmp_path, users, expect):
+    out = _refusal(_users_file(tmp_path, users))
+    assert out.startswith(expect) and len(out) < 400, out
+
+
+def test_users_files_that_are_no_regular_files_or_no_toml_are_one_line(tmp_path):
+    import os
+
+    assert _refusal("/dev/zero") == ("error: --users: cannot read /dev/zero: it is a character"
+                                     " device, not a regular file\n")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert _refusal(fifo) == f"error: --users: cannot read {fifo}: it is a FIFO (named pipe), not a regular file\n"
+    deep = _users_file(tmp_path, text="users = " + "[" * 600 + "]" * 600 + "\n")
+    assert _refusal(deep) == f"error: --users: {deep}: tables and arrays nested more than 32 levels deep\n"
+    assert "is not valid TOML" in _refusal(_users_file(tmp_path, text="[users\n"))
+    assert "needs a [users] table" in _refusal(_users_file(tmp_path, text="x = 1\n"))
+
+
+def test_good_users_are_read_by_address_of_record(tmp_path):
+    from imm_ns3.cli import _read_users
+
+    f = _users_file(tmp_path, {"sip:mh1@IMM.example": "a", "sip:MH1@imm.example;transport=udp": "b"})
+    assert _read_users(str(f)) == {"sip:mh1@imm.example": "a", "sip:MH1@imm.example": "b"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.one_of(st.text(max_size=12), st.builds(lambda u, h: f"sip:{u}@{h}",
+                                                                 st.text(max_size=4), st.text(max_size=6))),
+                       st.one_of(st.text(max_size=6), st.integers()), max_size=4))
+def test_random_users_files_are_read_or_refused_in_one_line(tmp_path_factory, users):
+    from imm_ns3.cli import _BadInput, _read_users
+
+    f = _users_file(tmp_path_factory.mktemp("u"), users)
+    try:
+        got = _read_users(str(f))
+    except _BadInput as e:
+        assert "\n" not in e.message and e.message.startswith("--users: ")
+        return
+    assert len(got) == len(users) and all(k.startswith("sip:") and "@" in k for k in got)

@@ -5,19 +5,29 @@ base station reaching a gateway, unique names). One 'path: message' line per pro
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from typing import TYPE_CHECKING
 
 from .radio import CHANNELS_5GHZ, CHANNELS_24GHZ, band_of
 from .schema import CACHE_ATTACK_KINDS, STATION_ATTACK_KINDS
+from .errors import cut, shown
 from .schema_names import check_name
 
 if TYPE_CHECKING:
     from .schema import Scenario
 
 
+# Route-updates a same-cell attack's hold_s sends within the run (each is scheduled when the
+# attack starts): as many as a drcp_exhaustion's requests at most.
+MAX_HOLD_REFRESHES = 100_000
+# Expected on-periods of an onoff flow, (stop - start) / (on_s + off_s): each is a window the
+# sender is given when the run is built.
+MAX_ONOFF_PERIODS = 1_000_000
+
+
 def _names(kind: str, d: dict) -> str:
-    return ", ".join(sorted(d)) or f"(no {kind} declared)"
+    return cut(", ".join(sorted(map(str, d))), 1000) or f"(no {kind} declared)"
 
 
 def cross_problems(s: Scenario):
@@ -29,7 +39,7 @@ def cross_problems(s: Scenario):
         for end in ("a", "b"):
             r = getattr(link, end)
             if r not in routers:
-                yield f"backbone.links.{i}.{end}: unknown router {r!r}; allowed: {', '.join(routers)}"
+                yield f"backbone.links.{i}.{end}: unknown router {shown(r)}; allowed: {cut(', '.join(routers), 1000)}"
         if link.a == link.b:
             yield f"backbone.links.{i}: a link must join two different routers"
     # Routers must form one connected network.
@@ -51,8 +61,8 @@ def cross_problems(s: Scenario):
     nets: list[tuple[str, ipaddress.IPv4Network]] = []
     for name, sn in s.subnets.items():
         if sn.attach not in routers:
-            yield f"subnets.{name}.attach: unknown backbone router {sn.attach!r}; allowed: {', '.join(routers)}"
-        nets.append((f"subnets.{name}.prefix", ipaddress.IPv4Network(sn.prefix)))
+            yield f"subnets.{cut(name, 64)}.attach: unknown backbone router {shown(sn.attach)}; allowed: {cut(', '.join(routers), 1000)}"
+        nets.append((f"subnets.{cut(name, 64)}.prefix", ipaddress.IPv4Network(sn.prefix)))
     nets.append(("mobile_hosts.permanent_prefix", ipaddress.IPv4Network(s.mobile_hosts.permanent_prefix)))
     nets.append(("addressing.infrastructure_prefix", ipaddress.IPv4Network(s.addressing.infrastructure_prefix)))
     for i, (pa, na) in enumerate(nets):
@@ -62,9 +72,9 @@ def cross_problems(s: Scenario):
 
     for name, dom in s.domains.items():
         if dom.subnet not in s.subnets:
-            yield f"domains.{name}.subnet: unknown sub-network {dom.subnet!r}; allowed: {_names('subnets', s.subnets)}"
+            yield f"domains.{cut(name, 64)}.subnet: unknown sub-network {shown(dom.subnet)}; allowed: {_names('subnets', s.subnets)}"
         elif s.subnets[dom.subnet].kind != "wireless":
-            yield f"domains.{name}.subnet: {dom.subnet!r} is a wired sub-network; domains belong to wireless ones"
+            yield f"domains.{cut(name, 64)}.subnet: {shown(dom.subnet)} is a wired sub-network; domains belong to wireless ones"
     ids = [d.domain_id for d in s.domains.values() if d.domain_id is not None]
     if len(ids) != len(set(ids)):
         yield "domains: domain_id values must be unique"
@@ -79,9 +89,9 @@ def cross_problems(s: Scenario):
                f" allowed: {', '.join(map(str, allowed_channels))}")
 
     for name, node in s.nodes.items():
-        where = f"nodes.{name}"
+        where = f"nodes.{cut(name, 64)}"
         if node.domain not in s.domains:
-            yield f"{where}.domain: unknown domain {node.domain!r}; allowed: {_names('domains', s.domains)}"
+            yield f"{where}.domain: unknown domain {shown(node.domain)}; allowed: {_names('domains', s.domains)}"
             continue
         if node.role == "gateway" and node.uplinks:
             yield f"{where}.uplinks: a gateway has no up-links inside its domain (it is the top of the tree)"
@@ -93,11 +103,11 @@ def cross_problems(s: Scenario):
         for j, up in enumerate(ups):
             other = s.nodes.get(up)
             if other is None:
-                yield f"{where}.uplinks.{j}: unknown node {up!r}"
+                yield f"{where}.uplinks.{j}: unknown node {shown(up)}"
             elif other.domain != node.domain:
-                yield f"{where}.uplinks.{j}: {up!r} is in domain {other.domain!r}, not {node.domain!r}"
+                yield f"{where}.uplinks.{j}: {shown(up)} is in domain {shown(other.domain)}, not {shown(node.domain)}"
             elif other.role == "base_station":
-                yield f"{where}.uplinks.{j}: {up!r} is a base station; up-links go to intermediate nodes or gateways"
+                yield f"{where}.uplinks.{j}: {shown(up)} is a base station; up-links go to intermediate nodes or gateways"
         if node.role == "base_station":
             if node.position_m is None:
                 yield f"{where}.position_m: a base station needs a position (x, y, z) in metres"
@@ -114,28 +124,28 @@ def cross_problems(s: Scenario):
     for name in s.domains:
         members = s.nodes_of(name)
         if not any(s.nodes[m].role == "gateway" for m in members):
-            yield f"domains.{name}: no node with role 'gateway' in this domain"
+            yield f"domains.{cut(name, 64)}: no node with role 'gateway' in this domain"
         if not any(s.nodes[m].role == "base_station" for m in members):
-            yield f"domains.{name}: no node with role 'base_station' in this domain"
+            yield f"domains.{cut(name, 64)}: no node with role 'base_station' in this domain"
     for name, node in s.nodes.items():
         if node.domain in s.domains and node.role != "gateway" and not _reaches_gateway(s, name):
-            yield f"nodes.{name}.uplinks: the up-links of {name!r} form a cycle and reach no gateway"
+            yield f"nodes.{cut(name, 64)}.uplinks: the up-links of {shown(name)} form a cycle and reach no gateway"
     for name, sn in s.subnets.items():
         if sn.kind == "wireless" and not any(d.subnet == name for d in s.domains.values()):
-            yield f"subnets.{name}: a wireless sub-network needs at least one domain"
+            yield f"subnets.{cut(name, 64)}: a wireless sub-network needs at least one domain"
     if not s.base_stations():
         yield "nodes: the scenario has no base station"
 
     for name, host in s.hosts.items():
         if host.subnet not in s.subnets:
-            yield f"hosts.{name}.subnet: unknown sub-network {host.subnet!r}; allowed: {_names('subnets', s.subnets)}"
+            yield f"hosts.{cut(name, 64)}.subnet: unknown sub-network {shown(host.subnet)}; allowed: {_names('subnets', s.subnets)}"
         elif s.subnets[host.subnet].kind != "wired":
-            yield f"hosts.{name}.subnet: {host.subnet!r} is wireless; fixed hosts sit on wired sub-networks"
+            yield f"hosts.{cut(name, 64)}.subnet: {shown(host.subnet)} is wireless; fixed hosts sit on wired sub-networks"
 
     if s.probe.enabled:
         cors = [h for h, host in s.hosts.items() if host.role == "correspondent"]
         if s.probe.source is not None and s.probe.source not in cors:
-            yield (f"probe.source: {s.probe.source!r} is not a correspondent host; allowed:"
+            yield (f"probe.source: {shown(s.probe.source)} is not a correspondent host; allowed:"
                    f" {', '.join(cors) or '(none declared)'}")
         elif not cors:
             yield "probe.enabled: the probe needs a host with role 'correspondent' (or set it false)"
@@ -160,23 +170,34 @@ def cross_problems(s: Scenario):
     mobile = [f"mh{i}" for i in range(1, s.mobile_hosts.count + 1)]
     for i, a in enumerate(s.attacks):
         where = f"attacks.{i}"
-        if not re.fullmatch(r"mh[1-9][0-9]*", a.victim) or int(a.victim[2:]) > s.mobile_hosts.count:
-            yield (f"{where}.victim: {a.victim!r} is not a mobile host; allowed: mh1 .. "
+        if a.victim not in mobile:
+            yield (f"{where}.victim: {shown(a.victim)} is not a mobile host; allowed: mh1 .. "
                    f"mh{s.mobile_hosts.count}")
         if a.kind in STATION_ATTACK_KINDS:
             if a.attacker not in mobile or a.attacker == a.victim:
                 others = [m for m in mobile if m != a.victim]
-                yield (f"{where}.attacker: {a.kind!r} is sent from a station: a mobile host other"
+                yield (f"{where}.attacker: {shown(a.kind)} is sent from a station: a mobile host other"
                        f" than the victim; allowed: {', '.join(others) or '(none: raise mobile_hosts.count)'}")
             if not s.domains:
-                yield f"{where}.kind: {a.kind!r} attacks MMP/DRCP: the scenario has no domains"
+                yield f"{where}.kind: {shown(a.kind)} attacks MMP/DRCP: the scenario has no domains"
         elif a.attacker not in attackers:
-            yield (f"{where}.attacker: {a.attacker!r} is not a host with role 'attacker'; allowed:"
+            yield (f"{where}.attacker: {shown(a.attacker)} is not a host with role 'attacker'; allowed:"
                    f" {', '.join(attackers) or '(none declared: add one under [hosts])'}")
         if a.hold_s and a.kind not in CACHE_ATTACK_KINDS:
-            yield f"{where}.hold_s: only for mmp_registration and mmp_semisoft_copy, not {a.kind!r}"
+            yield f"{where}.hold_s: only for mmp_registration and mmp_semisoft_copy, not {shown(a.kind)}"
+        elif a.hold_s:
+            # The adapter schedules every refresh that falls inside the run when the attack
+            # starts (imm_ns3/adapter/mmp.py): bounded like drcp_exhaustion's requests.
+            interval = s.mmp.route_update_interval_s
+            within = min(a.hold_s, max(s.simulation.duration_s - a.at_s, 0.0))
+            refreshes = math.floor(within / interval)
+            if refreshes > MAX_HOLD_REFRESHES:
+                yield (f"{where}.hold_s: {a.hold_s:g} s of route-updates every"
+                       f" mmp.route_update_interval_s ({interval:g} s) makes {refreshes} refreshes"
+                       f" within the run; at most {MAX_HOLD_REFRESHES}: hold_s at most"
+                       f" {MAX_HOLD_REFRESHES * interval:g} s at this interval")
         if a.requests is not None and a.kind != "drcp_exhaustion":
-            yield f"{where}.requests: only for drcp_exhaustion, not {a.kind!r}"
+            yield f"{where}.requests: only for drcp_exhaustion, not {shown(a.kind)}"
         if a.at_s + a.at_spread_s >= s.simulation.duration_s:
             yield (f"{where}.at_s: {a.at_s} (+ at_spread_s {a.at_spread_s}) is not before the end"
                    f" of the run ({s.simulation.duration_s} s)")
@@ -185,15 +206,15 @@ def cross_problems(s: Scenario):
             if not ({"home_location_register", "home_agent"} & roles):
                 yield f"{where}.kind: 'replay' needs a home location register or a home agent"
         elif role is not None and role not in roles:
-            yield f"{where}.kind: {a.kind!r} attacks {what}: the scenario needs a host with role {role!r}"
+            yield f"{where}.kind: {shown(a.kind)} attacks {what}: the scenario needs a host with role {shown(role)}"
         # The mechanism must be in use, or there is nothing to attack.
         mech = {"miplr_update": "miplr", "mip_registration": "mip",
                 "sip_register": "sip", "sip_reinvite": "sip"}.get(a.kind)
         if mech == "sip" and not (s.sip.enabled and mm.realtime == "sip"):
-            yield (f"{where}.kind: {a.kind!r} needs SIP mobility (sip.enabled = true and"
+            yield (f"{where}.kind: {shown(a.kind)} needs SIP mobility (sip.enabled = true and"
                    f" macro_mobility.realtime = \"sip\")")
         elif mech in ("miplr", "mip") and mech not in uses:
-            yield (f"{where}.kind: {a.kind!r} needs {what} in use: macro_mobility.tcp (with"
+            yield (f"{where}.kind: {shown(a.kind)} needs {what} in use: macro_mobility.tcp (with"
                    f" tcp.enabled) or macro_mobility.realtime (with sip.enabled) = \"{mech}\"")
     yield from _flow_problems(s, mobile, roles)
     yield from _trace_problems(s)
@@ -210,7 +231,7 @@ def cross_problems(s: Scenario):
             try:
                 check_name(n)
             except ValueError as e:
-                yield f"{kind}.{n}: {e}"
+                yield f"{kind}.{cut(n, 64)}: {e}"
     # Names imm-ns3 gives to the nodes it adds ([0028]-[0029]): a declared name must not take one.
     generated = {}
     for sn_name, sn in s.subnets.items():
@@ -223,9 +244,9 @@ def cross_problems(s: Scenario):
                         ("domains", s.domains), ("nodes", s.nodes), ("hosts", s.hosts)):
         for n in names:
             if n in generated:
-                yield f"{kind}.{n}: the name {n!r} is taken by {generated[n]}; choose another"
+                yield f"{kind}.{cut(n, 64)}: the name {shown(n)} is taken by {generated[n]}; choose another"
             if re.fullmatch(r"mh[0-9]+", n):
-                yield f"{kind}.{n}: names mh1, mh2, ... are the mobile hosts'; choose another"
+                yield f"{kind}.{cut(n, 64)}: names mh1, mh2, ... are the mobile hosts'; choose another"
     # Address capacity of each sub-network's prefix.
     for sn_name, sn in s.subnets.items():
         net = ipaddress.IPv4Network(sn.prefix)
@@ -277,13 +298,13 @@ def _flow_problems(s: "Scenario", mobile: list[str], roles: set[str]):
     for i, f in enumerate(s.flows):
         where = f"flows.{i}"
         if f.name in seen_names:
-            yield f"{where}.name: {f.name!r} names another flow too; flow names are unique"
+            yield f"{where}.name: {shown(f.name)} names another flow too; flow names are unique"
         seen_names.add(f.name)
         if f.src not in fixed and f.src not in mobile:
-            yield (f"{where}.src: {f.src!r} is neither a fixed host nor a mobile host; allowed:"
+            yield (f"{where}.src: {shown(f.src)} is neither a fixed host nor a mobile host; allowed:"
                    f" {', '.join(fixed + mobile)}")
         if f.dst not in fixed and f.dst not in mobile:
-            yield (f"{where}.dst: {f.dst!r} is neither a fixed host nor a mobile host; allowed:"
+            yield (f"{where}.dst: {shown(f.dst)} is neither a fixed host nor a mobile host; allowed:"
                    f" {', '.join(fixed + mobile)}")
         elif f.src in mobile and f.kind == "tcp_bulk":
             yield (f"{where}.src: a tcp_bulk flow from a mobile host is not supported (its"
@@ -293,30 +314,42 @@ def _flow_problems(s: "Scenario", mobile: list[str], roles: set[str]):
             yield f"{where}.dst: a flow from one mobile host to another is not supported"
         elif f.dst == f.src:
             yield f"{where}.dst: the flow's source and destination are the same host"
+        elif f.dst in mobile and f.dst_address == "care_of" and f.kind == "tcp_bulk":
+            yield (f"{where}.dst_address: TCP to the care-of address is not kept across"
+                   f" sub-network changes (the connection is reset when the address goes); use"
+                   f" \"permanent\" (carried by macro_mobility.tcp), or a UDP kind")
         elif f.dst in mobile and f.dst_address == "permanent":
             cls, mech = (("tcp", mm.tcp) if f.kind == "tcp_bulk" else ("realtime", mm.realtime))
             if mech not in ("miplr", "mip"):
+                alt = ("" if f.kind == "tcp_bulk"  # TCP to the care-of address is refused above
+                       else "; or set dst_address = \"care_of\"")
                 yield (f"{where}.dst_address: \"permanent\" needs macro_mobility.{cls} = \"miplr\" or"
-                       f" \"mip\" to carry it (it is {mech!r}); or set dst_address = \"care_of\"")
+                       f" \"mip\" to carry it (it is {shown(mech)}){alt}")
             elif mech == "miplr" and "home_location_register" not in roles:
                 yield f"{where}.dst_address: MIP-LR needs a host with role 'home_location_register'"
             elif mech == "mip" and "home_agent" not in roles:
                 yield f"{where}.dst_address: Mobile IP needs a host with role 'home_agent'"
             elif mech == "miplr" and f.src in s.hosts and s.hosts[f.src].role != "correspondent":
                 yield (f"{where}.src: MIP-LR rewrites addresses at correspondents ([0058]-[0062]):"
-                       f" {f.src!r} has role {s.hosts[f.src].role!r}; use a correspondent")
+                       f" {shown(f.src)} has role {shown(s.hosts[f.src].role)}; use a correspondent")
         if (f.dst in mobile or f.src in mobile) and not s.domains:
             yield f"{where}: a mobile host needs MMP domains to have an address"
         stop = f.stop_s if f.stop_s is not None else s.simulation.duration_s - 1.0
         if f.start_s >= stop or stop > s.simulation.duration_s:
             yield (f"{where}.start_s: the flow must start before it stops ({stop:g} s) and stop"
                    f" within the run ({s.simulation.duration_s:g} s)")
+        elif f.kind == "onoff" and (stop - f.start_s) / (f.on_s + f.off_s) > MAX_ONOFF_PERIODS:
+            periods = (stop - f.start_s) / (f.on_s + f.off_s)
+            yield (f"{where}.on_s: on_s + off_s = {f.on_s + f.off_s:g} s makes about {periods:.3g}"
+                   f" on-periods in the flow's {stop - f.start_s:g} s; at most"
+                   f" {MAX_ONOFF_PERIODS}: on_s + off_s at least"
+                   f" {(stop - f.start_s) / MAX_ONOFF_PERIODS:.3g} s")
         port = flow_port(s, i)
         if s.tcp.enabled and port == s.tcp.port and f.dst in mobile:
             yield f"{where}.port: {port} is the built-in TCP transfer's (tcp.port); choose another"
         other = ports.get((f.dst, port))
         if other is not None:
-            yield f"{where}.port: {port} at {f.dst} is flow {other!r}'s too; choose another"
+            yield f"{where}.port: {port} at {cut(f.dst, 64)} is flow {shown(other)}'s too; choose another"
         ports[(f.dst, port)] = f.name
 
 
@@ -333,7 +366,7 @@ def _trace_problems(s: "Scenario"):
             if missing:
                 k = missing[0] - m.first_node
                 yield (f"{where}.first_node: host mh{first_host + k} would follow node {missing[0]}"
-                       f" of {m.file!r}, which has nodes {_ranges(have)}"
+                       f" of {shown(m.file)}, which has nodes {_ranges(have)}"
                        f" ({len(missing)} host(s) without a node)")
         first_host += count
 

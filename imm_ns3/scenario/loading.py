@@ -13,7 +13,8 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import PROBLEM_SEPARATOR, ScenarioError
+from .errors import PROBLEM_SEPARATOR, ScenarioError, cut, shown
+from .files import FileProblem, read_regular_file
 from .schema import MOBILITY_MODELS, Scenario
 
 BUILTIN_SCENARIOS = ("patent-walk", "redundancy", "crowd")
@@ -33,7 +34,7 @@ def read_scenario_dict(source: str | Path) -> tuple[dict, str]:
         path = Path(src)
         if not path.exists():
             raise ScenarioError([
-                f"scenario: no file {src!r} and no built-in scenario of that name;"
+                f"scenario: no file {shown(src, 200)} and no built-in scenario of that name;"
                 f" built-in: {', '.join(BUILTIN_SCENARIOS)}"
             ])
     data = parse_toml_file(path, "scenario")
@@ -49,47 +50,90 @@ def _resolve_trace_files(data: dict, base: Path) -> None:
     for m in models:
         if (isinstance(m, dict) and m.get("model") == "ns2_trace" and isinstance(m.get("file"), str)
                 and m["file"] and not Path(m["file"]).expanduser().is_absolute()):
-            m["file"] = str((base / m["file"]).resolve())
+            try:
+                m["file"] = str((base / m["file"]).resolve())
+            except (OSError, ValueError):  # a NUL in the name, a symlink loop: validation says so
+                pass
 
 
-MAX_FILE_BYTES = 4 * 1024 * 1024  # a scenario or sweep file is text of a few kilobytes
+MAX_FILE_BYTES = 4 * 1024 * 1024  # a scenario, sweep or users file is text of a few kilobytes
+# Tables and arrays nested in one another: a scenario needs 7 levels (mobile_hosts.groups[0]
+# .mobility.waypoints_m[0]); deeper input would exhaust the stack of the parser or the checks.
+MAX_NESTING = 32
+
+
+def nesting_problem(value: Any, what: str) -> str | None:
+    """A line saying where ``value`` nests tables and arrays more than MAX_NESTING levels deep, or
+    None. Iterative: a value nested 10,000 levels deep (or one that holds itself) is no trouble."""
+    todo: list[tuple[Any, int, tuple]] = [(value, 1, ())]
+    while todo:
+        v, depth, path = todo.pop()
+        if not isinstance(v, (dict, list, tuple)):
+            continue
+        items = v.items() if isinstance(v, dict) else enumerate(v)
+        if depth > MAX_NESTING:
+            where = f" (at {cut('.'.join(path), 80)})" if path else ""
+            return f"{what}: tables and arrays nested more than {MAX_NESTING} levels deep{where}"
+        todo.extend((x, depth + 1, path + (str(k),)) for k, x in items
+                    if isinstance(x, (dict, list, tuple)))
+    return None
+
+
+def _toml_loads(text: str, what: str) -> dict:
+    """``tomllib.loads`` with its every failure a one-line ScenarioError naming ``what``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError([f"{what} is not valid TOML: {e}"]) from None
+    except RecursionError:
+        raise ScenarioError([f"{what}: tables and arrays nested more than {MAX_NESTING} levels"
+                             " deep"]) from None
+    except ValueError:  # an integer of more than 4300 digits
+        raise ScenarioError([f"{what}: an integer of more than 4300 digits; TOML integers are"
+                             " 64-bit"]) from None
+    problem = nesting_problem(data, what)
+    if problem:
+        raise ScenarioError([problem])
+    return data
 
 
 def parse_toml_file(path: Path, what: str) -> dict:
-    """A TOML file as a dict, read with a size limit (``/dev/zero`` ends with an error, not when
-    memory does); every failure is a one-line ScenarioError naming ``what``."""
+    """A TOML file as a dict, read from a regular file with a size limit (``/dev/zero`` and FIFOs
+    are refused before a byte is read); every failure is a one-line ScenarioError naming ``what``."""
     try:
-        if path.is_dir():
-            raise ScenarioError([f"{what}: {path} is a directory, not a file"])
-        with open(path, "rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)
-    except OSError as e:
-        raise ScenarioError([f"{what}: cannot read {path}: {e.strerror}"]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError([f"{what}: {path} is larger than {MAX_FILE_BYTES // 1024 // 1024} MiB;"
-                             " a scenario file is TOML text of a few kilobytes"])
+        raw = read_regular_file(path, MAX_FILE_BYTES)
+    except FileProblem as e:
+        hint = "; TOML text of a few kilobytes expected" if e.too_large else ""
+        raise ScenarioError([f"{what}: {e}{hint}"]) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ScenarioError([f"{what}: {path} is not UTF-8 text (byte {e.start}); TOML expected"]) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError([f"{what}: {path} is not valid TOML: {e}"]) from None
+        raise ScenarioError([f"{what}: {cut(path)} is not UTF-8 text (byte {e.start}); TOML"
+                             " expected"]) from None
+    return _toml_loads(text, f"{what}: {cut(path)}")
 
 
 def parse_override(item: str) -> tuple[str, Any]:
     """Parse ``KEY=VALUE``; VALUE is read as a TOML value, else taken as a string."""
     if "=" not in item:
-        raise ScenarioError([f"--set {item}: expected KEY=VALUE, e.g. mobility.speed_mps=10"])
+        raise ScenarioError([f"--set {cut(item)}: expected KEY=VALUE, e.g. mobility.speed_mps=10"])
     key, raw = item.split("=", 1)
     key = key.strip()
     if not key or any(not part for part in key.split(".")):
-        raise ScenarioError([f"--set {item}: KEY must be a dotted path such as wifi.channel"])
+        raise ScenarioError([f"--set {cut(item)}: KEY must be a dotted path such as wifi.channel"])
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    except RecursionError:
+        raise ScenarioError([f"--set {cut(key)}: VALUE nests arrays or tables more than"
+                             f" {MAX_NESTING} levels deep"]) from None
+    except ValueError:  # an integer of more than 4300 digits
+        raise ScenarioError([f"--set {cut(key)}: VALUE is an integer of more than 4300 digits;"
+                             " TOML integers are 64-bit"]) from None
+    problem = nesting_problem(value, f"--set {cut(key)}: VALUE")
+    if problem:
+        raise ScenarioError([problem])
     return key, value
 
 
@@ -142,8 +186,8 @@ def check_override_path(data: dict, key: str) -> None:
                 fields.update(m.model_fields)
             if part not in fields:
                 raise ScenarioError([
-                    f"--set {key}: {here!r} is not a scenario field; allowed at this level:"
-                    f" {', '.join(sorted(fields))}"
+                    f"--set {cut(key)}: {shown(here)} is not a scenario field; allowed at this"
+                    f" level: {', '.join(sorted(fields))}"
                 ])
             model = fields[part].annotation
             raw = raw.get(part) if isinstance(raw, dict) else None
@@ -153,45 +197,63 @@ def check_override_path(data: dict, key: str) -> None:
             names = raw if isinstance(raw, dict) else {}
             if part not in names:
                 raise ScenarioError([
-                    f"--set {key}: no entry {part!r} under {'.'.join(parts[:i])!r}; existing:"
-                    f" {', '.join(sorted(names)) or '(none)'}"
+                    f"--set {cut(key)}: no entry {shown(part)} under {shown('.'.join(parts[:i]))};"
+                    f" existing: {cut(', '.join(sorted(map(str, names))), 2000) or '(none)'}"
                 ])
             model = get_args(_unwrap(model))[1]
             raw = names[part]
             continue
-        if origin in (list, tuple) and part.isdigit():
+        if origin in (list, tuple):
+            size = len(raw) if isinstance(raw, list) else 0
+            allowed = f"0 to {size - 1}" if size else "none: the list is empty or absent"
+            # ASCII digits only ('²'.isdigit() is true), and few of them (int() of 5000 digits
+            # raises).
+            if not (part.isascii() and part.isdigit()):
+                raise ScenarioError([f"--set {cut(key)}: {shown('.'.join(parts[:i]))} is a list;"
+                                     f" the next part is an index ({allowed}), got {shown(part)}"])
+            if len(part) > 9 or int(part) >= size:
+                raise ScenarioError([f"--set {cut(key)}: index {shown(part)} is out of range"
+                                     f" ({allowed})"])
             args = get_args(_unwrap(model))
             model = args[0] if args else Any
-            raw = raw[int(part)] if isinstance(raw, list) and int(part) < len(raw) else None
-            if raw is None:
-                raise ScenarioError([f"--set {key}: index {part} is out of range"])
+            raw = raw[int(part)]
             continue
         raise ScenarioError([
-            f"--set {key}: {'.'.join(parts[:i])!r} is a value, it has no field {part!r}"
+            f"--set {cut(key)}: {shown('.'.join(parts[:i]))} is a value, it has no field {shown(part)}"
         ])
 
 
 def apply_overrides(data: dict, overrides: list[str] | dict[str, Any]) -> dict:
     """Return a copy of ``data`` with each ``KEY=VALUE`` override applied by dotted path."""
+    for what, value in (("scenario", data), *((f"--set {cut(k)}: VALUE", v) for k, v in
+                                               (overrides.items() if isinstance(overrides, dict) else ()))):
+        problem = nesting_problem(value, what)
+        if problem:
+            raise ScenarioError([problem])
     out = copy.deepcopy(data)
     items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides)
     for key, value in items:
         check_override_path(out, key)
         parts = key.split(".")
         node: Any = out
-        for i, part in enumerate(parts[:-1]):
-            if isinstance(node, list):
-                node = node[int(part)]
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(node, list) and part.isascii() and part.isdigit() and len(part) <= 9:
+                if last:
+                    node[int(part)] = value
+                else:
+                    node = node[int(part)]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = value
+                else:
+                    node = node.setdefault(part, {})
             else:
-                node = node.setdefault(part, {})
-            if not isinstance(node, (dict, list)):
+                # A value set in place of the table this path goes through.
+                here = ".".join(parts[:i])
                 raise ScenarioError([
-                    f"--set {key}: {'.'.join(parts[:i + 1])!r} is {node!r}, not a table; set it"
-                    f" as a table (e.g. {'.'.join(parts[:i + 1])}={{...}}) or its fields only"])
-        if isinstance(node, list):
-            node[int(parts[-1])] = value
-        else:
-            node[parts[-1]] = value
+                    f"--set {cut(key)}: {shown(here)} is {shown(node)}, not a table; set it"
+                    f" as a table (e.g. {cut(here)}={{...}}) or its fields only"])
     return out
 
 
@@ -202,7 +264,7 @@ def _format_loc(loc: tuple) -> str:
     for p in loc:
         if isinstance(p, str) and p in MOBILITY_MODELS and parts and parts[-1] == "mobility":
             continue
-        parts.append(str(p) if _PLAIN_KEY.match(str(p)) else repr(p))
+        parts.append(cut(str(p), 64) if _PLAIN_KEY.match(str(p)) else shown(p, 64))
     return ".".join(parts)
 
 
@@ -252,6 +314,9 @@ def format_validation_error(err: ValidationError) -> list[str]:
             allowed = _allowed_at(tuple(e["loc"])[:-1])
             lines.append(f"{loc}: unknown field; check the spelling (see docs/scenario.md)"
                          + (f"; allowed here: {', '.join(allowed)}" if allowed else ""))
+        elif e["type"] == "bool_type":
+            lines.append(f"{loc}: true or false only (a TOML boolean; not a number or a string)"
+                         f" (got {shown(e.get('input'))})")
         elif e["type"] == "missing":
             lines.append(f"{loc}: required field is missing")
         elif e["type"] == "union_tag_invalid":
@@ -268,12 +333,12 @@ def format_validation_error(err: ValidationError) -> list[str]:
             lines.extend(msg.split(PROBLEM_SEPARATOR))
         else:
             got = e.get("input")
-            shown = ("" if isinstance(got, (dict, list)) or e["type"] == "value_error"
-                     else f" (got {got!r})")
+            got_text = ("" if isinstance(got, (dict, list)) or e["type"] == "value_error"
+                        else f" (got {shown(got)})")
             if loc and msg.startswith(loc + "."):
                 lines.append(msg)  # the message already names the field below this location
             else:
-                lines.append(f"{loc}: {msg}{shown}" if loc else msg)
+                lines.append(f"{loc}: {msg}{got_text}" if loc else msg)
     return lines
 
 
@@ -290,6 +355,9 @@ def validate_dict(data: dict) -> Scenario:
     checked again; the cross-check lines about other tables are added."""
     if not isinstance(data, dict):
         raise ScenarioError([f"scenario: a table of tables expected, got {type(data).__name__}"])
+    problem = nesting_problem(data, "scenario")
+    if problem:
+        raise ScenarioError([problem])
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:

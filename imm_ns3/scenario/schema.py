@@ -22,11 +22,16 @@ from pydantic import (
 )
 
 from .radio import TIME_UNIT_S, WIFI_STANDARDS
-from .errors import PROBLEM_SEPARATOR
+from .errors import PROBLEM_SEPARATOR, cut, shown
 from .schema_names import _HOSTNAME_RE, check_name
 
 
 MAX_COORDINATE_M = 1e6  # positions within 1000 km of the origin: ns-3's mobility stays exact
+MAX_DURATION_S = 1e6  # the longest run (simulation.duration_s); ns2 trace times and packet intervals too
+MIN_PERIOD_S = 1e-6  # an onoff flow's mean on- and off-periods: at least 1 microsecond
+MAX_TRACE_BYTES = 64 * 1024 * 1024  # an ns-2 trace file
+
+
 def _accepts_bool(tp: Any) -> bool:
     if tp is bool:
         return True
@@ -109,9 +114,10 @@ class Propagation(_Model):
         " still and decorrelates as they move (Gudmundson's model; indoor and urban"
         " measurements: 4-12 dB). 0: none, the loss is a function of distance alone.")
     shadowing_decorrelation_m: float = Field(
-        20.0, gt=0, le=1000,
+        20.0, ge=1e-6, le=1000,
         description="Distance the two radios of a pair move in all over which their shadowing"
-        " term decorrelates to 1/e (outdoor measurements: 10-100 m; indoor: a few metres).")
+        " term decorrelates to 1/e (outdoor measurements: 10-100 m; indoor: a few metres);"
+        " 1e-6 to 1000 m (ns-3's model takes no less than a micrometre).")
     fading: Literal["none", "rayleigh", "nakagami"] = Field(
         "none",
         description="Fast fading, drawn for every frame and receiver independently (ns-3"
@@ -148,7 +154,7 @@ class WifiSpec(_Model):
         5, ge=1, le=100, description="Beacons a station may miss before it leaves its AP."
     )
     active_probing: bool = Field(
-        True, description="Stations send probe requests when scanning instead of only listening."
+        True, strict=True, description="Stations send probe requests when scanning instead of only listening."
     )
     probe_request_timeout_s: float = Field(
         0.05, gt=0, le=5, description="How long a scanning station waits for probe responses."
@@ -185,7 +191,7 @@ class WifiSpec(_Model):
     @classmethod
     def _standard(cls, v: str) -> str:
         if v not in WIFI_STANDARDS:
-            raise ValueError(f"must be one of {', '.join(WIFI_STANDARDS)}; got {v!r}")
+            raise ValueError(f"must be one of {', '.join(WIFI_STANDARDS)}; got {shown(v)}")
         return v
 
 
@@ -401,7 +407,8 @@ class Ns2TraceMobility(_Model):
     model: Literal["ns2_trace"] = "ns2_trace"
     file: str = Field(min_length=1, description="The trace file; a relative path is taken from the"
                       " scenario file's directory (from the working directory for a scenario"
-                      " given as a table).")
+                      " given as a table). A regular file of at most 64 MiB; node ids, times,"
+                      " coordinates and speeds are bounded (docs/limits.md).")
     first_node: int = Field(0, ge=0, le=10**6, description="The trace node the first host follows.")
     _points: dict = PrivateAttr(default_factory=dict)
 
@@ -410,19 +417,21 @@ class Ns2TraceMobility(_Model):
         from pathlib import Path
 
         from ..ns2trace import TraceError, parse
+        from .files import FileProblem, read_regular_file
 
+        # "@file: ..." lines are placed under the model's path (mobility.file: ...).
         path = Path(self.file).expanduser()
         try:
-            size = path.stat().st_size
-            if size > 64 * 1024 * 1024:
-                raise ValueError(f"file: {self.file!r} is {size / 1e6:.0f} MB; at most 64 MB")
-            text = path.read_text(encoding="utf-8", errors="strict")
-        except (OSError, UnicodeDecodeError) as e:
-            raise ValueError(f"file: cannot read {self.file!r}: {getattr(e, 'strerror', None) or e}") from None
+            text = read_regular_file(path, MAX_TRACE_BYTES).decode("utf-8")
+        except FileProblem as e:
+            raise ValueError(f"@file: {e}") from None
+        except UnicodeDecodeError as e:
+            raise ValueError(f"@file: cannot read {cut(self.file)}: not UTF-8 text (byte"
+                             f" {e.start}); an ns-2 movement trace expected") from None
         try:
-            self._points = parse(text, where=path.name)
+            self._points = parse(text, where=cut(path.name, 80))
         except TraceError as e:
-            raise ValueError(f"file: {e}") from None
+            raise ValueError(f"@file: {e}") from None
         return self
 
     def nodes(self) -> list[int]:
@@ -491,7 +500,7 @@ class MobileHosts(_Model):
     def _sip_domain(cls, v: str) -> str:
         if not _HOSTNAME_RE.match(v):
             raise ValueError("a host name such as 'imm.example' (letters, digits, inner hyphens,"
-                             f" dot-separated labels), got {v!r}")
+                             f" dot-separated labels), got {shown(v)}")
         return v
     start_stagger_s: float = Field(
         0.0, ge=0, description="Host i starts its walk i * stagger seconds later (waypoints)."
@@ -583,7 +592,7 @@ class DrcpConfig(_Model):
 class ProbeConfig(_Model):
     """Downlink UDP constant-bit-rate probe from the correspondent host to each mobile host."""
 
-    enabled: bool = Field(True, description="Send the probe flow (named 'probe').")
+    enabled: bool = Field(True, strict=True, description="Send the probe flow (named 'probe').")
     rate_pps: float = Field(50.0, gt=0, le=100000, description="Packets per second per host.")
     size_bytes: int = Field(200, ge=16, le=1400, description="UDP payload size.")
     start_s: float = Field(1.0, ge=0, description="When the first probe packet is sent.")
@@ -594,7 +603,8 @@ class SipConfig(_Model):
     """SIP mobility for real-time traffic ([0071]-[0077]): active when the scenario has a host
     with role 'sip_server' and a correspondent."""
 
-    enabled: bool = Field(True, description="Run the SIP agents, servers and the RTP flows.")
+    enabled: bool = Field(True, strict=True,
+                          description="Run the SIP agents, servers and the RTP flows.")
     call_at_s: float = Field(3.0, ge=0, description="When the correspondent calls each mobile host.")
     call_spread_s: float = Field(
         0.0, ge=0, le=1e6,
@@ -619,7 +629,7 @@ class TcpConfig(_Model):
     """The TCP transfer from the correspondent host to each mobile host (named 'tcp'), addressed
     by the mobile host's permanent address and carried by ``macro_mobility.tcp``."""
 
-    enabled: bool = Field(False, description="Run the transfer (needs a correspondent host);"
+    enabled: bool = Field(False, strict=True, description="Run the transfer (needs a correspondent host);"
                           " on in patent-walk.")
     start_s: float = Field(4.0, ge=0, description="When the correspondent connects.")
     start_spread_s: float = Field(
@@ -638,7 +648,7 @@ class TcpConfig(_Model):
     @classmethod
     def _variant(cls, v: str) -> str:
         if v not in TCP_VARIANTS:
-            raise ValueError(f"unknown TCP variant {v!r}; allowed: {', '.join(TCP_VARIANTS)}")
+            raise ValueError(f"unknown TCP variant {shown(v)}; allowed: {', '.join(TCP_VARIANTS)}")
         return v
 
 
@@ -678,7 +688,7 @@ class Security(_Model):
     wire: sequence windows, lifetime caps, checked reply sources)."""
 
     auth: bool = Field(
-        False, description="true: MIP-LR and Mobile IP updates, acknowledgements and register"
+        False, strict=True, description="true: MIP-LR and Mobile IP updates, acknowledgements and register"
         " replies carry HMAC-SHA-256-128 authenticators (keys of host<->register, host<->home"
         " agent, and host<->correspondent handed out by the register); unauthenticated ones are"
         " dropped and counted.")
@@ -730,7 +740,7 @@ class Attack(_Model):
     hold_s: float = Field(
         0.0, ge=0, le=1e6, description="mmp_registration, mmp_semisoft_copy: keep the forged"
         " cache entry alive with a route-update every mmp.route_update_interval_s for this long"
-        " (0: the one message).")
+        " (0: the one message); at most 100,000 route-updates within the run.")
     requests: int | None = Field(
         None, ge=1, le=100000, description="drcp_exhaustion: requests sent (default: the size of"
         " the attacker's sub-network's address pool + 16).")
@@ -769,15 +779,19 @@ class Flow(_Model):
     stop_s: float | None = Field(None, gt=0, description="When it stops sending (default: 1 s"
                                  " before the end of the run, so that nothing is in flight).")
     rate_kbps: float = Field(ge=0, le=1e6, description="Sending rate of the payload (kbit/s;"
-                             " onoff: while on). tcp_bulk: 0 for as fast as TCP goes.")
+                             " onoff: while on). tcp_bulk: 0 for as fast as TCP goes. UDP kinds:"
+                             " at least a packet every 1e6 s (packet_bytes * 8e-9 kbit/s).")
     packet_bytes: int = Field(1000, ge=16, le=8960, description="UDP payload, or TCP segment size.")
-    on_s: float = Field(1.0, gt=0, le=1e6, description="onoff: mean on-period.")
-    off_s: float = Field(1.0, gt=0, le=1e6, description="onoff: mean off-period.")
+    on_s: float = Field(1.0, ge=MIN_PERIOD_S, le=1e6,
+                        description="onoff: mean on-period (1e-6 to 1e6 s).")
+    off_s: float = Field(1.0, ge=MIN_PERIOD_S, le=1e6,
+                         description="onoff: mean off-period (1e-6 to 1e6 s).")
     port: int | None = Field(None, ge=1, le=65535, description="The receiver's port (default:"
                              " 20000 + the flow's index).")
     dst_address: Literal["permanent", "care_of"] = Field(
         "permanent", description="To a mobile host: its permanent address (carried by"
-        " macro-mobility) or the care-of address it has when the flow starts.")
+        " macro-mobility) or the care-of address it has when the flow starts (UDP kinds only:"
+        " TCP to the care-of address is not kept across sub-network changes).")
 
     @field_validator("name")
     @classmethod
@@ -793,6 +807,17 @@ class Flow(_Model):
             raise ValueError(f"stop_s: must be later than start_s ({self.start_s}), got {self.stop_s}")
         if self.kind != "tcp_bulk" and self.rate_kbps == 0:
             raise ValueError(f"rate_kbps: {self.kind} needs a rate above 0")
+        if self.kind != "tcp_bulk":
+            # A packet at least every MAX_DURATION_S: ns-3's time would overflow (an abort) or
+            # the sender never send.
+            interval = self.packet_bytes * 8 / (self.rate_kbps * 1e3)
+            if not interval <= MAX_DURATION_S * (1 + 1e-9):  # (the rounding of rate * 1e3)
+                lowest = self.packet_bytes * 8 / (MAX_DURATION_S * 1e3)
+                raise ValueError(
+                    f"@rate_kbps: {self.rate_kbps:g} kbit/s sends a {self.packet_bytes}-byte packet"
+                    f" every {interval:.3g} s; a packet at least every {MAX_DURATION_S:g} s (the"
+                    f" longest run): from {lowest:.3g} to 1e+06 kbit/s with packet_bytes ="
+                    f" {self.packet_bytes}")
         if self.kind != "tcp_bulk" and self.packet_bytes > 1472:
             raise ValueError(f"packet_bytes: a UDP payload of at most 1472 bytes (one Ethernet/WiFi"
                              f" frame without fragments), got {self.packet_bytes}")
@@ -827,7 +852,7 @@ class Failure(_Model):
 class Simulation(_Model):
     """Length and randomness of a run."""
 
-    duration_s: float = Field(60.0, gt=0, le=1e6, description="Simulated time.")
+    duration_s: float = Field(60.0, gt=0, le=MAX_DURATION_S, description="Simulated time.")
     seed: int = Field(1, ge=1, lt=2**31, description="ns-3 RngRun; the CLI's --seed wins.")
     timeline_bin_s: float = Field(0.1, gt=0, le=60,
                                   description="Bin width of the 'timeline' table (goodput per flow).")
