@@ -171,11 +171,12 @@ def test_load_fails_loudly_on_listed_runs_that_are_missing(tmp_path):
 
     out = tmp_path / "out"
     (out / "runs").mkdir(parents=True)
-    (out / "sweep.json").write_text(json.dumps({"runs": [{"key": "aaaa"}, {"key": "bbbb"}]}))
+    a, b = "aaaa" * 4, "bbbb" * 4  # keys are 16 hexadecimal digits (sweep.json is checked)
+    (out / "sweep.json").write_text(json.dumps({"runs": [{"key": a}, {"key": b}]}))
     (out / "failed").mkdir()
-    (out / "failed" / "bbbb.json").write_text(json.dumps({"key": "bbbb", "error": "x"}))
+    (out / "failed" / f"{b}.json").write_text(json.dumps({"key": b, "error": "x"}))
     with pytest.raises(IncompleteSweepError, match=r"1 of the 2 runs listed in sweep.json are not"
-                                                   r" stored .* e.g. aaaa"):
+                                                   rf" stored .* e.g. {a}"):
         load(out)
     with pytest.warns(UserWarning, match="not stored"):
         assert len(load(out, missing="warn").failed) == 1

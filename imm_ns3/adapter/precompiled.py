@@ -54,7 +54,7 @@ from . import ns3_loader
 
 # Every header of the package's C++, in an order in which each compiles after those before it.
 HEADERS = ("shims.h", "traffic.h", "mmp_host.h", "mmp_routing.h", "mip_tunnel.h", "mip_hook.h",
-           "attack.h", "assoc_guard.h", "propagation.h", "channel_scan.h")
+           "attack.h", "assoc_guard.h", "propagation.h", "channel_scan.h", "interrupt.h")
 
 MODES = ("auto", "build", "off")
 LIBRARY = "libimm_shims.so"
