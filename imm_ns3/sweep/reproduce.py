@@ -97,16 +97,21 @@ class SweepCheck:
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.checks)
+        return bool(self.checks) and all(c.ok for c in self.checks)
 
     def line(self) -> str:
+        if not self.checks:
+            return f"{self.name}: NOTHING TO RERUN: {self.directory} stores no run its sweep.json lists"
         versions = sorted({str(c.run.manifest.get("code_version")) for c in self.checks})
         commits = sorted({str(c.run.manifest.get("git_commit") or "?")[:12] for c in self.checks})
         bad = next((c for c in self.checks if not c.ok), None)
         if bad is None:
-            seeds = ", ".join(c.run.label().split("(", 1)[1].rstrip(")") for c in self.checks)
+            which = ""
+            if len(self.checks) <= 3:  # name them; a long list says nothing a count does not
+                which = ": " + "; ".join(c.run.label().split("(", 1)[1].rstrip(")")
+                                         for c in self.checks)
             now = self.checks[0].now_code if self.checks else "?"
-            return (f"{self.name}: reproduced ({len(self.checks)} of {self.total} runs: {seeds};"
+            return (f"{self.name}: reproduced ({len(self.checks)} of {self.total} runs{which};"
                     f" stored code {'/'.join(versions)} at {'/'.join(commits)}, now {now})")
         stored_v = (f"stored code {bad.run.manifest.get('code_version')} at"
                     f" {str(bad.run.manifest.get('git_commit') or '?')[:12]}")
