@@ -187,3 +187,10 @@ def test_reproduce_fails_on_a_stored_number_the_code_no_longer_computes(ns3_read
     assert r.output.startswith(f"e6-redundancy: DIFFERS, run {run.key} (")
     assert f"summary.events: stored {summary['events']}, now {summary['events'] - 1}" in r.output
     assert f"stored code {run.manifest['code_version']}" in r.output
+
+
+def test_a_sweep_with_nothing_to_rerun_is_not_reproduced():
+    from imm_ns3.sweep.reproduce import SweepCheck
+
+    empty = SweepCheck(Path("results/x"), "x", 0)
+    assert not empty.ok and "NOTHING TO RERUN" in empty.line()
