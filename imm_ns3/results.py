@@ -157,6 +157,14 @@ def foreign_entries(out_dir: Path) -> list[str]:
     return sorted(p.name for p in d.iterdir() if p.name not in RUN_FILES)
 
 
+def refuse_foreign(out_dir: Path) -> None:
+    """Raise FileExistsError if run directory ``out_dir`` holds files no run wrote."""
+    foreign = foreign_entries(out_dir)
+    if foreign:
+        raise FileExistsError(f"{out_dir}: holds files no run wrote ({', '.join(foreign[:5])});"
+                              " they are never replaced: choose another directory")
+
+
 def pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -204,11 +212,11 @@ def write_run(result: RunResult, staging: Path, out_dir: Path,
     # summary.json last: a reader that sees it knows the tables are there.
     (staging / "summary.json").write_text(json.dumps(result.summary, indent=2, sort_keys=False) + "\n")
     out_dir = Path(out_dir)
-    foreign = foreign_entries(out_dir)
-    if foreign:  # checked before the run too (run_scenario): a last guard, nothing deleted
+    try:  # checked before the run too (run_scenario): a last guard, nothing deleted
+        refuse_foreign(out_dir)
+    except FileExistsError:
         shutil.rmtree(staging, ignore_errors=True)
-        raise FileExistsError(f"{out_dir}: holds files no run wrote ({', '.join(foreign[:5])});"
-                              " they are never replaced: choose another directory")
+        raise
     old = None
     if out_dir.exists():
         old = out_dir.parent / f".{out_dir.name}.{os.getpid()}.old"

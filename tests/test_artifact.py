@@ -195,3 +195,15 @@ def test_a_sweep_with_nothing_to_rerun_is_not_reproduced():
 
     empty = SweepCheck(Path("results/x"), "x", 0)
     assert not empty.ok and "NOTHING TO RERUN" in empty.line()
+
+
+def test_reproduce_refuses_a_damaged_sweep_directory_in_one_line(tmp_path):
+    d = tmp_path / "e1"
+    shutil.copytree(RESULTS / "e1-handoff-latency", d)
+    (d / "sweep.json").write_text('{"runs": [{"key": "../x"}]}')
+    r = _invoke("reproduce", str(d), "--all")
+    assert r.exit_code == 2 and r.output.count("\n") == 1 and "runs[0].key" in r.output, r.output
+    shutil.copy(RESULTS / "e1-handoff-latency" / "sweep.json", d / "sweep.json")
+    (d / "packed" / "flows.parquet").write_bytes(b"PAR1")
+    r = _invoke("reproduce", str(d), "--all")
+    assert r.exit_code == 2 and "flows.parquet: not a readable Parquet table" in r.output, r.output

@@ -22,7 +22,7 @@ from ..events import EventLog
 from ..results import (
     HANDOFF_KINDS,
     RunResult,
-    foreign_entries,
+    refuse_foreign,
     remove_stale_staging,
     signalling_summary,
     staging_dir,
@@ -150,11 +150,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
         out_dir = Path(out_dir)
         if out_dir.exists() and not out_dir.is_dir():
             raise NotADirectoryError(f"{out_dir}: exists and is not a directory")
-        foreign = foreign_entries(out_dir)
-        if foreign:
-            raise FileExistsError(f"{out_dir}: holds files no run wrote"
-                                  f" ({', '.join(foreign[:5])}); they are never replaced:"
-                                  " choose another directory")
+        refuse_foreign(out_dir)
     ns = ns3()
     if out_dir is not None:
         remove_stale_staging(out_dir.parent, out_dir.name)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import __version__
+from ..results import pid_alive
 from .spec import RunSpec, Sweep, SweepError
 from .store import code_version, completed, git_commit, prepare, record_failure, _atomic_write
 
@@ -308,16 +309,6 @@ _DASK_WORKDIR: str | None = None
 _DASK_PREFIX = "imm-dask-worker-"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _dask_workdir() -> str:
     """The Dask worker process's clean working directory: removed when the process exits, and
     those of dead worker processes (killed, so no exit handler ran) removed when one starts."""
@@ -326,7 +317,7 @@ def _dask_workdir() -> str:
     tmp = Path(tempfile.gettempdir())
     for d in tmp.glob(f"{_DASK_PREFIX}*-*"):
         pid = d.name[len(_DASK_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
             shutil.rmtree(d, ignore_errors=True)
     work = tempfile.mkdtemp(prefix=f"{_DASK_PREFIX}{os.getpid()}-")
     atexit.register(shutil.rmtree, work, True)

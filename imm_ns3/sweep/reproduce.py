@@ -133,17 +133,15 @@ def sweep_dirs(results: Path) -> list[Path]:
 
 
 def _run_dir(rd: Path, case: str | None = None, params: dict | None = None) -> StoredRun:
-    import pandas as pd
-
+    from ..analysis import _SUMMARY_NEED, read_json, read_table
     from ..results import TABLES, table
 
     def tables() -> dict[str, Any]:
-        return {name: pd.read_parquet(rd / f"{name}.parquet") if (rd / f"{name}.parquet").exists()
-                else table(name, []) for name in TABLES}
+        return {name: read_table(rd / f"{name}.parquet", name)
+                if (rd / f"{name}.parquet").exists() else table(name, []) for name in TABLES}
 
-    manifest = (json.loads((rd / "manifest.json").read_text())
-                if (rd / "manifest.json").exists() else {})
-    summary = json.loads((rd / "summary.json").read_text())
+    manifest = read_json(rd / "manifest.json") if (rd / "manifest.json").exists() else {}
+    summary = read_json(rd / "summary.json", _SUMMARY_NEED)
     return StoredRun(str(manifest.get("key", rd.name)), int(summary["seed"]), case,
                      params or {}, summary, manifest, (rd / "scenario.toml").read_text(), tables)
 
@@ -157,7 +155,14 @@ def stored_runs(d: Path) -> list[StoredRun]:
     d = Path(d)
     if (d / "summary.json").is_file():
         return [_run_dir(d)]
-    listed = json.loads((d / "sweep.json").read_text())["runs"]
+    from ..analysis import ResultsError
+    from .store import SweepDirError, read_listing
+
+    try:
+        read_listing(d)  # checked: a JSON object whose runs are 16-hex-digit keys
+    except SweepDirError as e:
+        raise ResultsError(str(e)) from None
+    listed = json.loads((d / "sweep.json").read_bytes())["runs"]
     packed = _read_packed(d)
     out: list[StoredRun] = []
     for entry in listed:
@@ -325,9 +330,8 @@ def reproduce(directories: list[Path], per_sweep: int | None, *, sample_seed: in
     chosen: list[tuple[SweepCheck, StoredRun]] = []
     for d in directories:
         d = Path(d)
-        meta = (json.loads((d / "sweep.json").read_text()) if (d / "sweep.json").is_file()
-                else {})
-        runs = stored_runs(d)
+        runs = stored_runs(d)  # sweep.json checked here first
+        meta = json.loads((d / "sweep.json").read_bytes()) if (d / "sweep.json").is_file() else {}
         sc = SweepCheck(d, str(meta.get("name", d.name)), len(runs))
         sweeps.append(sc)
         chosen += [(sc, r) for r in choose(runs, per_sweep, sample_seed=sample_seed,
