@@ -1,10 +1,12 @@
-"""Statistics for the experiments' figures: pure numpy, deterministic (a fixed bootstrap seed),
-so a figure redrawn from the same stored results is the same figure.
+"""Statistics for the experiments' figures: pure numpy, deterministic and independent of the
+order of the values, so a figure redrawn from the same stored results is the same figure.
 
 - :func:`mean_ci`: mean with a Student-t interval, for roughly symmetric data (a count per
   run summed over many packets);
-- :func:`median_ci`: median with a percentile-bootstrap interval, for skewed or bimodal data
-  (handoff latencies are a sum of uniform waits plus rare retries and back-offs);
+- :func:`median_ci`: median with its distribution-free interval between two order statistics,
+  for skewed or bimodal data (handoff latencies are a sum of uniform waits plus rare retries and
+  back-offs): exact for any continuous distribution, no resampling;
+- :func:`wilson`: a proportion with its Wilson score interval;
 - :func:`mann_whitney`: the two-sided rank-sum test an ordering claim quotes (no normality
   assumed; normal approximation with tie correction, which needs about 8+ samples a side).
 """
@@ -20,8 +22,6 @@ import numpy as np
 _T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
          2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
          2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
-BOOTSTRAP_SEED = 20261128
-BOOTSTRAP_RESAMPLES = 4000
 
 
 def clean(values) -> np.ndarray:
@@ -58,23 +58,72 @@ class MedianCI:
     n: int
 
 
-def median_ci(values, level: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES,
-              seed: int = BOOTSTRAP_SEED) -> MedianCI:
-    """Median and its percentile-bootstrap confidence interval (NaN bounds below 2 samples)."""
+def median_ranks(n: int, level: float = 0.95) -> tuple[int, int] | None:
+    """1-based ranks (j, k) of the order statistics that bound the median of n samples with
+    confidence at least ``level``, or None when even (1, n) does not reach it (n < 6 at 95 %).
+
+    For continuous data, P(x_(j) <= median < x_(k)) = P(j <= B <= k - 1) with B ~ Binomial(n,
+    1/2), whatever the distribution; j is the largest rank with 1 - 2 P(B <= j - 1) >= level and
+    k = n + 1 - j (the symmetric interval). The same interval as the tables in performance
+    evaluation texts (e.g. n = 30: ranks 10 and 21; n = 60: 22 and 39)."""
+    if n < 1:
+        return None
+    alpha = 1 - level
+    if n <= 1000:
+        total = 2 ** n
+        tail, j = 0, 0  # tail = P(B <= j - 1) * 2**n
+        while True:
+            nxt = tail + math.comb(n, j)
+            if 2 * nxt > alpha * total:
+                break
+            tail, j = nxt, j + 1
+        if j == 0:
+            return None
+        return j, n + 1 - j
+    z = _normal_quantile(1 - alpha / 2)
+    j = int(math.floor(0.5 * n - z * math.sqrt(n) / 2))
+    return j, n + 1 - j
+
+
+def _normal_quantile(p: float) -> float:
+    lo, hi = -10.0, 10.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if 0.5 * math.erfc(-mid / math.sqrt(2)) < p:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def median_ci(values, level: float = 0.95) -> MedianCI:
+    """Median and its distribution-free confidence interval: the order statistics of
+    :func:`median_ranks` (coverage at least ``level`` for continuous data; NaN bounds when the
+    sample is too small for one, below 6 values at 95 %). A function of the sample alone: the
+    order the values arrive in does not matter."""
     if not 0 < level < 1:
         raise ValueError(f"level: between 0 and 1 exclusive, got {level!r}")
-    x = clean(values)
+    x = np.sort(clean(values))
     n = len(x)
     if n == 0:
         return MedianCI(math.nan, math.nan, math.nan, 0)
     med = float(np.median(x))
-    if n == 1:
-        return MedianCI(med, math.nan, math.nan, 1)
-    rng = np.random.default_rng(seed)
-    boots = np.median(x[rng.integers(0, n, size=(resamples, n))], axis=1)
-    a = (1 - level) / 2
-    lo, hi = np.quantile(boots, [a, 1 - a])
-    return MedianCI(med, float(lo), float(hi), n)
+    ranks = median_ranks(n, level)
+    if ranks is None:
+        return MedianCI(med, math.nan, math.nan, n)
+    j, k = ranks
+    return MedianCI(med, float(x[j - 1]), float(x[k - 1]), n)
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score 95 % interval (z = 1.96) of a proportion k / n: sensible near 0 and 1, where
+    the normal interval is not (NaN bounds for n = 0)."""
+    if n == 0:
+        return math.nan, math.nan
+    p = k / n
+    c = (p + z * z / (2 * n)) / (1 + z * z / n)
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, c - h), min(1.0, c + h)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 from imm_ns3 import model as M
 from imm_ns3.figures import MODEL_CHECK_COLUMNS, check_rows, write_model_check
 from imm_ns3.scenario import load_scenario
-from imm_ns3.stats import ecdf, mann_whitney, mean_ci, median_ci
+from imm_ns3.stats import ecdf, mann_whitney, mean_ci, median_ci, median_ranks, wilson
 from imm_ns3.topology import build_topology
 
 
@@ -139,10 +139,36 @@ def test_median_ci_covers_and_is_deterministic():
     assert covered >= 50  # nominal 95 %: 57 expected of 60
     x = rng.uniform(0, 1, 31)
     assert median_ci(x) == median_ci(x)
+    assert median_ci(x) == median_ci(x[::-1]) == median_ci(rng.permutation(x))
     one = median_ci([0.3, None, float("nan")])
     assert one.n == 1 and one.median == 0.3 and math.isnan(one.lo)
+    five = median_ci([1, 2, 3, 4, 5])  # even (min, max) covers only 1 - 2/32 < 95 %
+    assert five.median == 3 and math.isnan(five.lo) and math.isnan(five.hi)
+    # n = 30: the 10th and 21st smallest (the published table's ranks)
+    m = median_ci(np.arange(1.0, 31.0))
+    assert (m.lo, m.median, m.hi) == (10.0, 15.5, 21.0)
     with pytest.raises(ValueError, match="level"):
         median_ci(x, level=1.0)
+
+
+def test_median_ranks_exact_and_normal():
+    assert median_ranks(5) is None and median_ranks(6) == (1, 6)
+    assert [median_ranks(n) for n in (10, 60, 100)] == [(2, 9), (22, 39), (40, 61)]
+    for n in (6, 17, 30, 64, 500):
+        j, k = median_ranks(n)
+        cover = sum(math.comb(n, i) for i in range(j, k)) / 2 ** n
+        wider = sum(math.comb(n, i) for i in range(j + 1, k - 1)) / 2 ** n
+        assert cover >= 0.95 > wider  # the narrowest symmetric interval that reaches 95 %
+    j, k = median_ranks(5000)  # normal approximation beyond 1000
+    assert (j, k) == (2430, 2571)
+
+
+def test_wilson():
+    lo, hi = wilson(0, 30)
+    assert lo == 0.0 and hi == pytest.approx(0.1135, abs=1e-4)
+    lo, hi = wilson(15, 30)
+    assert lo == pytest.approx(0.3315, abs=1e-4) and hi == pytest.approx(0.6685, abs=1e-4)
+    assert all(math.isnan(v) for v in wilson(0, 0))
 
 
 def test_mann_whitney_known_values():
@@ -273,3 +299,19 @@ def test_timer_expiries_against_a_monte_carlo_of_the_timer():
     assert timer_expiries(0.0, 30.0, 30.0, 90.0) == 2.0  # at 30 and 60
     far = timer_expiries(lam, P, 6000.0, 12000.0) / 6000.0
     assert far == pytest.approx(timer_expiries(lam, P), rel=1e-6)  # the steady-state rate
+
+
+def test_first_of_periodic_events_against_sampling():
+    T = 0.5
+    lat = M.fixed("a", 1.0) + M.uniform("b", T) + M.first_of("c", T, 2)
+    rng = np.random.default_rng(1)
+    n = 200_000
+    x = 1.0 + rng.uniform(0, T, n) + np.minimum(rng.uniform(0, T, n), rng.uniform(0, T, n))
+    assert lat.mean == pytest.approx(1.0 + T / 2 + T / 3)
+    assert lat.median == pytest.approx(float(np.median(x)), abs=2e-3)
+    assert lat.std == pytest.approx(float(x.std()), rel=0.01)
+    assert lat.max == pytest.approx(1.0 + 2 * T)
+    # the first of one event is a plain uniform wait
+    assert M.first_of("c", T, 1).median == pytest.approx(M.uniform("c", T).median, abs=1e-9)
+    with pytest.raises(ValueError, match="k"):
+        M.first_of("c", T, 0)
