@@ -5,12 +5,15 @@ directory (the checkout's ``experiments/``, found in the working directory, besi
 or at ``$IMM_NS3_EXPERIMENTS``). A sweep file declares what it draws::
 
     [figures.e4]
-    draw = "figures:e4"        # module:function, the module beside the sweep file
+    draw = "e4:draw"           # module:function, the module (here e4.py) beside the sweep file
     file = "e4-mip-vs-miplr"   # output name (default: the figure's id)
-    check = "figures:check_e4" # optional: the figure's simulated numbers against its model
+    check = "e4:check"         # optional: the figure's simulated numbers against its model
 
-``draw(res)`` gets the sweep's results (:func:`imm_ns3.results.load` of ``RESULTS/<sweep name>``)
-and returns a matplotlib figure. ``check(res)`` returns rows of :data:`MODEL_CHECK_COLUMNS`;
+The checkout's experiments have one module per experiment (``experiments/e1.py`` ... ``e9.py``),
+loaded from its file (it imports only from ``imm_ns3``; shared plotting and the model-check row
+type are :mod:`imm_ns3.plotting`). ``draw(res)`` gets the sweep's results
+(:func:`imm_ns3.results.load` of ``RESULTS/<sweep name>``) and returns a matplotlib figure.
+``check(res)`` returns rows of :data:`MODEL_CHECK_COLUMNS`;
 ``imm-sim figures`` gathers every figure's rows into ``RESULTS/model-check.csv`` (rows of
 figures not drawn this time are kept). Each figure is saved as PNG and PDF and stamped with the versions
 its results came from: package and ns-3 versions, code version and git commit of the runs, number

@@ -12,13 +12,22 @@ import pandas as pd
 import pytest
 
 from imm_ns3.results import load
+from imm_ns3.stats import wilson
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 README = re.sub(r"\s+", " ", (ROOT / "results" / "README.md").read_text())  # wrapped lines
 sys.path.insert(0, str(ROOT / "experiments"))
-import figures  # noqa: E402 - experiments/figures.py
+# experiments/e1.py ... e9.py: each experiment's frames, summaries and checks
+from e1 import KINDS, e1_ordering, summary_e1  # noqa: E402
+from e2 import summary_e2  # noqa: E402
+from e3 import e3_handoff_rates, summary_e3  # noqa: E402
+from e4 import summary_e4  # noqa: E402
+from e6 import e6_frame, summary_e6  # noqa: E402
+from e7 import e7_frame, summary_e7  # noqa: E402
+from e8 import summary_e8, summary_e8_channel  # noqa: E402
+from e9 import check_e9, e9_cost, summary_e9  # noqa: E402
 
 
 def _quoted(text: str) -> None:
@@ -32,12 +41,12 @@ def e1():
 
 
 def test_e1_numbers(e1):
-    s = figures.summary_e1(e1).set_index(["kind", "quantity"])
+    s = summary_e1(e1).set_index(["kind", "quantity"])
     radio = s.loc[("intra_domain", "radio"), "median_s"]
     _quoted(f"{radio * 1e3:.1f} ms in every handoff")
-    mmp = [s.loc[(k, "mmp"), "median_s"] * 1e3 for k in figures.KINDS]
+    mmp = [s.loc[(k, "mmp"), "median_s"] * 1e3 for k in KINDS]
     _quoted(f"Medians {mmp[0]:.0f} ms (intra-domain), {mmp[1]:.0f} ms (inter-domain), {mmp[2]:.0f} ms")
-    t = figures.e1_ordering(e1)["test"]
+    t = e1_ordering(e1)["test"]
     _quoted(f"U = {t.u:g}, z = {t.z:.2f}, p = {t.p:.2f}")
     gaps = pd.to_numeric(e1.handoffs[e1.handoffs.kind == "inter_subnet"].tcp_gap_s)
     at_rto = int(((gaps > 1.0) & (gaps < 1.05)).sum())
@@ -47,7 +56,7 @@ def test_e1_numbers(e1):
 
 
 def test_e2_numbers():
-    s = figures.summary_e2(load(ROOT / "results" / "e2-semisoft-loss"))
+    s = summary_e2(load(ROOT / "results" / "e2-semisoft-loss"))
     hard = s[s.case == "hard"].sort_values("delay_ms").lost_median
     _quoted("medians " + ", ".join(f"{v:g}" for v in hard.iloc[:-1]) + f" and {hard.iloc[-1]:g}"
             " packets")
@@ -55,19 +64,19 @@ def test_e2_numbers():
 
 def test_e3_numbers():
     res = load(ROOT / "results" / "e3-signalling-load")
-    a = figures.summary_e3(res).set_index(["role", "case", "speed_mps", "mobile_hosts"])["mean"]
+    a = summary_e3(res).set_index(["role", "case", "speed_mps", "mobile_hosts"])["mean"]
     hlr = {(c, v): a[("home_location_register", c, v, 100)] for c in ("integrated", "flat")
            for v in (2.0, 10.0)}
     _quoted(f"home location register {hlr[('integrated', 2.0)]:.0f} vs {hlr[('flat', 2.0)]:.0f}"
             f" messages per minute at 2 m/s and {hlr[('integrated', 10.0)]:.0f} vs"
             f" {hlr[('flat', 10.0)]:.0f} at 10 m/s")
-    r = figures.e3_handoff_rates(res).set_index(["case", "speed_mps"])["mean"]
+    r = e3_handoff_rates(res).set_index(["case", "speed_mps"])["mean"]
     lo, hi = sorted([r[("flat", 10.0)], r[("integrated", 10.0)]])
     _quoted(f"measured {lo:.2f}-{hi:.2f} (+")
 
 
 def test_e4_numbers():
-    a = figures.summary_e4(load(ROOT / "results" / "e4-mip-vs-miplr"))
+    a = summary_e4(load(ROOT / "results" / "e4-mip-vs-miplr"))
     setup = a[(a.metric == "setup_ms") & (a.ch_delay_ms == 2.0)].set_index(["case", "home_delay_ms"])
     miplr = [setup.loc[("miplr", h), "mean"] for h in (5.0, 20.0, 50.0)]
     mip = [setup.loc[("mip", h), "mean"] for h in (5.0, 20.0, 50.0)]
@@ -77,20 +86,20 @@ def test_e4_numbers():
 
 def test_e7_and_e8_numbers():
     res7 = load(ROOT / "results" / "e7-policy")
-    s = figures.summary_e7(res7).set_index("case")
-    d = figures.e7_frame(res7)
+    s = summary_e7(res7).set_index("case")
+    d = e7_frame(res7)
     sip = d[d.case == "sip-only"]
     share = (sip.tcp_received_mb / sip.tcp_offered_mb).median()
     _quoted(f"{s.loc['sip-only', 'tcp_stalled']} of {s.loc['sip-only', 'runs']} runs"
             f" ({share * 100:.0f} % of the bytes")
-    e8 = figures.summary_e8(load(ROOT / "results" / "e8-radio"))
+    e8 = summary_e8(load(ROOT / "results" / "e8-radio"))
     radio = e8[e8.monitor_s == 0].sort_values("missed").radio_median_s * 1e3
     _quoted(", ".join(f"{v:.1f}" for v in radio.iloc[:-1]) + f" and {radio.iloc[-1]:.1f} ms")
 
 
 def test_e8_channel_numbers():
     res = load(ROOT / "results" / "e8-radio-channel")
-    s = figures.summary_e8_channel(res).set_index("case")
+    s = summary_e8_channel(res).set_index("case")
     timers = ["beacon-51ms", "beacon-205ms", "probe-20ms", "probe-100ms"]
     _quoted("Measured medians " + ", ".join(f"{s.radio_median_s[c] * 1e3:.1f}" for c in timers[:3])
             + f" and {s.radio_median_s[timers[3]] * 1e3:.1f} ms against the model's "
@@ -109,7 +118,7 @@ def test_e8_channel_numbers():
 
 
 def test_e6_numbers():
-    a = figures.summary_e6(load(ROOT / "results" / "e6-redundancy"))
+    a = summary_e6(load(ROOT / "results" / "e6-redundancy"))
     cond = a.set_index(["failure", "case", "detection", "br_delay_s"])
     gw, link = "node gw274a", "link bs278a-in276a"
     b_gw, b_link = cond.loc[(gw, "redundant", "beacons", 0.0)], cond.loc[(link, "redundant", "beacons", 0.0)]
@@ -122,7 +131,7 @@ def test_e6_numbers():
     _quoted(f"{l_gw.gap_hit_median_s:.2f} s (gateway) and {l_link.gap_hit_median_s:.2f} s (up-link)")
     _quoted(f"{cond.loc[(gw, 'redundant', 'beacons', 1.0)].gap_hit_median_s:.2f} s (beacons) and"
             f" {cond.loc[(gw, 'redundant', 'local', 1.0)].gap_hit_median_s:.2f} s (local)")
-    d = figures.e6_frame(load(ROOT / "results" / "e6-redundancy"))
+    d = e6_frame(load(ROOT / "results" / "e6-redundancy"))
     assert (d.failed_at_s - d.at_s).between(0, 1).all() and (d.failed_at_s - d.at_s).std() > 0.2
     single = cond.loc[(gw, "single-path", "beacons", 0.0)]
     _quoted(f"{single.gap_hit_median_s:.2f} s (median, CI {single.gap_hit_lo_s:.2f}-{single.gap_hit_hi_s:.2f};"
@@ -133,13 +142,13 @@ def test_e6_numbers():
 
 def test_e9_numbers():
     res = load(ROOT / "results" / "e9-security")
-    s = figures.summary_e9(res).set_index(["kind", "auth"])
+    s = summary_e9(res).set_index(["kind", "auth"])
     off = s.xs(False, level="auth")
     forged = off.drop(index="replay")
     assert (forged.attacks_accepted == forged.attacks).all()
     n = int(forged.attacks.iloc[0])
     _quoted(f"{n} of {n} attacks** of each kind")
-    lo, hi = figures._wilson(n, n)
+    lo, hi = wilson(n, n)
     _quoted(f"Wilson 95 % interval {lo:.2f}-{hi:.2f}")
     _quoted(f"refused in {int(off.loc['replay', 'attacks'] - off.loc['replay', 'attacks_accepted'])}"
             f" of {int(off.loc['replay', 'attacks'])} runs")
@@ -149,7 +158,7 @@ def test_e9_numbers():
         _quoted(f"{name} {off.loc[k, 'held_median_s']:.1f} s (model {off.loc[k, 'model_held_median_s']:.1f} s)")
     _quoted(f"{off.loc['miplr_update', 'hijacked_packets_mean']:.1f} packets per attack on average"
             f" for a MIP-LR update and {off.loc['mip_registration', 'hijacked_packets_mean']:.1f}")
-    check = figures.check_e9(res).set_index("quantity")
+    check = check_e9(res).set_index("quantity")
     rtp = check.loc["RTP packets to the attacker (mean)"]
     _quoted(f"{rtp.simulated:.1f} packets per attack against the model's {rtp.model:.1f}")
     # Same cell.
@@ -162,7 +171,7 @@ def test_e9_numbers():
     _quoted(f"({copy_.rtp_to_mh_lost_mean:.1f} RTP packets against"
             f" {on.loc['mmp_semisoft_copy', 'rtp_to_mh_lost_mean']:.1f})")
     _quoted(f"median\n    {copy_.held_median_s:.1f} s (model {copy_.model_held_median_s:.1f} s")
-    check = figures.check_e9(res).set_index(["quantity", "condition"])
+    check = check_e9(res).set_index(["quantity", "condition"])
     leases = check.loc[("forged DRCP leases (mean)", "drcp_exhaustion, auth off")]
     _quoted(f"took all {leases.simulated:.0f} free addresses")
     _quoted(f"(model {leases.model:.0f}: the pool less")
@@ -175,7 +184,7 @@ def test_e9_numbers():
     assert on.targets_accepted.sum() == 0 and on.hijacked_packets_mean.sum() == 0
     _quoted(f"0 of {int(on.attacks.sum())} forgeries taken, 0 packets reached the attacker")
     assert (s.tcp_bad_bytes == 0).all()
-    cost = figures.e9_cost(res)
+    cost = e9_cost(res)
     by = {(r.what, r.auth): r.value for r in cost.itertuples()}
     _quoted(f"({by[('bytes per MipUpdate', False)]:.0f} -> {by[('bytes per MipUpdateAuth', True)]:.0f}")
     _quoted(f"grows from {by[('bytes per SIP REGISTER', False)]:.0f} to"

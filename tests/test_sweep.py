@@ -74,9 +74,9 @@ def test_key_follows_the_complete_scenario_seed_and_code(tmp_path, monkeypatch):
     ('[grid]\n"mobility.speed_mps" = [10.0, -1.0]\n',
      "run mobility.speed_mps=-1.0: mobility.speed_mps: Input should be greater than 0"),
     ('gird = 1\n', "gird: unknown field; allowed: name, description, scenario, seeds"),
-    ('[figures.f]\ndraw = "figures:f"\ncheck = "no-colon"\n',
+    ('[figures.f]\ndraw = "e1:draw"\ncheck = "no-colon"\n',
      "figures.f.check: 'module:function' (the module beside the sweep file), got 'no-colon'"),
-    ('[figures.f]\ndraw = "figures:f"\ncheck = 3\n', "figures.f.check: 'module:function'"),
+    ('[figures.f]\ndraw = "e1:draw"\ncheck = 3\n', "figures.f.check: 'module:function'"),
     ('[grid]\n"simulation.warmup_s" = [5.0]\n',
      "run simulation.warmup_s=5.0: simulation.warmup_s: must be shorter than simulation.duration_s"
      " (3.0 s), got 5.0"),

@@ -19,7 +19,7 @@ A sweep file (TOML, documented in docs/sweeps.md)::
     "subnets.home.access_link.delay_ms" = [5.0, 20.0, 50.0]
 
     [figures.e4]                    # optional: figures drawn from its results (imm-sim figures)
-    draw = "figures:e4"             # module:function, the module beside this file
+    draw = "e4:draw"                # module:function, the module (e4.py) beside this file
     file = "e4-mip-vs-miplr"        # output name (default: the figure's id)
 
     [tiny]                          # what --tiny changes (CI: a few short runs)

@@ -188,7 +188,7 @@ def _figures(raw: Any) -> dict[str, dict[str, str]]:
     """``[figures.ID]`` tables: ``draw = "module:function"``, an optional ``file`` name and an
     optional ``check = "module:function"`` returning the figure's model-check rows."""
     if not isinstance(raw, dict):
-        raise SweepError(["figures: a table of figures, e.g. [figures.e1] draw = \"figures:e1\""])
+        raise SweepError(["figures: a table of figures, e.g. [figures.e1] draw = \"e1:draw\""])
     out, problems = {}, []
     for fid, f in raw.items():
         if not isinstance(f, dict):

@@ -41,7 +41,7 @@ _NOT_IN_CODE_VERSION = {"cli.py", "figures.py", "docgen.py", "analysis.py", "__m
                         # analytic models, statistics, reports and checks read results or
                         # scenarios; they never run in a simulation
                         "model.py", "stats.py", "report.py", "coverage.py", "dissector.py",
-                        "paragraphs.py", "cost.py"}
+                        "paragraphs.py", "cost.py", "plotting.py"}
 _NOT_IN_CODE_VERSION_DIRS = ("sweep",)  # the sweep runner itself
 
 

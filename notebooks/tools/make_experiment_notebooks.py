@@ -1,8 +1,9 @@
 """Write the experiment notebooks notebooks/e1-...ipynb to e6-...ipynb (run after editing).
 
 Each reads stored results only: the sweep directory under ``$IMM_NS3_RESULTS`` (default
-``../results``, the committed results), and draws with experiments/figures.py, the code that
-``imm-sim figures`` uses. The tests execute every notebook on a tiny sweep as well.
+``../results``, the committed results), and draws with its experiment's module
+(experiments/e1.py ... e9.py), the code that ``imm-sim figures`` uses. The tests execute every
+notebook on a tiny sweep as well.
 
     .venv/bin/python notebooks/tools/make_experiment_notebooks.py
 """
@@ -23,7 +24,7 @@ from imm_ns3.results import load
 
 RESULTS = Path(os.environ.get("IMM_NS3_RESULTS", "../results"))  # parameter: where the sweeps are
 sys.path.insert(0, str(Path("../experiments").resolve()))
-import figures  # noqa: E402 - experiments/figures.py, shared with `imm-sim figures`
+import {module}  # noqa: E402 - experiments/{module}.py, shared with `imm-sim figures`
 
 res = load(RESULTS / "{sweep}")
 seeds = sorted(int(s) for s in res.runs.seed.unique())
@@ -32,6 +33,7 @@ print(f"{{len(res.runs)}} runs, seeds {{seeds}}, failed {{len(res.failed)}};"
 
 NOTEBOOKS = {
     "e1-handoff-latency": dict(
+        module="e1",
         sweep="e1-handoff-latency",
         intro="""# E1: handoff latency by kind of movement and by traffic, against the model
 
@@ -48,11 +50,11 @@ handoffs per kind. Each seed draws the phases of every periodic timer anew.
 
 Latencies are sums of uniform waits with rare retries: medians with bootstrap 95 % intervals,
 and every ordering is claimed only with its test statistic.""",
-        body=["figures.summary_e1(res).round(4)", "figures.e1_ordering(res)[\"text\"]",
-              "figures.e1_lost_advertisements(res)", "figures.check_e1(res).round(4)",
-              "fig = figures.e1(res)"],
-        checks='''s = figures.summary_e1(res)
-assert set(s.kind) == set(figures.KINDS)
+        body=["e1.summary_e1(res).round(4)", "e1.e1_ordering(res)[\"text\"]",
+              "e1.e1_lost_advertisements(res)", "e1.check(res).round(4)",
+              "fig = e1.draw(res)"],
+        checks='''s = e1.summary_e1(res)
+assert set(s.kind) == set(e1.KINDS)
 radio = s[s.quantity == "radio"]
 assert (radio.median_s > 0).all() and (radio.model_median_s > 0).all()
 # Only the inter-subnet move involves MIP-LR and SIP ([0048]-[0050]).
@@ -67,6 +69,7 @@ says why: they differ only by a few milliseconds of round trips. TCP across sub-
 set by its own retransmission timer (1 s, then 3 s after a back-off), not by MIP-LR, whose
 update reaches the correspondent within about 8 ms. See results/README.md."""),
     "e2-semisoft-loss": dict(
+        module="e2",
         sweep="e2-semisoft-loss",
         intro="""# E2: packets lost per intra-domain handoff, hard vs semi-soft
 
@@ -79,9 +82,9 @@ The model (`imm_ns3.model.handoff_loss`): hard hand-off loses rate x the switch 
 cache update's trip from the new base station up to the crossover plus what is in flight from
 the crossover down to the old base station); semi-soft loses only the part of that window its
 period does not cover.""",
-        body=["figures.summary_e2(res).round(3)", "figures.check_e2(res).round(3)",
-              "fig = figures.e2(res)"],
-        checks='''s = figures.summary_e2(res)
+        body=["e2.summary_e2(res).round(3)", "e2.check(res).round(3)",
+              "fig = e2.draw(res)"],
+        checks='''s = e2.summary_e2(res)
 assert len(s) and (s.lost_mean >= 0).all() and (s.model_lost >= 0).all()''',
         outro="""**Reading it.** Hard hand-off loses what the switch window holds, which grows with the
 domain-link delay; semi-soft with a period longer than that window loses nothing, and a
@@ -89,6 +92,7 @@ shorter period loses the uncovered rest. With the 1 ms links of the other experi
 almost nothing in flight, so semi-soft cannot gain there. See results/README.md for where the
 simulation departs from the model."""),
     "e3-signalling-load": dict(
+        module="e3",
         sweep="e3-signalling-load",
         intro="""# E3: signalling load per kind of entity, integrated vs flat macro-mobility
 
@@ -99,9 +103,9 @@ each (integrated) or as eight sub-networks (flat: every handoff changes the care
 of entity receives per minute after a 30 s warm-up (periodic floods apart); the lines are the
 model of `imm_ns3.model`: random-waypoint handoff rates among the cells times the protocol's
 message flows.""",
-        body=["figures.summary_e3(res).round(1)", "figures.e3_handoff_rates(res).round(2)",
-              "figures.check_e3(res).round(2)", "fig = figures.e3(res)"],
-        checks='''d = figures.e3_frame(res)
+        body=["e3.summary_e3(res).round(1)", "e3.e3_handoff_rates(res).round(2)",
+              "e3.check(res).round(2)", "fig = e3.draw(res)"],
+        checks='''d = e3.e3_frame(res)
 assert set(d.case) <= {"integrated", "flat"} and (d.sent_per_min >= 0).all()
 assert (d[d.role != "network"].received_per_min >= 0).all()''',
         outro="""**Reading it.** The claim of [0007] and [0026]: handling movement inside a sub-network with
@@ -110,6 +114,7 @@ with sub-network changes; with flat macro-mobility every handoff reaches them. T
 load is mostly the hosts' soft-state route-updates, the same in both designs. See
 results/README.md for the numbers and where the model departs."""),
     "e4-mip-vs-miplr": dict(
+        module="e4",
         sweep="e4-mip-vs-miplr",
         intro="""# E4: MIP-LR against classic Mobile IP
 
@@ -118,28 +123,30 @@ TCP and RTP carried by MIP-LR or by Mobile IP (home agent, IP-in-IP, triangular 
 location register sits in the home network beside the home agent; the home network is 5, 20 or
 50 ms from the core and the correspondent 2 or 20 ms; 5 seeds. Signalling is counted from
 20 s on, just before the walk's one care-of change. Lines: the path-delay model.""",
-        body=["figures.summary_e4(res).round(2)", "figures.check_e4(res).round(2)",
-              "fig = figures.e4(res)"],
-        checks='''d = figures.e4_frame(res)
+        body=["e4.summary_e4(res).round(2)", "e4.check(res).round(2)",
+              "fig = e4.draw(res)"],
+        checks='''d = e4.e4_frame(res)
 assert set(d.case) <= {"miplr", "mip"} and (d.delay_ms > 0).all()''',
         outro="""**Reading it.** Mobile IP's correspondent-to-mobile path goes through the home agent, so its
 delay grows with the home network's distance while MIP-LR's does not. MIP-LR pays for its
 direct path at connection set-up: the correspondent's SYN waits for the register query, which
 goes to the home network. See results/README.md."""),
     "e5-walk-timeseries": dict(
+        module="e1",
         sweep="e1-handoff-latency",
         intro="""# E5: the walk of Figure 10 as time series
 
 From the E1 sweep (seed 1): TCP goodput through MIP-LR and RTP packets through SIP, per 100 ms,
 with each handoff marked (grey: from the last beacon heard from the old cell to the association
 with the new one).""",
-        body=["res.timeline.groupby([\"key\", \"name\", \"dst\"]).bytes.sum()", "fig = figures.e5(res, seed=1)"],
+        body=["res.timeline.groupby([\"key\", \"name\", \"dst\"]).bytes.sum()", "fig = e1.draw_e5(res, seed=1)"],
         checks='''tl = res.timeline
 assert {"tcp", "rtp"} <= set(tl.name) and (tl.bytes >= 0).all()''',
         outro="""**Reading it.** Both flows stop during each radio outage and resume after it; at the
 sub-network change neither connection is lost: TCP resumes on the new care-of address once
 the correspondent has the host's MIP-LR update, RTP after the re-INVITE."""),
     "e6-redundancy": dict(
+        module="e6",
         sweep="e6-redundancy",
         intro="""# E6: redundancy (Figures 2B, 2C)
 
@@ -151,9 +158,9 @@ notice a failure by missing gateway-beacons, or also locally by loss of carrier
 (`mmp.failure_detection`, [0040]); the border router installs learnt routes at once or 1 s
 later (`mmp.border_route_delay_s`). The delivery gap is the probe's longest silence after each
 failure, split by whether the failure hit the host's path in use; 60 seeds.""",
-        body=["figures.summary_e6(res).round(3)", "figures.check_e6(res).round(3)",
-              "fig = figures.e6(res)"],
-        checks='''d = figures.e6_frame(res)
+        body=["e6.summary_e6(res).round(3)", "e6.check(res).round(3)",
+              "fig = e6.draw(res)"],
+        checks='''d = e6.e6_frame(res)
 red = d[d.case == "redundant"]
 assert len(d) and red.gap_s.notna().all()  # the redundant network always recovers''',
         outro="""**Reading it.** With beacon silence, nodes switch after `mmp.failover_beacons` missing
@@ -162,6 +169,7 @@ the host's next packet up ([0040], [0045]), and after a gateway failure the bord
 route follows the secondary gateway. The single path waits for the failed element to return.
 See results/README.md."""),
     "e7-policy": dict(
+        module="e7",
         sweep="e7-policy",
         intro="""# E7: the integrated policy against single mechanisms
 
@@ -169,14 +177,15 @@ See results/README.md."""),
 transfer and a call (RTP both ways) carried by the integrated policy (TCP by MIP-LR, RTP by
 SIP), SIP only, MIP-LR only or classic Mobile IP ([0005]-[0006], [0013]-[0015]); the location
 register and the home agent in the home network, 20 ms from the core; 30 seeds per policy.""",
-        body=["figures.summary_e7(res).round(3)", "figures.check_e7(res).round(3)",
-              "fig = figures.e7(res)"],
-        checks='''s = figures.summary_e7(res)
-assert set(s.case) <= set(figures.E7_CASES) and (s.rtp_delay_ms > 0).all()''',
+        body=["e7.summary_e7(res).round(3)", "e7.check(res).round(3)",
+              "fig = e7.draw(res)"],
+        checks='''s = e7.summary_e7(res)
+assert set(s.case) <= set(e7.E7_CASES) and (s.rtp_delay_ms > 0).all()''',
         outro="""**Reading it.** Each policy is judged on both kinds of traffic at once: how long each flow
 stops at the sub-network change, what the host receives, the delay of the call, and what each
 entity handles. See results/README.md."""),
     "e8-radio": dict(
+        module="e8",
         sweep="e8-radio",
         intro="""# E8: the radio part of the handoff
 
@@ -184,15 +193,16 @@ entity handles. See results/README.md."""),
 beacons a station may miss, and the daemons learning of an association by an instant callback
 or by polling the interface every 0.5 s ([0056], [0073]); 10 seeds, 30 handoffs per condition.
 The band is the 802.11b handoff latency measured by Mishra, Shin and Arbaugh (2003).""",
-        body=["figures.summary_e8(res).round(4)", "figures.check_e8(res).round(4)",
-              "fig = figures.e8(res)"],
-        checks='''s = figures.summary_e8(res)
+        body=["e8.summary_e8(res).round(4)", "e8.check(res).round(4)",
+              "fig = e8.draw(res)"],
+        checks='''s = e8.summary_e8(res)
 assert len(s) and (s.radio_median_s > 0).all()''',
         outro="""**Reading it.** ns-3's station gives its access point up after a fixed number of missed
 beacons and scans only its own channel, so the radio part is that many beacon intervals plus
 one probe timeout; real cards scan several channels and the probe phase dominates. See
 results/README.md."""),
     "e8-radio-channel": dict(
+        module="e8",
         sweep="e8-radio-channel",
         intro="""# E8, second part: 802.11 timers and the channel
 
@@ -201,15 +211,16 @@ with one factor at a time changed from the defaults: the beacon interval (51.2, 
 probe timeout (20, 100 ms), log-normal shadowing (4, 8 dB; `wifi.propagation.shadowing_db`),
 Rayleigh fading (`wifi.propagation.fading`), both, and with 8 dB the speed (5, 20 m/s);
 12 seeds per case.""",
-        body=["figures.summary_e8_channel(res).round(4)", "figures.check_e8_channel(res).round(4)",
-              "fig = figures.e8_channel(res)"],
-        checks='''s = figures.summary_e8_channel(res)
+        body=["e8.summary_e8_channel(res).round(4)", "e8.check_channel(res).round(4)",
+              "fig = e8.draw_channel(res)"],
+        checks='''s = e8.summary_e8_channel(res)
 assert len(s) and (s.radio_median_s > 0).all()''',
         outro="""**Reading it.** Without loss the radio part is N beacon intervals plus one probe timeout
 and the association, whatever the timers; shadowing and fading make beacons and probe
 responses go missing near the cell edge, which lengthens some radio parts and adds handoffs
 back and forth between overlapping cells. See results/README.md."""),
     "e9-security": dict(
+        module="e9",
         sweep="e9-security",
         intro="""# E9: an attacker against location management, with and without authentication
 
@@ -224,9 +235,9 @@ run at a random time, each kind with `security.auth` false (the specification) a
   (plus, for a re-INVITE, the retry after the correspondent's 500);
 - (c) what reached the attacker: the correspondent's TCP, the call's RTP, the home agent's
   tunnel.""",
-        body=["figures.summary_e9(res).round(3)", "figures.e9_cost(res).round(4)",
-              "figures.check_e9(res).round(3)", "fig = figures.e9(res)"],
-        checks='''s = figures.summary_e9(res)
+        body=["e9.summary_e9(res).round(3)", "e9.e9_cost(res).round(4)",
+              "e9.check(res).round(3)", "fig = e9.draw(res)"],
+        checks='''s = e9.summary_e9(res)
 on = s[s.auth]
 # With authentication no forgery is taken and nothing reaches the attacker.
 assert (on.targets_accepted == 0).all() and (on.hijacked_packets_mean == 0).all()
@@ -241,7 +252,7 @@ runs without an attack. See results/README.md and docs/security.md."""),
 def write(name: str, spec: dict) -> Path:
     nb = nbf.v4.new_notebook()
     cells = [nbf.v4.new_markdown_cell(spec["intro"]),
-             nbf.v4.new_code_cell(SETUP.format(sweep=spec["sweep"]))]
+             nbf.v4.new_code_cell(SETUP.format(sweep=spec["sweep"], module=spec["module"]))]
     cells[-1].metadata["tags"] = ["parameters"]
     cells += [nbf.v4.new_code_cell(src) for src in spec["body"]]
     cells.append(nbf.v4.new_markdown_cell(spec["outro"]))

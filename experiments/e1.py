@@ -1,0 +1,260 @@
+"""E1 and E5 (sweep ``e1-handoff-latency.toml``): handoff latency by kind of movement and by
+traffic against the latency model (figure ``e1``: :func:`draw`, :func:`check`), and the walk of
+Figure 10 as time series (figure ``e5``: :func:`draw_e5`).
+
+Frames and summaries: :func:`e1_models`, :func:`summary_e1`, :func:`e1_lost_advertisements`,
+:func:`e1_ordering`. Shared plotting and the model-check rows: :mod:`imm_ns3.plotting`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from imm_ns3.plotting import (
+    KIND_LABEL,
+    KINDS,
+    ModelCheckRow,
+    check_frame,
+    mechanism,
+    model_of,
+    pyplot,
+    strip,
+)
+from imm_ns3.stats import ecdf, mann_whitney, mean_ci, median_ci
+
+
+# ---- E1: handoff latency by movement kind and mechanism -------------------------------------
+# What each flow's interruption measures, by kind of movement: inside a sub-network only MMP
+# acts ([0048], [0049]); across sub-networks TCP also needs MIP-LR's update ([0068]) and RTP
+# SIP's re-INVITE ([0075]).
+TRAFFIC = (("UDP probe", "probe_gap_s", {"*": "MMP"}),
+           ("TCP", "tcp_gap_s", {"inter_subnet": "MMP + MIP-LR", "*": "MMP"}),
+           ("RTP", "rtp_gap_s", {"inter_subnet": "MMP + SIP re-INVITE", "*": "MMP"}))
+
+
+def e1_models(res) -> dict:
+    """Per movement kind, the analytic latencies of :mod:`imm_ns3.model` for the E1 walk (all
+    runs share one scenario; the first run's is used): ``radio``, ``mmp`` and ``handoff``
+    (radio + MMP) as :class:`imm_ns3.model.Latency`, plus the macro steps of the inter-subnet
+    move (MIP-LR update one way to the correspondent, re-INVITE round trip)."""
+    from imm_ns3 import model as M
+
+    h = res.handoffs
+    topo = model_of(res, res.runs.key.iloc[0])
+    out = {}
+    for kind in KINDS:
+        k = h[h.kind == kind]
+        if not len(k):
+            continue
+        bs = k.new_bs.mode().iloc[0]
+        radio = M.radio_latency(topo.scenario)
+        mmp = M.mmp_latency(topo, kind, bs)
+        out[kind] = {"radio": radio, "mmp": mmp, "handoff": radio + mmp, "new_bs": bs}
+        if kind == "inter_subnet":
+            ch = next(n for n, p in topo.nodes.items() if p.role == "correspondent")
+            out[kind]["miplr_update_s"] = M.miplr_delay_s(topo, ch, bs, 60)
+            out[kind]["reinvite_s"] = 2 * M.miplr_delay_s(topo, ch, bs, 600)
+    return out
+
+
+def summary_e1(res) -> pd.DataFrame:
+    """One row per movement kind and quantity: median with its 95 % CI (order statistics), mean, n and
+    the model's median and mean. Quantities: the radio part, MMP's part, their sum, and each
+    flow's interruption (labelled by the mechanism that carried it), and for the inter-subnet
+    move the macro steps themselves (MIP-LR update at the correspondent, re-INVITE answered)."""
+    h = res.handoffs.copy()
+    h["handoff_s"] = h.l2_s + h.mmp_s
+    models = e1_models(res)
+    rows = []
+
+    def add(kind, quantity, mechanism, values, model_median=math.nan, model_mean=math.nan):
+        m = median_ci(values)
+        mean, half, _ = mean_ci(values)
+        rows.append({"kind": kind, "quantity": quantity, "mechanism": mechanism,
+                     "median_s": m.median, "ci_lo_s": m.lo, "ci_hi_s": m.hi,
+                     "mean_s": mean, "mean_ci95_s": half, "n": m.n,
+                     "model_median_s": model_median, "model_mean_s": model_mean})
+
+    for kind in KINDS:
+        k = h[h.kind == kind]
+        mod = models.get(kind, {})
+        for q, col in (("radio", "l2_s"), ("mmp", "mmp_s"), ("handoff", "handoff_s")):
+            lat = mod.get(q)
+            add(kind, q, "radio" if q == "radio" else "MMP", k[col],
+                lat.median if lat else math.nan, lat.mean if lat else math.nan)
+        if kind != "intra_domain" and mod:
+            # The wait is uniform over one interval unless advertisements are lost on the air.
+            interval = model_of(res, res.runs.key.iloc[0]).scenario.drcp.advertisement_interval_s
+            add(kind, "advertisement wait", "DRCP", k.adv_wait_s, interval / 2, interval / 2)
+        for traffic, col, labels in TRAFFIC:
+            lat = mod.get("handoff")
+            med, mean = (lat.median, lat.mean) if lat else (math.nan, math.nan)
+            if traffic == "TCP" and kind == "inter_subnet":
+                # Across sub-networks the segments sent to the old address are lost and the
+                # sender's window runs out: TCP resumes at its retransmission timer (1, 3, 7 s
+                # after the last delivery), whatever MIP-LR does. The model takes each
+                # handoff's outage (the probe's silence) through that ladder.
+                from imm_ns3.model import tcp_resume_after_outage_s
+
+                ladder = [tcp_resume_after_outage_s(g) for g in
+                          pd.to_numeric(k.probe_gap_s, errors="coerce").dropna()]
+                med, mean = (float(np.median(ladder)), float(np.mean(ladder))) if ladder \
+                    else (math.nan, math.nan)
+            # The other interruptions are compared with radio + MMP: the model of what MMP
+            # alone costs.
+            add(kind, f"{traffic} interruption", mechanism(labels, kind),
+                k[col] if col in k else [], med, mean)
+        if kind == "inter_subnet":
+            add(kind, "MIP-LR update at correspondent", "MIP-LR", k.get("tcp_update_s", []),
+                mod.get("miplr_update_s", math.nan), mod.get("miplr_update_s", math.nan))
+            add(kind, "re-INVITE answered", "SIP", k.get("reinvite_s", []),
+                mod.get("reinvite_s", math.nan), mod.get("reinvite_s", math.nan))
+            add(kind, "TCP resumes after care-of change", "MIP-LR + TCP", k.get("tcp_resume_s", []))
+            add(kind, "RTP resumes after care-of change", "SIP", k.get("rtp_resume_s", []))
+    return pd.DataFrame(rows)
+
+
+def e1_lost_advertisements(res) -> pd.DataFrame:
+    """Per kind: handoffs whose wait for a DRCP advertisement exceeded one interval, i.e. at
+    least one broadcast advertisement was lost on the air."""
+    h = res.handoffs
+    interval = res.scenario(res.runs.key.iloc[0]).drcp.advertisement_interval_s
+    rows = []
+    for kind in ("inter_domain", "inter_subnet"):
+        w = pd.to_numeric(h[h.kind == kind].adv_wait_s, errors="coerce").dropna()
+        rows.append({"kind": kind, "handoffs": len(w), "longer_than_interval": int((w > interval).sum()),
+                     "interval_s": interval})
+    return pd.DataFrame(rows)
+
+
+def e1_ordering(res) -> dict:
+    """The ordering claim between inter-domain and inter-subnet MMP latency, with its test."""
+    h = res.handoffs
+    a, b = h[h.kind == "inter_domain"].mmp_s, h[h.kind == "inter_subnet"].mmp_s
+    t = mann_whitney(a, b)
+    return {"test": t, "text": t.text("inter-domain", "inter-subnet"),
+            "significant": bool(t.p < 0.05)}
+
+
+def check(res) -> pd.DataFrame:
+    """Figure e1's model-check rows: every median with a model, and the mean of MMP's part,
+    the handoff and the advertisement wait."""
+    s = summary_e1(res)
+    rows = []
+    for _, r in s.iterrows():
+        if math.isnan(r.model_median_s):
+            continue
+        rows.append(ModelCheckRow(
+            experiment="e1", quantity=f"{r.quantity} median (s)", condition=r.kind,
+            simulated=r.median_s, model=r.model_median_s, n=r.n, ci_lo=r.ci_lo_s,
+            ci_hi=r.ci_hi_s))
+        if r.quantity in ("mmp", "handoff", "advertisement wait"):
+            rows.append(ModelCheckRow(
+                experiment="e1", quantity=f"{r.quantity} mean (s)", condition=r.kind,
+                simulated=r.mean_s, model=r.model_mean_s, n=r.n,
+                ci_lo=r.mean_s - r.mean_ci95_s, ci_hi=r.mean_s + r.mean_ci95_s))
+    return check_frame(rows)
+
+
+def draw(res):
+    """Figure e1: (a) MMP's part as a distribution against the model's, with the ordering test;
+    (b) each flow's interruption by kind of movement, labelled by the mechanism that carried it."""
+    plt = pyplot()
+    h = res.handoffs.copy()
+    h["handoff_s"] = h.l2_s + h.mmp_s
+    models = e1_models(res)
+    s = summary_e1(res)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.6), gridspec_kw={"width_ratios": [1, 1.5]})
+    # (a) MMP's part: the simulated distribution against the model's (a sum of uniform waits).
+    for i, kind in enumerate(KINDS):
+        x, p = ecdf(h[h.kind == kind].mmp_s)
+        if len(x):
+            ax1.step(x * 1e3, p, where="post", color=f"C{i}",
+                     label=f"{KIND_LABEL[kind]} (n = {len(x)})")
+        if kind in models:
+            lat = models[kind]["mmp"]
+            grid = np.linspace(0, max(lat.max * 1.05, 0.01), 200)
+            ax1.plot(grid * 1e3, [lat.cdf(t) for t in grid], color=f"C{i}", ls="--", lw=1)
+    ax1.plot([], [], color="0.3", ls="--", lw=1, label="model (uniform waits + round trips)")
+    ax1.set_xlabel("MMP part: association -> update done (ms)")
+    ax1.set_ylabel("fraction of handoffs")
+    order = e1_ordering(res)
+    ax1.set_title("(a) MMP latency, simulated and modelled", fontsize=9)
+    lost = e1_lost_advertisements(res)
+    lost_text = ", ".join(f"{KIND_LABEL[r.kind]} {r.longer_than_interval}/{r.handoffs}"
+                          for _, r in lost.iterrows())
+    ax1.text(0.24, 0.98, order["text"].replace(": ", ":\n", 1)
+             + f"\nadvertisement wait > one interval (lost broadcast): {lost_text}",
+             transform=ax1.transAxes, ha="left", va="top", fontsize=6.5, color="0.25",
+             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+    ax1.legend(fontsize=7, loc="lower right")
+    # (b) Interruption of each flow, labelled by the mechanism that carried it.
+    colors = {"UDP probe": "C0", "TCP": "C1", "RTP": "C2"}
+    width = 0.27
+    x0 = np.arange(len(KINDS))
+    for j, (traffic, col, labels) in enumerate(TRAFFIC):
+        for i, kind in enumerate(KINDS):
+            vals = pd.to_numeric(h[h.kind == kind][col], errors="coerce").dropna() * 1e3
+            x = x0[i] + (j - 1) * width
+            if len(vals):
+                ax2.boxplot([vals], positions=[x], widths=width * 0.8, showfliers=False,
+                            medianprops={"color": colors[traffic]}, whis=(5, 95))
+                strip(ax2, x, vals, colors[traffic], width * 0.8)
+            ax2.text(x, 0.01, mechanism(labels, kind), transform=ax2.get_xaxis_transform(),
+                     rotation=90, ha="center", va="bottom", fontsize=6, color="0.3")
+        ax2.plot([], [], "s", color=colors[traffic], label=traffic)
+    for i, kind in enumerate(KINDS):
+        if kind in models:
+            lat = models[kind]["handoff"]
+            ax2.hlines(lat.median * 1e3, x0[i] - 1.5 * width, x0[i] + 1.5 * width, color="black",
+                       ls="--", lw=1, label="model: radio + MMP (median)" if i == 0 else None)
+    tcp = s[(s.kind == "inter_subnet") & (s.quantity == "TCP interruption")]
+    if len(tcp) and not math.isnan(tcp.model_median_s.iloc[0]):
+        x = x0[KINDS.index("inter_subnet")]
+        ax2.hlines(tcp.model_median_s.iloc[0] * 1e3, x - 0.5 * width / 1.0 + 0.0, x + 0.5 * width,
+                   color="C1", ls=":", lw=1.5,
+                   label="model: TCP retransmission timer (1 s, then 3 s)")
+    ax2.set_xticks(x0, [KIND_LABEL[k] for k in KINDS])
+    ax2.set_ylabel("interruption: longest silence of the flow (ms)")
+    ax2.set_yscale("log")
+    ax2.set_title("(b) each flow's interruption (box: quartiles, whiskers 5-95 %; dots: handoffs)",
+                  fontsize=9)
+    ax2.legend(fontsize=7, loc="upper left")
+    n = int(s[s.quantity == "handoff"].n.min()) if len(s) else 0
+    fig.suptitle(f"E1: handoff latency by kind of movement and by traffic (at least {n} handoffs"
+                 " per kind)")
+    fig.tight_layout()
+    return fig
+
+
+# ---- E5: the walk of Figure 10 as time series ---------------------------------------------
+def draw_e5(res, seed: int = 1):
+    """Figure e5: one run of the E1 walk (``seed``) as time series, TCP goodput and RTP
+    packets, with each handoff's radio outage marked."""
+    plt = pyplot()
+    runs = res.runs[res.runs.seed == seed]
+    key = (runs if len(runs) else res.runs).key.iloc[0]
+    tl = res.timeline[res.timeline.key == key]
+    h = res.handoffs[res.handoffs.key == key]
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 5), sharex=True)
+    tcp = tl[tl.name == "tcp"]
+    width = float(np.diff(sorted(tl.t_s.unique()))[:1].min()) if tl.t_s.nunique() > 1 else 0.1
+    ax1.plot(tcp.t_s, tcp.bytes * 8 / width / 1e3, drawstyle="steps-post", lw=0.8, color="C0")
+    ax1.set_ylabel("TCP goodput (kbit/s)")
+    rtp = tl[(tl.name == "rtp") & (tl.dst == "mh1")]
+    ax2.plot(rtp.t_s, rtp.packets, drawstyle="steps-post", lw=0.8, color="C1")
+    ax2.set_ylabel(f"RTP packets / {width * 1e3:g} ms")
+    ax2.set_xlabel("simulated time (s)")
+    for ax in (ax1, ax2):
+        for _, ho in h.iterrows():
+            ax.axvspan(ho.last_beacon_s, ho.t_s, color="grey", alpha=0.25, lw=0)
+            ax.axvline(ho.t_s, color="black", lw=0.6, ls=":")
+    for _, ho in h.iterrows():
+        ax1.text(ho.t_s + 0.3, ax1.get_ylim()[1] * 0.92, KIND_LABEL.get(ho.kind, ho.kind), fontsize=7)
+    fig.suptitle(f"E5: the walk (Figures 5, 8, 10), seed {seed}: TCP via MIP-LR and RTP via SIP;"
+                 " grey: radio outage")
+    fig.tight_layout()
+    return fig
