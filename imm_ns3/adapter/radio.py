@@ -41,8 +41,12 @@ def attach_handoff_detectors(net: Network, log: EventLog) -> dict[str, HandoffDe
             det.associated(bridge.now_ns(), _bs_name(net, mac_u64))
 
         def on_deassoc(mac_u64: int, det=det, tok=beacon_token) -> None:
+            # ns-3 reports the BSSID the MAC holds when it gives the link up; with a channel
+            # that fades, that can be none at all (00:00:00:00:00:00): the station left the
+            # cell it was last associated with, which the detector knows.
             now = bridge.now_ns()
-            det.deassociated(now, _bs_name(net, mac_u64), int(bridge.c.LastBeaconNs(tok, now)))
+            bs = "" if mac_u64 == 0 else _bs_name(net, mac_u64)
+            det.deassociated(now, bs, int(bridge.c.LastBeaconNs(tok, now)))
 
         bridge.connect_mac_trace(mac, "Assoc", f"{mh.name} StaWifiMac/Assoc", on_assoc)
         bridge.connect_mac_trace(mac, "DeAssoc", f"{mh.name} StaWifiMac/DeAssoc", on_deassoc)
