@@ -280,6 +280,77 @@ def arp_exchange_s() -> float:
     return broadcast_s(ARP_BYTES) + unicast_s(ARP_BYTES)
 
 
+# ---- a freshly associated station, ARP ------------------------------------------------------
+# ns-3's ArpL3Protocol waits RequestJitter (uniform 0-10 ms) before it sends each ARP request:
+# the first packet to a neighbour whose address is not resolved yet waits that long plus the
+# exchange (a router's first packet to a host on its LAN; a host's first packet to a base
+# station it has just associated with).
+ARP_REQUEST_JITTER_S = 0.010
+DSSS_PREAMBLE_S = 192e-6  # long PLCP preamble and header
+
+# What a mobile host sends when its care-of address changes, in the order it sends them
+# (IP datagram bytes, from a capture of the patent walk's inter-subnet move): the MMP
+# registration ([0049]), the MIP-LR updates to the location register and to each correspondent
+# ([0068]), the SIP REGISTER and the re-INVITE of each session ([0075]).
+CAREOF_BURST_BYTES = (("registration", 42), ("MIP-LR update (register)", 46),
+                      ("MIP-LR update (correspondent)", 46), ("SIP REGISTER", 339),
+                      ("SIP re-INVITE", 486))
+
+
+def lowest_rate_mbps(standard: str) -> float:
+    """The lowest rate of a station's rate set: 1 Mbit/s DSSS where 802.11b rates are in it
+    (802.11b and g, 2.4 GHz n), else 6 Mbit/s OFDM."""
+    return 1.0 if standard in ("802.11b", "802.11g", "802.11n-2.4GHz") else 6.0
+
+
+def fresh_unicast_s(payload_bytes: int, standard: str = "802.11g") -> float:
+    """One unicast frame and its ACK from a station that has just associated. ns-3's Minstrel
+    starts every new station at the lowest rate of its rate set and moves up only after its
+    statistics update (every 100 ms, given enough frames): in the walk's captures the host's
+    frames go at 1 Mbit/s for about 300 ms after each association, where the model otherwise
+    assumes 24 Mbit/s."""
+    rate = lowest_rate_mbps(standard)
+    if rate >= 6:
+        return unicast_s(payload_bytes, rate)
+
+    def dsss(n: int) -> float:
+        return DSSS_PREAMBLE_S + 8 * n / (rate * 1e6)
+
+    return (DIFS_S + CW_MIN / 2 * SLOT_S + dsss(payload_bytes + MAC_OVERHEAD_BYTES)
+            + SIFS_S + dsss(ACK_BYTES))
+
+
+def careof_burst_s(upto: str, standard: str = "802.11g", correspondents: int = 1) -> float:
+    """Time on air until the host's message ``upto`` of :data:`CAREOF_BURST_BYTES` has left,
+    at the fresh station's rate, behind the ones it sends before it (one MIP-LR update and one
+    re-INVITE per correspondent)."""
+    names = [n for n, _ in CAREOF_BURST_BYTES]
+    if upto not in names:
+        raise ValueError(f"upto: one of {', '.join(names)}; got {upto!r}")
+    total = 0.0
+    for name, size in CAREOF_BURST_BYTES:
+        per = correspondents if name in ("MIP-LR update (correspondent)", "SIP re-INVITE") else 1
+        total += per * fresh_unicast_s(size, standard)
+        if name == upto:
+            return total
+    return total  # unreachable
+
+
+def arp_resolution(name: str = "ARP", fresh_standard: str | None = None) -> Latency:
+    """Resolving a neighbour's address before the first packet to it: ns-3's request jitter
+    (uniform over :data:`ARP_REQUEST_JITTER_S`) and the exchange. From a freshly associated
+    station (``fresh_standard``: its standard) the request goes to the access point at the
+    lowest rate, which broadcasts it on the cell at the basic rate; the reply comes back at the
+    access point's rate."""
+    if fresh_standard is None:
+        return uniform(f"{name} jitter", ARP_REQUEST_JITTER_S) + fixed(name, arp_exchange_s())
+    rate = lowest_rate_mbps(fresh_standard)
+    relay = broadcast_s(ARP_BYTES, rate) if rate >= 6 else (
+        DIFS_S + CW_MIN / 2 * SLOT_S + DSSS_PREAMBLE_S + 8 * (ARP_BYTES + MAC_OVERHEAD_BYTES) / (rate * 1e6))
+    exchange = fresh_unicast_s(ARP_BYTES, fresh_standard) + relay + unicast_s(ARP_BYTES)
+    return uniform(f"{name} jitter", ARP_REQUEST_JITTER_S) + fixed(name, exchange)
+
+
 def registration_rtt(topo, bs: str) -> Latency:
     """A registration from the host at ``bs`` to its domain's gateway and the acknowledgement
     back. The gateway sends the border router the host route first and the acknowledgement
@@ -367,13 +438,27 @@ def hard_switch_window_s(topo, old_bs: str, new_bs: str, size_bytes: int = 228) 
     """A make-before-break host (two radios) under hard hand-off stops listening to the old
     base station when it sends the cache update ([0035]). What reaches the old base station
     after that is lost: everything the crossover node sends down the old path until the update
-    reaches it (the update's trip up from the new base station), plus what is already below
-    the crossover then (:func:`in_flight_s`)."""
+    reaches it, plus what is already below the crossover then (:func:`in_flight_s`). The
+    update's trip up starts with the host resolving the new base station's address (its
+    leading radio has just associated: :func:`arp_resolution`, the request jitter's mean) and
+    goes on the air at the fresh station's lowest rate (:func:`fresh_unicast_s`); then the
+    wired hops to the crossover node."""
     x = topo.crossover_node(old_bs, new_bs)
     if x is None:
         return 0.0
-    up = unicast_s(CACHE_UPDATE_BYTES) + path_s(topo, new_bs, x, CACHE_UPDATE_BYTES)
+    std = topo.scenario.wifi.standard
+    up = (arp_resolution("ARP for the base station", std).mean
+          + fresh_unicast_s(CACHE_UPDATE_BYTES, std) + path_s(topo, new_bs, x, CACHE_UPDATE_BYTES))
     return up + in_flight_s(topo, old_bs, new_bs, size_bytes)
+
+
+def single_radio_loss(rate_pps: float, topo, old_bs: str, new_bs: str, size_bytes: int = 228) -> float:
+    """Expected packets a single-radio host loses in a hard intra-domain hand-off
+    (break-before-make, the specification's host): nothing arrives from the last beacon it
+    heard from the old base station to the new path's first packet, i.e. the radio part, the
+    wait for the new base station's beacon ([0047]) and the switch window."""
+    lat = handoff_latency(topo, "intra_domain", new_bs)
+    return packets_lost(rate_pps, lat.mean + hard_switch_window_s(topo, old_bs, new_bs, size_bytes))
 
 
 def handoff_loss(rate_pps: float, topo, old_bs: str, new_bs: str, mode: str,
@@ -477,6 +562,15 @@ class HandoffRates:
     per_s: dict[str, float]
     host_seconds: float
     handoffs: int
+    # From :func:`rwp_window_handoff_rates` only (0 from the others): re-associations with the
+    # same cell after the station gave it up in a coverage hole, per host-second, and the share
+    # of the time a station is associated with no cell (gave its cell up, has found none yet).
+    reassoc_per_s: float = 0.0
+    detached_fraction: float = 0.0
+    # Refresh-timer expiries per host-second in the window, by timer period, counted on the
+    # walks themselves (:func:`timer_expiries_along`); signalling_load prefers them to the
+    # Poisson closed form of :func:`timer_expiries`.
+    timer_per_s: dict = field(default_factory=dict)
 
     def per_min(self, kind: str) -> float:
         return 60 * self.per_s.get(kind, 0.0)
@@ -536,6 +630,473 @@ def rwp_handoff_rates(topo, mobility, *, host_seconds: float = 200_000.0, step_s
     return HandoffRates({k: c / t for k, c in counts.items()}, t, sum(counts.values()))
 
 
+# ---- the walk as ns-3 walks it, counted in a measurement window ------------------------------
+def rwp_positions(mobility, hosts: int, times, rng, initial_pause: bool = True):
+    """Positions (a hosts x 2 array per time of ``times``, ascending from 0) of random-waypoint
+    hosts walked as imm-ns3's builder sets up ns-3's RandomWaypointMobilityModel: a uniform
+    random start in the area, a pause there first (ns-3 pauses before the first leg), then legs
+    to uniform random points at a speed uniform in [min, max] per leg, ``pause_s`` at each
+    point. The hosts start spread uniformly, not in random waypoint's centre-heavy stationary
+    distribution: early in a run the walk is still in its transient."""
+    import numpy as np
+
+    x0, y0, x1, y1 = mobility.area_m
+    vmax = mobility.speed_mps
+    vmin = mobility.min_speed_mps if mobility.min_speed_mps is not None else vmax
+    pause = mobility.pause_s
+
+    def points(k):
+        return np.column_stack([rng.uniform(x0, x1, k), rng.uniform(y0, y1, k)])
+
+    def speeds(k):
+        return rng.uniform(vmin, vmax, k) if vmax > vmin else np.full(k, float(vmax))
+
+    src, dst, v = points(hosts), points(hosts), speeds(hosts)
+    start = np.full(hosts, pause if initial_pause else 0.0)  # when the current leg starts
+    dur = np.hypot(*(dst - src).T) / v
+    for t in times:
+        while True:
+            i = np.flatnonzero(t >= start + dur + pause)
+            if not len(i):
+                break
+            start[i] += dur[i] + pause
+            src[i] = dst[i]
+            dst[i] = points(len(i))
+            v[i] = speeds(len(i))
+            dur[i] = np.hypot(*(dst[i] - src[i]).T) / v[i]
+        f = np.clip((t - start) / np.maximum(dur, 1e-12), 0.0, 1.0)
+        yield src + f[:, None] * (dst - src)
+
+
+@dataclass(frozen=True)
+class WalkCount:
+    """What :func:`handoffs_along` counted in its window."""
+
+    counts: dict  # (old cell index, new cell index) -> handoffs
+    reassociations: int  # joined the cell given up again
+    detached_s: float  # station-time associated with no cell
+    station_s: float  # station-time in the window
+    events: list  # (time, station, old, new): every handoff and re-association (old == new)
+    joins: list = field(default_factory=list)  # (time, station, old, new) of every join, from
+    # the start and whatever the window: first associations have old = -1
+
+
+def handoffs_along(cells_xy, reach_m, times, positions, *, detection_s: float = 0.0,
+                   window_s: tuple[float, float] | None = None) -> WalkCount:
+    """Handoffs of stations moving along sampled paths among cells, by the 802.11 station's
+    break-before-make rule ([0047]): a station keeps its cell while it is in the cell's reach
+    and gives it up once it has been out of reach for ``detection_s`` (``max_missed_beacons``
+    beacon intervals: a station back in reach sooner keeps its cell; 0 gives the cell up at
+    once, :func:`rwp_handoff_rates`'s rule); it then joins the nearest cell in reach, or in a
+    coverage hole the first it reaches. Joining another cell is a handoff, joining the one it
+    gave up a re-association (MMP handles it as a cache hand-off to the same base station).
+    The first association of each station is neither.
+
+    ``cells_xy``: (cells x 2) positions; ``reach_m``: one per cell; ``positions``: one
+    (stations x 2) array per time of ``times``. Counts what happens in ``window_s`` =
+    [start, end) (default: everything)."""
+    import numpy as np
+
+    cells = np.asarray(cells_xy, dtype=float)
+    reach = np.asarray(reach_m, dtype=float)
+    w0, w1 = window_s if window_s is not None else (-math.inf, math.inf)
+    counts: dict = {}
+    events, all_joins = [], []
+    reassoc = 0
+    detached_s = station_s = 0.0
+    cur = gave = out_since = None
+    prev_t = None
+    for t, pos in zip(times, positions):
+        n = len(pos)
+        if cur is None:
+            cur = np.full(n, -1)  # the cell associated with; -1: none
+            gave = np.full(n, -1)  # the cell last given up (-1: never associated)
+            out_since = np.full(n, np.nan)
+        if prev_t is not None:  # the state held over (prev_t, t]
+            span = max(0.0, min(t, w1) - max(prev_t, w0))
+            station_s += n * span
+            detached_s += span * int((cur < 0).sum())
+        d = np.hypot(pos[:, None, 0] - cells[None, :, 0], pos[:, None, 1] - cells[None, :, 1])
+        inside = d <= reach[None, :]
+        has = cur >= 0
+        in_cur = has & inside[np.arange(n), np.maximum(cur, 0)]
+        out_since = np.where(in_cur | ~has, np.nan, np.where(np.isnan(out_since), t, out_since))
+        give_up = has & ~in_cur & (t - out_since >= detection_s - 1e-9)
+        gave = np.where(give_up, cur, gave)
+        cur = np.where(give_up, -1, cur)
+        out_since = np.where(give_up, np.nan, out_since)
+        joins = np.flatnonzero((cur < 0) & inside.any(axis=1))
+        if len(joins):
+            nearest = np.argmin(np.where(inside[joins], d[joins], np.inf), axis=1)
+            all_joins.extend((float(t), int(i), int(gave[i]), int(new)) for i, new in zip(joins, nearest))
+            if w0 <= t < w1:
+                for i, new in zip(joins, nearest):
+                    old = int(gave[i])
+                    if old < 0:
+                        continue
+                    events.append((float(t), int(i), old, int(new)))
+                    if old == new:
+                        reassoc += 1
+                    else:
+                        counts[(old, int(new))] = counts.get((old, int(new)), 0) + 1
+            cur[joins] = nearest
+        prev_t = t
+    return WalkCount(counts, reassoc, detached_s, station_s, events, all_joins)
+
+
+def timer_expiries_along(registrations: dict, period_s: float, window_s: tuple[float, float]) -> int:
+    """Expiries in ``window_s`` of a refresh timer of ``period_s`` per station, given each
+    station's registration times (``registrations``: station -> ascending times): the timer
+    runs from every registration and restarts at its own expiry (a refresh), so a gap g
+    between registrations holds floor(g / period) refreshes, and the last registration's
+    chain runs on to the window's end. The count :func:`timer_expiries` gives in closed form
+    for Poisson registrations; random-waypoint changes of sub-network are more regular than
+    Poisson (a host crosses a boundary, walks on for a leg), so on the walks themselves long
+    gaps, and refreshes, are rarer."""
+    if period_s <= 0:
+        raise ValueError(f"period_s: positive, got {period_s!r}")
+    w0, w1 = window_s
+    n = 0
+    for times in registrations.values():
+        ends = list(times[1:]) + [w1]
+        for r, nxt in zip(times, ends):
+            k = max(1, math.ceil((w0 - r) / period_s - 1e-9))
+            while r + k * period_s < min(nxt, w1) - 1e-9:
+                n += 1
+                k += 1
+    return n
+
+
+def _registrations(topo, names, joins) -> dict:
+    """Each station's registrations of a care-of address: its first association and every
+    change of sub-network, from :class:`WalkCount`'s ``joins``."""
+    out: dict = {}
+    for t, i, old, new in joins:
+        if old < 0 or (old != new and topo.subnet_of(names[old]) != topo.subnet_of(names[new])):
+            out.setdefault(i, []).append(t)
+    return out
+
+
+def _rates_from(topo, names, c: WalkCount, window_s, timers_s) -> HandoffRates:
+    per_s: dict[str, float] = {}
+    for (a, b), k in c.counts.items():
+        kind = topo.movement_kind(names[a], names[b])
+        per_s[kind] = per_s.get(kind, 0.0) + k / c.station_s
+    regs = _registrations(topo, names, c.joins) if timers_s else {}
+    timers = {round(p, 6): timer_expiries_along(regs, p, window_s) / c.station_s
+              for p in timers_s}
+    return HandoffRates(per_s, c.station_s, sum(c.counts.values()),
+                        reassoc_per_s=c.reassociations / c.station_s,
+                        detached_fraction=c.detached_s / c.station_s, timer_per_s=timers)
+
+
+def rwp_window_handoff_rates(topo, mobility, window_s: tuple[float, float], *, hosts: int = 4000,
+                             step_s: float = 0.1, seed: int = 1,
+                             detection_s: float | None = None,
+                             timers_s: tuple[float, ...] = ()) -> HandoffRates:
+    """Handoff rates of random-waypoint hosts among the scenario's cells, by kind of movement,
+    in the measurement window ``window_s`` = (start, end) of runs that start at 0, with the
+    re-associations and the share of the time detached (:class:`HandoffRates`' last fields).
+
+    Unlike :func:`rwp_handoff_rates` (one long walk: the stationary rate) this walks ``hosts``
+    hosts from the run's start as the simulation does (:func:`rwp_positions`: uniform start, a
+    pause first), so a window early in the run sees the walk's transient: hosts spread
+    uniformly rather than concentrated in the middle. And the station gives its cell up only
+    ``detection_s`` after leaving its reach (default: the scenario's ``max_missed_beacons``
+    beacon intervals, [0047]; :func:`handoffs_along`).
+
+    ``timers_s``: refresh periods (a DRCP lease's half, 0.8 of a location registration's
+    lifetime) whose expiries in the window to count on the walks (``timer_per_s``,
+    :func:`timer_expiries_along`).
+
+    Deterministic for a given ``seed``; about ``hosts`` x (window) host-seconds of sample."""
+    import numpy as np
+
+    w0, w1 = window_s
+    if not 0 <= w0 < w1:
+        raise ValueError(f"window_s: 0 <= start < end, got {window_s!r}")
+    if detection_s is None:
+        w = topo.scenario.wifi
+        detection_s = w.max_missed_beacons * w.beacon_interval_s
+    names = list(topo.radios)
+    cells = np.array([topo.radios[b].position_m[:2] for b in names], dtype=float)
+    reach = np.array([cell_reach_m(topo, b) for b in names])
+    times = np.arange(0.0, w1 + step_s / 2, step_s)
+    rng = np.random.default_rng(seed)
+    c = handoffs_along(cells, reach, times, rwp_positions(mobility, hosts, times, rng),
+                       detection_s=detection_s, window_s=window_s)
+    return _rates_from(topo, names, c, window_s, timers_s)
+
+
+# ---- the walks of a stored run, replayed without ns-3 ------------------------------------------
+# What imm-ns3's builder gives ns-3 (imm_ns3/adapter/run.py RNG_SEED, adapter/builder.py
+# _STREAM_MOBILITY): the run's seed is ns-3's RngRun, host i's mobility uses streams from
+# MOBILITY_STREAM_BASE + 10 i. tests/test_model.py checks the two stay equal.
+NS3_RNG_SEED = 20021024
+MOBILITY_STREAM_BASE = 1_000_000
+_MRG_M1, _MRG_M2 = 4294967087, 4294944443
+_MRG_A1 = ((0, 1, 0), (0, 0, 1), (_MRG_M1 - 810728, 1403580, 0))
+_MRG_A2 = ((0, 1, 0), (0, 0, 1), (_MRG_M2 - 1370589, 0, 527612))
+_MRG_POW2: list[tuple[tuple, tuple]] = []  # (A1^(2^n), A2^(2^n)) for n = 0, 1, ...
+
+
+def _mat_mul(a, b, m):
+    return tuple(tuple(sum(a[i][k] * b[k][j] for k in range(3)) % m for j in range(3))
+                 for i in range(3))
+
+
+def _mat_vec(a, v, m):
+    return [sum(a[i][k] * v[k] for k in range(3)) % m for i in range(3)]
+
+
+class Mrg32k3a:
+    """ns-3's random number generator (RngStream: L'Ecuyer's MRG32k3a, exact integer
+    arithmetic): the state starts at ``seed`` in all six components and is advanced by
+    ``stream`` x 2^127 and ``substream`` x 2^76 steps. ns-3 gives a random variable with an
+    assigned stream s the stream 2^63 + s and the run number as substream
+    (:func:`ns3_stream`)."""
+
+    def __init__(self, seed: int, stream: int, substream: int):
+        s = [int(seed)] * 6
+        for nth, by in ((stream, 127), (substream, 76)):
+            for bit in range(63, -1, -1):
+                if nth >> bit & 1:
+                    while len(_MRG_POW2) <= by + bit:
+                        if not _MRG_POW2:
+                            _MRG_POW2.append((_MRG_A1, _MRG_A2))
+                        else:
+                            a1, a2 = _MRG_POW2[-1]
+                            _MRG_POW2.append((_mat_mul(a1, a1, _MRG_M1), _mat_mul(a2, a2, _MRG_M2)))
+                    a1, a2 = _MRG_POW2[by + bit]
+                    s[:3] = _mat_vec(a1, s[:3], _MRG_M1)
+                    s[3:] = _mat_vec(a2, s[3:], _MRG_M2)
+        self.state = s
+
+    def u01(self) -> float:
+        s = self.state
+        p1 = (1403580 * s[1] - 810728 * s[0]) % _MRG_M1
+        s[0], s[1], s[2] = s[1], s[2], p1
+        p2 = (527612 * s[5] - 1370589 * s[3]) % _MRG_M2
+        s[3], s[4], s[5] = s[4], s[5], p2
+        return ((p1 - p2) if p1 > p2 else (p1 - p2 + _MRG_M1)) * 2.328306549295727688e-10
+
+
+def ns3_stream(run: int, stream: int, seed: int = NS3_RNG_SEED) -> Mrg32k3a:
+    """The generator of an ns-3 random variable given ``stream`` (AssignStreams) in run
+    ``run`` (RngSeedManager::SetRun) with RngSeedManager::SetSeed(``seed``)."""
+    return Mrg32k3a(seed, (1 << 63) + int(stream), int(run))
+
+
+def ns3_rwp_legs(mobility, run: int, index: int, until_s: float, *,
+                 stream_base: int = MOBILITY_STREAM_BASE) -> list[tuple]:
+    """The legs (start time, from (x, y), to (x, y), duration) that mobile host ``index``
+    (0-based) walks until ``until_s`` in run ``run`` of a scenario with random-waypoint
+    mobility, exactly as ns-3 draws them in imm-ns3 (imm_ns3/adapter/builder.py): the
+    RandomRectanglePositionAllocator's X and Y and the RandomWaypointMobilityModel's speed
+    are uniform random variables; the model's AssignStreams(base + 10 i + 2) gives the speed
+    stream base + 10 i + 2 and re-assigns its allocator streams base + 10 i + 4 (X) and + 5
+    (Y), from which the start position and every waypoint are drawn; the walk pauses
+    ``pause_s`` first, then at each waypoint."""
+    x0, y0, x1, y1 = mobility.area_m
+    vmax = mobility.speed_mps
+    vmin = mobility.min_speed_mps if mobility.min_speed_mps is not None else vmax
+    base = stream_base + 10 * index
+    gx, gy, gv = ns3_stream(run, base + 4), ns3_stream(run, base + 5), ns3_stream(run, base + 2)
+
+    def point():
+        return (x0 + gx.u01() * (x1 - x0), y0 + gy.u01() * (y1 - y0))
+
+    here, t, legs = point(), mobility.pause_s, []
+    while t < until_s:
+        dest = point()
+        v = vmin + gv.u01() * (vmax - vmin)
+        dur = math.dist(here, dest) / v
+        legs.append((t, here, dest, dur))
+        t += dur + mobility.pause_s
+        here = dest
+    if not legs:
+        legs.append((t, here, here, 0.0))
+    return legs
+
+
+def ns3_rwp_positions(mobility, run: int, hosts: int, times) -> list:
+    """Positions (hosts x 2, one array per time of ``times``) of the first ``hosts`` mobile
+    hosts of run ``run``, from :func:`ns3_rwp_legs`: the walks the simulation's hosts walked."""
+    import numpy as np
+
+    times = np.asarray(times, dtype=float)
+    out = np.empty((len(times), hosts, 2))
+    end = float(times.max()) if len(times) else 0.0
+    for i in range(hosts):
+        legs = ns3_rwp_legs(mobility, run, i, end)
+        bt, bx, by = [0.0], [legs[0][1][0]], [legs[0][1][1]]
+        for t0, src, dst, dur in legs:
+            bt += [t0, t0 + dur]
+            bx += [src[0], dst[0]]
+            by += [src[1], dst[1]]
+        out[:, i, 0] = np.interp(times, bt, bx)
+        out[:, i, 1] = np.interp(times, bt, by)
+    return list(out)
+
+
+def realised_handoff_rates(topo, mobility, run: int, hosts: int, window_s: tuple[float, float], *,
+                           step_s: float = 0.05, detection_s: float | None = None,
+                           timers_s: tuple[float, ...] = ()) -> HandoffRates:
+    """:func:`rwp_window_handoff_rates` on the walks of the simulated run ``run`` itself
+    (:func:`ns3_rwp_positions`) instead of fresh random ones: what the cells' geometry and the
+    station's rule predict for exactly the paths simulated, so a comparison with the run is
+    free of the walks' sampling noise (which in E3's 60 s windows at 2 m/s is larger than any
+    protocol effect, and is shared by the runs of one seed, whose first hosts walk alike
+    whatever the number of hosts)."""
+    import numpy as np
+
+    w0, w1 = window_s
+    if detection_s is None:
+        w = topo.scenario.wifi
+        detection_s = w.max_missed_beacons * w.beacon_interval_s
+    names = list(topo.radios)
+    cells = np.array([topo.radios[b].position_m[:2] for b in names], dtype=float)
+    reach = np.array([cell_reach_m(topo, b) for b in names])
+    times = np.arange(0.0, w1 + step_s / 2, step_s)
+    c = handoffs_along(cells, reach, times, ns3_rwp_positions(mobility, run, hosts, times),
+                       detection_s=detection_s, window_s=window_s)
+    return _rates_from(topo, names, c, window_s, timers_s)
+
+
+# ---- hidden base stations whose beacons collide at every beacon --------------------------------
+BEACON_BYTES = 80  # an ns-3 802.11g beacon, about: MAC header and FCS 28, body ~52 (SSID, rates...)
+DSSS_LONG_PREAMBLE_S = 192e-6
+
+
+def dsss_airtime_s(frame_bytes: int, rate_mbps: float = 1.0) -> float:
+    """A DSSS frame with the long preamble and PLCP header (192 us). ns-3 sends group-addressed
+    frames (beacons, broadcasts) in its PHY's default mode, the oldest standard's lowest rate:
+    DSSS 1 Mbit/s on 802.11g (WifiPhy::GetDefaultMode), unless a non-unicast mode is set."""
+    return DSSS_LONG_PREAMBLE_S + 8 * frame_bytes / (rate_mbps * 1e6)
+
+
+def hidden_pairs(topo) -> list[tuple[str, str]]:
+    """Pairs of base stations on one channel that cannot hear each other (farther apart than
+    the cell reach, so neither defers to the other: no carrier sense) but whose cells overlap
+    (closer than twice the reach): a station in the overlap hears both, and their frames
+    collide there (the hidden-terminal problem)."""
+    names = list(topo.radios)
+    out = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            ra, rb = topo.radios[a], topo.radios[b]
+            if ra.channel != rb.channel:
+                continue
+            d = math.dist(ra.position_m[:2], rb.position_m[:2])
+            reach_a, reach_b = cell_reach_m(topo, a), cell_reach_m(topo, b)
+            if max(reach_a, reach_b) < d < reach_a + reach_b:
+                out.append((a, b))
+    return out
+
+
+def beacon_lock_probability(pairs: int, airtime_s: float, interval_s: float) -> float:
+    """Probability that at least one of ``pairs`` hidden base-station pairs beacons in lockstep
+    for the whole run: access points send a beacon every ``interval_s`` from a random start
+    (ns-3's ApWifiMac beacon jitter draws the first one only), so two with the same interval
+    keep their offset for ever, and when it is shorter than a beacon's airtime the two beacons
+    overlap at every beacon in their cells' overlap. A station there that cannot decode its own
+    base station's beacon through the other misses all of them, gives its cell up after
+    ``max_missed_beacons`` of them, re-associates (on the probe exchange, which does not
+    collide) and loses it again: handoffs and re-associations about every half second while it
+    stays there, whatever its speed. Offsets are uniform: each pair locks with probability
+    2 airtime / interval."""
+    if interval_s <= 0 or airtime_s < 0:
+        raise ValueError("interval_s positive and airtime_s non-negative")
+    p = min(1.0, 2 * airtime_s / interval_s)
+    return 1 - (1 - p) ** pairs
+
+
+# ---- what the first-order flows leave out -------------------------------------------------------
+def retransmissions(p_first: float, p_next: float | None = None, max_sends: int = 6) -> float:
+    """Expected retransmissions of a message resent until answered, at most ``max_sends`` sends
+    in all: the first answer misses the retransmission timer with probability ``p_first`` and
+    each later one with ``p_next`` (default ``p_first``: independent losses). Losses after a
+    new care-of address are not independent: whatever delays the first answer (a base
+    station's lost ARP request, answered only by its retry a second later) tends to delay the
+    next, so ``p_next`` > ``p_first``. p1 (1 + p2 + ... + p2^(max_sends - 2))."""
+    p2 = p_first if p_next is None else p_next
+    for p in (p_first, p2):
+        if not 0 <= p <= 1:
+            raise ValueError(f"probabilities between 0 and 1, got {p!r}")
+    if max_sends < 1:
+        raise ValueError(f"max_sends: at least 1, got {max_sends!r}")
+    return p_first * sum(p2 ** k for k in range(max_sends - 1))
+
+
+MMP_MAX_SENDS = 6  # mmp.max_retries = 5 retries after the first (Figure 4A's registration)
+MIP_MAX_SENDS = 6  # macro_mobility.max_tries
+SIP_MAX_SENDS = 11  # RFC 3261 17.1.2.2: timer E from T1 = 0.5 s doubling to T2 = 4 s, timer F 64 T1
+
+
+def handoff_silence_s(topo, kind: str) -> float:
+    """Mean time a host's uplink carries nothing around one movement of ``kind`` (and for
+    ``"reassoc"``, a re-association with the same cell): from the moment it leaves its cell
+    (half a beacon interval, on average, after the last beacon it heard) until MMP is attached
+    again at the new one: the radio's handoff (:func:`radio_latency`) less that half interval,
+    plus MMP's part (:func:`mmp_latency`; a re-association is an intra-domain cache hand-off),
+    averaged over the base stations. Time out of every cell (a coverage hole) is not included:
+    :class:`HandoffRates`' ``detached_fraction``."""
+    s = topo.scenario
+    mmp_kind = "intra_domain" if kind == "reassoc" else kind
+    radio = radio_latency(s).mean - s.wifi.beacon_interval_s / 2
+    bss = list(topo.radios)
+    return radio + sum(mmp_latency(topo, mmp_kind, b).mean for b in bss) / len(bss)
+
+
+def route_update_rate(interval_s: float, stretches_per_s: float, silence_s: float,
+                      other_uplink_per_s: float = 0.0, detached_fraction: float = 0.0) -> float:
+    """Route-updates one host delivers per second ([0033], [0051]). An attached host sends one
+    whenever its uplink has been idle for ``interval_s``, so in a quiet stretch one per
+    interval; what it loses to its movements:
+
+    - while detached from every cell (``detached_fraction`` of the time) and during each
+      silence of ``silence_s`` around a movement (``stretches_per_s`` of them: handoffs and
+      re-associations, :func:`handoff_silence_s`) it sends none that arrives, and the one after
+      comes a full interval after MMP is attached again, so each silence costs silence /
+      interval route-updates plus half of one (the last one before it went at a uniformly
+      random time in the interval before);
+    - any other uplink message (a lease renewal, a registration refresh:
+      ``other_uplink_per_s``) resets the idle clock, so the next route-update comes a full
+      interval after it: half an interval late on average, half a route-update lost.
+
+    (1 - f - n S) / I - n / 2 - u / 2, at least 0."""
+    if interval_s <= 0:
+        raise ValueError(f"interval_s: positive, got {interval_s!r}")
+    busy = detached_fraction + stretches_per_s * silence_s
+    return max(0.0, (1 - busy) / interval_s - stretches_per_s / 2 - other_uplink_per_s / 2)
+
+
+def flood_overlap_probability(jitter_s: float, delay_s: float, first_s: float,
+                              second_s: float) -> float:
+    """Probability that a frame a base station sends ``delay_s`` after its own copy of a flood
+    overlaps another base station's copy of the same flood, each copy sent after an
+    independent uniform wait in [0, ``jitter_s``] (RFC 5148 jitter, mmp.broadcast_jitter_s).
+    Frames of ``first_s`` (the other copy) and ``second_s`` (the later frame) of airtime
+    overlap when the copy starts less than ``first_s`` before or ``second_s`` after the frame.
+
+    The case it describes: a DRCP reply is flooded to every base station of the sub-network
+    ([0029], [0050]); the serving one's ARP request for the new care-of address follows its
+    copy by a registration's round trip ([0050]); a hidden base station of the same
+    sub-network that the host hears broadcasts its copy within the same jitter window."""
+    if jitter_s <= 0:
+        lo, hi = delay_s - first_s, delay_s + second_s
+        return 1.0 if lo < 0 < hi else 0.0
+    # P(U_o - U_s in [delay - first, delay + second]) for U_s, U_o uniform on [0, J]: the
+    # difference has the triangular density (J - |x|) / J^2 on [-J, J].
+    def cdf(x):
+        x = max(-jitter_s, min(jitter_s, x))
+        if x <= 0:
+            return (jitter_s + x) ** 2 / (2 * jitter_s ** 2)
+        return 1 - (jitter_s - x) ** 2 / (2 * jitter_s ** 2)
+    return cdf(delay_s + second_s) - cdf(delay_s - first_s)
+
+
+
 # ---- signalling load per entity ---------------------------------------------------------------
 def _domain_nodes_of_subnet(topo, subnet: str) -> list[str]:
     return [n for n, p in topo.nodes.items()
@@ -574,7 +1135,9 @@ def timer_expiries(rate_per_s: float, period_s: float, start_s: float | None = N
 
 
 def signalling_load(topo, rates: HandoffRates, hosts: int,
-                    window_s: tuple[float, float] | None = None) -> dict[tuple[str, str], float]:
+                    window_s: tuple[float, float] | None = None, *, outages: bool = False,
+                    answer_loss: tuple[float, float] | None = None,
+                    drcp_loss: tuple[float, float] | None = None) -> dict[tuple[str, str], float]:
     """Control messages per minute each kind of entity receives (all entities of a role
     summed), by (role, message), for ``hosts`` hosts handing off at ``rates``, from the
     protocol's message flows:
@@ -586,19 +1149,33 @@ def signalling_load(topo, rates: HandoffRates, hosts: int,
     - a new sub-network besides: a DrcpRequest at the DRCP server, whose DrcpReply is flooded
       to every domain node of the sub-network ([0029]); a MipUpdate at the home location
       register ([0068]); a REGISTER at the SIP server ([0075]);
-    - every host renews its DRCP lease at half-life (a request and a flooded reply) and its
-      location registration at 0.8 of the lifetime, both timers restarted by every change of
-      sub-network (:func:`timer_expiries`); with ``window_s`` = (start, end) of a measurement
-      that starts with every host's first registration at 0, the renewals that fall in the
-      window (none of a 96 s refresh in a 30-90 s window), else their steady-state rate;
+    - every host renews its DRCP lease at half-life and its location registration at 0.8 of
+      the lifetime, both timers restarted by every change of sub-network
+      (:func:`timer_expiries`); with ``window_s`` = (start, end) of a measurement that starts
+      with every host's first registration at 0, the renewals that fall in the window (none of
+      a 96 s refresh in a 30-90 s window), else their steady-state rate; or, where ``rates``
+      carries them (``timer_per_s``), the expiries counted on the walks. A lease renewal comes
+      from the address it renews, so the server answers it directly (imm_ns3.mmp.drcp): a
+      DrcpRequest at the server, no flood;
     - every host, while attached and idle, sends a RouteUpdate up its path every
       ``mmp.route_update_interval_s`` ([0033]);
     - fixed periodic load, independent of the hosts: each DRCP server's advertisement flooded
       to every domain node of its sub-network, each gateway's beacon relayed to every node
       below it ([0030]).
 
-    Retransmissions, lost messages and the registrations of hosts that re-associate with the
-    same cell are left out; depths are averaged over the base stations."""
+    What the first-order flows leave out, each term off by default:
+
+    - ``outages``: route-updates lost to the hosts' movements (:func:`route_update_rate`: the
+      silence around every handoff and re-association, :func:`handoff_silence_s`, the time
+      detached from every cell, half an interval per other uplink message), and the cache
+      hand-off of every re-association with the same cell (``rates.reassoc_per_s``);
+    - ``answer_loss`` = (p_first, p_next): the answers to a registration, a location update and
+      a REGISTER miss their 0.5 s retransmission timers with these probabilities
+      (:func:`retransmissions`); each protocol resends, up to its own number of sends;
+    - ``drcp_loss`` = (p_first, p_next): the flooded reply to a new-address DrcpRequest is lost
+      with these probabilities; each resent request is flooded again.
+
+    Depths are averaged over the base stations."""
     s = topo.scenario
     bss = list(topo.radios)
     out: dict[tuple[str, str], float] = {}
@@ -612,11 +1189,15 @@ def signalling_load(topo, rates: HandoffRates, hosts: int,
             for node in topo.primary_path(bs):
                 add(topo.nodes[node].role, msg, per_min_each_bs)
 
+    def resent(loss, max_sends: int) -> float:
+        return 1.0 + (retransmissions(loss[0], loss[1], max_sends) if loss else 0.0)
+
     share = 1.0 / len(bss)  # hosts spread evenly over the cells, on average
     per_host_min = {k: 60.0 * v for k, v in rates.per_s.items()}
-    climb("CacheUpdate", hosts * per_host_min.get("intra_domain", 0.0) * share)
+    reassoc = hosts * 60.0 * rates.reassoc_per_s if outages else 0.0
+    climb("CacheUpdate", (hosts * per_host_min.get("intra_domain", 0.0) + reassoc) * share)
     reg = hosts * (per_host_min.get("inter_domain", 0.0) + per_host_min.get("inter_subnet", 0.0))
-    climb("Registration", reg * share)
+    climb("Registration", reg * resent(answer_loss, MMP_MAX_SENDS) * share)
     for bs in bss:
         if _border_router(topo, bs):
             add("border_router", "HostRoute", reg * share)
@@ -624,26 +1205,45 @@ def signalling_load(topo, rates: HandoffRates, hosts: int,
     subnet_rate = rates.per_s.get("inter_subnet", 0.0)
 
     def renewals_per_min(period_s: float) -> float:
+        counted = rates.timer_per_s.get(round(period_s, 6))
+        if counted is not None:  # counted on the walks (timer_expiries_along)
+            return hosts * 60.0 * counted
         if window_s is None:
             return hosts * 60.0 * timer_expiries(subnet_rate, period_s)
         w0, w1 = window_s
         return hosts * timer_expiries(subnet_rate, period_s, w0, w1) * 60.0 / (w1 - w0)
 
-    # DRCP: a request per new sub-network, and a renewal at half of every lease ([0050]).
-    drcp = moves + renewals_per_min(s.drcp.lease_s / 2)
-    add("drcp_server", "DrcpRequest", drcp)
+    # DRCP: a request per new sub-network, flooded back ([0050]); a renewal at half of every
+    # lease, answered directly.
+    new_addr = moves * resent(drcp_loss, MMP_MAX_SENDS)
+    lease_renewals = renewals_per_min(s.drcp.lease_s / 2)
+    add("drcp_server", "DrcpRequest", new_addr + lease_renewals)
     subnets = sorted({topo.subnet_of(b) for b in bss})
     for sn in subnets:
         cells = sum(1 for b in bss if topo.subnet_of(b) == sn)
         for node in _domain_nodes_of_subnet(topo, sn):
-            add(topo.nodes[node].role, "DrcpReply", drcp * cells * share)
+            add(topo.nodes[node].role, "DrcpReply", new_addr * cells * share)
+    refreshes = 0.0
     if any(p.role == "home_location_register" for p in topo.nodes.values()):
         # An update per care-of change, and a refresh at 0.8 of the registration lifetime.
+        refreshes = renewals_per_min(0.8 * s.macro_mobility.lifetime_s)
         add("home_location_register", "MipUpdate",
-            moves + renewals_per_min(0.8 * s.macro_mobility.lifetime_s))
+            moves * resent(answer_loss, MIP_MAX_SENDS) + refreshes)
     if any(p.role == "sip_server" for p in topo.nodes.values()) and s.sip.enabled:
-        add("sip_server", "SIP REGISTER", moves)
-    climb("RouteUpdate", hosts * 60.0 / s.mmp.route_update_interval_s * share)
+        add("sip_server", "SIP REGISTER", moves * resent(answer_loss, SIP_MAX_SENDS))
+    interval = s.mmp.route_update_interval_s
+    if outages:
+        kinds = {k: v for k, v in rates.per_s.items() if v > 0}
+        stretches = sum(kinds.values()) + rates.reassoc_per_s
+        silence = ((sum(v * handoff_silence_s(topo, k) for k, v in kinds.items())
+                    + rates.reassoc_per_s * handoff_silence_s(topo, "reassoc")) / stretches
+                   if stretches > 0 else 0.0)
+        other = (lease_renewals + refreshes) / 60.0 / max(hosts, 1)
+        ru_per_host_s = route_update_rate(interval, stretches, silence, other,
+                                          rates.detached_fraction)
+    else:
+        ru_per_host_s = 1.0 / interval
+    climb("RouteUpdate", hosts * 60.0 * ru_per_host_s * share)
     for sn in subnets:
         for node in _domain_nodes_of_subnet(topo, sn):
             add(topo.nodes[node].role, "DrcpAdvertisement", 60.0 / s.drcp.advertisement_interval_s)

@@ -315,3 +315,205 @@ def test_first_of_periodic_events_against_sampling():
     assert M.first_of("c", T, 1).median == pytest.approx(M.uniform("c", T).median, abs=1e-9)
     with pytest.raises(ValueError, match="k"):
         M.first_of("c", T, 0)
+
+
+# ---- E3's missing terms: the walk as simulated, outages, retransmissions, beacon lock ---------
+def _e3(case="integrated", *overrides):
+    return build_topology(load_scenario(str(E3 / f"e3-{case}.toml"), list(overrides)))
+
+
+def test_ns3_walks_replayed_without_ns3():
+    """Positions ns-3 3.44 gave E3's hosts (read from its RandomWaypointMobilityModel in runs
+    seeded as imm-ns3 seeds them): the pure-Python MRG32k3a and stream layout reproduce them."""
+    from imm_ns3.adapter.builder import _STREAM_MOBILITY
+    from imm_ns3.adapter.run import RNG_SEED
+
+    assert (M.NS3_RNG_SEED, M.MOBILITY_STREAM_BASE) == (RNG_SEED, _STREAM_MOBILITY)
+    slow = _e3("integrated", "mobility.speed_mps=2").scenario.mobility
+    fast = _e3("integrated", "mobility.speed_mps=10").scenario.mobility
+    for mob, run, host, t, xy in [(slow, 1, 0, 0.0, (248.874279, 0.847254)),
+                                  (slow, 1, 0, 30.0, (207.836733, 38.95132)),
+                                  (slow, 1, 7, 60.0, (184.180533, 89.83388)),
+                                  (fast, 3, 42, 45.0, (91.077032, 45.842503))]:
+        pos = M.ns3_rwp_positions(mob, run, host + 1, [t])[0][host]
+        assert pos == pytest.approx(xy, abs=1e-5)
+    legs = M.ns3_rwp_legs(slow, 1, 0, 90.0)
+    assert legs[0][0] == slow.pause_s  # ns-3 pauses before the first leg
+    assert all(b[0] == pytest.approx(a[0] + a[3] + slow.pause_s) for a, b in zip(legs, legs[1:]))
+
+
+def test_handoffs_along_keeps_a_cell_until_detection_and_counts_reassociations():
+    cells, reach = [(0.0, 0.0), (100.0, 0.0)], [60.0, 60.0]
+    t = np.arange(0.0, 20.0, 0.1)
+
+    def path(xs):
+        return [np.array([[x, 0.0]]) for x in xs]
+
+    # Straight across at 10 m/s: one handoff, at the first step out of reach of cell 0.
+    c = M.handoffs_along(cells, reach, t, path(np.minimum(10 * t, 100.0)))
+    assert c.counts == {(0, 1): 1} and c.reassociations == 0 and c.detached_s == 0
+    assert c.events[0][0] == pytest.approx(6.1)
+    # Out of reach for 0.3 s (less than the detection delay) and back: the cell is kept.
+    xs = np.where((t > 5) & (t < 5.35), 65.0, 30.0)
+    assert M.handoffs_along(cells, reach, t, path(xs), detection_s=0.5).counts == {}
+    # Into a hole (beyond both cells' reach, y = 70) for 3 s, back to the same cell: a
+    # re-association, and 3 s less the detection delay detached.
+    hole = [np.array([[30.0, 70.0 if 5 <= s < 8 else 0.0]]) for s in t]
+    c = M.handoffs_along(cells, reach, t, hole, detection_s=0.5)
+    assert c.counts == {} and c.reassociations == 1
+    assert c.detached_s == pytest.approx(2.5, abs=0.11)
+    # A window counts only what happens inside it.
+    assert M.handoffs_along(cells, reach, t, path(np.minimum(10 * t, 100.0)),
+                            window_s=(7.0, 20.0)).counts == {}
+
+
+def test_window_rate_sees_the_transient_of_a_uniform_start():
+    """E3 counts 30-90 s after hosts start spread uniformly: at 2 m/s the walk is still in its
+    transient and hands off about 4 % more often than in the stationary regime."""
+    t = _e3("flat", "mobility.speed_mps=2")
+    early = M.rwp_window_handoff_rates(t, t.scenario.mobility, (30.0, 90.0), hosts=3000)
+    steady = M.rwp_handoff_rates(t, t.scenario.mobility, host_seconds=400_000)
+    assert 1.0 < early.total_per_s / steady.total_per_s < 1.09
+    assert 0 < early.detached_fraction < 0.03 and early.reassoc_per_s < 0.01 * early.total_per_s
+    assert set(early.per_s) == {"inter_subnet"}
+    with pytest.raises(ValueError, match="window_s"):
+        M.rwp_window_handoff_rates(t, t.scenario.mobility, (90.0, 30.0))
+
+
+def test_hidden_base_station_pairs_and_beacon_lock():
+    t = _e3("integrated")
+    pairs = M.hidden_pairs(t)
+    # 130 m neighbours (reach 85 m): three per row and four columns; diagonals (184 m) are
+    # beyond two reaches.
+    assert len(pairs) == 10 and ("bs100", "bs110") in pairs and ("bs100", "bs111") not in pairs
+    w = M.dsss_airtime_s(M.BEACON_BYTES)
+    assert w == pytest.approx(192e-6 + 640e-6)
+    p = M.beacon_lock_probability(len(pairs), w, 0.1024)
+    assert p == pytest.approx(1 - (1 - 2 * w / 0.1024) ** 10) and 0.1 < p < 0.2
+    assert M.beacon_lock_probability(0, w, 0.1024) == 0.0
+
+
+def test_retransmissions_closed_form():
+    assert M.retransmissions(0.0) == 0.0
+    assert M.retransmissions(0.2, 0.0) == pytest.approx(0.2)
+    assert M.retransmissions(0.1, max_sends=3) == pytest.approx(0.1 + 0.01)
+    assert M.retransmissions(0.1, 0.5, max_sends=6) == pytest.approx(
+        0.1 * (1 + .5 + .25 + .125 + .0625))
+    assert M.retransmissions(1.0, 1.0, max_sends=M.SIP_MAX_SENDS) == M.SIP_MAX_SENDS - 1
+    with pytest.raises(ValueError):
+        M.retransmissions(1.5)
+
+
+def test_route_update_rate_against_the_idle_timer():
+    """An attached host sends a route-update once its uplink has been idle for an interval;
+    silences (moves) and other uplink messages arrive as Poisson processes. The closed form
+    against counting the timer's route-updates."""
+    rng = np.random.default_rng(3)
+    interval, silence, nu, u, horizon = 1.0, 1.3, 0.05, 0.02, 200_000.0
+    events = sorted([(x, "silence") for x in rng.uniform(0, horizon, int(nu * horizon))]
+                    + [(x, "other") for x in rng.uniform(0, horizon, int(u * horizon))])
+    sent, last, t = 0, 0.0, 0.0
+    for when, what in events:
+        if when < t:  # inside a silence: nothing happens
+            continue
+        sent += int((when - last) // interval)  # route-updates while idle up to this event
+        if what == "other":
+            last = t = when
+        else:
+            last = t = when + silence  # attached again; the idle clock restarts
+    got = sent / horizon
+    want = M.route_update_rate(interval, nu, silence, u)
+    assert got == pytest.approx(want, rel=0.01)
+    assert M.route_update_rate(1.0, 0.0, 0.0) == 1.0
+    assert M.route_update_rate(1.0, 0.0, 0.0, detached_fraction=0.1) == pytest.approx(0.9)
+
+
+def test_flood_overlap_probability_against_monte_carlo():
+    rng = np.random.default_rng(2)
+    j, delay, first, second = 0.010, 0.005, 0.0009, 0.0007
+    a, b = rng.uniform(0, j, 400_000), rng.uniform(0, j, 400_000)
+    frame = a + delay  # the serving station's later frame
+    mc = np.mean((b < frame + second) & (b > frame - first))
+    assert M.flood_overlap_probability(j, delay, first, second) == pytest.approx(mc, abs=0.003)
+    assert M.flood_overlap_probability(0.0, 0.0, 1e-3, 1e-3) == 1.0
+    assert M.flood_overlap_probability(0.0, 0.005, 1e-3, 1e-3) == 0.0
+
+
+def test_handoff_silence_is_radio_plus_mmp():
+    t = _e3("integrated")
+    s = t.scenario
+    radio = M.radio_latency(s).mean - s.wifi.beacon_interval_s / 2
+    bss = list(t.radios)
+    for kind in ("intra_domain", "inter_domain", "inter_subnet"):
+        mmp = sum(M.mmp_latency(t, kind, b).mean for b in bss) / len(bss)
+        assert M.handoff_silence_s(t, kind) == pytest.approx(radio + mmp)
+    assert M.handoff_silence_s(t, "reassoc") == M.handoff_silence_s(t, "intra_domain")
+    assert M.handoff_silence_s(t, "inter_subnet") > M.handoff_silence_s(t, "intra_domain")
+
+
+def test_signalling_load_terms(e3_pair):
+    t = e3_pair["integrated"]
+    s = t.scenario
+    rates = M.HandoffRates({"intra_domain": 0.01, "inter_domain": 0.02, "inter_subnet": 0.03},
+                           1000.0, 60, reassoc_per_s=0.004, detached_fraction=0.02)
+    base = M.signalling_load(t, rates, 10, window_s=(30.0, 90.0))
+    moves = 10 * 60 * 0.03
+    # Lease renewals are answered directly: the floods carry new addresses only.
+    gateways_per_subnet = 2
+    assert base[("gateway", "DrcpReply")] == pytest.approx(moves * gateways_per_subnet)
+    renewals = 10 * M.timer_expiries(0.03, s.drcp.lease_s / 2, 30.0, 90.0)
+    assert base[("drcp_server", "DrcpRequest")] == pytest.approx(moves + renewals)
+    out = M.signalling_load(t, rates, 10, window_s=(30.0, 90.0), outages=True,
+                            answer_loss=(0.1, 0.4), drcp_loss=(0.2, 0.2))
+    stretches = 0.06 + 0.004
+    silence = (0.01 * M.handoff_silence_s(t, "intra_domain")
+               + 0.02 * M.handoff_silence_s(t, "inter_domain")
+               + 0.03 * M.handoff_silence_s(t, "inter_subnet")
+               + 0.004 * M.handoff_silence_s(t, "reassoc")) / stretches
+    ru = M.route_update_rate(s.mmp.route_update_interval_s, stretches, silence,
+                             renewals / 60.0 / 10, 0.02)
+    assert out[("gateway", "RouteUpdate")] == pytest.approx(10 * 60 * ru)
+    assert out[("gateway", "RouteUpdate")] < base[("gateway", "RouteUpdate")]
+    assert out[("gateway", "CacheUpdate")] == pytest.approx(10 * 60 * (0.01 + 0.004))
+    mip = 1 + M.retransmissions(0.1, 0.4, M.MIP_MAX_SENDS)
+    sip = 1 + M.retransmissions(0.1, 0.4, M.SIP_MAX_SENDS)
+    assert out[("home_location_register", "MipUpdate")] == pytest.approx(moves * mip)
+    assert out[("sip_server", "SIP REGISTER")] == pytest.approx(moves * sip)
+    reg = 1 + M.retransmissions(0.1, 0.4, M.MMP_MAX_SENDS)
+    assert out[("gateway", "Registration")] == pytest.approx(10 * 60 * 0.05 * reg)
+    drcp = 1 + M.retransmissions(0.2, 0.2, M.MMP_MAX_SENDS)
+    assert out[("gateway", "DrcpReply")] == pytest.approx(moves * drcp * gateways_per_subnet)
+
+
+def test_timer_expiries_along_walks():
+    # From a registration at 0 with period 30: refreshes at 30 and 60 in [30, 90).
+    assert M.timer_expiries_along({0: [0.0]}, 30.0, (30.0, 90.0)) == 2
+    # A new registration at 50 restarts the chain: 30 from the first, 80 from the second.
+    assert M.timer_expiries_along({0: [0.0, 50.0]}, 30.0, (30.0, 90.0)) == 2
+    assert M.timer_expiries_along({0: [0.0], 1: [10.0, 20.0]}, 96.0, (30.0, 90.0)) == 0
+    # Poisson registrations: the closed form of timer_expiries.
+    rng = np.random.default_rng(4)
+    lam, P, w = 0.012, 30.0, (30.0, 150.0)
+    regs = {}
+    for i in range(20_000):
+        t, times = 0.0, [0.0]
+        while t < w[1]:
+            t += rng.exponential(1 / lam)
+            times.append(t)
+        regs[i] = [x for x in times if x < w[1]]
+    got = M.timer_expiries_along(regs, P, w) / len(regs)
+    assert got == pytest.approx(M.timer_expiries(lam, P, *w), abs=0.03)
+    with pytest.raises(ValueError):
+        M.timer_expiries_along({}, 0.0, w)
+
+
+def test_walk_rates_carry_timer_counts_into_the_load(e3_pair):
+    t = _e3("integrated", "mobility.speed_mps=10")
+    s = t.scenario
+    periods = (s.drcp.lease_s / 2, 0.8 * s.macro_mobility.lifetime_s)
+    r = M.rwp_window_handoff_rates(t, s.mobility, (30.0, 150.0), hosts=300, timers_s=periods)
+    assert set(r.timer_per_s) == {round(p, 6) for p in periods}
+    load = M.signalling_load(t, r, 10, window_s=(30.0, 150.0))
+    moves = 10 * 60 * r.per_s["inter_subnet"]
+    refresh = 10 * 60 * r.timer_per_s[round(periods[1], 6)]
+    assert load[("home_location_register", "MipUpdate")] == pytest.approx(moves + refresh)
