@@ -39,7 +39,8 @@ def e1_models(res) -> dict:
     """Per movement kind, the analytic latencies of :mod:`imm_ns3.model` for the E1 walk (all
     runs share one scenario; the first run's is used): ``radio``, ``mmp`` and ``handoff``
     (radio + MMP) as :class:`imm_ns3.model.Latency`, plus the macro steps of the inter-subnet
-    move (MIP-LR update one way to the correspondent, re-INVITE round trip)."""
+    move (MIP-LR update one way to the correspondent, re-INVITE round trip, both sent by a
+    freshly associated station at its lowest rate)."""
     from imm_ns3 import model as M
 
     h = res.handoffs
@@ -55,8 +56,16 @@ def e1_models(res) -> dict:
         out[kind] = {"radio": radio, "mmp": mmp, "handoff": radio + mmp, "new_bs": bs}
         if kind == "inter_subnet":
             ch = next(n for n, p in topo.nodes.items() if p.role == "correspondent")
-            out[kind]["miplr_update_s"] = M.miplr_delay_s(topo, ch, bs, 60)
-            out[kind]["reinvite_s"] = 2 * M.miplr_delay_s(topo, ch, bs, 600)
+            # The host sends its care-of burst (registration, MIP-LR updates, SIP REGISTER,
+            # re-INVITE) at the fresh station's lowest rate, each behind the ones before it
+            # (model.careof_burst_s); the wired part and the answer as before.
+            std = topo.scenario.wifi.standard
+            update, invite, ok = 46, 486, 429
+            out[kind]["miplr_update_s"] = (M.miplr_delay_s(topo, ch, bs, update) - M.unicast_s(update)
+                                           + M.careof_burst_s("MIP-LR update (correspondent)", std))
+            out[kind]["reinvite_s"] = (M.miplr_delay_s(topo, ch, bs, invite) - M.unicast_s(invite)
+                                       + M.careof_burst_s("SIP re-INVITE", std)
+                                       + M.miplr_delay_s(topo, ch, bs, ok))
     return out
 
 
@@ -256,5 +265,195 @@ def draw_e5(res, seed: int = 1):
         ax1.text(ho.t_s + 0.3, ax1.get_ylim()[1] * 0.92, KIND_LABEL.get(ho.kind, ho.kind), fontsize=7)
     fig.suptitle(f"E5: the walk (Figures 5, 8, 10), seed {seed}: TCP via MIP-LR and RTP via SIP;"
                  " grey: radio outage")
+    fig.tight_layout()
+    return fig
+
+
+# ---- E1, timers (sweep e1-timers.toml): latency against the two periodic timers -------------
+TIMER_CASES = {"bs-beacon": ("mmp.bs_beacon_interval_s", "base-station beacon period (ms)"),
+               "drcp-adv": ("drcp.advertisement_interval_s", "DRCP advertisement period (ms)")}
+
+
+def _case_models(res) -> dict:
+    """Per case: (scenario, {kind: MMP latency model}) from the case's first run."""
+    from imm_ns3 import model as M
+
+    out = {}
+    for case, g in res.runs.groupby("case", sort=False):
+        topo = model_of(res, g.key.iloc[0])
+        h = res.handoffs[res.handoffs.case == case] if "case" in res.handoffs else res.handoffs
+        kinds = {}
+        for kind in KINDS:
+            k = h[h.kind == kind]
+            if len(k):
+                kinds[kind] = M.mmp_latency(topo, kind, k.new_bs.mode().iloc[0])
+        out[case] = (topo.scenario, kinds)
+    return out
+
+
+def summary_timers(res) -> pd.DataFrame:
+    """Per case and kind of movement: both timers' values, MMP's part of the handoff (median
+    with its 95 % CI, mean) and the model's median and mean."""
+    models = _case_models(res)
+    h = res.handoffs
+    rows = []
+    for case, (sc, kinds) in models.items():
+        for kind, lat in kinds.items():
+            v = h[(h.case == case) & (h.kind == kind)].mmp_s
+            m = median_ci(v)
+            rows.append({"case": case, "kind": kind,
+                         "bs_beacon_s": sc.mmp.bs_beacon_interval_s,
+                         "advertisement_s": sc.drcp.advertisement_interval_s,
+                         "n": m.n, "median_s": m.median, "ci_lo_s": m.lo, "ci_hi_s": m.hi,
+                         "mean_s": float(pd.to_numeric(v, errors="coerce").mean()),
+                         "model_median_s": lat.median, "model_mean_s": lat.mean})
+    return pd.DataFrame(rows)
+
+
+def check_timers(res) -> pd.DataFrame:
+    """Figure e1-timers' model-check rows: MMP's median per case and kind."""
+    return check_frame([ModelCheckRow(
+        experiment="e1-timers", quantity="mmp median (s)", condition=f"{r.case}, {r.kind}",
+        simulated=r.median_s, model=r.model_median_s, n=r.n, ci_lo=r.ci_lo_s, ci_hi=r.ci_hi_s)
+        for _, r in summary_timers(res).iterrows()])
+
+
+def draw_timers(res):
+    """Figure e1-timers: MMP's part of each kind of handoff against (a) the base-station beacon
+    period and (b) the DRCP advertisement period (the other timer at E1's value), median with
+    its 95 % CI against the model's median (a line through the cases)."""
+    plt = pyplot()
+    s = summary_timers(res)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), sharey=True)
+    for ax, (prefix, (path, label)) in zip(axes, TIMER_CASES.items()):
+        col = "bs_beacon_s" if prefix == "bs-beacon" else "advertisement_s"
+        sub = s[s.case.str.startswith(prefix) | (s.case == "default")]
+        for i, kind in enumerate(KINDS):
+            a = sub[sub.kind == kind].sort_values(col)
+            if not len(a):
+                continue
+            x = a[col] * 1e3
+            yerr = np.vstack([(a.median_s - a.ci_lo_s).clip(lower=0), (a.ci_hi_s - a.median_s).clip(lower=0)]) * 1e3
+            ax.errorbar(x, a.median_s * 1e3, yerr=yerr, fmt="o", color=f"C{i}", capsize=3,
+                        label=f"{KIND_LABEL[kind]}: median, 95 % CI")
+            ax.plot(x, a.model_median_s * 1e3, "--", color=f"C{i}", lw=1,
+                    label=f"{KIND_LABEL[kind]}: model")
+        ax.set_xscale("log")
+        ax.set_xticks(sorted(sub[col].unique() * 1e3), [f"{v * 1e3:g}" for v in sorted(sub[col].unique())])
+        ax.set_xlabel(label)
+        ax.set_title(f"({'a' if prefix == 'bs-beacon' else 'b'}) against {path}", fontsize=9)
+    axes[0].set_ylabel("MMP part: association -> update done (ms)")
+    axes[0].set_yscale("log")
+    axes[0].legend(fontsize=6.5, loc="upper left")
+    n = int(s.n.min()) if len(s) else 0
+    fig.suptitle(f"E1, timers: MMP latency by kind of movement against the base-station beacon and"
+                 f" DRCP advertisement periods (at least {n} handoffs per point)")
+    fig.tight_layout()
+    return fig
+
+
+# ---- E1, realistic radio (sweep e1-radio.toml): paired by seed ------------------------------
+def radio_frame(res) -> pd.DataFrame:
+    """Per run and kind of movement: the first handoff of that kind (the walk has one of each;
+    a channel that moves the host back and forth adds more, counted in ``handoffs``) with its
+    radio part, MMP's part and their sum, and the model's (radio with the case's channel plan,
+    plus MMP)."""
+    from imm_ns3 import model as M
+
+    models = _case_models(res)
+    h = res.handoffs.sort_values(["key", "t_s"])
+    rows = []
+    for (key, kind), g in h.groupby(["key", "kind"], sort=False):
+        r = g.iloc[0]
+        sc, kinds = models[r.case]
+        radio = M.radio_latency(sc)
+        lat = radio + kinds[kind] if kind in kinds else None
+        rows.append({"key": key, "case": r.case, "seed": r.seed, "kind": kind,
+                     "handoffs": len(g), "l2_s": r.l2_s, "mmp_s": r.mmp_s,
+                     "handoff_s": r.l2_s + r.mmp_s,
+                     "model_radio_median_s": radio.median,
+                     "model_handoff_median_s": lat.median if lat else math.nan})
+    return pd.DataFrame(rows)
+
+
+def summary_radio(res) -> pd.DataFrame:
+    """Per case and kind: radio part and whole handoff (median, 95 % CI) against the model,
+    handoffs per run; and per kind the paired difference realistic - ideal by seed (median,
+    95 % CI, how many seeds are slower)."""
+    d = radio_frame(res)
+    rows = []
+    for (case, kind), g in d.groupby(["case", "kind"], sort=False):
+        for q, col, model in (("radio", "l2_s", "model_radio_median_s"),
+                              ("handoff", "handoff_s", "model_handoff_median_s")):
+            m = median_ci(g[col])
+            rows.append({"case": case, "kind": kind, "quantity": q, "n": m.n,
+                         "median_s": m.median, "ci_lo_s": m.lo, "ci_hi_s": m.hi,
+                         "model_median_s": float(g[model].iloc[0]),
+                         "handoffs_per_run": float(g.handoffs.mean())})
+    return pd.DataFrame(rows)
+
+
+def paired_radio(res) -> pd.DataFrame:
+    """Per kind: handoff latency realistic - ideal, paired by seed."""
+    d = radio_frame(res)
+    rows = []
+    for kind in KINDS:
+        p = d[d.kind == kind].pivot_table(index="seed", columns="case", values="handoff_s")
+        if not {"ideal", "realistic"} <= set(p.columns):
+            continue
+        diff = (p["realistic"] - p["ideal"]).dropna()
+        m = median_ci(diff)
+        rows.append({"kind": kind, "pairs": m.n, "diff_median_s": m.median, "diff_lo_s": m.lo,
+                     "diff_hi_s": m.hi, "slower": int((diff > 0).sum())})
+    return pd.DataFrame(rows)
+
+
+def check_radio(res) -> pd.DataFrame:
+    """Figure e1-radio's model-check rows: the radio part and the handoff, median per case and
+    kind."""
+    return check_frame([ModelCheckRow(
+        experiment="e1-radio", quantity=f"{r.quantity} median (s)", condition=f"{r.case}, {r.kind}",
+        simulated=r.median_s, model=r.model_median_s, n=r.n, ci_lo=r.ci_lo_s, ci_hi=r.ci_hi_s)
+        for _, r in summary_radio(res).iterrows()])
+
+
+def draw_radio(res):
+    """Figure e1-radio: (a) handoff latency per kind, ideal and realistic radio, every handoff
+    and the models' medians; (b) the paired difference by seed."""
+    plt = pyplot()
+    d = radio_frame(res)
+    s = summary_radio(res)
+    p = paired_radio(res)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1.5, 1]})
+    cases = [c for c in ("ideal", "realistic") if c in set(d.case)]
+    x0 = np.arange(len(KINDS))
+    for j, case in enumerate(cases):
+        for i, kind in enumerate(KINDS):
+            vals = d[(d.case == case) & (d.kind == kind)].handoff_s * 1e3
+            x = x0[i] + (j - 0.5) * 0.35
+            if len(vals):
+                ax1.boxplot([vals], positions=[x], widths=0.28, showfliers=False, whis=(5, 95),
+                            medianprops={"color": f"C{j}"})
+                strip(ax1, x, vals, f"C{j}", 0.25)
+            m = s[(s.case == case) & (s.kind == kind) & (s.quantity == "handoff")]
+            if len(m):
+                ax1.hlines(m.model_median_s.iloc[0] * 1e3, x - 0.15, x + 0.15, color="black",
+                           ls="--", lw=1, label="model (median)" if (i, j) == (0, 0) else None)
+        ax1.plot([], [], "s", color=f"C{j}", label=case)
+    ax1.set_xticks(x0, [KIND_LABEL[k] for k in KINDS])
+    ax1.set_ylabel("handoff latency: last beacon -> MMP done (ms)")
+    ax1.set_yscale("log")
+    ax1.set_title("(a) ideal radio vs 1/6/11 plan, 8 dB shadowing, Rayleigh fading", fontsize=9)
+    ax1.legend(fontsize=7)
+    if len(p):
+        y = np.arange(len(p))
+        ax2.errorbar(p.diff_median_s * 1e3, y, xerr=np.vstack([(p.diff_median_s - p.diff_lo_s).clip(lower=0),
+                     (p.diff_hi_s - p.diff_median_s).clip(lower=0)]) * 1e3, fmt="o", capsize=3)
+        ax2.set_yticks(y, [f"{KIND_LABEL[k]}\n{r.slower}/{r.pairs} slower" for k, (_, r) in zip(p.kind, p.iterrows())])
+    ax2.axvline(0, color="0.6", lw=0.8)
+    ax2.set_xlabel("realistic - ideal, paired by seed (ms, median, 95 % CI)")
+    ax2.set_title("(b) what the channel adds", fontsize=9)
+    n = int(s.n.min()) if len(s) else 0
+    fig.suptitle(f"E1, realistic radio: handoff latency by kind of movement (at least {n} runs per point)")
     fig.tight_layout()
     return fig

@@ -63,7 +63,15 @@ def e6_model(sc, failure: str):
     failure. Then the downlink caches heal from the host's next up-link packet, a route-update
     within mmp.route_update_interval_s (uniform, the probe being downlink only); after a
     gateway failure the border router also installs the secondary gateway's host route,
-    mmp.border_route_delay_s later."""
+    mmp.border_route_delay_s later.
+
+    A node notices the deadline passed only when it next looks (mmp/node.py ``_alive``): on
+    its own up-link check, every T from its start, or on a gateway-beacon of another gateway
+    (every T, in that gateway's phase). After a gateway failure the two are independent of the
+    failure and of each other: the first of two uniformly phased periodic events (mean T/3,
+    :func:`imm_ns3.model.first_of`). After an up-link failure the node still hears the same
+    gateway's beacons through its secondary up-link, in the lost beacons' own phase, so one
+    arrives at the deadline: no wait."""
     from imm_ns3 import model as M
 
     m = sc.mmp
@@ -73,7 +81,10 @@ def e6_model(sc, failure: str):
         heal = heal + M.fixed("border-router convergence", m.border_route_delay_s)
     if m.failure_detection == "local":
         return M.fixed("local detection", m.local_detection_delay_s) + heal
-    return M.fixed("missed gateway-beacons", (m.failover_beacons - 1) * T) + M.uniform("beacon phase", T) + heal
+    detect = M.fixed("missed gateway-beacons", (m.failover_beacons - 1) * T) + M.uniform("beacon phase", T)
+    if failure.startswith("node"):
+        detect = detect + M.first_of("next look: own check or the other gateway's beacon", T, 2)
+    return detect + heal
 
 
 def _e6_model_of(res, g: pd.DataFrame):
