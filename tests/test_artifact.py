@@ -71,12 +71,17 @@ def test_committed_results_name_no_path_of_the_machine_that_made_them():
             assert '"/' not in t, f"{d}: an absolute path is stored"
 
 
-def test_committed_runs_carry_one_code_version():
-    versions = {}
+def test_each_committed_sweep_is_made_by_one_code_version_named_in_the_readme():
+    """A sweep's runs come from one code version (no experiment mixes runs of two codes); sweeps
+    made later may carry a later version, and results/README.md names every version in use.
+    That the stored numbers are what the code of this checkout computes is the reproduction
+    check's job (test_every_committed_sweep_reproduces reruns a run of every sweep)."""
+    readme = (RESULTS / "README.md").read_text()
     for d in sweep_dirs(RESULTS):
-        for run in stored_runs(d):
-            versions.setdefault(run.manifest.get("code_version"), set()).add(d.name)
-    assert len(versions) == 1 and None not in versions, versions
+        versions = {run.manifest.get("code_version") for run in stored_runs(d)}
+        assert len(versions) == 1 and None not in versions, (d.name, versions)
+        version = versions.pop()
+        assert version in readme, f"{d.name}: code version {version} not named in results/README.md"
 
 
 # ---- the comparison, on stored data (no simulator) ---------------------------------------------

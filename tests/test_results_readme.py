@@ -20,12 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 README = re.sub(r"\s+", " ", (ROOT / "results" / "README.md").read_text())  # wrapped lines
 sys.path.insert(0, str(ROOT / "experiments"))
 # experiments/e1.py ... e9.py: each experiment's frames, summaries and checks
-from e1 import KINDS, e1_ordering, summary_e1  # noqa: E402
-from e2 import summary_e2  # noqa: E402
-from e3 import e3_handoff_rates, summary_e3  # noqa: E402
+from e1 import KINDS, e1_ordering, paired_radio, summary_e1, summary_timers  # noqa: E402
+from e2 import probe_rate_fit, summary_e2  # noqa: E402
+from e3 import check_steady, e3_handoff_rates, summary_e3, summary_steady  # noqa: E402
 from e4 import summary_e4  # noqa: E402
 from e6 import e6_frame, summary_e6  # noqa: E402
-from e7 import e7_frame, summary_e7  # noqa: E402
+from e7 import e7_frame, paired_e7, summary_e7  # noqa: E402
 from e8 import summary_e8, summary_e8_channel  # noqa: E402
 from e9 import check_e9, e9_cost, summary_e9  # noqa: E402
 
@@ -70,9 +70,49 @@ def test_e3_numbers():
     _quoted(f"home location register {hlr[('integrated', 2.0)]:.0f} vs {hlr[('flat', 2.0)]:.0f}"
             f" messages per minute at 2 m/s and {hlr[('integrated', 10.0)]:.0f} vs"
             f" {hlr[('flat', 10.0)]:.0f} at 10 m/s")
-    r = e3_handoff_rates(res).set_index(["case", "speed_mps"])["mean"]
-    lo, hi = sorted([r[("flat", 10.0)], r[("integrated", 10.0)]])
-    _quoted(f"measured {lo:.2f}-{hi:.2f} (+")
+    r = e3_handoff_rates(res).set_index(["case", "speed_mps"])
+    _quoted(f"predicts 1.04 handoffs per host-minute at 2 m/s, measured {r.loc[('flat', 2.0), 'mean']:.2f}")
+    _quoted(f"the same rule on the runs' own walks, {r.loc[('flat', 2.0), 'handoffs_per_host_min']:.2f}")
+    _quoted(f"with the station's 0.51 s detection rule, {r.loc[('flat', 2.0), 'expected_handoffs_per_host_min']:.2f}")
+
+
+def test_e3_steady_numbers():
+    s = summary_steady(load(ROOT / "results" / "e3-steady"))
+    hlr = s[s.role == "home_location_register"].set_index(["case", "speed_mps"])["mean"]
+    _quoted(f"{hlr[('integrated', 1.0)]:.1f} vs {hlr[('flat', 1.0)]:.1f} messages per minute at 1 m/s,"
+            f" {hlr[('integrated', 2.0)]:.1f} vs {hlr[('flat', 2.0)]:.1f} at 2 m/s")
+    _quoted(f"({hlr[('integrated', 5.0)]:.1f} vs {hlr[('flat', 5.0)]:.1f}, {hlr[('integrated', 10.0)]:.1f}"
+            f" vs {hlr[('flat', 10.0)]:.1f})")
+    c = check_steady(load(ROOT / "results" / "e3-steady"))
+    assert ((c.simulated / c.model - 1).abs() <= 0.10).all()
+    _quoted(f"**The model holds in all {len(c)} rows** (within 10 %)")
+
+
+def test_e1_timers_and_radio_numbers():
+    t = summary_timers(load(ROOT / "results" / "e1-timers"))
+    inside = (t.model_median_s >= t.ci_lo_s) & (t.model_median_s <= t.ci_hi_s)
+    _quoted(f"**The model holds in all {len(t)} conditions**")
+    assert inside.all()
+    sub = t[(t.kind == "inter_subnet") & t.case.isin(["drcp-adv-250ms", "default", "drcp-adv-1s",
+                                                       "drcp-adv-2s"])].sort_values("advertisement_s")
+    _quoted("inter-subnet medians " + ", ".join(f"{v * 1e3:,.0f}" for v in sub.median_s.iloc[:-1])
+            + f" and {sub.median_s.iloc[-1] * 1e3:,.0f} ms")
+    p = paired_radio(load(ROOT / "results" / "e1-radio")).set_index("kind")
+    for kind in ("intra_domain", "inter_domain", "inter_subnet"):
+        r = p.loc[kind]
+        _quoted(f"{r.diff_median_s * 1e3:.0f} ms (95 % CI {r.diff_lo_s * 1e3:.0f}-{r.diff_hi_s * 1e3:.0f} ms,"
+                f" slower in {int(r.slower)} of {int(r.pairs)})")
+
+
+def test_e2_probe_rate_and_e7_paired_numbers():
+    f = probe_rate_fit(load(ROOT / "results" / "e2-probe-rate")).set_index("delay_ms")
+    _quoted(f"{f.loc[1.0, 'packets']:+.2f} packets {f.loc[1.0, 'seconds'] * 1e3:+.1f} ms x rate (1 ms links)"
+            f" and {f.loc[20.0, 'packets']:+.2f} packets {f.loc[20.0, 'seconds'] * 1e3:+.1f} ms x rate")
+    p = paired_e7(load(ROOT / "results" / "e7-policy"))
+    r = p[(p.quantity == "RTP resumes after the care-of change") & (p.a == "integrated")
+          & (p.b == "miplr-only")].iloc[0]
+    _quoted(f"median {r.diff_median_s * 1e3:.1f} ms, 95 % CI {r.diff_lo_s * 1e3:.1f}-{r.diff_hi_s * 1e3:.1f} ms,"
+            f" later in {r.a_slower} of {r.pairs} seeds")
 
 
 def test_e4_numbers():
@@ -193,3 +233,12 @@ def test_e9_numbers():
     _quoted(f"{by[('inter-subnet reinvite_s (median)', False)] * 1e3:.1f} ms without and"
             f" {by[('inter-subnet reinvite_s (median)', True)] * 1e3:.1f} ms with")
     _quoted(f"Mann-Whitney p = {p:.2f}")
+
+
+def test_model_check_summary():
+    m = pd.read_csv(ROOT / "results" / "model-check.csv")
+    ok = (m.rel_error.abs() <= 0.10) | (m.model_in_ci == True)  # noqa: E712 - NaN is not True
+    _quoted(f"`model-check.csv` has {len(m)} rows; in {int(ok.sum())} ({100 * ok.mean():.0f} %) the model"
+            f" is within 10 % of the simulated value or inside its 95 % interval. The {int((~ok).sum())}"
+            " others")
+    assert ok.mean() >= 0.90
