@@ -141,7 +141,7 @@ def test_the_sample_is_seeded_and_shortest_is_by_stored_wall_time():
     assert [r.key for r in a] != [r.key for r in choose(runs, 5, sample_seed=4)]
     short = choose(runs, 3, shortest=True)
     assert max(r.wall_s for r in short) <= min(r.wall_s for r in runs if r not in short)
-    assert len(choose(runs, None)) == len(runs) == 480
+    assert len(choose(runs, None)) == len(runs) == 960
 
 
 def _invoke(*args):
