@@ -28,9 +28,11 @@ E9_RELEASE_EXTRA_S = {"sip_reinvite": 1.0}
 
 
 def _victim_moves(res, key: str) -> list[float]:
-    e = res.events
-    e = e[(e.key == key) & (e.node == "mh1") & (e.event == "coa")]
-    return sorted(float(t) for t in e.t_s)
+    """When mh1's care-of address changed after its first attachment: the handoffs table's
+    care-of history (``coa_changed``, ``coa_change_s``), not the event log."""
+    h = res.handoffs
+    h = h[(h.key == key) & (h.mh == "mh1") & (h.coa_changed == True)]  # noqa: E712 - nullable
+    return sorted(float(t) for t in h.coa_change_s.dropna())
 
 
 def _e9_model_held(res, r, end: float) -> float:
