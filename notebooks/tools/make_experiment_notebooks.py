@@ -74,14 +74,16 @@ update reaches the correspondent within about 8 ms. See results/README.md."""),
         intro="""# E2: packets lost per intra-domain handoff, hard vs semi-soft
 
 `imm-sim sweep experiments/e2-semisoft-loss.toml --out results/e2-semisoft-loss`: the last leg
-of the walk (bs504a -> bs504b, crossover in504) with a two-radio host (make-before-break), a
-200 packet/s probe, hard hand-off ([0035]) against semi-soft ([0036]) with a 50 ms and a 200 ms
-period, and domain links of 1 to 50 ms; 30 seeds per point.
+of the walk (bs504a -> bs504b, crossover in504) with a 200 packet/s probe: the specification's
+single-radio host doing a hard hand-off (`hard-1radio`), and a two-radio host
+(make-before-break) doing a hard hand-off ([0035]) or semi-soft ([0036]) with a 50 ms and a
+200 ms period; domain links of 1 to 50 ms; 30 seeds per point.
 
-The model (`imm_ns3.model.handoff_loss`): hard hand-off loses rate x the switch window (the
-cache update's trip from the new base station up to the crossover plus what is in flight from
+The model (`imm_ns3.model.handoff_loss`, `single_radio_loss`): a two-radio hard hand-off loses
+rate x the switch window (the host's ARP of the new base station and its cache update at a
+fresh station's lowest rate, the update's trip up to the crossover, plus what is in flight from
 the crossover down to the old base station); semi-soft loses only the part of that window its
-period does not cover.""",
+period does not cover; a single radio loses its whole outage.""",
         body=["e2.summary_e2(res).round(3)", "e2.check(res).round(3)",
               "fig = e2.draw(res)"],
         checks='''s = e2.summary_e2(res)
