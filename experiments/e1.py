@@ -340,14 +340,15 @@ def draw_timers(res):
                     label=f"{KIND_LABEL[kind]}: model")
         ax.set_xscale("log")
         ax.set_xticks(sorted(sub[col].unique() * 1e3), [f"{v * 1e3:g}" for v in sorted(sub[col].unique())])
+        ax.set_xticks([], minor=True)
         ax.set_xlabel(label)
         ax.set_title(f"({'a' if prefix == 'bs-beacon' else 'b'}) against {path}", fontsize=9)
     axes[0].set_ylabel("MMP part: association -> update done (ms)")
     axes[0].set_yscale("log")
     axes[0].legend(fontsize=6.5, loc="upper left")
     n = int(s.n.min()) if len(s) else 0
-    fig.suptitle(f"E1, timers: MMP latency by kind of movement against the base-station beacon and"
-                 f" DRCP advertisement periods (at least {n} handoffs per point)")
+    fig.suptitle(f"E1, timers: MMP latency against the base-station beacon and DRCP advertisement"
+                 f" periods (at least {n} handoffs per point)")
     fig.tight_layout()
     return fig
 

@@ -190,8 +190,11 @@ def draw_probe_rate(res):
         f = fit.loc[delay]
         ax2.plot(a.rate_pps, a.excess_ms, "o-", color=color,
                  label=f"links {delay:g} ms: fit {f.packets:+.2f} pkt {f.seconds * 1e3:+.1f} ms x rate")
+    rates = sorted(s.rate_pps.unique())
     for ax in (ax1, ax2):
         ax.set_xscale("log")
+        ax.set_xticks(rates, [f"{v:g}" for v in rates])
+        ax.set_xticks([], minor=True)
         ax.set_xlabel("probe rate (packet/s)")
         ax.legend(fontsize=7)
     ax1.set_yscale("log")
