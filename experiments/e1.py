@@ -20,6 +20,7 @@ from imm_ns3.plotting import (
     check_frame,
     mechanism,
     model_of,
+    per_results,
     pyplot,
     strip,
 )
@@ -291,6 +292,7 @@ def _case_models(res) -> dict:
     return out
 
 
+@per_results
 def summary_timers(res) -> pd.DataFrame:
     """Per case and kind of movement: both timers' values, MMP's part of the handoff (median
     with its 95 % CI, mean) and the model's median and mean."""
@@ -354,6 +356,7 @@ def draw_timers(res):
 
 
 # ---- E1, realistic radio (sweep e1-radio.toml): paired by seed ------------------------------
+@per_results
 def radio_frame(res) -> pd.DataFrame:
     """Per run and kind of movement: the first handoff of that kind (the walk has one of each;
     a channel that moves the host back and forth adds more, counted in ``handoffs``) with its

@@ -238,6 +238,7 @@ def _redirect_model_s(topo, case: str) -> float:
             + M.miplr_delay_s(topo, ch, bs, 46) + back)
 
 
+@per_results
 def paired_e7(res) -> pd.DataFrame:
     """Per pair of policies (a, b) and quantity (RTP resumes after the care-of change; the
     whole RTP interruption): a - b paired by seed (median, 95 % CI), the seeds where a is

@@ -286,7 +286,6 @@ def arp_exchange_s() -> float:
 # exchange (a router's first packet to a host on its LAN; a host's first packet to a base
 # station it has just associated with).
 ARP_REQUEST_JITTER_S = 0.010
-DSSS_PREAMBLE_S = 192e-6  # long PLCP preamble and header
 
 # What a mobile host sends when its care-of address changes, in the order it sends them
 # (IP datagram bytes, from a capture of the patent walk's inter-subnet move): the MMP
@@ -312,12 +311,8 @@ def fresh_unicast_s(payload_bytes: int, standard: str = "802.11g") -> float:
     rate = lowest_rate_mbps(standard)
     if rate >= 6:
         return unicast_s(payload_bytes, rate)
-
-    def dsss(n: int) -> float:
-        return DSSS_PREAMBLE_S + 8 * n / (rate * 1e6)
-
-    return (DIFS_S + CW_MIN / 2 * SLOT_S + dsss(payload_bytes + MAC_OVERHEAD_BYTES)
-            + SIFS_S + dsss(ACK_BYTES))
+    return (DIFS_S + CW_MIN / 2 * SLOT_S + dsss_airtime_s(payload_bytes + MAC_OVERHEAD_BYTES, rate)
+            + SIFS_S + dsss_airtime_s(ACK_BYTES, rate))
 
 
 def careof_burst_s(upto: str, standard: str = "802.11g", correspondents: int = 1) -> float:
@@ -346,7 +341,7 @@ def arp_resolution(name: str = "ARP", fresh_standard: str | None = None) -> Late
         return uniform(f"{name} jitter", ARP_REQUEST_JITTER_S) + fixed(name, arp_exchange_s())
     rate = lowest_rate_mbps(fresh_standard)
     relay = broadcast_s(ARP_BYTES, rate) if rate >= 6 else (
-        DIFS_S + CW_MIN / 2 * SLOT_S + DSSS_PREAMBLE_S + 8 * (ARP_BYTES + MAC_OVERHEAD_BYTES) / (rate * 1e6))
+        DIFS_S + CW_MIN / 2 * SLOT_S + dsss_airtime_s(ARP_BYTES + MAC_OVERHEAD_BYTES, rate))
     exchange = fresh_unicast_s(ARP_BYTES, fresh_standard) + relay + unicast_s(ARP_BYTES)
     return uniform(f"{name} jitter", ARP_REQUEST_JITTER_S) + fixed(name, exchange)
 
@@ -815,16 +810,26 @@ def rwp_window_handoff_rates(topo, mobility, window_s: tuple[float, float], *, h
     w0, w1 = window_s
     if not 0 <= w0 < w1:
         raise ValueError(f"window_s: 0 <= start < end, got {window_s!r}")
+    rng = np.random.default_rng(seed)
+    return _walk_rates(topo, window_s, step_s, detection_s, timers_s,
+                       lambda times: rwp_positions(mobility, hosts, times, rng))
+
+
+def _walk_rates(topo, window_s, step_s, detection_s, timers_s, positions_at):
+    """Handoff rates of the walks ``positions_at(times)`` gives, sampled every ``step_s`` up to
+    the window's end, under the station's rule (:func:`handoffs_along`; detection by default
+    ``max_missed_beacons`` beacon intervals)."""
+    import numpy as np
+
     if detection_s is None:
         w = topo.scenario.wifi
         detection_s = w.max_missed_beacons * w.beacon_interval_s
     names = list(topo.radios)
     cells = np.array([topo.radios[b].position_m[:2] for b in names], dtype=float)
     reach = np.array([cell_reach_m(topo, b) for b in names])
-    times = np.arange(0.0, w1 + step_s / 2, step_s)
-    rng = np.random.default_rng(seed)
-    c = handoffs_along(cells, reach, times, rwp_positions(mobility, hosts, times, rng),
-                       detection_s=detection_s, window_s=window_s)
+    times = np.arange(0.0, window_s[1] + step_s / 2, step_s)
+    c = handoffs_along(cells, reach, times, positions_at(times), detection_s=detection_s,
+                       window_s=window_s)
     return _rates_from(topo, names, c, window_s, timers_s)
 
 
@@ -948,19 +953,8 @@ def realised_handoff_rates(topo, mobility, run: int, hosts: int, window_s: tuple
     free of the walks' sampling noise (which in E3's 60 s windows at 2 m/s is larger than any
     protocol effect, and is shared by the runs of one seed, whose first hosts walk alike
     whatever the number of hosts)."""
-    import numpy as np
-
-    w0, w1 = window_s
-    if detection_s is None:
-        w = topo.scenario.wifi
-        detection_s = w.max_missed_beacons * w.beacon_interval_s
-    names = list(topo.radios)
-    cells = np.array([topo.radios[b].position_m[:2] for b in names], dtype=float)
-    reach = np.array([cell_reach_m(topo, b) for b in names])
-    times = np.arange(0.0, w1 + step_s / 2, step_s)
-    c = handoffs_along(cells, reach, times, ns3_rwp_positions(mobility, run, hosts, times),
-                       detection_s=detection_s, window_s=window_s)
-    return _rates_from(topo, names, c, window_s, timers_s)
+    return _walk_rates(topo, window_s, step_s, detection_s, timers_s,
+                       lambda times: ns3_rwp_positions(mobility, run, hosts, times))
 
 
 # ---- hidden base stations whose beacons collide at every beacon --------------------------------

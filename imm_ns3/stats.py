@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -80,20 +81,9 @@ def median_ranks(n: int, level: float = 0.95) -> tuple[int, int] | None:
         if j == 0:
             return None
         return j, n + 1 - j
-    z = _normal_quantile(1 - alpha / 2)
+    z = NormalDist().inv_cdf(1 - alpha / 2)
     j = int(math.floor(0.5 * n - z * math.sqrt(n) / 2))
     return j, n + 1 - j
-
-
-def _normal_quantile(p: float) -> float:
-    lo, hi = -10.0, 10.0
-    for _ in range(200):
-        mid = (lo + hi) / 2
-        if 0.5 * math.erfc(-mid / math.sqrt(2)) < p:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
 
 
 def median_ci(values, level: float = 0.95) -> MedianCI:
