@@ -517,3 +517,22 @@ def test_walk_rates_carry_timer_counts_into_the_load(e3_pair):
     moves = 10 * 60 * r.per_s["inter_subnet"]
     refresh = 10 * 60 * r.timer_per_s[round(periods[1], 6)]
     assert load[("home_location_register", "MipUpdate")] == pytest.approx(moves + refresh)
+
+
+def test_a_fresh_stations_care_of_burst_against_the_capture():
+    # The walk's capture (inter-subnet move): the host's 42-byte registration frame starts
+    # 1.22 ms before its next frame, all at 1 Mbit/s; the re-INVITE leaves about 12-13 ms after
+    # the care-of change, behind the registration, two MIP-LR updates and the REGISTER.
+    assert M.fresh_unicast_s(42) == pytest.approx(1.2255e-3, abs=1e-6)
+    assert M.fresh_unicast_s(42, "802.11a") == pytest.approx(M.unicast_s(42, 6.0))
+    steps = [M.careof_burst_s(n) for n, _ in M.CAREOF_BURST_BYTES]
+    assert steps == sorted(steps) and steps[-1] == pytest.approx(12.12e-3, abs=0.05e-3)
+    two = M.careof_burst_s("SIP re-INVITE", correspondents=2)
+    assert two - steps[-1] == pytest.approx(M.fresh_unicast_s(46) + M.fresh_unicast_s(486))
+    with pytest.raises(ValueError, match="upto: one of"):
+        M.careof_burst_s("INVITE")
+    # ARP: ns-3's request jitter (uniform 0-10 ms) plus the exchange; from a fresh station
+    # the request goes up and is relayed at 1 Mbit/s, so the exchange costs more.
+    wired, fresh = M.arp_resolution(), M.arp_resolution("ARP", "802.11g")
+    assert wired.mean == pytest.approx(0.005 + M.arp_exchange_s())
+    assert fresh.mean - 0.005 > 3 * M.arp_exchange_s()
