@@ -20,7 +20,7 @@ from imm_ns3.mmp.node import BorderRouter, MmpNode
 from imm_ns3.security import Keyring
 from imm_ns3.wire import _HEADER, _RANGES, MessageError, decode, ip_int
 
-from mmp_harness import Loop, MobileEnv, NodeEnv
+from fakes import FakeBorderRouterEnv, FakeDatagramEnv, FakeDomainEnv, FakeLoop, FakeMobileHostEnv
 
 MESSAGES = ALL_MESSAGES + MIPLR_MESSAGES + MIP_MESSAGES
 SUB = ipaddress.IPv4Network("10.1.0.0/16")
@@ -51,18 +51,6 @@ def messages(draw):
         return None  # not decodable: the adapter counts it and no core ever sees it
 
 
-class _DatagramEnv:
-    def __init__(self, loop):
-        self.loop, self.sent, self.logs = loop, [], []
-
-    def now(self): return self.loop.now()
-    def call_later(self, d, fn, *a): return self.loop.call_later(d, fn, *a)
-    def cancel(self, h): self.loop.cancel(h)
-    def rand(self): return 0.5
-    def send(self, dst, msg): self.sent.append((dst, msg))
-    def log(self, e, d=""): self.logs.append((e, d))
-
-
 def _cores(loop):
     """One of each core, wired to fakes, with some state (an attached host, a cached mapping)."""
     out = {}
@@ -70,13 +58,13 @@ def _cores(loop):
                      ("intermediate", dict(uplinks=[0, 3], downlinks=[1, 2])),
                      ("base_station", dict(uplinks=[0], downlinks=[], wireless=9, bs_id=1,
                                            bs_ip=ip_int("10.1.0.1")))):
-        env = NodeEnv(loop, role)
+        env = FakeDomainEnv(loop, role)
         env.node = MmpNode(role, role, env, domain_id=502, **kw)
         env.node.start()
         out[role] = (env.node, lambda n, m, s: (n.receive(m, 1, s), n.on_uplink_control(m, 1)))
-    br = BorderRouter("br", _BorderEnv(loop))
+    br = BorderRouter("br", FakeBorderRouterEnv(loop))
     out["border_router"] = (br, lambda n, m, s: n.receive(m, 0, s))
-    denv = NodeEnv(loop, "drcp")
+    denv = FakeDomainEnv(loop, "drcp")
     drcp = DrcpServer("drcp", denv, server_ip=ip_int("172.16.0.38"), subnet=SUB,
                       pool=AddressPool(int(SUB.network_address) + 2, int(SUB.network_address) + 40),
                       gateways=[GW], lease_s=60, advertisement_interval_s=0.5)
@@ -86,14 +74,14 @@ def _cores(loop):
     out["hlr"] = (hlr, lambda n, m, s: n.receive(m, loop.now(), s))
     ha = HomeAgent([ipaddress.IPv4Network("10.0.0.0/24")])
     out["home_agent"] = (ha, lambda n, m, s: n.receive(m, loop.now()))
-    ch = MipChDaemon(_DatagramEnv(loop), [ip_int("10.10.0.3")])
+    ch = MipChDaemon(FakeDatagramEnv(loop, fixed_rand=0.5), [ip_int("10.10.0.3")])
     ch.resolve(PERM)
     out["mip_ch"] = (ch, lambda n, m, s: n.receive(m, s))
-    mh = MipMhDaemon(_DatagramEnv(loop), PERM, [ip_int("10.10.0.3")])
+    mh = MipMhDaemon(FakeDatagramEnv(loop, fixed_rand=0.5), PERM, [ip_int("10.10.0.3")])
     mh.on_tcp_from(ip_int("10.10.0.2"))
     mh.on_coa_change(None, COA)
     out["mip_mh"] = (mh, lambda n, m, s: n.receive(m, s))
-    client = MobileIpClient(_DatagramEnv(loop), PERM, ip_int("10.20.0.2"))
+    client = MobileIpClient(FakeDatagramEnv(loop, fixed_rand=0.5), PERM, ip_int("10.20.0.2"))
     client.on_coa_change(None, COA)
     out["mip_client"] = (client, lambda n, m, s: n.receive(m, s))
     # The same with security.auth (docs/security.md): keys, windows, checked sources.
@@ -102,28 +90,24 @@ def _cores(loop):
     out["hlr_auth"] = (hlr_a, lambda n, m, s: n.receive(m, loop.now(), s))
     ha_a = HomeAgent([ipaddress.IPv4Network("10.0.0.0/24")], keyring=keys)
     out["home_agent_auth"] = (ha_a, lambda n, m, s: n.receive(m, loop.now()))
-    ch_a = MipChDaemon(_DatagramEnv(loop), [ip_int("10.10.0.3")], keyring=keys, address=ip_int("10.10.0.2"))
+    ch_a = MipChDaemon(FakeDatagramEnv(loop, fixed_rand=0.5), [ip_int("10.10.0.3")], keyring=keys,
+                       address=ip_int("10.10.0.2"))
     ch_a.resolve(PERM)
     out["mip_ch_auth"] = (ch_a, lambda n, m, s: n.receive(m, s))
-    mh_a = MipMhDaemon(_DatagramEnv(loop), PERM, [ip_int("10.10.0.3")], keyring=keys)
+    mh_a = MipMhDaemon(FakeDatagramEnv(loop, fixed_rand=0.5), PERM, [ip_int("10.10.0.3")], keyring=keys)
     mh_a.on_tcp_from(ip_int("10.10.0.2"))
     mh_a.on_coa_change(None, COA)
     out["mip_mh_auth"] = (mh_a, lambda n, m, s: n.receive(m, s))
-    client_a = MobileIpClient(_DatagramEnv(loop), PERM, ip_int("10.20.0.2"), keyring=keys)
+    client_a = MobileIpClient(FakeDatagramEnv(loop, fixed_rand=0.5), PERM, ip_int("10.20.0.2"), keyring=keys)
     client_a.on_coa_change(None, COA)
     out["mip_client_auth"] = (client_a, lambda n, m, s: n.receive(m, s))
-    br_a = BorderRouter("br", _BorderEnv(loop), gateways={GW: {GW}})
+    br_a = BorderRouter("br", FakeBorderRouterEnv(loop), gateways={GW: {GW}})
     out["border_router_gateways"] = (br_a, lambda n, m, s: n.receive(m, 0, s))
     return out
 
 
-class _BorderEnv(_DatagramEnv):
-    def set_host_route(self, host, gw): pass
-    def remove_host_route(self, host): pass
-
-
 def _mobile_in(loop, state):
-    env = MobileEnv(loop)
+    env = FakeMobileHostEnv(loop)
     d = MobileHostDaemon("mh1", env, mh_id=PERM, client_id=0x0203)
     if state != "detached":
         from imm_ns3.mmp import mobile
@@ -141,7 +125,7 @@ def _mobile_in(loop, state):
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(messages(), st.sampled_from(KNOWN)), min_size=1, max_size=12))
 def test_network_and_server_cores_never_raise(batch):
-    loop = Loop()
+    loop = FakeLoop()
     cores = _cores(loop)
     for msg, src in batch:
         if msg is None:
@@ -159,7 +143,7 @@ def test_network_and_server_cores_never_raise(batch):
                                                                    HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(messages(), min_size=1, max_size=8))
 def test_the_mobile_daemon_never_raises_in_any_state(state, batch):
-    loop = Loop()
+    loop = FakeLoop()
     d = _mobile_in(loop, state)
     for msg in batch:
         if msg is not None:
@@ -168,7 +152,7 @@ def test_the_mobile_daemon_never_raises_in_any_state(state, batch):
 
 
 def test_the_reproducers():
-    loop = Loop()
+    loop = FakeLoop()
     d = _mobile_in(loop, "wait_adv")
     d.receive(DrcpAdvertisement(ip_int("172.16.0.38"), ip_int("10.1.0.5"), 16, 1))  # host bits set
     assert d.state == "wait_ack"  # same sub-network 10.1.0.0/16: registers its address

@@ -23,7 +23,7 @@ from imm_ns3.miplr.messages import (
 )
 from imm_ns3.wire import decode, ip_int
 
-from mmp_harness import Loop
+from fakes import FakeDatagramEnv, FakeLoop
 
 PERM = ip_int("10.0.0.10")
 COA1, COA2 = ip_int("10.1.0.4"), ip_int("10.2.0.3")
@@ -61,17 +61,9 @@ def test_hlr_lifetimes_null_mapping_and_rejections():
     assert h.lookup(PERM, 102.0) == (COA2, 49.0)
 
 
-class Env:
-    def __init__(self, loop, net, me):
-        self.loop, self.net, self.me = loop, net, me
-        self.logs = []
-
-    def now(self): return self.loop.now()
-    def call_later(self, d, fn, *a): return self.loop.call_later(d, fn, *a)
-    def cancel(self, h): self.loop.cancel(h)
-    def send(self, dst, msg): self.net.append((self.loop.now(), self.me, dst, msg))
-    def log(self, e, d=""): self.logs.append((self.loop.now(), e, d))
-    def rand(self): return 0.25
+def _env(loop, net, me):
+    """The Env of a MIP node at ``me`` on the shared ``net``; rand() is fixed at 0.25."""
+    return FakeDatagramEnv(loop, net, me, fixed_rand=0.25)
 
 
 def _deliver(loop, net, nodes, delay=0.01):
@@ -96,10 +88,10 @@ def _deliver(loop, net, nodes, delay=0.01):
 
 
 def test_ch_queries_on_miss_caches_and_rewrites_only_mobile_hosts():
-    loop, net = Loop(), []
+    loop, net = FakeLoop(), []
     hlr = HomeLocationRegister([ipaddress.IPv4Network("10.0.0.0/24")])
     hlr.receive(MipUpdate(PERM, COA1, 1, 120), 0.0)
-    ch = MipChDaemon(Env(loop, net, CH), [HLR1])
+    ch = MipChDaemon(_env(loop, net, CH), [HLR1])
     pump = _deliver(loop, net, {HLR1: lambda m, s: hlr.receive(m, loop.now()),
                                 CH: lambda m, s: ch.receive(m, s)})
     assert ch_outgoing(TCP, PERM, ch.resolve) is PENDING
@@ -119,10 +111,10 @@ def test_ch_queries_on_miss_caches_and_rewrites_only_mobile_hosts():
 
 
 def test_ch_falls_back_to_the_next_register_with_back_off():
-    loop, net = Loop(), []
+    loop, net = FakeLoop(), []
     hlr2 = HomeLocationRegister([ipaddress.IPv4Network("10.0.0.0/24")])
     hlr2.receive(MipUpdate(PERM, COA2, 1, 120), 0.0)
-    env = Env(loop, net, CH)
+    env = _env(loop, net, CH)
     ch = MipChDaemon(env, [HLR1, HLR2], query_timeout_s=0.5)
     pump = _deliver(loop, net, {HLR2: lambda m, s: hlr2.receive(m, loop.now()),
                                 CH: lambda m, s: ch.receive(m, s)})  # HLR1 is down
@@ -138,8 +130,8 @@ def test_ch_falls_back_to_the_next_register_with_back_off():
 
 
 def test_update_from_the_mobile_host_replaces_the_mapping_at_once():
-    loop, net = Loop(), []
-    ch = MipChDaemon(Env(loop, net, CH), [HLR1])
+    loop, net = FakeLoop(), []
+    ch = MipChDaemon(_env(loop, net, CH), [HLR1])
     ch.receive(MipQueryReply(PERM, 99, COA1, 120))  # unsolicited: rejected
     assert ch.rejected == {"unexpected_reply": 1} and PERM not in ch.cache
     assert ch.receive(MipUpdate(PERM, COA1, 3, 120), PERM).status == UPDATE_OK
@@ -150,10 +142,10 @@ def test_update_from_the_mobile_host_replaces_the_mapping_at_once():
 
 
 def test_mh_updates_every_register_and_its_tcp_correspondents():
-    loop, net = Loop(), []
+    loop, net = FakeLoop(), []
     hlrs = {r: HomeLocationRegister([ipaddress.IPv4Network("10.0.0.0/24")]) for r in (HLR1, HLR2)}
-    mh = MipMhDaemon(Env(loop, net, PERM), PERM, [HLR1, HLR2], lifetime_s=100)
-    ch = MipChDaemon(Env(loop, net, CH), [HLR1])
+    mh = MipMhDaemon(_env(loop, net, PERM), PERM, [HLR1, HLR2], lifetime_s=100)
+    ch = MipChDaemon(_env(loop, net, CH), [HLR1])
     pump = _deliver(loop, net, {**{r: (lambda m, s, r=r: hlrs[r].receive(m, loop.now())) for r in hlrs},
                                 CH: lambda m, s: ch.receive(m, s),
                                 PERM: lambda m, s: mh.receive(m, s)})
@@ -176,8 +168,8 @@ def test_mh_updates_every_register_and_its_tcp_correspondents():
 
 
 def test_mh_retries_a_silent_register_with_back_off():
-    loop, net = Loop(), []
-    env = Env(loop, net, PERM)
+    loop, net = FakeLoop(), []
+    env = _env(loop, net, PERM)
     mh = MipMhDaemon(env, PERM, [HLR1], retry_s=0.5, max_tries=4)
     mh.on_coa_change(None, COA1)
     loop.run(10.0)
@@ -207,9 +199,9 @@ def test_udp_is_captured_only_on_the_ports_the_policy_gives_mip_lr():
 
 
 def test_ch_daemon_reports_mappings_and_unreachable_registers_to_its_hook():
-    loop, net = Loop(), []
+    loop, net = FakeLoop(), []
     seen, lost = [], []
-    ch = MipChDaemon(Env(loop, net, CH), [HLR1], query_timeout_s=0.1, max_tries=2,
+    ch = MipChDaemon(_env(loop, net, CH), [HLR1], query_timeout_s=0.1, max_tries=2,
                      on_mapping=lambda p, c, lt: seen.append((p, c, lt)), on_unreachable=lost.append)
     ch.receive(MipUpdate(PERM, COA1, 1, 120), PERM)
     assert seen == [(PERM, COA1, 120)] and ch.remaining_s(PERM) == 120
@@ -259,8 +251,8 @@ def test_home_agent_bindings_follow_registrations():
 
 
 def test_mobile_ip_client_registers_retries_and_refreshes():
-    loop, net = Loop(), []
-    env = Env(loop, net, PERM)
+    loop, net = FakeLoop(), []
+    env = _env(loop, net, PERM)
     ha = HomeAgent([ipaddress.IPv4Network("10.0.0.0/24")])
     cl = MobileIpClient(env, PERM, HA, lifetime_s=100, retry_s=0.5, max_tries=3)
     cl.on_coa_change(None, COA1)
@@ -282,10 +274,10 @@ def test_mobile_ip_client_registers_retries_and_refreshes():
 def test_a_lost_update_to_a_correspondent_is_retransmitted_until_acknowledged():
     # Fire-and-forget before: one lost update left the correspondent rewriting to the old
     # care-of address for the whole lifetime of its entry (120 s), and TCP stalled.
-    loop, net = Loop(), []
+    loop, net = FakeLoop(), []
     hlr = HomeLocationRegister([ipaddress.IPv4Network("10.0.0.0/24")])
-    mh = MipMhDaemon(Env(loop, net, PERM), PERM, [HLR1], lifetime_s=100, retry_s=0.5)
-    ch_env = Env(loop, net, CH)
+    mh = MipMhDaemon(_env(loop, net, PERM), PERM, [HLR1], lifetime_s=100, retry_s=0.5)
+    ch_env = _env(loop, net, CH)
     ch = MipChDaemon(ch_env, [HLR1])
     lost = {"n": 1}  # the first update to the correspondent and its first ack are lost
 

@@ -27,7 +27,8 @@ from imm_ns3.mmp.mobile import (ATTACHED, DETACHED, WAIT_ACK, WAIT_ADV, WAIT_BEA
                               MobileHostDaemon)
 from imm_ns3.mmp.node import BorderRouter, MmpNode
 
-from mmp_harness import Loop, MobileEnv, NodeEnv, connect
+from fakes import (FakeBorderRouterEnv, FakeDomainEnv, FakeDrcpServerEnv, FakeLoop, FakeMobileHostEnv,
+                   connect)
 
 GW = ip_int("10.1.255.1")
 COA = ip_int("10.1.0.9")
@@ -35,7 +36,7 @@ COA = ip_int("10.1.0.9")
 
 def _tree(loop, handoff_delay=0.001, **kw):
     """gw -(1/0)- in -(1/0)- bsA ; in -(2/0)- bsB ; bs wireless iface 9."""
-    envs = {n: NodeEnv(loop, n, seed=i + 1) for i, n in enumerate(["gw", "in", "bsA", "bsB"])}
+    envs = {n: FakeDomainEnv(loop, n, seed=i + 1) for i, n in enumerate(["gw", "in", "bsA", "bsB"])}
     envs["gw"].node = MmpNode("gw", "gateway", envs["gw"], domain_id=502, uplinks=[], downlinks=[1],
                               gateway_ip=GW, **kw)
     envs["in"].node = MmpNode("in", "intermediate", envs["in"], domain_id=502, uplinks=[0],
@@ -63,7 +64,7 @@ PATH_B = [("bsB", 9), ("in", 2), ("gw", 1)]
 
 
 def test_gateway_beacons_build_uplinks_and_reach_the_air():
-    loop = Loop()
+    loop = FakeLoop()
     envs = _tree(loop, beacon_interval_s=0.5)
     loop.run(2.0)
     assert envs["in"].uplink == 0 and envs["bsA"].uplink == 0 and envs["bsB"].uplink == 0
@@ -75,7 +76,7 @@ def test_gateway_beacons_build_uplinks_and_reach_the_air():
 
 
 def test_stale_beacon_is_disregarded():
-    loop = Loop()
+    loop = FakeLoop()
     env, n = _two_uplink_node(loop)
     n.receive(GatewayBeacon(GW, 502, 5, 0), 3)
     loop.run(0.1)
@@ -88,7 +89,7 @@ def test_stale_beacon_is_disregarded():
 
 
 def _two_uplink_node(loop, policy="latency"):
-    env = NodeEnv(loop, "x")
+    env = FakeDomainEnv(loop, "x")
     node = MmpNode("x", "intermediate", env, domain_id=1, uplinks=[3, 4], downlinks=[5],
                    uplink_policy=policy, beacon_interval_s=0.5, classify_wait_max_s=0.01)
     env.node = node
@@ -98,7 +99,7 @@ def _two_uplink_node(loop, policy="latency"):
 
 def test_uplinks_classified_by_latency():
     # [0037]: both up-links carry each beacon; the one with less delay becomes primary.
-    loop = Loop()
+    loop = FakeLoop()
     env, node = _two_uplink_node(loop)
     for seq in range(1, 6):
         t0 = loop.now()
@@ -111,7 +112,7 @@ def test_uplinks_classified_by_latency():
 
 
 def test_uplinks_classified_by_reliability():
-    loop = Loop()
+    loop = FakeLoop()
     env, node = _two_uplink_node(loop, policy="reliability")
     for seq in range(1, 9):
         t0 = loop.now()
@@ -131,7 +132,7 @@ def test_uplinks_classified_by_reliability():
 
 
 def test_failover_when_primary_uplink_falls_silent():
-    loop = Loop()
+    loop = FakeLoop()
     env, node = _two_uplink_node(loop)
     seq = 0
     while loop.now() < 3.0:
@@ -155,7 +156,7 @@ def test_failover_when_primary_uplink_falls_silent():
 def test_local_interface_failure_switches_at_once_and_drops_its_cache_entries():
     # [0040]: "a node may switch to a secondary interface if it detects a failure in its
     # primary interface" -- without waiting for gateway-beacons to go missing.
-    loop = Loop()
+    loop = FakeLoop()
     env, node = _two_uplink_node(loop)
     for seq in range(1, 5):
         t0 = loop.now()
@@ -182,17 +183,11 @@ def test_local_interface_failure_switches_at_once_and_drops_its_cache_entries():
 
 
 def test_border_router_installs_routes_after_its_convergence_delay():
-    loop = Loop()
-    installed = []
+    loop = FakeLoop()
+    env = FakeBorderRouterEnv(loop)
+    installed = env.route_log  # (t, host, gateway or None)
     gw2 = ip_int("10.1.255.7")
-
-    class BrEnv:
-        def set_host_route(self, host, gw): installed.append((loop.now(), host, gw))
-        def remove_host_route(self, host): installed.append((loop.now(), host, None))
-        def log(self, *a): pass
-        def call_later(self, delay, fn, *args): loop.call_later(delay, fn, *args)
-
-    br = BorderRouter("br", BrEnv(), route_delay_s=0.5)
+    br = BorderRouter("br", env, route_delay_s=0.5)
     br.receive(HostRoute(COA, GW, 1, 0), 0)
     loop.run(0.4)
     assert installed == []  # still converging: packets follow the old forwarding table
@@ -207,7 +202,7 @@ def test_border_router_installs_routes_after_its_convergence_delay():
 
 def test_only_the_primary_gateways_beacons_go_down():
     # [0042]-[0043]: two gateways; the nearer one is primary, only its beacons are forwarded.
-    loop = Loop()
+    loop = FakeLoop()
     env, node = _two_uplink_node(loop)
     gw2 = ip_int("10.1.255.2")
     for seq in range(1, 5):
@@ -220,7 +215,7 @@ def test_only_the_primary_gateways_beacons_go_down():
 
 
 def test_registration_builds_the_downlink_path_and_is_acknowledged():
-    loop = Loop()
+    loop = FakeLoop()
     envs = _tree(loop)
     loop.run(1.0)
     acks = []
@@ -233,7 +228,7 @@ def test_registration_builds_the_downlink_path_and_is_acknowledged():
 
 
 def test_hard_handoff_switches_the_crossover():
-    loop = Loop()
+    loop = FakeLoop()
     envs = _tree(loop)
     loop.run(1.0)
     _up(envs, PATH_A, Registration(COA, 10, 1))
@@ -246,7 +241,7 @@ def test_hard_handoff_switches_the_crossover():
 
 
 def test_semisoft_bicasts_at_the_crossover_until_the_hard_update():
-    loop = Loop()
+    loop = FakeLoop()
     envs = _tree(loop)
     loop.run(1.0)
     _up(envs, PATH_A, Registration(COA, 10, 1))
@@ -258,7 +253,7 @@ def test_semisoft_bicasts_at_the_crossover_until_the_hard_update():
 
 
 def test_route_update_refreshes_soft_state():
-    loop = Loop()
+    loop = FakeLoop()
     envs = _tree(loop)
     _up(envs, PATH_A, Registration(COA, 10, 1))
     loop.run(2.5)
@@ -270,15 +265,10 @@ def test_route_update_refreshes_soft_state():
 
 
 def test_gateway_tells_the_border_router_and_it_follows_the_host():
-    loop = Loop()
-    br_routes = {}
-
-    class BrEnv:
-        def set_host_route(self, host, gw): br_routes[host] = gw
-        def remove_host_route(self, host): br_routes.pop(host, None)
-        def log(self, *a): pass
-
-    br = BorderRouter("br", BrEnv())
+    loop = FakeLoop()
+    br_env = FakeBorderRouterEnv(loop)
+    br_routes = br_env.routes  # host -> gateway
+    br = BorderRouter("br", br_env)
     envs = _tree(loop)
     envs["gw"].node.border_router_ip = ip_int("172.16.0.9")
     envs["gw"].deliver_unicast = lambda dst, msg: br.receive(msg, 0) if isinstance(msg, HostRoute) else None
@@ -292,18 +282,8 @@ def test_gateway_tells_the_border_router_and_it_follows_the_host():
 
 # ---- DRCP server -------------------------------------------------------------------------------
 
-class _SrvEnv:
-    def __init__(self, loop):
-        self.loop, self.out, self.logs = loop, [], []
-    def now(self): return self.loop.now()
-    def call_later(self, d, fn, *a): return self.loop.call_later(d, fn, *a)
-    def rand(self): return 0.5
-    def send_to(self, dst, msg): self.out.append((dst, msg))
-    def log(self, e, d=""): self.logs.append(e)
-
-
 def _server(loop, pool_size=3, lease_s=10):
-    env = _SrvEnv(loop)
+    env = FakeDrcpServerEnv(loop, fixed_rand=0.5)
     net = ipaddress.IPv4Network("10.2.0.0/16")
     first = int(net.network_address) + 1
     pool = [first + 2 + i for i in range(pool_size)]  # .1 and .2 are base stations
@@ -314,7 +294,7 @@ def _server(loop, pool_size=3, lease_s=10):
 
 
 def test_drcp_assigns_renews_and_reuses_after_expiry():
-    loop = Loop()
+    loop = FakeLoop()
     s, env, pool = _server(loop)
     s.start()
     loop.run(1.2)
@@ -335,16 +315,16 @@ def test_drcp_assigns_renews_and_reuses_after_expiry():
     env.out.clear()
     s.receive(DrcpRequest(0xCC, 1, 0), 0, 0)
     assert env.out[-1][1].address == pool[0]
-    assert "drcp_lease_expired" in env.logs
+    assert "drcp_lease_expired" in env.events()
 
 
 def test_drcp_pool_exhausted_is_an_answer_not_a_crash():
-    loop = Loop()
+    loop = FakeLoop()
     s, env, pool = _server(loop, pool_size=1)
     s.receive(DrcpRequest(1, 1, 0), 0, 0)
     s.receive(DrcpRequest(2, 1, 0), 0, 0)
     assert env.out[-1][1].status == DRCP_EXHAUSTED and s.exhausted == 1
-    assert "drcp_pool_exhausted" in env.logs
+    assert "drcp_pool_exhausted" in env.events()
     s.receive(DrcpRequest(3, 1, ip_int("10.9.9.9")), 0, 0)
     assert env.out[-1][1].status == DRCP_NOT_OURS
 
@@ -356,7 +336,7 @@ SUB2 = ipaddress.IPv4Network("10.2.0.0/16")
 
 
 def _mh(loop, handoff="hard"):
-    env = MobileEnv(loop)
+    env = FakeMobileHostEnv(loop)
     d = MobileHostDaemon("mh1", env, mh_id=ip_int("10.0.0.10"), client_id=0x0203, handoff=handoff,
                          semisoft_period_s=0.2, route_update_interval_s=1.0)
     return d, env
@@ -386,7 +366,7 @@ def _attach(d, env, loop, subnet=SUB1, domain=502, bs=1, coa=COA):
 
 
 def test_entering_the_network_gets_an_address_and_registers():
-    loop = Loop()
+    loop = FakeLoop()
     d, env = _mh(loop)
     changes = []
     d.add_coa_listener(lambda old, new: changes.append((old, new)))
@@ -397,7 +377,7 @@ def test_entering_the_network_gets_an_address_and_registers():
 
 
 def test_intra_domain_move_sends_a_cache_handoff_only():
-    loop = Loop()
+    loop = FakeLoop()
     d, env = _mh(loop)
     _attach(d, env, loop)
     n = len(env.sent)
@@ -410,7 +390,7 @@ def test_intra_domain_move_sends_a_cache_handoff_only():
 
 
 def test_semisoft_move_sends_semisoft_then_hard_after_the_period():
-    loop = Loop()
+    loop = FakeLoop()
     d, env = _mh(loop, handoff="semisoft")
     _attach(d, env, loop)
     n = len(env.sent)
@@ -424,7 +404,7 @@ def test_semisoft_move_sends_semisoft_then_hard_after_the_period():
 
 
 def test_inter_domain_same_subnet_registers_keeping_the_address():
-    loop = Loop()
+    loop = FakeLoop()
     d, env = _mh(loop)
     _attach(d, env, loop)
     n = len(env.sent)
@@ -439,7 +419,7 @@ def test_inter_domain_same_subnet_registers_keeping_the_address():
 
 
 def test_inter_subnet_move_gets_a_new_address():
-    loop = Loop()
+    loop = FakeLoop()
     d, env = _mh(loop)
     changes = []
     d.add_coa_listener(lambda old, new: changes.append((old, new)))
@@ -452,7 +432,7 @@ def test_inter_subnet_move_gets_a_new_address():
 
 
 def test_registration_is_retried_with_backoff():
-    loop = Loop()
+    loop = FakeLoop()
     d, env = _mh(loop)
     d.on_radio("bsA", None)
     d.receive(_bsb(1, 502))
@@ -465,7 +445,7 @@ def test_registration_is_retried_with_backoff():
 
 
 def test_idle_host_sends_route_updates_but_a_busy_one_does_not():
-    loop = Loop()
+    loop = FakeLoop()
     d, env = _mh(loop)
     _attach(d, env, loop)
     t0 = loop.now()
@@ -480,7 +460,7 @@ def test_idle_host_sends_route_updates_but_a_busy_one_does_not():
 
 
 def test_periodic_beacons_of_the_current_station_change_nothing():
-    loop = Loop()
+    loop = FakeLoop()
     d, env = _mh(loop)
     _attach(d, env, loop)
     n = len(env.sent)
@@ -492,7 +472,7 @@ def test_periodic_beacons_of_the_current_station_change_nothing():
 @pytest.mark.parametrize("kind", ["hard", "semisoft"])
 def test_daemon_and_domain_together_move_the_route(kind):
     """The daemon's messages, carried up the tree, leave the caches pointing at the host."""
-    loop = Loop()
+    loop = FakeLoop()
     envs = _tree(loop)
     d, env = _mh(loop, handoff=kind)
     paths = {"bsA": PATH_A, "bsB": PATH_B}
@@ -529,7 +509,7 @@ def _advertisements_on_air(envs):
 
 
 def test_flooded_advertisement_reaches_every_cell_at_the_same_instant_without_jitter():
-    loop = Loop()
+    loop = FakeLoop()
     envs = _tree(loop)
     loop.run(1.0)
     envs["gw"].node.receive(DrcpAdvertisement(ip_int("172.16.0.38"), ip_int("10.1.0.0"), 16, 7), 0)
@@ -539,7 +519,7 @@ def test_flooded_advertisement_reaches_every_cell_at_the_same_instant_without_ji
 
 
 def test_broadcast_jitter_spreads_the_cells_broadcasts_within_the_bound():
-    loop = Loop()
+    loop = FakeLoop()
     envs = _tree(loop, relay_jitter_s=0.01)
     loop.run(1.0)
     t0 = loop.now()
@@ -560,7 +540,7 @@ def test_broadcast_jitter_spreads_the_cells_broadcasts_within_the_bound():
 def test_reply_to_a_retried_request_is_flooded_again_but_a_second_copy_is_not():
     # The host retries its DRCP request with the same transaction ID; the server's second reply
     # must reach the air again (a lost first reply left the host without an address for good).
-    loop = Loop()
+    loop = FakeLoop()
     envs = _tree(loop)
     loop.run(1.0)
     reply = DrcpReply(0x30, 1, DRCP_OK, ip_int("10.1.0.8"), 16, 60, ip_int("172.16.0.42"))
@@ -577,7 +557,7 @@ def test_reply_to_a_retried_request_is_flooded_again_but_a_second_copy_is_not():
 def test_a_host_waiting_between_cells_does_not_spin_its_refresh_timer():
     # Out of every cell (waiting for a beacon) the route-update timer used to re-arm every
     # millisecond: a thousand callbacks per simulated second per such host.
-    loop = Loop()
+    loop = FakeLoop()
     d, env = _mh(loop)
     _attach(d, env, loop)
     d.on_radio("bsY", "bsX")  # the radio moved; no beacon comes
@@ -586,7 +566,7 @@ def test_a_host_waiting_between_cells_does_not_spin_its_refresh_timer():
     d._route_update_check = lambda: (fired.append(loop.now()), orig())
     d._restart_route_updates()
     loop.run(loop.now() + 20.0)
-    assert len(fired) <= 1 and len(loop._q) < 10
+    assert len(fired) <= 1 and loop.pending() < 10
     assert not [m for _, _, m in env.sent if isinstance(m, RouteUpdate)]
     # Registered again in the new cell: refreshes resume at the interval.
     d.receive(_bsb(1, 502))
@@ -599,8 +579,8 @@ def test_interface_monitoring_acts_at_the_next_poll_on_the_latest_association():
     """[0056], [0073]: with mmp.monitor_interval_s the daemon polls the interface (here every
     0.5 s at phase 0.2 s): an association at 1.0 s is acted on at 1.2 s, and two associations
     between polls are one movement, towards the latest cell, timed from the first."""
-    loop = Loop()
-    env = MobileEnv(loop)
+    loop = FakeLoop()
+    env = FakeMobileHostEnv(loop)
     d = MobileHostDaemon("mh1", env, mh_id=ip_int("10.0.0.10"), client_id=0x0203,
                          monitor_interval_s=0.5, monitor_phase_s=0.2)
     loop.run(1.0)
@@ -614,7 +594,7 @@ def test_interface_monitoring_acts_at_the_next_poll_on_the_latest_association():
     assert mv.t_radio == pytest.approx(1.0) and mv.t_notice == pytest.approx(1.2)
     assert mv.components()["monitor_wait_s"] == pytest.approx(0.2)
     # Without monitoring the movement starts at once and has no monitor column.
-    d2, env2 = _mh(Loop())
+    d2, env2 = _mh(FakeLoop())
     d2.on_radio("bsA", None)
     assert d2.state == WAIT_BEACON and "monitor_wait_s" not in d2.movements[0].components()
 
@@ -624,14 +604,14 @@ MAC_MH, MAC_EVE = 0x020000000001, 0x020000000002
 
 
 def _savi_bs(loop):
-    env = NodeEnv(loop, "bs")
+    env = FakeDomainEnv(loop, "bs")
     env.node = MmpNode("bs", "base_station", env, domain_id=502, uplinks=[0], downlinks=[],
                        wireless=9, bs_id=1, bs_ip=ip_int("10.1.0.1"), savi=True)
     return env
 
 
 def test_savi_binds_addresses_from_relayed_drcp_replies():
-    loop = Loop()
+    loop = FakeLoop()
     env = _savi_bs(loop)
     env.node.receive(DrcpReply(MAC_MH, 7, DRCP_OK, COA, 16, 600, 1), 0)
     env.node.receive(DrcpReply(MAC_EVE, 8, DRCP_EXHAUSTED, 0, 16, 0, 1), 0)
@@ -639,7 +619,7 @@ def test_savi_binds_addresses_from_relayed_drcp_replies():
 
 
 def test_savi_refuses_control_for_another_stations_address_and_keeps_the_cache():
-    loop = Loop()
+    loop = FakeLoop()
     env = _savi_bs(loop)
     env.node.receive(DrcpReply(MAC_MH, 7, DRCP_OK, COA, 16, 600, 1), 0)
     assert env.node.on_uplink_control(Registration(COA, 1, 1), 9, MAC_MH) == "created"
@@ -655,7 +635,7 @@ def test_savi_refuses_control_for_another_stations_address_and_keeps_the_cache()
 
 
 def test_savi_passes_drcp_requests_only_with_the_senders_own_client_id():
-    loop = Loop()
+    loop = FakeLoop()
     env = _savi_bs(loop)
     assert env.node.on_uplink_control(DrcpRequest(MAC_EVE, 1), 9, MAC_EVE) == "passed"
     assert env.node.on_uplink_control(DrcpRequest(MAC_EVE + 1, 2), 9, MAC_EVE) == "refused"
@@ -664,8 +644,8 @@ def test_savi_passes_drcp_requests_only_with_the_senders_own_client_id():
 
 def test_without_savi_a_station_may_claim_any_address():
     """The specification's protocol ([0031]): a registration from any station is applied."""
-    loop = Loop()
-    env = NodeEnv(loop, "bs")
+    loop = FakeLoop()
+    env = FakeDomainEnv(loop, "bs")
     env.node = MmpNode("bs", "base_station", env, domain_id=502, uplinks=[0], downlinks=[],
                        wireless=9, bs_id=1, bs_ip=ip_int("10.1.0.1"))
     env.node.receive(DrcpReply(MAC_MH, 7, DRCP_OK, COA, 16, 600, 1), 0)

@@ -36,7 +36,7 @@ from imm_ns3.mmp.mobile import (
     MobileHostDaemon,
 )
 
-from mmp_harness import Loop, MobileEnv
+from fakes import FakeLoop, FakeMobileHostEnv
 
 
 def ip(s: str) -> int:
@@ -50,8 +50,8 @@ GW, COA, CLIENT = ip("172.16.0.14"), ip("10.1.0.4"), 0x0203
 def _daemon_in(state: str):
     """A daemon put in ``state`` with the fields that state implies (attached to domain 502 of
     SUB with COA, mid-movement where the state is a waiting one)."""
-    loop = Loop()
-    env = MobileEnv(loop)
+    loop = FakeLoop()
+    env = FakeMobileHostEnv(loop)
     d = MobileHostDaemon("mh1", env, mh_id=ip("10.0.0.10"), client_id=CLIENT)
     if state != DETACHED:
         d.coa, d.subnet, d.domain_id, d.gateway_ip = COA, SUB, 502, GW

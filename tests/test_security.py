@@ -31,8 +31,7 @@ from imm_ns3.miplr.mip import (
 from imm_ns3.security import SEQ_WINDOW, Keyring, SeqWindow, seal, unwrap, verify, wrap
 from imm_ns3.wire import decode, ip_int
 
-from mmp_harness import Loop
-from test_miplr import Env
+from fakes import FakeBorderRouterEnv, FakeDatagramEnv, FakeLoop
 
 PERM = ip_int("10.0.0.10")
 COA1, COA2, EVIL = ip_int("10.1.0.4"), ip_int("10.2.0.3"), ip_int("192.0.2.66")
@@ -41,6 +40,11 @@ NET = [ipaddress.IPv4Network("10.0.0.0/24")]
 KEYS = Keyring.for_run("test", 1)
 ZERO = bytes(16)
 MAX = 0xFFFFFFFF
+
+
+def _env(loop, net, me):
+    """The Env of a MIP node at ``me`` on the shared ``net``; rand() is fixed at 0.25."""
+    return FakeDatagramEnv(loop, net, me, fixed_rand=0.25)
 
 
 def _pump(loop, net, nodes, until):
@@ -103,9 +107,9 @@ def test_register_without_auth_takes_a_forgery_but_one_number_never_locks_the_ho
 
 
 def test_host_resynchronises_past_a_forged_number_in_one_round_trip():
-    loop, net = Loop(), []
+    loop, net = FakeLoop(), []
     hlr = HomeLocationRegister(NET)
-    mh = MipMhDaemon(Env(loop, net, COA1), PERM, [HLR])
+    mh = MipMhDaemon(_env(loop, net, COA1), PERM, [HLR])
     nodes = {HLR: lambda m, s: hlr.receive(m, loop.now(), s), COA1: mh.receive}
     mh.on_coa_change(None, COA1)
     _pump(loop, net, nodes, 1.0)
@@ -147,11 +151,11 @@ def test_register_with_auth_refuses_every_forgery_and_replay():
 
 # ---- correspondent daemon --------------------------------------------------------------------
 def _ch(loop, net, keyring=None):
-    return MipChDaemon(Env(loop, net, CH), [HLR], keyring=keyring, address=CH, max_lifetime_s=300)
+    return MipChDaemon(_env(loop, net, CH), [HLR], keyring=keyring, address=CH, max_lifetime_s=300)
 
 
 def test_correspondent_without_auth_caps_lifetimes_and_refuses_coa_zero():
-    loop, net = Loop(), []
+    loop, net = FakeLoop(), []
     ch = _ch(loop, net)
     assert ch.receive(MipUpdate(PERM, COA1, 1, MAX), EVIL).lifetime_s == 300
     assert ch.remaining_s(PERM) == 300
@@ -162,7 +166,7 @@ def test_correspondent_without_auth_caps_lifetimes_and_refuses_coa_zero():
 
 
 def test_correspondent_takes_replies_only_from_the_register_it_asked():
-    loop, net = Loop(), []
+    loop, net = FakeLoop(), []
     ch = _ch(loop, net)
     assert ch.resolve(PERM) is PENDING
     query = net[-1][3]
@@ -174,10 +178,10 @@ def test_correspondent_takes_replies_only_from_the_register_it_asked():
 
 
 def test_with_auth_the_correspondent_learns_a_binding_key_and_takes_only_the_host_s_updates():
-    loop, net = Loop(), []
+    loop, net = FakeLoop(), []
     hlr = HomeLocationRegister(NET, keyring=KEYS)
     ch = _ch(loop, net, KEYS)
-    mh = MipMhDaemon(Env(loop, net, COA1), PERM, [HLR], keyring=KEYS)
+    mh = MipMhDaemon(_env(loop, net, COA1), PERM, [HLR], keyring=KEYS)
     nodes = {HLR: lambda m, s: hlr.receive(m, loop.now(), s), CH: ch.receive, COA1: mh.receive,
              COA2: mh.receive}
     mh.on_coa_change(None, COA1)
@@ -218,8 +222,8 @@ def test_with_auth_the_correspondent_learns_a_binding_key_and_takes_only_the_hos
 
 
 def test_host_with_auth_ignores_forged_acknowledgements():
-    loop, net = Loop(), []
-    mh = MipMhDaemon(Env(loop, net, COA1), PERM, [HLR], keyring=KEYS, retry_s=0.5)
+    loop, net = FakeLoop(), []
+    mh = MipMhDaemon(_env(loop, net, COA1), PERM, [HLR], keyring=KEYS, retry_s=0.5)
     mh.on_coa_change(None, COA1)
     mh.receive(MipUpdateAck(PERM, 1, UPDATE_OK, 120), HLR)
     mh.receive(MipUpdateAckAuth(PERM, 1, UPDATE_OK, 120, ZERO), HLR)
@@ -233,8 +237,8 @@ def test_home_agent_refuses_the_lock_out_number_and_with_auth_every_forgery(auth
     keys = KEYS if auth else None
     bindings = []
     ha = HomeAgent(NET, on_binding=lambda h, c, lt: bindings.append(c), keyring=keys)
-    loop, net = Loop(), []
-    client = MobileIpClient(Env(loop, net, COA1), PERM, HA, keyring=keys)
+    loop, net = FakeLoop(), []
+    client = MobileIpClient(_env(loop, net, COA1), PERM, HA, keyring=keys)
     nodes = {HA: lambda m, s: ha.receive(m, loop.now()), COA1: client.receive}
     client.on_coa_change(None, COA1)
     _pump(loop, net, nodes, 1.0)
@@ -266,18 +270,13 @@ def test_border_router_takes_host_routes_only_from_its_gateways_about_themselves
     from imm_ns3.mmp.node import BorderRouter
 
     GW1, GW1_LINK, GW2 = ip_int("172.16.0.14"), ip_int("172.16.0.13"), ip_int("172.16.0.18")
-    routes = []
-
-    class BrEnv:
-        def set_host_route(self, host, gw): routes.append((host, gw))
-        def remove_host_route(self, host): routes.append((host, None))
-        def log(self, e, d=""): pass
-
-    br = BorderRouter("br", BrEnv(), gateways={GW1: {GW1, GW1_LINK}, GW2: {GW2}})
+    env = FakeBorderRouterEnv(FakeLoop())
+    br = BorderRouter("br", env, gateways={GW1: {GW1, GW1_LINK}, GW2: {GW2}})
     br.receive(HostRoute(COA1, GW1, 1, 0), 0, GW1_LINK)  # the gateway, from its link address
     br.receive(HostRoute(COA1, GW1, 2, 0), 0, EVIL)  # the gateway's name, another sender
     br.receive(HostRoute(COA1, EVIL, 3, 0), 0, EVIL)  # a route via the attacker
     br.receive(HostRoute(COA1, GW2, 4, 0), 0, GW1)  # one gateway speaking for another
     br.receive(HostRoute(COA1, GW1, 5, 1), 0, EVIL)  # a withdrawal from anyone
+    routes = [(host, gw) for _, host, gw in env.route_log]
     assert routes == [(COA1, GW1)] and br.routes[COA1] == (GW1, 1)
     assert br.faults == {"host_route_not_from_gateway": 4}

@@ -3,62 +3,32 @@ move, retransmission timers, BYE; RTP codec and RFC 3550 receiver statistics. No
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from imm_ns3.sip import Registrar, parse_message
 from imm_ns3.sip.agent import T1, T2, UserAgent
 from imm_ns3.sip.rtp import RtpError, RtpPacket, RtpReceiver
 
-from mmp_harness import Loop
+from fakes import FakeLoop, FakeSipEnv, FakeSipNet
 
 SIP1 = ("10.10.0.4", 5060)
 SIP2 = ("10.10.0.5", 5060)
 
 
-class Net:
-    """Datagrams between (ip, port) endpoints with a fixed delay; drop rules for tests."""
-
-    def __init__(self, loop: Loop, delay: float = 0.01):
-        self.loop, self.delay = loop, delay
-        self.endpoints: dict[tuple[str, int], object] = {}
-        self.sent: list[tuple[float, tuple[str, int], tuple[str, int], bytes]] = []
-        self.drop = lambda src, dst, data: False
-
-    def send(self, src, dst, data):
-        self.sent.append((self.loop.now(), src, dst, data))
-        if self.drop(src, dst, data):
-            return
-        ep = self.endpoints.get(dst)
-        if ep is not None:
-            self.loop.call_later(self.delay, ep, data, src)
-
-
-class AgentEnv:
-    def __init__(self, loop: Loop, net: Net, addr: tuple[str, int], seed: int):
-        self.loop, self.net, self.addr = loop, net, addr
-        self.rng = random.Random(seed)
-        self.logs: list[tuple[float, str, str]] = []
-
-    def now(self): return self.loop.now()
-    def call_later(self, d, fn, *a): return self.loop.call_later(d, fn, *a)
-    def cancel(self, h): self.loop.cancel(h)
-    def rand(self): return self.rng.random()
-    def send(self, data, dst): self.net.send(self.addr, dst, data)
-    def log(self, e, d=""): self.logs.append((self.loop.now(), e, d))
+# The former names of the shared fakes, for tests that import them from here.
+Net, AgentEnv = FakeSipNet, FakeSipEnv
 
 
 def _world(servers=(SIP1,)):
-    loop, net = Loop(), Net(Loop())
-    net.loop = loop
+    loop = FakeLoop()
+    net = FakeSipNet(loop)
     regs = {}
     for s in servers:
         reg = Registrar()
         regs[s] = reg
         net.endpoints[s] = (lambda data, src, reg=reg, s=s: [net.send(s, src, out) for out in reg.receive(data, src, loop.now())])
-    mh_env = AgentEnv(loop, net, ("10.1.0.4", 5060), 1)
-    ch_env = AgentEnv(loop, net, ("10.10.0.2", 5060), 2)
+    mh_env = FakeSipEnv(loop, net, ("10.1.0.4", 5060), 1)
+    ch_env = FakeSipEnv(loop, net, ("10.10.0.2", 5060), 2)
     mh = UserAgent(mh_env, aor_uri="sip:mh1@imm.example", host="10.1.0.4", servers=list(servers),
                    media_port=40002)
     ch = UserAgent(ch_env, aor_uri="sip:ch@imm.example", host="10.10.0.2", servers=list(servers),

@@ -8,21 +8,22 @@ from imm_ns3.sip import Registrar, parse_message
 from imm_ns3.sip import digest
 from imm_ns3.sip.agent import Session, UserAgent
 
-from mmp_harness import Loop
-from test_sip_agents import SIP1, AgentEnv, Net
+from fakes import FakeLoop, FakeSipEnv, FakeSipNet
+from test_sip_agents import SIP1
 
 MH, EVE = ("10.1.0.4", 5060), ("10.20.0.3", 5060)
 AOR = "sip:mh1@imm.example"
 
 
 def _world(users=None, confirm=False):
-    loop = Loop()
-    net = Net(loop)
+    loop = FakeLoop()
+    net = FakeSipNet(loop)
     reg = Registrar(users=users, nonce_secret=b"k" * 16)
     net.endpoints[SIP1] = lambda data, src: [net.send(SIP1, src, out)
                                               for out in reg.receive(data, src, loop.now())]
-    envs = {MH: AgentEnv(loop, net, MH, 1), ("10.10.0.2", 5060): AgentEnv(loop, net, ("10.10.0.2", 5060), 2),
-            EVE: AgentEnv(loop, net, EVE, 3)}
+    envs = {MH: FakeSipEnv(loop, net, MH, 1),
+            ("10.10.0.2", 5060): FakeSipEnv(loop, net, ("10.10.0.2", 5060), 2),
+            EVE: FakeSipEnv(loop, net, EVE, 3)}
     creds = ("mh1", users[AOR]) if users else None
     mh = UserAgent(envs[MH], aor_uri=AOR, host=MH[0], servers=[SIP1], media_port=40002, credentials=creds)
     ch = UserAgent(envs[("10.10.0.2", 5060)], aor_uri="sip:ch@imm.example", host="10.10.0.2",
