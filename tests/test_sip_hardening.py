@@ -15,6 +15,7 @@ from imm_ns3.sip.agent import UserAgent
 from imm_ns3.sip.message import MAX_MESSAGE_BYTES, SipParseError, parse_message
 from imm_ns3.sip.registrar import Registrar
 
+from fakes import FakeLoop, FakeSipEnv, FakeSipNet
 from test_sip import REGISTER as REGISTER_BYTES
 
 REGISTER = REGISTER_BYTES.decode()  # the REGISTER of RFC 3665 used across the SIP tests
@@ -136,15 +137,9 @@ def test_the_registrar_and_agent_never_raise_on_mutated_input(junk, at):
     reg.receive(data, SRC, 0.0)
     assert reg.last and "\n" not in reg.last
 
-    class Env:
-        def now(self): return 0.0
-        def call_later(self, d, fn, *a): return None
-        def cancel(self, h): pass
-        def rand(self): return 0.5
-        def send(self, data, dst): pass
-        def log(self, e, d=""): pass
-
-    UserAgent(Env(), aor_uri="sip:mh1@imm.example", host="10.1.0.4", servers=[]).receive(data, SRC)
+    loop = FakeLoop()
+    env = FakeSipEnv(loop, FakeSipNet(loop), ("10.1.0.4", 5060), fixed_rand=0.5)
+    UserAgent(env, aor_uri="sip:mh1@imm.example", host="10.1.0.4", servers=[]).receive(data, SRC)
 
 
 def test_the_udp_server_logs_one_line_per_datagram():
