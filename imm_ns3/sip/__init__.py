@@ -5,6 +5,7 @@ raises :class:`SipParseError` (a ``ValueError``) for input that is not a valid S
 """
 
 from .message import (
+    SIP_PORT,
     Headers,
     SipMessage,
     SipParseError,
@@ -21,6 +22,6 @@ from .message import (
 from .registrar import Registrar
 from .sdp import AudioSession, parse_sdp
 
-__all__ = ["parse_message", "SipParseError", "SipRequest", "SipResponse", "SipMessage", "Headers",
-           "Registrar", "AudioSession", "parse_sdp", "aor", "name_addr", "params",
+__all__ = ["SIP_PORT", "parse_message", "SipParseError", "SipRequest", "SipResponse", "SipMessage",
+           "Headers", "Registrar", "AudioSession", "parse_sdp", "aor", "name_addr", "params",
            "canonical_name", "split_list", "uri_host_port"]

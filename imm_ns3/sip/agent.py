@@ -18,6 +18,10 @@ doubling, timer B gives up at 64*T1, non-2xx final answered with ACK, timer D), 
 answers retransmitted requests with the last response; a 2xx to INVITE is retransmitted until
 the ACK comes (section 13.3.1.4).
 
+Long on purpose: the transactions, the sessions' transition table and its handlers share one
+agent's state (its transactions, sessions and 2xx retransmissions); split, each part would
+reach into the other's.
+
 Beyond the specification (docs/security.md): a re-INVITE must match its dialog (RFC 3261
 12.2.2: From and To tags, a CSeq above the last one, else 481 or 500); a REGISTER answered
 ``500`` (another REGISTER with our Call-ID holds a higher CSeq) is sent again with a new
@@ -27,17 +31,28 @@ Call-ID. With ``credentials`` the agent answers a registrar's ``401`` with diges
 server confirms the peer's new contact (a REGISTER query for its address of record; 403 if it
 does not), so a forged re-INVITE can neither take the call's RTP nor spend the CSeq the real
 peer will use.
+
+The session (dialog) side is a state machine whose every (state, event) pair is written in
+:data:`TRANSITIONS`: the handler that runs, or :data:`EXPECTED` for what needs nothing in that
+state (a provisional answer; a move or a retry timer of a session not established). A
+request's state is that of the session its Call-ID names (:data:`NO_SESSION` if none); the
+answers to an INVITE, its timeout, a move, a retry and a hang-up are events of their session. A
+pair absent from the table is counted in ``unexpected`` and logged (``sip_unexpected``), never
+dropped in silence; a response that belongs to no transaction of ours (one past its
+transaction's end) is counted in ``stale``. Client transactions have their own states
+(:data:`TRYING`, :data:`PROCEEDING`, :data:`COMPLETED`).
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..env import SipEnv
 from . import digest
 from .message import (
+    SIP_PORT,
     Headers,
     SipParseError,
     SipRequest,
@@ -56,6 +71,58 @@ T1 = 0.5
 T2 = 4.0
 T4 = 5.0
 
+# Session (dialog) states; NO_SESSION is the state of a request whose Call-ID names no session.
+NO_SESSION, CALLING, ESTABLISHED, ENDED = "no_session", "calling", "established", "ended"
+SESSION_STATES = (CALLING, ESTABLISHED, ENDED)
+STATES = (NO_SESSION, *SESSION_STATES)
+
+# Events. Requests received, by method (any other method is OTHER_METHOD, answered 501):
+INVITE, ACK, BYE, OPTIONS, OTHER_METHOD = "invite", "ack", "bye", "options", "other_method"
+REQUEST_EVENTS = (INVITE, ACK, BYE, OPTIONS, OTHER_METHOD)
+REQUEST_EVENT_OF = {"INVITE": INVITE, "ACK": ACK, "BYE": BYE, "OPTIONS": OPTIONS}
+# ... and the events of a session: the answers to its INVITE (1xx; 301/302 with a Contact; 2xx;
+# any other final) and timer B, a move of our contact address, the retry timer of a refused
+# re-INVITE, a hang-up.
+PROVISIONAL, REDIRECT, SUCCESS, FAILURE, TIMEOUT = (
+    "provisional", "redirect", "success", "failure", "timeout")
+MOVE, RETRY, HANGUP = "move", "retry", "hangup"
+SESSION_EVENTS = (PROVISIONAL, REDIRECT, SUCCESS, FAILURE, TIMEOUT, MOVE, RETRY, HANGUP)
+EXPECTED = "expected"  # nothing to do in that state
+
+TRANSITIONS: dict[tuple[str, str], str] = {
+    # A new INVITE starts a session (100, 180, 200); one for a session we have must match its
+    # dialog (tags, CSeq: RFC 3261 12.2.2), and only an established session's re-INVITE may
+    # wait for the SIP server to confirm a move (confirm_moves).
+    (NO_SESSION, INVITE): "_on_new_invite",
+    (CALLING, INVITE): "_on_dialog_invite",
+    (ESTABLISHED, INVITE): "_on_reinvite",
+    (ENDED, INVITE): "_on_dialog_invite",
+    # An ACK stops the 2xx retransmissions of its Call-ID, whatever became of the session.
+    **{(st, ACK): "_on_ack" for st in STATES},
+    (NO_SESSION, BYE): "_on_bye_unknown",  # 481
+    **{(st, BYE): "_on_bye" for st in SESSION_STATES},
+    **{(st, OPTIONS): "_on_options" for st in STATES},
+    **{(st, OTHER_METHOD): "_on_unknown_method" for st in STATES},  # 501
+    # The answers to the session's INVITE (or re-INVITE). A refused re-INVITE leaves the session
+    # as it was (RFC 3261 14.1); a refused INVITE ends it.
+    **{(st, PROVISIONAL): EXPECTED for st in SESSION_STATES},
+    **{(st, REDIRECT): "_redirected" for st in SESSION_STATES},
+    **{(st, SUCCESS): "_established" for st in SESSION_STATES},
+    (CALLING, FAILURE): "_call_failed",
+    (ESTABLISHED, FAILURE): "_reinvite_failed",
+    (ENDED, FAILURE): "_call_failed",
+    **{(st, TIMEOUT): "_invite_timeout" for st in SESSION_STATES},
+    # [0075]: a move re-INVITEs the established sessions; a retry only an established one.
+    (ESTABLISHED, MOVE): "_reinvite",
+    **{(st, MOVE): EXPECTED for st in (CALLING, ENDED)},
+    (ESTABLISHED, RETRY): "_reinvite_if_current",
+    **{(st, RETRY): EXPECTED for st in (CALLING, ENDED)},
+    **{(st, HANGUP): "_hangup" for st in SESSION_STATES},
+}
+
+# Client transaction states (RFC 3261 17.1).
+TRYING, PROCEEDING, COMPLETED = "trying", "proceeding", "completed"
+
 
 @dataclass
 class Session:
@@ -68,12 +135,22 @@ class Session:
     remote_tag: str = ""
     local_cseq: int = 0
     remote_cseq: int = 0
-    state: str = "calling"  # calling, established, ended
+    state: str = CALLING  # CALLING, ESTABLISHED, ENDED
     ended_by: str = ""  # once ended: "bye" (the peer hung up), "hangup" (we did), "failed", "timeout"
     local_media: AudioSession | None = None
     remote_media: AudioSession | None = None
     reinvites: int = 0
     reinvite_retries: int = 0  # of the current move (RFC 3261 14.1)
+
+
+@dataclass
+class _InviteAttempt:
+    """One INVITE (or re-INVITE) of a session: the request, its Request-URI, and the index of
+    the SIP server it went to (None: to a contact), whose successor is tried on a timeout."""
+
+    request: SipRequest
+    uri: str
+    server_index: int | None
 
 
 @dataclass
@@ -85,12 +162,12 @@ class _ClientTx:
     on_timeout: Callable[[], None]
     invite: bool
     interval: float = T1
-    state: str = "trying"
+    state: str = TRYING
     timers: list = field(default_factory=list)
 
 
 class UserAgent:
-    def __init__(self, env: SipEnv, *, aor_uri: str, host: str, port: int = 5060,
+    def __init__(self, env: SipEnv, *, aor_uri: str, host: str, port: int = SIP_PORT,
                  servers: list[tuple[str, int]] = (), expires_s: int = 3600,
                  media_port: int = 40000, user_agent: str = "imm-ns3",
                  credentials: tuple[str, str] | None = None, confirm_moves: bool = False):
@@ -120,6 +197,8 @@ class UserAgent:
         self.on_established: Callable[[Session], None] | None = None
         self.on_ended: Callable[[Session], None] | None = None
         self.faults: dict[str, int] = {}
+        self.unexpected: dict[tuple[str, str], int] = {}  # (state, event) -> count
+        self.stale: dict[str, int] = {}  # responses that belong to no transaction of ours
         # (time, call-id) of every re-INVITE this agent sent that was answered 200 OK ([0075]).
         self.reinvites_done: list[tuple[float, str]] = []
 
@@ -169,20 +248,20 @@ class UserAgent:
 
     def _retransmit(self, branch: str) -> None:
         tx = self._client.get(branch)
-        if tx is None or tx.state in ("completed", "terminated"):
+        if tx is None or tx.state == COMPLETED:
             return
-        if tx.invite and tx.state == "proceeding":
+        if tx.invite and tx.state == PROCEEDING:
             return  # timer A stops on a provisional response
         self.env.send(tx.request.encode(), tx.dst)
         tx.interval = tx.interval * 2 if tx.invite else min(tx.interval * 2, T2)
-        if tx.state == "proceeding":
+        if tx.state == PROCEEDING:
             tx.interval = T2
         self.env.log("sip_retransmit", f"{tx.request.method} to {tx.dst[0]}")
         tx.timers.append(self.env.call_later(tx.interval, self._retransmit, branch))
 
     def _tx_timeout(self, branch: str) -> None:
         tx = self._client.pop(branch, None)
-        if tx is None or tx.state in ("completed", "terminated"):
+        if tx is None or tx.state == COMPLETED:
             return
         self.env.log("sip_timeout", f"{tx.request.method} to {tx.dst[0]}")
         tx.on_timeout()
@@ -194,12 +273,14 @@ class UserAgent:
         if tx is None:
             if resp.cseq[1] == "INVITE" and 200 <= resp.status < 300:
                 self._ack_2xx_again(resp)  # a retransmitted 2xx: ACK it again
+            else:
+                self._stale("response")  # past its transaction's end, or never ours
             return
         if resp.status < 200:
-            tx.state = "proceeding"
+            tx.state = PROCEEDING
             tx.on_response(resp)
             return
-        tx.state = "completed"
+        tx.state = COMPLETED
         for t in tx.timers:
             self.env.cancel(t)
         if tx.invite and resp.status >= 300:
@@ -228,6 +309,7 @@ class UserAgent:
     def _ack_2xx_again(self, resp: SipResponse) -> None:
         s = self.sessions.get(resp.call_id or "")
         if s is None or not s.remote_target:
+            self._stale("invite_2xx")  # no session of ours to ACK it for
             return
         ack = self._request("ACK", s.remote_target, to=s.remote_uri, from_tag=s.local_tag,
                             call_id=s.call_id, cseq=resp.cseq[0], to_tag=s.remote_tag)
@@ -295,8 +377,7 @@ class UserAgent:
         self.register(new_host)
         self.env.log("sip_coa", f"{old} -> {new_host}")
         for s in list(self.sessions.values()):
-            if s.state == "established":
-                self._reinvite(s)
+            self._session_event(s, MOVE)
 
     # ---- calls ([0074]) --------------------------------------------------------------------
     def call(self, target_aor: str) -> Session:
@@ -310,47 +391,64 @@ class UserAgent:
     def _invite(self, s: Session, uri: str, dst: tuple[str, int], server_index: int | None) -> None:
         req = self._request("INVITE", uri, to=s.remote_uri, from_tag=s.local_tag, call_id=s.call_id,
                             cseq=s.local_cseq, to_tag=s.remote_tag, body=s.local_media.encode())
+        attempt = _InviteAttempt(req, uri, server_index)
+        self._send_request(req, dst,
+                           lambda resp: self._session_event(s, _answer_event(resp), attempt, resp),
+                           lambda: self._session_event(s, TIMEOUT, attempt))
 
-        def on_response(resp: SipResponse) -> None:
-            if resp.status < 200:
-                return
-            if resp.status in (301, 302) and resp.header("Contact"):
-                target = name_addr(resp.header("Contact"))[1]
-                s.local_cseq += 1
-                self.env.log("sip_redirected", target)
-                self._invite(s, target, uri_host_port(target), None)
-            elif 200 <= resp.status < 300:
-                self._established(s, req, resp)
-            elif s.state == "established":
-                # RFC 3261 14.1: a failed re-INVITE leaves the session as it was. 500 and 491
-                # (a request of the peer's in the way, or a CSeq someone else used) are tried
-                # again, with the next CSeq, after Retry-After (or 1 s).
-                self.env.log("sip_reinvite_failed", f"{resp.status} {resp.reason}")
-                if resp.status in (491, 500) and s.reinvite_retries < 2:
-                    s.reinvite_retries += 1
-                    try:
-                        wait = float(resp.header("Retry-After", "1").split(";")[0].split()[0])
-                    except (ValueError, IndexError):
-                        wait = 1.0
-                    self.env.call_later(min(max(wait, 0.0), 32.0), self._reinvite_again, s)
-            else:
-                s.state, s.ended_by = "ended", "failed"
-                self.env.log("sip_call_failed", f"{resp.status} {resp.reason}")
-                if self.on_ended:
-                    self.on_ended(s)
+    # ---- the session state machine -------------------------------------------------------
+    def _session_event(self, s: Session, event: str, *args: Any) -> None:
+        action = TRANSITIONS.get((s.state, event))
+        if action is None:
+            self._unexpected(s.state, event)
+        elif action != EXPECTED:
+            getattr(self, action)(s, *args)
 
-        def on_timeout() -> None:
-            if server_index is not None and server_index + 1 < len(self.servers):
-                nxt = server_index + 1  # the next SIP server ([0071]: several for redundancy)
-                self._invite(s, uri, self.servers[nxt], nxt)
-            else:
-                s.state, s.ended_by = "ended", "timeout"
-                if self.on_ended:
-                    self.on_ended(s)
+    def _unexpected(self, state: str, event: str) -> None:
+        key = (state, event)
+        self.unexpected[key] = self.unexpected.get(key, 0) + 1
+        self.env.log("sip_unexpected", f"{event} in state {state}")
 
-        self._send_request(req, dst, on_response, on_timeout)
+    def _stale(self, what: str) -> None:
+        self.stale[what] = self.stale.get(what, 0) + 1
 
-    def _established(self, s: Session, invite: SipRequest, resp: SipResponse) -> None:
+    def _redirected(self, s: Session, attempt: _InviteAttempt, resp: SipResponse) -> None:
+        target = name_addr(resp.header("Contact"))[1]
+        s.local_cseq += 1
+        self.env.log("sip_redirected", target)
+        self._invite(s, target, uri_host_port(target), None)
+
+    def _reinvite_failed(self, s: Session, attempt: _InviteAttempt, resp: SipResponse) -> None:
+        # RFC 3261 14.1: a failed re-INVITE leaves the session as it was. 500 and 491 (a
+        # request of the peer's in the way, or a CSeq someone else used) are tried again, with
+        # the next CSeq, after Retry-After (or 1 s).
+        self.env.log("sip_reinvite_failed", f"{resp.status} {resp.reason}")
+        if resp.status in (491, 500) and s.reinvite_retries < 2:
+            s.reinvite_retries += 1
+            try:
+                wait = float(resp.header("Retry-After", "1").split(";")[0].split()[0])
+            except (ValueError, IndexError):
+                wait = 1.0
+            self.env.call_later(min(max(wait, 0.0), 32.0), self._reinvite_again, s)
+
+    def _call_failed(self, s: Session, attempt: _InviteAttempt, resp: SipResponse) -> None:
+        s.state, s.ended_by = ENDED, "failed"
+        self.env.log("sip_call_failed", f"{resp.status} {resp.reason}")
+        if self.on_ended:
+            self.on_ended(s)
+
+    def _invite_timeout(self, s: Session, attempt: _InviteAttempt) -> None:
+        index = attempt.server_index
+        if index is not None and index + 1 < len(self.servers):
+            nxt = index + 1  # the next SIP server ([0071]: several for redundancy)
+            self._invite(s, attempt.uri, self.servers[nxt], nxt)
+        else:
+            s.state, s.ended_by = ENDED, "timeout"
+            if self.on_ended:
+                self.on_ended(s)
+
+    def _established(self, s: Session, attempt: _InviteAttempt, resp: SipResponse) -> None:
+        invite = attempt.request
         _, _, ps = name_addr(resp.header("To"))
         s.remote_tag = ps.get("tag", s.remote_tag)
         contact = resp.header("Contact")
@@ -363,8 +461,8 @@ class UserAgent:
                 s.remote_media = parse_sdp(resp.body)
             except SipParseError:
                 self._fault("bad_sdp")
-        first = s.state != "established"
-        s.state = "established"
+        first = s.state != ESTABLISHED
+        s.state = ESTABLISHED
         s.reinvite_retries = 0
         if not first:
             self.reinvites_done.append((self.env.now(), s.call_id))
@@ -379,14 +477,22 @@ class UserAgent:
         self._invite(s, s.remote_target, uri_host_port(s.remote_target), None)
 
     def _reinvite_again(self, s: Session) -> None:
-        if s.state == "established" and self.sessions.get(s.call_id) is s:
+        """The retry timer of a refused re-INVITE."""
+        self._session_event(s, RETRY)
+
+    def _reinvite_if_current(self, s: Session) -> None:
+        if self.sessions.get(s.call_id) is s:
             self._reinvite(s)
 
     def hangup(self, s: Session) -> None:
+        """End the session: BYE to the peer."""
+        self._session_event(s, HANGUP)
+
+    def _hangup(self, s: Session) -> None:
         s.local_cseq += 1
         req = self._request("BYE", s.remote_target, to=s.remote_uri, from_tag=s.local_tag,
                             call_id=s.call_id, cseq=s.local_cseq, to_tag=s.remote_tag)
-        s.state, s.ended_by = "ended", "hangup"
+        s.state, s.ended_by = ENDED, "hangup"
         self.sessions.pop(s.call_id, None)
         self._send_request(req, uri_host_port(s.remote_target), lambda r: None, lambda: None)
         if self.on_ended:
@@ -417,13 +523,18 @@ class UserAgent:
         if msg.method != "ACK" and key in self._server_last:
             self.env.send(self._server_last[key], src)  # a retransmission: same answer
             return
-        handler = {"INVITE": self._on_invite, "ACK": self._on_ack, "BYE": self._on_bye,
-                   "OPTIONS": self._on_options}.get(msg.method)
-        if handler is None:
-            self._fault("unknown_method")
-            self._answer(msg, src, 501)
-            return
-        handler(msg, src)
+        event = REQUEST_EVENT_OF.get(msg.method, OTHER_METHOD)
+        s = self.sessions.get(msg.call_id)
+        state = NO_SESSION if s is None else s.state
+        action = TRANSITIONS.get((state, event))
+        if action is None:
+            self._unexpected(state, event)
+        elif action != EXPECTED:
+            getattr(self, action)(msg, src)
+
+    def _on_unknown_method(self, req: SipRequest, src: tuple[str, int]) -> None:
+        self._fault("unknown_method")
+        self._answer(req, src, 501)
 
     def _answer(self, req: SipRequest, src: tuple[str, int], status: int, *, to_tag: str = "",
                 body: bytes = b"", extra: tuple = ()) -> bytes:
@@ -435,50 +546,69 @@ class UserAgent:
             self._server_last[(req.call_id, req.method, req.cseq[0], _branch(req))] = data
         return data
 
-    def _on_invite(self, req: SipRequest, src: tuple[str, int]) -> None:
-        s = self.sessions.get(req.call_id)
+    def _invite_parts(self, req: SipRequest, src: tuple[str, int]) -> tuple | None:
+        """(From URI, From params, To params, SDP or None) of an INVITE; None once a body that
+        is no SDP has been answered 400."""
         _, from_uri, fps = name_addr(req.header("From"))
         try:
             remote = parse_sdp(req.body) if req.body else None
         except SipParseError:
             self._answer(req, src, 400)
-            return
+            return None
         _, _, tps = name_addr(req.header("To"))
-        if s is None:
-            if tps.get("tag"):  # an in-dialog request for a dialog we do not have
-                self._fault("unknown_dialog")
-                self._answer(req, src, 481)
-                return
-            s = Session(call_id=req.call_id, local_tag=self._token(), remote_uri=aor(from_uri),
-                        remote_tag=fps.get("tag", ""), local_media=self._media())
-            self.sessions[req.call_id] = s
+        return from_uri, fps, tps, remote
+
+    def _on_new_invite(self, req: SipRequest, src: tuple[str, int]) -> None:
+        parts = self._invite_parts(req, src)
+        if parts is None:
+            return
+        from_uri, fps, tps, remote = parts
+        if tps.get("tag"):  # an in-dialog request for a dialog we do not have
+            self._fault("unknown_dialog")
+            self._answer(req, src, 481)
+            return
+        s = Session(call_id=req.call_id, local_tag=self._token(), remote_uri=aor(from_uri),
+                    remote_tag=fps.get("tag", ""), local_media=self._media())
+        self.sessions[req.call_id] = s
+        self._answer(req, src, 100)
+        self._answer(req, src, 180, to_tag=s.local_tag)
+        self._accept_invite(s, req, src, remote)
+
+    def _on_dialog_invite(self, req: SipRequest, src: tuple[str, int]) -> None:
+        self._invite_in_dialog(req, src, may_confirm=False)
+
+    def _on_reinvite(self, req: SipRequest, src: tuple[str, int]) -> None:
+        self._invite_in_dialog(req, src, may_confirm=True)
+
+    def _invite_in_dialog(self, req: SipRequest, src: tuple[str, int], may_confirm: bool) -> None:
+        s = self.sessions[req.call_id]
+        parts = self._invite_parts(req, src)
+        if parts is None:
+            return
+        _, fps, tps, remote = parts
+        # RFC 3261 12.2.2: a re-INVITE belongs to the dialog only with its tags, and its CSeq
+        # must be above the last one.
+        if tps.get("tag") != s.local_tag or (s.remote_tag and fps.get("tag") != s.remote_tag):
+            self._fault("reinvite_wrong_tags")
+            self._answer(req, src, 481)
+            return
+        if req.cseq[0] <= s.remote_cseq:
+            self._fault("reinvite_old_cseq")
+            self._answer(req, src, 500, extra=(("Retry-After", "1"),))
+            return
+        if may_confirm and self.confirm_moves and remote is not None and remote != s.remote_media:
+            # Nothing of the dialog changes until the SIP server confirms the move.
+            key = (req.call_id, req.cseq[0], _branch(req))
             self._answer(req, src, 100)
-            self._answer(req, src, 180, to_tag=s.local_tag)
-        else:
-            # RFC 3261 12.2.2: a re-INVITE belongs to the dialog only with its tags, and its
-            # CSeq must be above the last one.
-            if tps.get("tag") != s.local_tag or (s.remote_tag and fps.get("tag") != s.remote_tag):
-                self._fault("reinvite_wrong_tags")
-                self._answer(req, src, 481)
-                return
-            if req.cseq[0] <= s.remote_cseq:
-                self._fault("reinvite_old_cseq")
-                self._answer(req, src, 500, extra=(("Retry-After", "1"),))
-                return
-            if (self.confirm_moves and s.state == "established" and remote is not None
-                    and remote != s.remote_media):
-                # Nothing of the dialog changes until the SIP server confirms the move.
-                key = (req.call_id, req.cseq[0], _branch(req))
-                self._answer(req, src, 100)
-                if key not in self._confirming:
-                    self._confirming.add(key)
-                    self._confirm_move(s, req, src, remote)
-                return
+            if key not in self._confirming:
+                self._confirming.add(key)
+                self._confirm_move(s, req, src, remote)
+            return
         self._accept_invite(s, req, src, remote)
 
     def _accept_invite(self, s: Session, req: SipRequest, src: tuple[str, int], remote) -> None:
         """Apply an INVITE (or a re-INVITE) to its session and answer 200 with our SDP."""
-        first = s.state != "established"
+        first = s.state != ESTABLISHED
         if not first:
             s.reinvites += 1
         s.remote_cseq = req.cseq[0]
@@ -488,7 +618,7 @@ class UserAgent:
         changed = remote is not None and remote != s.remote_media
         s.remote_media = remote or s.remote_media
         ok = self._answer(req, src, 200, to_tag=s.local_tag, body=s.local_media.encode())
-        s.state = "established"
+        s.state = ESTABLISHED
         self._retransmit_2xx(req.call_id, ok, _via_sent_by(req, src), T1, 0.0)
         if first:
             self.env.log("sip_session", f"from {s.remote_uri}")
@@ -560,18 +690,44 @@ class UserAgent:
             self.env.cancel(t)
 
     def _on_bye(self, req: SipRequest, src) -> None:
-        s = self.sessions.pop(req.call_id, None)
-        self._answer(req, src, 200 if s else 481)
-        if s is not None:
-            s.state, s.ended_by = "ended", "bye"
-            if self.on_ended:
-                self.on_ended(s)
+        s = self.sessions.pop(req.call_id)
+        self._answer(req, src, 200)
+        s.state, s.ended_by = ENDED, "bye"
+        if self.on_ended:
+            self.on_ended(s)
+
+    def _on_bye_unknown(self, req: SipRequest, src) -> None:
+        self._answer(req, src, 481)
 
     def _on_options(self, req: SipRequest, src) -> None:
         self._answer(req, src, 200, extra=(("Allow", "INVITE, ACK, BYE, OPTIONS"),))
 
     def _fault(self, kind: str) -> None:
         self.faults[kind] = self.faults.get(kind, 0) + 1
+
+
+def table_counts(agents: Iterable[tuple[str, Any]]) -> dict[str, dict[str, int]]:
+    """``summary.json``'s ``sip``, from (node name, core) pairs (cores that are no
+    :class:`UserAgent` are skipped): the (state, event) pairs absent from :data:`TRANSITIONS`
+    (``unexpected_events``, "node:state:event") and the responses that belonged to no
+    transaction (``stale_answers``, "node:what"), as the mobile daemons' in ``mmp``."""
+    uas = sorted(((name, ua) for name, ua in agents if isinstance(ua, UserAgent)),
+                 key=lambda pair: pair[0])
+    return {
+        "unexpected_events": {f"{name}:{st}:{ev}": n for name, ua in uas
+                              for (st, ev), n in sorted(ua.unexpected.items())},
+        "stale_answers": {f"{name}:{what}": n for name, ua in uas
+                          for what, n in sorted(ua.stale.items())},
+    }
+
+
+def _answer_event(resp: SipResponse) -> str:
+    """The session event of an answer to its INVITE."""
+    if resp.status < 200:
+        return PROVISIONAL
+    if resp.status in (301, 302) and resp.header("Contact"):
+        return REDIRECT
+    return SUCCESS if resp.status < 300 else FAILURE
 
 
 def _branch(req: SipRequest) -> str:
@@ -585,6 +741,6 @@ def _via_sent_by(req: SipRequest, src: tuple[str, int]) -> tuple[str, int]:
     try:
         sent_by = via.split(None, 1)[1].split(";", 1)[0]
         host, _, port = sent_by.partition(":")
-        return host, int(port) if port else 5060
+        return host, int(port) if port else SIP_PORT
     except (AttributeError, IndexError, ValueError):
         return src

@@ -15,6 +15,7 @@ from typing import Iterator
 
 SIP_VERSION = "SIP/2.0"
 CRLF = "\r\n"
+SIP_PORT = 5060  # RFC 3261 section 18.1: the default port of SIP over UDP and TCP
 
 # RFC 3261 section 7.3.3: compact forms.
 COMPACT = {"i": "Call-ID", "m": "Contact", "e": "Content-Encoding", "l": "Content-Length",
@@ -403,7 +404,7 @@ def uri_host_port(uri: str) -> tuple[str, int]:
     u = u.split(":", 1)[1]
     u = u.split("@", 1)[-1]
     host, _, port = u.partition(":")
-    n = parse_digits(port, "port") if port else 5060
+    n = parse_digits(port, "port") if port else SIP_PORT
     if not host or not 0 < n <= 65535:
         raise SipParseError(f"bad URI {uri[:60]!r}")
     return host, n
