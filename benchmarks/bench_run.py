@@ -306,7 +306,7 @@ def sweep_overhead(n: int = 20, m: int = 24) -> int:
     once the workers have started (:func:`steady_rate`)."""
     import os
 
-    from imm_ns3.results import load
+    from imm_ns3.analysis import load
     from imm_ns3.sweep import load_sweep, run_sweep
 
     def sweep(tmp: Path, name: str, seeds: int, workers: int, base: str) -> tuple[float, Path]:

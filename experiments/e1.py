@@ -3,7 +3,7 @@ traffic against the latency model (figure ``e1``: :func:`draw`, :func:`check`), 
 Figure 10 as time series (figure ``e5``: :func:`draw_e5`).
 
 Frames and summaries: :func:`e1_models`, :func:`summary_e1`, :func:`e1_lost_advertisements`,
-:func:`e1_ordering`. Shared plotting and the model-check rows: :mod:`imm_ns3.plotting`.
+:func:`e1_ordering`. Shared plotting and the model-check rows: :mod:`imm_ns3.analysis.plotting`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from imm_ns3.plotting import (
+from imm_ns3.analysis.plotting import (
     KIND_LABEL,
     KINDS,
     ModelCheckRow,
@@ -24,7 +24,7 @@ from imm_ns3.plotting import (
     pyplot,
     strip,
 )
-from imm_ns3.stats import ecdf, mann_whitney, mean_ci, median_ci
+from imm_ns3.analysis.stats import ecdf, mann_whitney, mean_ci, median_ci
 
 
 # ---- E1: handoff latency by movement kind and mechanism -------------------------------------
@@ -37,12 +37,12 @@ TRAFFIC = (("UDP probe", "probe_gap_s", {"*": "MMP"}),
 
 
 def e1_models(res) -> dict:
-    """Per movement kind, the analytic latencies of :mod:`imm_ns3.model` for the E1 walk (all
+    """Per movement kind, the analytic latencies of :mod:`imm_ns3.analysis.model` for the E1 walk (all
     runs share one scenario; the first run's is used): ``radio``, ``mmp`` and ``handoff``
-    (radio + MMP) as :class:`imm_ns3.model.Latency`, plus the macro steps of the inter-subnet
+    (radio + MMP) as :class:`imm_ns3.analysis.model.Latency`, plus the macro steps of the inter-subnet
     move (MIP-LR update one way to the correspondent, re-INVITE round trip, both sent by a
     freshly associated station at its lowest rate)."""
-    from imm_ns3 import model as M
+    from imm_ns3.analysis import model as M
 
     h = res.handoffs
     topo = model_of(res, res.runs.key.iloc[0])
@@ -107,7 +107,7 @@ def summary_e1(res) -> pd.DataFrame:
                 # sender's window runs out: TCP resumes at its retransmission timer (1, 3, 7 s
                 # after the last delivery), whatever MIP-LR does. The model takes each
                 # handoff's outage (the probe's silence) through that ladder.
-                from imm_ns3.model import tcp_resume_after_outage_s
+                from imm_ns3.analysis.model import tcp_resume_after_outage_s
 
                 ladder = [tcp_resume_after_outage_s(g) for g in
                           pd.to_numeric(k.probe_gap_s, errors="coerce").dropna()]
@@ -277,7 +277,7 @@ TIMER_CASES = {"bs-beacon": ("mmp.bs_beacon_interval_s", "base-station beacon pe
 
 def _case_models(res) -> dict:
     """Per case: (scenario, {kind: MMP latency model}) from the case's first run."""
-    from imm_ns3 import model as M
+    from imm_ns3.analysis import model as M
 
     out = {}
     for case, g in res.runs.groupby("case", sort=False):
@@ -362,7 +362,7 @@ def radio_frame(res) -> pd.DataFrame:
     a channel that moves the host back and forth adds more, counted in ``handoffs``) with its
     radio part, MMP's part and their sum, and the model's (radio with the case's channel plan,
     plus MMP)."""
-    from imm_ns3 import model as M
+    from imm_ns3.analysis import model as M
 
     models = _case_models(res)
     h = res.handoffs.sort_values(["key", "t_s"])

@@ -2,7 +2,7 @@
 semi-soft hand-off, against the switch-window model (figure ``e2``: :func:`draw`, :func:`check`).
 
 Frames and summaries: :func:`e2_frame`, :func:`summary_e2`. Shared plotting and the
-model-check rows: :mod:`imm_ns3.plotting`.
+model-check rows: :mod:`imm_ns3.analysis.plotting`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from imm_ns3.plotting import ModelCheckRow, check_frame, per_results, pyplot, strip
-from imm_ns3.stats import mean_ci, median_ci
+from imm_ns3.analysis.plotting import ModelCheckRow, check_frame, per_results, pyplot, strip
+from imm_ns3.analysis.stats import mean_ci, median_ci
 
 
 # ---- E2: packets lost per intra-domain handoff, hard vs semi-soft ----------------------------
@@ -25,7 +25,7 @@ E2_PERIOD = "mmp.semisoft_period_s"
 def e2_frame(res) -> pd.DataFrame:
     """The intra-domain handoffs (the only kind semi-soft applies to), with the hand-off mode,
     semi-soft period, domain-link delay and probe rate of their run, and the model's loss."""
-    from imm_ns3 import model as M
+    from imm_ns3.analysis import model as M
     from imm_ns3.topology import build_topology
 
     h = res.handoffs[res.handoffs.kind == "intra_domain"].copy()

@@ -3,7 +3,7 @@ vs flat macro-mobility, against random-waypoint handoff rates times the message 
 ``e3``: :func:`draw`, :func:`check`).
 
 Frames and summaries: :func:`e3_frame`, :func:`e3_model`, :func:`summary_e3`,
-:func:`e3_handoff_rates`. Shared plotting and the model-check rows: :mod:`imm_ns3.plotting`.
+:func:`e3_handoff_rates`. Shared plotting and the model-check rows: :mod:`imm_ns3.analysis.plotting`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from imm_ns3.plotting import ModelCheckRow, agg, check_frame, per_results, pyplot
+from imm_ns3.analysis.plotting import ModelCheckRow, agg, check_frame, per_results, pyplot
 
 
 # ---- E3: signalling load, integrated vs flat ------------------------------------------------
@@ -73,7 +73,7 @@ def _retries(seconds, timeout_s: float) -> np.ndarray:
 
 
 def _loss(k) -> tuple[float, float]:
-    """(p_first, p_next) of :func:`imm_ns3.model.retransmissions` from retry counts: the share
+    """(p_first, p_next) of :func:`imm_ns3.analysis.model.retransmissions` from retry counts: the share
     of exchanges retried at least once, and of those retried at least once more."""
     k = np.asarray(k)
     n1, n2 = int((k >= 1).sum()), int((k >= 2).sum())
@@ -119,22 +119,22 @@ def e3_model(res) -> pd.DataFrame:
 
     - ``model_per_min``, what the check compares: for every run, the handoffs the cells'
       geometry and the station's rule give on that run's own walks (the walks ns-3 drew,
-      replayed without it: imm_ns3.model.realised_handoff_rates; the mobility is the model's
+      replayed without it: imm_ns3.analysis.model.realised_handoff_rates; the mobility is the model's
       input, as a scenario's waypoints are), times the message flows
-      (imm_ns3.model.signalling_load) with the route-updates lost to the hosts' movements
+      (imm_ns3.analysis.model.signalling_load) with the route-updates lost to the hosts' movements
       (``outages``); averaged over the condition's runs as the simulated numbers are. Nothing
       measured in the network goes in;
     - ``model_with_retries_per_min``, the same with the retransmissions at the loss rates
       measured in the handoffs table (:func:`e3_losses`): an accounting of where the rest of
       the messages come from, not a prediction (the losses are not modelled);
     - ``model_expected_per_min``, the prediction for fresh walks from the same start
-      (imm_ns3.model.rwp_window_handoff_rates: the transient of a uniform start inside the
+      (imm_ns3.analysis.model.rwp_window_handoff_rates: the transient of a uniform start inside the
       window), with the outages and without retransmissions: no input from the runs.
 
     Not modelled: the handoffs of stations whose beacons collide with a hidden neighbour's at
-    every beacon (imm_ns3.model.beacon_lock_probability; :func:`e3_beacon_locks` names the
+    every beacon (imm_ns3.analysis.model.beacon_lock_probability; :func:`e3_beacon_locks` names the
     runs)."""
-    from imm_ns3 import model as M
+    from imm_ns3.analysis import model as M
     from imm_ns3.topology import build_topology
 
     losses = e3_losses(res).set_index(["case", "speed_mps", "mobile_hosts"])
@@ -183,12 +183,12 @@ def e3_model(res) -> pd.DataFrame:
 
 @per_results
 def e3_beacon_locks(res, window_ms: float = 1.0) -> pd.DataFrame:
-    """Runs in which two hidden neighbouring base stations (imm_ns3.model.hidden_pairs) beacon
+    """Runs in which two hidden neighbouring base stations (imm_ns3.analysis.model.hidden_pairs) beacon
     less than ``window_ms`` apart, so their beacons collide in the cells' overlap at every
     beacon for the whole run. Each base station's beacon phase is read from the handoffs'
     last-beacon times (the most common phase, 10 us bins): a station that lost every beacon
     since its association reports its association time instead, hence the mode."""
-    from imm_ns3 import model as M
+    from imm_ns3.analysis import model as M
     from imm_ns3.topology import build_topology
 
     h = res.handoffs.dropna(subset=["last_beacon_s", "old_bs"])

@@ -3,7 +3,7 @@ latency, TCP set-up and signalling against the home network's and the correspond
 (figure ``e4``: :func:`draw`, :func:`check`).
 
 Frames and summaries: :func:`e4_frame`, :func:`summary_e4`. Shared plotting and the
-model-check rows: :mod:`imm_ns3.plotting`.
+model-check rows: :mod:`imm_ns3.analysis.plotting`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from imm_ns3.plotting import ModelCheckRow, agg, check_frame, per_results, pyplot
+from imm_ns3.analysis.plotting import ModelCheckRow, agg, check_frame, per_results, pyplot
 
 
 # ---- E4: MIP-LR vs classic Mobile IP ------------------------------------------------------------
@@ -27,7 +27,7 @@ def _e4_model(topo, case: str) -> dict:
     """Model values of one E4 run's network: correspondent-to-mobile delay averaged over the
     walk's four cells, the update latency after the sub-network change (to the correspondent
     for MIP-LR, to the home agent for Mobile IP) and the TCP set-up delay at the first cell."""
-    from imm_ns3 import model as M
+    from imm_ns3.analysis import model as M
 
     walk = [b for b in ("bs502a", "bs503a", "bs504a", "bs504b") if b in topo.radios]
     role = {p.role: n for n, p in topo.nodes.items()}

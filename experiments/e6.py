@@ -3,7 +3,7 @@ secondary gateways and up-links (Figures 2B, 2C) against a single path (figure `
 :func:`draw`, :func:`check`).
 
 Frames and summaries: :func:`e6_frame`, :func:`e6_model`, :func:`summary_e6`. Shared plotting
-and the model-check rows: :mod:`imm_ns3.plotting`.
+and the model-check rows: :mod:`imm_ns3.analysis.plotting`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from imm_ns3.plotting import ModelCheckRow, check_frame, per_results, pyplot, strip
-from imm_ns3.stats import median_ci, wilson
+from imm_ns3.analysis.plotting import ModelCheckRow, check_frame, per_results, pyplot, strip
+from imm_ns3.analysis.stats import median_ci, wilson
 
 
 # ---- E6: redundancy ----------------------------------------------------------------------
@@ -69,10 +69,10 @@ def e6_model(sc, failure: str):
     its own up-link check, every T from its start, or on a gateway-beacon of another gateway
     (every T, in that gateway's phase). After a gateway failure the two are independent of the
     failure and of each other: the first of two uniformly phased periodic events (mean T/3,
-    :func:`imm_ns3.model.first_of`). After an up-link failure the node still hears the same
+    :func:`imm_ns3.analysis.model.first_of`). After an up-link failure the node still hears the same
     gateway's beacons through its secondary up-link, in the lost beacons' own phase, so one
     arrives at the deadline: no wait."""
-    from imm_ns3 import model as M
+    from imm_ns3.analysis import model as M
 
     m = sc.mmp
     T = m.beacon_interval_s
@@ -91,7 +91,7 @@ def _e6_model_of(res, g: pd.DataFrame):
     """The model of one condition, or None: a single path that never returns never recovers.
     Single path: nothing until the element returns, then its next gateway-beacon (uniform
     over T) and the host's next route-update (the border router's route never changed)."""
-    from imm_ns3 import model as M
+    from imm_ns3.analysis import model as M
 
     r = g.iloc[0]
     sc = res.scenario(r.key)

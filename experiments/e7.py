@@ -2,7 +2,7 @@
 Mobile IP on the same TCP and RTP traffic (figure ``e7``: :func:`draw`, :func:`check`).
 
 Frames and summaries: :func:`e7_frame`, :func:`summary_e7`. Shared plotting and the
-model-check rows: :mod:`imm_ns3.plotting`.
+model-check rows: :mod:`imm_ns3.analysis.plotting`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from imm_ns3.plotting import ModelCheckRow, check_frame, model_of, per_results, pyplot, strip
-from imm_ns3.stats import mean_ci, median_ci
+from imm_ns3.analysis.plotting import ModelCheckRow, check_frame, model_of, per_results, pyplot, strip
+from imm_ns3.analysis.stats import mean_ci, median_ci
 
 
 # ---- E7: the integrated policy against single mechanisms ---------------------------------------
@@ -26,7 +26,7 @@ def _e7_model(topo, case: str, handoff) -> dict:
     """RTP delay averaged over the walk's cells and the RTP interruption at the sub-network
     change: radio + MMP (median) plus the macro step's one-way signal to whoever redirects the
     stream (the correspondent for SIP and MIP-LR, the home agent for Mobile IP)."""
-    from imm_ns3 import model as M
+    from imm_ns3.analysis import model as M
 
     walk = [b for b in ("bs502a", "bs503a", "bs504a", "bs504b") if b in topo.radios]
     role = {p.role: n for n, p in topo.nodes.items()}
@@ -46,7 +46,7 @@ def e7_frame(res) -> pd.DataFrame:
     """Per run: the inter-subnet handoff's interruptions, the flows' outcome (RTP loss and delay
     towards the host, TCP bytes delivered, resets, completion) and each entity's signalling
     bytes per minute (sent and received)."""
-    from imm_ns3 import model as M
+    from imm_ns3.analysis import model as M
     from imm_ns3.topology import build_topology
 
     rows = []
@@ -221,7 +221,7 @@ def _redirect_model_s(topo, case: str) -> float:
     to the home agent), and the stream's way back from there to the host (200-byte RTP; from
     the home agent for Mobile IP, tunnelled). The wait for the stream's next packet (uniform
     over its 20 ms interval) is the same under every policy and left out."""
-    from imm_ns3 import model as M
+    from imm_ns3.analysis import model as M
 
     std = topo.scenario.wifi.standard
     role = {p.role: n for n, p in topo.nodes.items()}

@@ -4,7 +4,7 @@ against missed beacons and the daemons' interface polling (figure ``e8``: :func:
 :func:`draw_channel`, :func:`check_channel`).
 
 Frames and summaries: :func:`e8_frame`, :func:`summary_e8`, :func:`e8_channel_frame`,
-:func:`summary_e8_channel`. Shared plotting and the model-check rows: :mod:`imm_ns3.plotting`.
+:func:`summary_e8_channel`. Shared plotting and the model-check rows: :mod:`imm_ns3.analysis.plotting`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from imm_ns3.plotting import ModelCheckRow, check_frame, per_results, pyplot, strip
-from imm_ns3.stats import ecdf, mean_ci, median_ci, wilson
+from imm_ns3.analysis.plotting import ModelCheckRow, check_frame, per_results, pyplot, strip
+from imm_ns3.analysis.stats import ecdf, mean_ci, median_ci, wilson
 
 
 # ---- E8: the radio part ---------------------------------------------------------------------
@@ -28,7 +28,7 @@ PUBLISHED_L2_MS = (58.0, 400.0)
 
 @per_results
 def e8_frame(res) -> pd.DataFrame:
-    from imm_ns3 import model as M
+    from imm_ns3.analysis import model as M
 
     h = res.handoffs[res.handoffs.kind.notna()].copy()
     h["monitor_wait_s"] = h["monitor_wait_s"].fillna(0.0) if "monitor_wait_s" in h else 0.0
@@ -137,7 +137,7 @@ def e8_channel_frame(res) -> pd.DataFrame:
     its radio part (no loss: N x beacon interval + probe timeout + association) and whether it
     returned to the base station the host had left at its previous handoff (in a straight walk
     every return is the channel's doing: back and forth where two cells overlap)."""
-    from imm_ns3 import model as M
+    from imm_ns3.analysis import model as M
 
     h = res.handoffs[res.handoffs.kind.notna()].copy()
     runs = res.runs.set_index("key")

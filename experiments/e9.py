@@ -4,7 +4,7 @@ attacker (figure ``e9``: :func:`draw`, :func:`check`), and what authentication c
 (:func:`e9_cost`).
 
 Frames and summaries: :func:`e9_frame`, :func:`summary_e9`, :func:`e9_cost`. Shared plotting and
-the model-check rows: :mod:`imm_ns3.plotting`.
+the model-check rows: :mod:`imm_ns3.analysis.plotting`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from imm_ns3.plotting import ModelCheckRow, check_frame, per_results, pyplot, strip
-from imm_ns3.stats import mann_whitney, mean_ci, median_ci, wilson
+from imm_ns3.analysis.plotting import ModelCheckRow, check_frame, per_results, pyplot, strip
+from imm_ns3.analysis.stats import mann_whitney, mean_ci, median_ci, wilson
 
 
 # ---- E9: an attacker against location management, with and without authentication ----------

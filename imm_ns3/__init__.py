@@ -9,7 +9,7 @@ The package is split so that nothing but :mod:`imm_ns3.adapter` imports ns-3 or 
 - :mod:`imm_ns3.adapter` -- the only code that touches ns-3: shims, builder, radio hooks, runner.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 
 def simulate(scenario="patent-walk", set=None, *, seed=None, out_dir=None, pcap=False,

@@ -29,7 +29,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .scenario.schema import MAX_COORDINATE_M, MAX_DURATION_S
+from .scenario.bounds import MAX_COORDINATE_M, MAX_DURATION_S
 
 # A number: one way only to split its digits (no backtracking quadratic in a long line). ASCII
 # digits and blanks only (re.ASCII): '\d' would also take other scripts' digits.

@@ -241,12 +241,3 @@ def read_run(out_dir: str | Path) -> RunResult:
     toml_path = d / "scenario.toml"
     return RunResult(summary, tables, toml_path.read_text() if toml_path.exists() else "", d)
 
-
-def __getattr__(name: str):
-    # load() and SweepResults live in imm_ns3.analysis (reading results cannot change what a
-    # run computes, so that module is outside the sweeps' code version); importable from here.
-    if name in ("load", "SweepResults", "IncompleteSweepError", "ResultsError"):
-        from . import analysis
-
-        return getattr(analysis, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

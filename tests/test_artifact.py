@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from imm_ns3.cli import main
-from imm_ns3.figures import discover
+from imm_ns3.analysis.figures import discover
 from imm_ns3.sweep.reproduce import (
     choose,
     compare,

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from imm_ns3.cli import main
-from imm_ns3.docgen import render
+from imm_ns3.cli.docgen import render
 from imm_ns3.scenario import builtin_path
 
 from conftest import ROOT
@@ -88,7 +88,7 @@ def test_bad_input_in_a_real_process_fails_before_importing_ns3():
 
 def test_scenario_docs_are_generated_from_the_schema():
     doc = (ROOT / "docs" / "scenario.md").read_text()
-    assert render(doc) == doc, "docs/scenario.md is stale: run python -m imm_ns3.docgen"
+    assert render(doc) == doc, "docs/scenario.md is stale: run python -m imm_ns3.cli.docgen"
 
 
 @pytest.mark.ns3
@@ -141,10 +141,10 @@ def test_figures_without_results_is_an_error_naming_the_sweep_to_run(tmp_path):
 
 
 def test_paragraph_index_is_generated_from_the_code():
-    from imm_ns3.paragraphs import citations, render
+    from imm_ns3.cli.paragraphs import citations, render
 
     assert (ROOT / "docs" / "paragraphs.md").read_text() == render(), \
-        "docs/paragraphs.md is stale: run python -m imm_ns3.paragraphs"
+        "docs/paragraphs.md is stale: run python -m imm_ns3.cli.paragraphs"
     index = citations()
     assert "imm_ns3/mmp/node.py" in index["0036"]  # semi-soft hand-off at the crossover
     assert "imm_ns3/sip/agent.py" in index["0075"]  # re-INVITE after a move

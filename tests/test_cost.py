@@ -1,11 +1,11 @@
-"""The cost estimate that validate prints and run warns with (imm_ns3.cost)."""
+"""The cost estimate that validate prints and run warns with (imm_ns3.analysis.cost)."""
 
 from __future__ import annotations
 
 from click.testing import CliRunner
 
 from imm_ns3.cli import main
-from imm_ns3.cost import SIGNALLING_ROWS, TRAFFIC_ROWS, _per_sim_second, estimate
+from imm_ns3.analysis.cost import SIGNALLING_ROWS, TRAFFIC_ROWS, _per_sim_second, estimate
 from imm_ns3.scenario import load_scenario
 
 

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from imm_ns3 import cli
-from imm_ns3.coverage import REACH_DBM, area_uncovered, covered, path_gaps
+from imm_ns3.analysis.coverage import REACH_DBM, area_uncovered, covered, path_gaps
 from imm_ns3.scenario import load_scenario
 from imm_ns3.topology import build_topology
 

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from imm_ns3.dissector import PORTS, lua_source, packaged_path
+from imm_ns3.cli.dissector import PORTS, lua_source, packaged_path
 from imm_ns3.mmp.messages import BaseStationBeacon, ip_int
 from imm_ns3.wire import _REGISTRY
 
@@ -26,7 +26,7 @@ def _tshark(pcap, *args):
 
 def test_the_packaged_dissector_is_the_generator_s_output():
     assert packaged_path().read_text() == lua_source(), \
-        "imm_ns3/imm.lua is stale: run python -m imm_ns3.dissector"
+        "imm_ns3/imm.lua is stale: run python -m imm_ns3.cli.dissector"
 
 
 def test_every_message_type_of_the_codec_is_in_the_dissector():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from imm_ns3.figures import discover, draw_all
+from imm_ns3.analysis.figures import discover, draw_all
 from imm_ns3.sweep import load_sweep, run_sweeps
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""The analytic models (imm_ns3/model.py), the statistics (imm_ns3/stats.py) and the
+"""The analytic models (imm_ns3/analysis/model/), the statistics (imm_ns3/analysis/stats.py) and the
 model-check table: pure, no ns-3."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imm_ns3 import model as M
-from imm_ns3.figures import MODEL_CHECK_COLUMNS, check_rows, write_model_check
+from imm_ns3.analysis import model as M
+from imm_ns3.analysis.figures import MODEL_CHECK_COLUMNS, check_rows, write_model_check
 from imm_ns3.scenario import load_scenario
-from imm_ns3.stats import ecdf, mann_whitney, mean_ci, median_ci, median_ranks, wilson
+from imm_ns3.analysis.stats import ecdf, mann_whitney, mean_ci, median_ci, median_ranks, wilson
 from imm_ns3.topology import build_topology
 
 
@@ -242,7 +242,7 @@ def test_handoff_rate_grows_with_speed(e3_pair):
 
 
 def test_cell_reach_matches_the_coverage_check(walk):
-    from imm_ns3.coverage import covered
+    from imm_ns3.analysis.coverage import covered
 
     r = M.cell_reach_m(walk, "bs502a")
     assert 60 < r < 120
@@ -275,7 +275,7 @@ def test_signalling_load_follows_the_message_flows(e3_pair):
 def test_timer_expiries_against_a_monte_carlo_of_the_timer():
     # A refresh timer of period P from a registration at 0, restarted by Poisson moves of rate
     # lam and by its own expiries: the closed form against counting in simulated histories.
-    from imm_ns3.model import timer_expiries
+    from imm_ns3.analysis.model import timer_expiries
 
     rng = np.random.default_rng(5)
     lam, P, w0, w1 = 0.012, 30.0, 30.0, 150.0

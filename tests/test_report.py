@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from imm_ns3.report import format_summary
+from imm_ns3.analysis.report import format_summary
 
 
 def _summary(n_hosts: int, flows: list[dict], **extra) -> dict:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from imm_ns3.results import load
-from imm_ns3.stats import wilson
+from imm_ns3.analysis import load
+from imm_ns3.analysis.stats import wilson
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from imm_ns3 import model as M
+from imm_ns3.analysis import model as M
 from imm_ns3.scenario import ScenarioError, load_scenario
 from imm_ns3.topology import build_topology, scan_channels, station_channel
 

@@ -13,7 +13,7 @@ import pytest
 
 from imm_ns3 import sweep as sw
 from imm_ns3.sweep import executors
-from imm_ns3.results import load
+from imm_ns3.analysis import load
 from imm_ns3.sweep import SweepError, load_sweep, run_sweep
 
 BASE = """

@@ -10,7 +10,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .radio import CHANNELS_5GHZ, CHANNELS_24GHZ, band_of
-from .schema import CACHE_ATTACK_KINDS, STATION_ATTACK_KINDS
+from .schema.events import CACHE_ATTACK_KINDS, STATION_ATTACK_KINDS
 from .errors import cut, shown
 from .schema_names import check_name
 

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import __version__
+from .._version import __version__
 from ..results import pid_alive
 from .spec import RunSpec, Sweep, SweepError
 from .store import code_version, completed, git_commit, prepare, record_failure, _atomic_write

@@ -133,7 +133,7 @@ def sweep_dirs(results: Path) -> list[Path]:
 
 
 def _run_dir(rd: Path, case: str | None = None, params: dict | None = None) -> StoredRun:
-    from ..analysis import _SUMMARY_NEED, read_json, read_table
+    from ..analysis.reader import _SUMMARY_NEED, read_json, read_table
     from ..results import TABLES, table
 
     def tables() -> dict[str, Any]:
@@ -149,13 +149,13 @@ def _run_dir(rd: Path, case: str | None = None, params: dict | None = None) -> S
 def stored_runs(d: Path) -> list[StoredRun]:
     """The runs of sweep directory ``d`` that ``sweep.json`` lists and that are stored (packed
     or under ``runs/``), in the order of ``sweep.json``; or the run of run directory ``d``."""
-    from ..analysis import _read_packed
+    from ..analysis.reader import _read_packed
     from ..results import TABLES, table
 
     d = Path(d)
     if (d / "summary.json").is_file():
         return [_run_dir(d)]
-    from ..analysis import ResultsError
+    from ..analysis.reader import ResultsError
     from .store import SweepDirError, read_listing
 
     try:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from imm_ns3.results import load
+from imm_ns3.analysis import load
 
 RESULTS = Path(os.environ.get("IMM_NS3_RESULTS", "../results"))  # parameter: where the sweeps are
 sys.path.insert(0, str(Path("../experiments").resolve()))
@@ -42,7 +42,7 @@ the patent walk (Figures 5, 8, 10) with 32 seeds, one handoff of each kind per r
 handoffs per kind. Each seed draws the phases of every periodic timer anew.
 
 - (a) the MMP part (association -> update done, [0048]-[0053]) as a distribution, beside the
-  analytic model of `imm_ns3.model` (a uniform wait for the base-station beacon, for
+  analytic model of `imm_ns3.analysis.model` (a uniform wait for the base-station beacon, for
   inter-domain and inter-subnet moves a uniform wait for the DRCP advertisement, plus the DRCP
   and registration round trips);
 - (b) each flow's interruption (its longest silence around the handoff), labelled by the
@@ -79,7 +79,7 @@ single-radio host doing a hard hand-off (`hard-1radio`), and a two-radio host
 (make-before-break) doing a hard hand-off ([0035]) or semi-soft ([0036]) with a 50 ms and a
 200 ms period; domain links of 1 to 50 ms; 30 seeds per point.
 
-The model (`imm_ns3.model.handoff_loss`, `single_radio_loss`): a two-radio hard hand-off loses
+The model (`imm_ns3.analysis.model.handoff_loss`, `single_radio_loss`): a two-radio hard hand-off loses
 rate x the switch window (the host's ARP of the new base station and its cache update at a
 fresh station's lowest rate, the update's trip up to the crossover, plus what is in flight from
 the crossover down to the old base station); semi-soft loses only the part of that window its
@@ -103,7 +103,7 @@ waypoint over eight cells (experiments/scenarios/), either as two sub-networks o
 each (integrated) or as eight sub-networks (flat: every handoff changes the care-of address),
 10, 30 and 100 mobile hosts at 2 and 10 m/s, 90 s runs, 5 seeds. Load = the messages each kind
 of entity receives per minute after a 30 s warm-up (periodic floods apart); the lines are the
-model of `imm_ns3.model`: random-waypoint handoff rates among the cells times the protocol's
+model of `imm_ns3.analysis.model`: random-waypoint handoff rates among the cells times the protocol's
 message flows.""",
         body=["e3.summary_e3(res).round(1)", "e3.e3_handoff_rates(res).round(2)",
               "e3.check(res).round(2)", "fig = e3.draw(res)"],

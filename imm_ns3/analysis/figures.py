@@ -11,8 +11,8 @@ or at ``$IMM_NS3_EXPERIMENTS``). A sweep file declares what it draws::
 
 The checkout's experiments have one module per experiment (``experiments/e1.py`` ... ``e9.py``),
 loaded from its file (it imports only from ``imm_ns3``; shared plotting and the model-check row
-type are :mod:`imm_ns3.plotting`). ``draw(res)`` gets the sweep's results
-(:func:`imm_ns3.results.load` of ``RESULTS/<sweep name>``) and returns a matplotlib figure.
+type are :mod:`imm_ns3.analysis.plotting`). ``draw(res)`` gets the sweep's results
+(:func:`imm_ns3.analysis.load` of ``RESULTS/<sweep name>``) and returns a matplotlib figure.
 ``check(res)`` returns rows of :data:`MODEL_CHECK_COLUMNS`;
 ``imm-sim figures`` gathers every figure's rows into ``RESULTS/model-check.csv`` (rows of
 figures not drawn this time are kept). Each figure is saved as PNG and PDF and stamped with the versions
@@ -99,7 +99,7 @@ def experiments_dir(explicit: str | Path | None = None) -> Path:
 
 def discover(directory: str | Path | None = None) -> dict[str, Figure]:
     """Every figure declared by the sweep files of the experiments directory, by id."""
-    from .sweep import load_sweep
+    from ..sweep import load_sweep
 
     d = experiments_dir(directory)
     out: dict[str, Figure] = {}
@@ -153,7 +153,7 @@ class MissingResults(RuntimeError):
 def has_results(d: Path) -> bool:
     """Whether sweep directory ``d`` holds runs to draw: run directories (``runs/``), a pack
     (``packed/``, what is committed), or both."""
-    from .sweep.store import PACKED, PACKED_RUNS
+    from ..sweep.store import PACKED, PACKED_RUNS
 
     runs = d / "runs"
     loose = runs.is_dir() and any((p / "summary.json").exists() for p in runs.iterdir()
@@ -189,7 +189,7 @@ def draw_all(results_dir: Path, out_dir: Path, only: Iterable[str] | None = None
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure as MplFigure
 
-    from .analysis import IncompleteSweepError, ResultsError, load
+    from .reader import IncompleteSweepError, ResultsError, load
 
     figures = figures if figures is not None else discover()
     wanted = list(only or figures)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .scenario.radio import free_space_loss_1m_db
-from . import ns2trace
-from .scenario.schema import ConstantVelocityMobility, RandomWaypointMobility, WaypointMobility
-from .topology import channel_mhz, position_at, reference_loss_db
+from ..scenario.radio import free_space_loss_1m_db
+from .. import ns2trace
+from ..scenario.schema import ConstantVelocityMobility, RandomWaypointMobility, WaypointMobility
+from ..topology import channel_mhz, position_at, reference_loss_db
 
 REACH_DBM = -82.0  # ns-3 ThresholdPreambleDetectionModel MinimumRssi
 STEP_S = 0.1  # sampling step along a path

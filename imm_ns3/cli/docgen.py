@@ -1,7 +1,7 @@
 """Generate the field reference of docs/scenario.md from the scenario schema.
 
 One source of truth: the pydantic models declare each field once with its default, unit (in the
-name) and description; ``python -m imm_ns3.docgen`` rewrites the generated part of
+name) and description; ``python -m imm_ns3.cli.docgen`` rewrites the generated part of
 docs/scenario.md, and a test fails when the committed file is out of date.
 """
 
@@ -14,10 +14,10 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from .scenario import Scenario, _models_in, _unwrap
-from .scenario.schema import MOBILITY_CLASSES
+from ..scenario import Scenario, _models_in, _unwrap
+from ..scenario.schema import MOBILITY_CLASSES
 
-BEGIN = "<!-- BEGIN GENERATED FIELD REFERENCE (python -m imm_ns3.docgen) -->"
+BEGIN = "<!-- BEGIN GENERATED FIELD REFERENCE (python -m imm_ns3.cli.docgen) -->"
 END = "<!-- END GENERATED FIELD REFERENCE -->"
 
 _UNITS = {"_s": "s", "_ms": "ms", "_m": "m", "_mps": "m/s", "_mbps": "Mbit/s", "_kbps": "kbit/s", "_dbm": "dBm",

@@ -58,7 +58,7 @@ class Cost:
 
 def estimate(scenario) -> Cost:
     """The wall time one run of ``scenario`` is expected to take."""
-    from .topology import build_topology
+    from ..topology import build_topology
 
     hosts = len(build_topology(scenario).mobile_hosts)
     traffic = bool(scenario.tcp.enabled or scenario.sip.enabled or scenario.flows)

@@ -1,17 +1,17 @@
 """What the experiments' figure modules share (``experiments/e1.py`` ... ``e9.py``).
 
 Each experiment module takes the :class:`imm_ns3.results.SweepResults` of its sweep (from
-:func:`imm_ns3.results.load`) and exports its frames and summaries (DataFrames, which the
+:func:`imm_ns3.analysis.load`) and exports its frames and summaries (DataFrames, which the
 notebooks show), ``draw(res)`` (a matplotlib Figure) and ``check(res)`` (its rows of
-``results/model-check.csv``, simulated against :mod:`imm_ns3.model`, built from
+``results/model-check.csv``, simulated against :mod:`imm_ns3.analysis.model`, built from
 :class:`ModelCheckRow` with :func:`check_frame`). Skewed or bimodal quantities (latencies,
 interruptions) are shown as distributions with medians and distribution-free 95 % intervals
-(:mod:`imm_ns3.stats`); counts summed over many packets as means with Student-t intervals.
-``imm-sim figures`` (:mod:`imm_ns3.figures`) saves them, PNG and PDF, stamped with the versions
+(:mod:`imm_ns3.analysis.stats`); counts summed over many packets as means with Student-t intervals.
+``imm-sim figures`` (:mod:`imm_ns3.analysis.figures`) saves them, PNG and PDF, stamped with the versions
 the results came from.
 
 Presentation only: reads stored results, never runs in a simulation (not part of the code
-version, :data:`imm_ns3.sweep.store._NOT_IN_CODE_VERSION`).
+version, :data:`imm_ns3.sweep.store.OUTSIDE_CODE_VERSION`).
 """
 
 from __future__ import annotations
@@ -99,8 +99,8 @@ def mechanism(labels: dict, kind: str) -> str:
 
 def model_of(res, key: str):
     """The :class:`imm_ns3.topology.Topology` of run ``key``'s scenario: what the analytic
-    models of :mod:`imm_ns3.model` are computed on."""
-    from .topology import build_topology
+    models of :mod:`imm_ns3.analysis.model` are computed on."""
+    from ..topology import build_topology
 
     return build_topology(res.scenario(key))
 
@@ -110,7 +110,7 @@ def model_of(res, key: str):
 class ModelCheckRow:
     """One row of ``results/model-check.csv`` as a figure's check returns it: a simulated
     quantity under a condition against the model's value, with n and the simulated value's 95 %
-    interval (NaN when it has none). :func:`imm_ns3.figures.check_rows` adds ``rel_error`` and
+    interval (NaN when it has none). :func:`imm_ns3.analysis.figures.check_rows` adds ``rel_error`` and
     ``model_in_ci``."""
 
     experiment: str  # the figure's id

@@ -1,5 +1,5 @@
 """Reading many runs: a sweep directory (or one run directory) as tidy DataFrames joined with
-each run's parameters. ``imm_ns3.results.load`` is this module's :func:`load`."""
+each run's parameters. ``imm_ns3.analysis.load`` is this module's :func:`load`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from .results import TABLES, concat_frames, table
+from ..results import TABLES, concat_frames, table
 
 
 class ResultsError(ValueError):
@@ -87,8 +87,8 @@ class SweepResults:
 
     def scenario(self, key: str):
         """The scenario run ``key`` simulated (its stored ``scenario.toml``, validated again):
-        what the analytic models of :mod:`imm_ns3.model` are computed from."""
-        from .scenario import validate_dict
+        what the analytic models of :mod:`imm_ns3.analysis.model` are computed from."""
+        from ..scenario import validate_dict
 
         src = self.run_dirs[key]
         text = src.scenario_text if isinstance(src, _Packed) else (src / "scenario.toml").read_text()
@@ -113,7 +113,7 @@ class _Packed:
 
 
 def _read_packed(d: Path) -> dict[str, _Packed]:
-    from .sweep.store import PACKED, PACKED_RUNS
+    from ..sweep.store import PACKED, PACKED_RUNS
 
     f = d / PACKED / PACKED_RUNS
     if not f.exists():
@@ -197,7 +197,7 @@ def load(directory: str | Path, *, all_runs: bool = False, missing: str = "raise
                                     " run directory")
         wanted = None
         if not all_runs and (d / "sweep.json").exists():
-            from .sweep.store import SweepDirError, read_listing
+            from ..sweep.store import SweepDirError, read_listing
 
             try:
                 wanted = read_listing(d)

@@ -1,0 +1,20 @@
+"""Everything that reads results and never runs in a simulation.
+
+- :mod:`~imm_ns3.analysis.reader` -- :func:`load`: a sweep directory (run directories or a pack)
+  as tidy DataFrames, every table checked against the results contract.
+- :mod:`~imm_ns3.analysis.model` -- the analytic models beside the simulated numbers.
+- :mod:`~imm_ns3.analysis.stats` -- medians with distribution-free intervals, Wilson, Student-t,
+  Mann-Whitney, ECDFs.
+- :mod:`~imm_ns3.analysis.plotting`, :mod:`~imm_ns3.analysis.figures` -- what the experiments'
+  figure modules share, and ``imm-sim figures``.
+- :mod:`~imm_ns3.analysis.report` (a run's summary as text), :mod:`~imm_ns3.analysis.coverage`
+  (where paths leave every cell), :mod:`~imm_ns3.analysis.cost` (what a run will cost).
+
+The package sits outside the sweeps' code version by location
+(:data:`imm_ns3.sweep.store.OUTSIDE_CODE_VERSION`): nothing a run computes with imports it
+(tests/test_architecture.py), so changing it cannot change a stored result.
+"""
+
+from .reader import IncompleteSweepError, ResultsError, SweepResults, load
+
+__all__ = ["IncompleteSweepError", "ResultsError", "SweepResults", "load"]

@@ -1,0 +1,93 @@
+"""Packets lost at a handoff (hard, semi-soft [0051], a single radio) and TCP's resume after an
+outage (RFC 6298's back-off ladder)."""
+
+from __future__ import annotations
+
+from .airtime import unicast_s
+from .handoff import arp_resolution, fresh_unicast_s, handoff_latency
+from .paths import hops_s, path_s
+
+# ---- loss, semi-soft, macro-mobility -----------------------------------------------------------
+def packets_lost(rate_pps: float, outage_s: float) -> float:
+    """Expected packets of a constant-rate flow lost in an outage (rate x outage)."""
+    return max(0.0, rate_pps) * max(0.0, outage_s)
+
+
+def in_flight_s(topo, old_bs: str, new_bs: str, size_bytes: int = 228) -> float:
+    """Time a packet spends between the crossover node and the old base station ([0034]-[0036]):
+    what a hard hand-off loses at the crossover when it switches the path, and what semi-soft
+    bicasting saves. 0 across domains (no crossover node)."""
+    x = topo.crossover_node(old_bs, new_bs)
+    if x is None:
+        return 0.0
+    up = topo.primary_path(old_bs)  # old base station ... crossover ... gateway
+    return hops_s(topo, up[:up.index(x) + 1][::-1], size_bytes) + unicast_s(size_bytes)
+
+
+def semisoft_saving(rate_pps: float, topo, old_bs: str, new_bs: str, size_bytes: int = 228) -> float:
+    """Packets semi-soft hand-off saves against hard: those in flight below the crossover node
+    towards the old base station when the hard update switches the path."""
+    return packets_lost(rate_pps, in_flight_s(topo, old_bs, new_bs, size_bytes))
+
+
+CACHE_UPDATE_BYTES = 28 + 14
+
+
+def hard_switch_window_s(topo, old_bs: str, new_bs: str, size_bytes: int = 228) -> float:
+    """A make-before-break host (two radios) under hard hand-off stops listening to the old
+    base station when it sends the cache update ([0035]). What reaches the old base station
+    after that is lost: everything the crossover node sends down the old path until the update
+    reaches it, plus what is already below the crossover then (:func:`in_flight_s`). The
+    update's trip up starts with the host resolving the new base station's address (its
+    leading radio has just associated: :func:`arp_resolution`, the request jitter's mean) and
+    goes on the air at the fresh station's lowest rate (:func:`fresh_unicast_s`); then the
+    wired hops to the crossover node."""
+    x = topo.crossover_node(old_bs, new_bs)
+    if x is None:
+        return 0.0
+    std = topo.scenario.wifi.standard
+    up = (arp_resolution("ARP for the base station", std).mean
+          + fresh_unicast_s(CACHE_UPDATE_BYTES, std) + path_s(topo, new_bs, x, CACHE_UPDATE_BYTES))
+    return up + in_flight_s(topo, old_bs, new_bs, size_bytes)
+
+
+def single_radio_loss(rate_pps: float, topo, old_bs: str, new_bs: str, size_bytes: int = 228) -> float:
+    """Expected packets a single-radio host loses in a hard intra-domain hand-off
+    (break-before-make, the specification's host): nothing arrives from the last beacon it
+    heard from the old base station to the new path's first packet, i.e. the radio part, the
+    wait for the new base station's beacon ([0047]) and the switch window."""
+    lat = handoff_latency(topo, "intra_domain", new_bs)
+    return packets_lost(rate_pps, lat.mean + hard_switch_window_s(topo, old_bs, new_bs, size_bytes))
+
+
+def handoff_loss(rate_pps: float, topo, old_bs: str, new_bs: str, mode: str,
+                 semisoft_period_s: float = 0.0, size_bytes: int = 228) -> float:
+    """Expected packets of a constant-rate downlink lost by a make-before-break host's
+    intra-domain hand-off: hard loses the whole switch window; semi-soft ([0036]) keeps
+    listening to the old base station for the semi-soft period while the crossover bicasts, so
+    it loses only what of the window the period does not cover."""
+    window = hard_switch_window_s(topo, old_bs, new_bs, size_bytes)
+    if mode == "hard":
+        return packets_lost(rate_pps, window)
+    if mode == "semisoft":
+        return packets_lost(rate_pps, window - semisoft_period_s)
+    raise ValueError(f"mode: 'hard' or 'semisoft', got {mode!r}")
+
+
+NS3_MIN_RTO_S = 1.0  # ns-3 TcpSocketBase MinRto default (RFC 6298 2.4: 1 s)
+
+
+def tcp_resume_after_outage_s(outage_s: float, rto_s: float = NS3_MIN_RTO_S,
+                              rtt_s: float = 0.0) -> float:
+    """TCP's silence when its window runs out during an outage of ``outage_s`` (measured from the
+    last segment delivered): the retransmission timer fires at rto, then backs off doubling
+    (RFC 6298 5.5), so retransmissions leave at rto, 3 rto, 7 rto, ...; the first one sent after
+    the path is back gets through (plus a round trip). A sender whose window outlasts the
+    outage resumes with the path instead: then the silence is the outage itself."""
+    if rto_s <= 0:
+        raise ValueError(f"rto_s: positive, got {rto_s!r}")
+    t, k = rto_s, 1
+    while t < outage_s:
+        k += 1
+        t = rto_s * (2 ** k - 1)
+    return t + rtt_s
