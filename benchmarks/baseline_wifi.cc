@@ -10,7 +10,7 @@
 // 0: zeros that nothing above the MAC takes, the baseline of the rows before 2026-11-29).
 //
 // --traffic=1 carries the same data flows as imm-ns3, over IP, with the project's own C++
-// generators (imm_ns3/adapter/traffic.h, included here): the downlink probe, RTP both ways for
+// generators (imm_ns3/adapter/cpp/traffic.h, included here): the downlink probe, RTP both ways for
 // each call, the paced TCP transfer. The wired side is what a plain ns-3 user would build for
 // a roaming network: every access point bridges its radio to one 100 Mbit/s Ethernet segment
 // shared with the correspondent host (an 802.11 extended service set, one IP subnet; the
@@ -22,7 +22,7 @@
 // --roamUpdate=1 (default, with --traffic=1): after each (re)association the station sends a
 // layer-2 update frame across the bridges, as an ESS does (IEEE 802.11F), see SendRoamUpdate.
 // --guard=1 (default) installs imm-ns3's guard against late association responses
-// (imm_ns3/adapter/assoc_guard.h): without it ns-3 3.44 aborts in StaWifiMac::ReceiveAssocResp
+// (imm_ns3/adapter/cpp/assoc_guard.h): without it ns-3 3.44 aborts in StaWifiMac::ReceiveAssocResp
 // on a congested channel, as this program does with 100 stations and traffic.
 // Prints: wall_s associations frames probe_rx rtp_rx_down rtp_rx_up tcp_bytes_acked late_resp
 //         ap_phy_tx sta_phy_tx ap_final_failures sta_final_failures roam_updates signalling_rx
@@ -43,10 +43,10 @@
 #include <sstream>
 #include <string>
 
-#include "../imm_ns3/adapter/shims.h"
-#include "../imm_ns3/adapter/traffic.h"
-#include "../imm_ns3/adapter/assoc_guard.h"
-#include "../imm_ns3/adapter/channel_scan.h"
+#include "../imm_ns3/adapter/cpp/bridge.h"  // what traffic.h requires
+#include "../imm_ns3/adapter/cpp/traffic.h"
+#include "../imm_ns3/adapter/cpp/assoc_guard.h"
+#include "../imm_ns3/adapter/cpp/channel_scan.h"
 
 using namespace ns3;
 
@@ -190,7 +190,7 @@ int main(int argc, char** argv) {
   cmd.AddValue("maxMissed", "missed beacons before a station scans", missed);
   cmd.AddValue("aps", "access points x,y;x,y;...", aps);
   cmd.AddValue("apChannels", "each access point's channel, c,c,... (default: all on 1); with"
-               " several, stations scan them all (imm_ns3/adapter/channel_scan.h)", apChannels);
+               " several, stations scan them all (imm_ns3/adapter/cpp/channel_scan.h)", apChannels);
   cmd.AddValue("stations", "number of stations", nSta);
   cmd.AddValue("run", "RngRun", run);
   cmd.AddValue("mobility", "walk or rwp", mobility);

@@ -59,7 +59,7 @@ class Periodic(Protocol):
 
 class TimerPeriodic:
     """:class:`Periodic` from an Env's timers and ``send``: the reference, and what a core
-    uses when its Env has no ``periodic`` of its own (ns-3's sends from C++, adapter/shims.h).
+    uses when its Env has no ``periodic`` of its own (ns-3's sends from C++, adapter/cpp/bridge.h).
     Ticks at ``first_s``, then every ``interval_s``, sending the message set at that moment."""
 
     def __init__(self, env: Any, iface: int, first_s: float, interval_s: float) -> None:

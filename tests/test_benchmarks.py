@@ -1,5 +1,5 @@
 """The benchmark's C++ baseline (benchmarks/baseline_wifi.cc) builds against the package's headers
-and carries traffic: it includes adapter/*.h, so a header change can break it."""
+and carries traffic: it includes adapter/cpp/*.h, so a header change can break it."""
 
 from __future__ import annotations
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from imm_ns3.adapter.ns3_loader import MODULES, load_order, requested_modules, wheel_root
+import ast
+from pathlib import Path
+
+from imm_ns3.adapter import ns3_loader
+from imm_ns3.adapter.ns3_loader import MODULES, NS3_MODULE_HEADERS, load_order, requested_modules, wheel_root
 
 
 def _name(p) -> str:
@@ -37,3 +41,21 @@ def test_an_unknown_module_is_one_clear_error():
     with pytest.raises(ImportError, match="IMM_NS3_MODULES: ns-3 has no module 'nope'; modules: .*wifi"):
         load_order(wheel_root() / "lib64", ("core", "nope"))
 
+
+
+def test_the_loader_imports_nothing_of_the_package():
+    """precompiled.py imports the loader; the loader must not import it back (nor anything of
+    the package): runtime.ns3 sets up the precompiled header before calling load()."""
+    tree = ast.parse(Path(ns3_loader.__file__).read_text())
+    ours = [n for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and (n.level or "imm_ns3" in (n.module or ""))]
+    assert ours == []
+    assert not hasattr(ns3_loader, "HEADERS")  # ns-3's headers have their own name
+
+
+def test_the_ns3_headers_exist_in_the_wheel():
+    include = wheel_root() / "include" / "ns3"
+    for module, headers in NS3_MODULE_HEADERS.items():
+        assert module in MODULES
+        for h in headers:
+            assert (include / h).exists(), h

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from imm_ns3.adapter import precompiled
+from imm_ns3.adapter import cpp_headers, precompiled
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,8 +33,46 @@ def test_every_namespace_scope_definition_is_inline():
 
 
 def test_every_package_header_is_in_the_library():
-    on_disk = {p.name for p in (ROOT / "imm_ns3" / "adapter").glob("*.h")}
-    assert on_disk == set(precompiled.HEADERS)
+    on_disk = {p.name for p in (ROOT / "imm_ns3" / "adapter" / "cpp").glob("*.h")}
+    assert on_disk == set(precompiled.package_headers())
+    assert len(precompiled.package_headers()) == len(on_disk)  # each once
+    assert not list((ROOT / "imm_ns3" / "adapter").glob("*.h"))  # none left beside the .py files
+
+
+def test_the_compile_order_puts_each_header_after_what_it_requires():
+    order = precompiled.package_headers()
+    assert list(precompiled.header_texts()) == list(order)
+    graph = cpp_headers.graph()
+    for name in order:
+        for dep in graph[name]:
+            assert order.index(dep) < order.index(name), (dep, name)
+    assert graph["mip_hook.h"] == ("bridge.h", "records.h")
+    assert graph["mip_tunnel.h"] == ("bridge.h", "records.h")
+    assert cpp_headers.closure("mip_hook.h") == ("bridge.h", "records.h", "mip_hook.h")
+    assert cpp_headers.closure("bridge.h") == ("bridge.h",)
+
+
+def test_every_header_has_its_guard_and_includes_no_other_package_header():
+    for name, text in precompiled.header_texts().items():
+        guard = "IMM_" + name[:-2].upper() + "_H"
+        assert f"\n#ifndef {guard}\n#define {guard}\n" in text, name
+        assert text.rstrip().endswith(f"#endif  // {guard}"), name
+        # the order is Python's (requires lines): an #include of a sibling would bypass it
+        included = re.findall(r'^#include "([^"/]+)"', text, re.MULTILINE)
+        assert not set(included) & set(cpp_headers.names()), (name, included)
+
+
+def test_a_missing_or_cyclic_requirement_is_one_clear_error():
+    with pytest.raises(cpp_headers.HeaderGraphError, match=r"a\.h requires gone\.h, which is not a header"):
+        cpp_headers.topological_order({"a.h": ("gone.h",), "b.h": ()})
+    with pytest.raises(cpp_headers.HeaderGraphError, match=r"in a cycle: a\.h -> b\.h -> c\.h -> a\.h"):
+        cpp_headers.topological_order({"a.h": ("b.h",), "b.h": ("c.h",), "c.h": ("a.h",)})
+    with pytest.raises(cpp_headers.HeaderGraphError, match=r"'nope\.h' is not a header"):
+        cpp_headers.text("nope.h")
+    assert cpp_headers.topological_order({"c.h": ("a.h", "b.h"), "b.h": ("a.h",), "a.h": ()}) == (
+        "a.h", "b.h", "c.h")
+    assert cpp_headers.requires("// x\n// requires: a.h, b.h\n// requires: c.h a.h\nint x;\n") == (
+        "a.h", "b.h", "c.h")
 
 
 def test_declarations_only_keeps_variables_classes_and_templates():
@@ -81,7 +119,7 @@ def test_the_key_follows_the_headers(monkeypatch, tmp_path):
     monkeypatch.setenv("IMM_NS3_CACHE_DIR", str(tmp_path))
     texts = precompiled.header_texts()
     a = precompiled.library_path("/usr/bin/true", texts)
-    changed = dict(texts, **{"shims.h": texts["shims.h"] + "\n// another version\n"})
+    changed = dict(texts, **{"bridge.h": texts["bridge.h"] + "\n// another version\n"})
     b = precompiled.library_path("/usr/bin/true", changed)
     assert a != b and a.parent.parent == b.parent.parent == tmp_path
 
@@ -136,7 +174,7 @@ def test_prune_removes_other_versions_only(monkeypatch, tmp_path):
         (d / "artefact").write_bytes(b"x" * 10)
     for name in ("pch-0123456789abcdef0123", "shims-0123456789abcdef0123"):
         (tmp_path / name / "imm").mkdir(parents=True)
-        (tmp_path / name / "imm" / "shims.h").write_bytes(b"y" * 7)
+        (tmp_path / name / "imm" / "bridge.h").write_bytes(b"y" * 7)
     (tmp_path / "notes").mkdir()  # not the cache's: left alone
     (tmp_path / ".building").write_text("1")
     with pytest.raises(RuntimeError, match="build is running"):

@@ -1,7 +1,7 @@
 """The ns-3 adapter layer: the only code in imm-ns3 that imports ``ns`` or ``cppyy``.
 
 - :mod:`.runtime` -- importing ns-3 once per process, compiling the C++ shims
-  (``shims.h``), and the :class:`~.runtime.Bridge` that routes timers, trace sources and UDP
+  (``cpp/bridge.h``), and the :class:`~.runtime.Bridge` that routes timers, trace sources and UDP
   sockets to Python with the ownership and error rules of the platform notes;
 - :mod:`.builder` -- the ns-3 network of a :class:`~imm_ns3.topology.Topology`;
 - :mod:`.radio` -- radio-level handoff detection from the WiFi MAC;

@@ -104,6 +104,7 @@ def _add_address(net: "Network", node: Any, dev: Any, addr: ipaddress.IPv4Addres
 
 
 def build_network(topo: Topology, bridge: Bridge, pcap_dir: Path | None = None) -> Network:
+    compile_extension("builder.h")  # the C++ calls below that make links, LANs, radios, positions
     ns = bridge.ns
     net = Network(topo, bridge)
 

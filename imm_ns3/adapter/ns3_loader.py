@@ -7,7 +7,7 @@ loader does what the wheel's does, for those modules only:
 - registers ``ns3::Ptr`` as a smart pointer with cppyy;
 - adds the wheel's ``lib64`` and ``include`` directories;
 - includes ``ns3/<module>-module.h`` for each module asked for (for wifi, the few headers of
-  :data:`HEADERS`);
+  :data:`NS3_MODULE_HEADERS`);
 - loads the ns-3 libraries those modules need (the ``libns3.*`` names each library's file
   carries, transitively), dependencies first;
 - applies the wheel's adjustments to the bindings: ``Time`` comparisons, ``Node`` objects kept
@@ -16,6 +16,10 @@ loader does what the wheel's does, for those modules only:
 More modules for an extension (``compile_extension`` of your own header): set
 ``IMM_NS3_MODULES=lte,flow-monitor`` (added to :data:`MODULES`), or ``IMM_NS3_MODULES=all`` to
 use the wheel's own import of everything.
+
+This module knows ns-3 only: the precompiled header of ``precompiled.py`` (which builds on
+:data:`MODULES` and :data:`NS3_MODULE_HEADERS`) is set up by the caller before :func:`load`
+(``runtime.ns3``): this module never imports ``precompiled`` (which imports it).
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ MODULES = ("core", "network", "internet", "mobility", "propagation", "wifi", "po
 
 # Modules whose umbrella header costs much more than what is used of it: these headers instead.
 # (wifi-module.h parses every 802.11 amendment's model: 4.6 s of the 7 s these modules take.)
-HEADERS = {
+# ns-3's headers; the package's own are adapter/cpp/ (cpp_headers.py).
+NS3_MODULE_HEADERS = {
     "wifi": ("yans-wifi-helper.h", "wifi-mac-helper.h", "wifi-net-device.h", "sta-wifi-mac.h",
              "ap-wifi-mac.h", "ssid.h", "mac-rx-middle.h", "wifi-mpdu.h", "wifi-mac-header.h"),
 }
@@ -87,10 +92,8 @@ def load_order(lib_dir: Path, modules: tuple[str, ...]) -> list[Path]:
 
 def load(modules: tuple[str, ...]) -> Any:
     """Load ``modules`` into cppyy and return the ``ns3`` namespace (what ``from ns import ns``
-    returns)."""
-    from . import precompiled
-
-    precompiled.use_pch_for_import()  # the ns-3 headers parsed once per code version, if cached
+    returns). A precompiled header for Cling, if any, is chosen before this is called
+    (``precompiled.use_pch_for_import``, from ``runtime.ns3``)."""
     import cppyy
     import libcppyy
 
@@ -101,7 +104,7 @@ def load(modules: tuple[str, ...]) -> Any:
     cppyy.add_library_path(str(lib_dir))
     cppyy.add_include_path(str(root / "include"))
     for m in modules:
-        for header in HEADERS.get(m, (f"{m}-module.h",)):
+        for header in NS3_MODULE_HEADERS.get(m, (f"{m}-module.h",)):
             cppyy.include(f"ns3/{header}")
     for lib in libs:
         cppyy.load_library(str(lib))

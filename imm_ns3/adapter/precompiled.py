@@ -18,7 +18,8 @@ once per code version, take most of it away:
 
 What this needs from the headers (``tests/test_precompiled.py`` checks it): every function and
 variable at namespace scope is ``inline`` (a non-inline one would exist twice, the library's
-and Cling's, with two states), and the headers of :data:`HEADERS` compile in that order.
+and Cling's, with two states), and the headers of ``adapter/cpp/`` compile in the order
+:func:`package_headers` computes from their ``// requires:`` lines (:mod:`.cpp_headers`).
 
 Both live in ``$IMM_NS3_CACHE_DIR`` (default ``$XDG_CACHE_HOME/imm-ns3``, else
 ``~/.cache/imm-ns3``) under keys hashing what they were made from (headers' text, ns-3 and
@@ -46,15 +47,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import ns3_loader
+from . import cpp_headers, ns3_loader
+from .cpp_headers import declarations_only  # what Cling is given of a header with the library
 
-# Every header of the package's C++, in an order in which each compiles after those before it.
-HEADERS = ("shims.h", "traffic.h", "mmp_host.h", "mmp_routing.h", "mip_tunnel.h", "mip_hook.h",
-           "attack.h", "assoc_guard.h", "propagation.h", "channel_scan.h", "interrupt.h")
+
+def package_headers() -> tuple[str, ...]:
+    """Every header of the package's C++ (``adapter/cpp/``), each after those it requires.
+    (Not ns-3's: those are ``ns3_loader.NS3_MODULE_HEADERS``, see :func:`ns3_includes`.)"""
+    return cpp_headers.compile_order()
+
 
 MODES = ("auto", "build", "off")
 LIBRARY = "libimm_shims.so"
@@ -105,12 +109,13 @@ def _compiler_version(cxx: str) -> str:
 def ns3_includes() -> list[str]:
     """The ns-3 headers Cling is given (ns3_loader), which the library must be compiled with."""
     return [f"ns3/{h}" for m in ns3_loader.MODULES
-            for h in ns3_loader.HEADERS.get(m, (f"{m}-module.h",))]
+            for h in ns3_loader.NS3_MODULE_HEADERS.get(m, (f"{m}-module.h",))]
 
 
 def header_texts() -> dict[str, str]:
-    pkg = resources.files("imm_ns3.adapter")
-    return {h: (pkg / h).read_text() for h in HEADERS}
+    """The package's headers by name, in :func:`package_headers` order."""
+    texts = cpp_headers.texts()
+    return {h: texts[h] for h in package_headers()}
 
 
 @functools.lru_cache(maxsize=1)  # the keys need it several times at start-up
@@ -147,7 +152,7 @@ def _digest(*parts: str) -> str:
 def key(texts: dict[str, str], cxx: str) -> str:
     return _digest(_versions(), str(ns3_loader.wheel_root()), _compiler_version(cxx), " ".join(FLAGS),
                    *ns3_includes(), sys.platform,
-                   *(f"{name}\0{texts[name]}" for name in HEADERS))
+                   *(f"{name}\0{texts[name]}" for name in package_headers()))
 
 
 def library_path(cxx: str | None = None, texts: dict[str, str] | None = None) -> Path | None:
@@ -166,7 +171,7 @@ def pch_path(texts: dict[str, str] | None = None) -> Path:
     texts = texts or header_texts()
     return cache_root() / ("pch-" + _digest(_versions(), str(ns3_loader.wheel_root()), cling_args(),
                                             _cpu_flags(), *ns3_includes(), sys.platform,
-                                            *(f"{n}\0{texts[n]}" for n in HEADERS))) / PCH
+                                            *(f"{n}\0{texts[n]}" for n in package_headers()))) / PCH
 
 
 def _backend_dir() -> Path:
@@ -191,7 +196,7 @@ def build_pch() -> Path:
     # The declarations stay beside the PCH: Cling checks that the files it was built from exist.
     decl_dir = dest.parent / "imm"
     decl_dir.mkdir(exist_ok=True)
-    for name in HEADERS:
+    for name in package_headers():
         (decl_dir / name).write_text(declarations_only(texts[name]))
     bk = _backend_dir()
     flags = [ln.strip() for ln in (bk / "etc" / "dictpch" / "allCppflags.txt").read_text().splitlines()
@@ -205,7 +210,7 @@ def build_pch() -> Path:
                "-noDictSelection", "-D__CLING__", "-DROOT_PCH", f"-I{bk / 'include'}", f"-I{bk / 'etc'}",
                f"-I{bk / 'etc' / 'dictpch'}", f"-I{bk / 'etc' / 'cling'}", f"-I{include}",
                f"-I{dest.parent}", "-cxxflags", " ".join(flags), "etc/dictpch/allHeaders.h",
-               *ns3_includes(), *(f"imm/{h}" for h in HEADERS), "etc/dictpch/allLinkDefs.h"]
+               *ns3_includes(), *(f"imm/{h}" for h in package_headers()), "etc/dictpch/allLinkDefs.h"]
         res = subprocess.run(cmd, capture_output=True, text=True, cwd=bk, env=env)
         built = work / "allDict_rdict.pch"
         if res.returncode != 0 or not built.exists():
@@ -284,7 +289,7 @@ def build(cxx: str | None = None) -> Path:
             (work / name).write_text(text)
         src = work / "shims_library.cc"
         src.write_text("".join(f"#include \"{h}\"\n" for h in ns3_includes())
-                       + "".join(f"#include \"{h}\"\n" for h in HEADERS))
+                       + "".join(f"#include \"{h}\"\n" for h in package_headers()))
         out = work / LIBRARY
         cmd = [cxx, *FLAGS, f"-I{root / 'include'}", str(src), "-o", str(out),
                *map(str, libs), f"-Wl,-rpath,{root / 'lib64'}"]
@@ -372,7 +377,7 @@ def _build_in_background() -> bool:
 def attach(cppyy: Any) -> Path | None:
     """Load the library into the process if the mode allows and it exists (building it first
     with ``build``; with ``auto``, starting a background build of what is missing). Must run
-    after the ns-3 libraries are loaded and before Cling reads any of :data:`HEADERS`."""
+    after the ns-3 libraries are loaded and before Cling reads any of :func:`package_headers`."""
     m = mode()
     if m == "off":
         status.update(library=None, reason="IMM_NS3_PRECOMPILED=off")
@@ -410,67 +415,6 @@ def attach(cppyy: Any) -> Path | None:
         return None
     status.update(library=str(dest), reason="loaded")
     return dest
-
-
-def declarations_only(text: str) -> str:
-    """``text`` with the body of every function defined at namespace scope (a line starting with
-    ``inline`` and ending in ``{``... up to its matching brace) replaced by ``;``: what Cling needs
-    when the library defines them. Classes keep their bodies (Cling needs their layout)."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        j = text.find("\ninline ", i)
-        if j < 0:
-            out.append(text[i:])
-            break
-        start = j + 1
-        out.append(text[i:start])
-        # the signature runs to the first '{' or ';' at depth 0 of parentheses
-        k, depth = start, 0
-        while k < n:
-            ch = text[k]
-            if ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth -= 1
-            elif depth == 0 and ch in "{;=":
-                break
-            k += 1
-        before = text[:j].rstrip().rsplit("\n", 1)[-1]
-        if (k >= n or text[k] != "{" or "(" not in text[start:k]  # a variable, a declaration
-                or before.lstrip().startswith("template")):  # a template keeps its body
-            i = start + 1
-            out.append(text[start])
-            continue
-        out.append(text[start + len("inline "):k].rstrip() + ";")  # defined in the library
-        k = _matching_brace(text, k)
-        i = k + 1
-    return "".join(out)
-
-
-def _matching_brace(text: str, k: int) -> int:
-    depth, n = 0, len(text)
-    while k < n:
-        ch = text[k]
-        if ch == "/" and text.startswith("//", k):
-            k = text.find("\n", k)
-            k = n if k < 0 else k
-            continue
-        if ch == "/" and text.startswith("/*", k):
-            k = text.find("*/", k) + 2
-            continue
-        if ch in "\"'":
-            k += 1
-            while k < n and text[k] != ch:
-                k += 2 if text[k] == "\\" else 1
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return k
-        k += 1
-    raise ValueError("unbalanced braces in a header")
 
 
 def _background() -> int:

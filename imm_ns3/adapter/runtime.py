@@ -9,9 +9,9 @@ know them:
   globs the working directory recursively for ``.so`` files and fails on other ns-3 builds or
   venvs it finds there.)
 - Python callables cannot be handed to ns-3: one C++ ``std::function`` per signature is
-  assigned once per process (:func:`shims`); events and trace sources carry integer tokens
-  that the active :class:`Bridge` maps to Python callables, which it keeps referenced for the
-  whole run.
+  assigned once per process (:func:`shims`, ``cpp/bridge.h``); events and trace sources carry
+  integer tokens that the active :class:`Bridge` maps to Python callables, which it keeps
+  referenced for the whole run.
 - A Python exception inside a callback must not unwind through ``Simulator::Run``: the bridge
   catches it, records which callback raised, stops the simulator cleanly, and the runner
   re-raises it as :class:`CallbackError` after ``Run`` returns.
@@ -28,8 +28,9 @@ import threading
 from time import perf_counter as _perf_counter
 import traceback
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Callable
+
+from . import cpp_headers
 
 _lock = threading.Lock()
 _ns: Any = None
@@ -82,6 +83,9 @@ def ns3() -> Any:
             modules = ns3_loader.requested_modules()
             with _filtered_stderr():
                 if modules is not None:
+                    from . import precompiled  # noqa: PLC0415
+
+                    precompiled.use_pch_for_import()  # ns-3's headers parsed once per code version, if cached
                     _imported = ns3_loader.load(modules)
                 else:  # IMM_NS3_MODULES=all: the wheel's import of every module
                     cwd = os.getcwd()
@@ -106,8 +110,14 @@ def ns3_version() -> str:
         return "unknown"
 
 
+# What shims() compiles (with what they require): the bridge itself and the IPv4/ARP helpers
+# the adapters call through ``Bridge.c`` without compiling a header of their own.
+BRIDGE_HEADERS = ("bridge.h", "ipv4.h")
+
+
 def shims() -> Any:
-    """Compile the C++ shims (once per process) and return their namespace ``imm``."""
+    """Compile the C++ shims (:data:`BRIDGE_HEADERS`, once per process) and return their
+    namespace ``imm``."""
     global _shims
     if _shims is not None:
         return _shims
@@ -119,9 +129,8 @@ def shims() -> Any:
             from . import precompiled  # noqa: PLC0415
 
             precompiled.attach(_cppyy)
-            if not _in_pch("shims.h"):
-                with _filtered_stderr():
-                    _cppyy.cppdef(_header_source("shims.h"))
+            for header in BRIDGE_HEADERS:
+                _compile(header)
             s = _cppyy.gbl.imm
             # Set once, referenced forever by this module: the trampolines below look up the
             # active bridge, so no per-run Python callable is ever handed to C++.
@@ -135,7 +144,7 @@ def _in_pch(header: str) -> bool:
     """Whether Cling has the header's declarations from the precompiled header already."""
     from . import precompiled  # noqa: PLC0415
 
-    return bool(precompiled.status["pch"]) and header in precompiled.HEADERS
+    return bool(precompiled.status["pch"]) and header in precompiled.package_headers()
 
 
 def _header_source(header: str) -> str:
@@ -143,10 +152,20 @@ def _header_source(header: str) -> str:
     library is loaded and defines the header's functions, their declarations only."""
     from . import precompiled  # noqa: PLC0415
 
-    text = (resources.files("imm_ns3.adapter") / header).read_text()
-    if precompiled.status["library"] and header in precompiled.HEADERS:
+    text = cpp_headers.text(header)
+    if precompiled.status["library"] and header in precompiled.package_headers():
         return precompiled.declarations_only(text)
     return text
+
+
+def _compile(header: str) -> None:
+    """Give Cling ``header`` of ``adapter/cpp/``, after what it requires (``// requires:``),
+    each once per process (none that the precompiled header holds). The caller holds _lock."""
+    for name in cpp_headers.closure(header):
+        if name not in _compiled and not _in_pch(name):
+            with _filtered_stderr():
+                _cppyy.cppdef(_header_source(name))
+        _compiled.add(name)
 
 
 # The trampolines: module-level functions that live as long as the process.
@@ -184,7 +203,7 @@ def u32_trampoline(token: int, value: int) -> None:
 
 
 # The trampolines as C function pointers (ctypes thunks), made once and kept for the process:
-# C++ calls them through plain pointers (shims.h, SetShimCallbacks).
+# C++ calls them through plain pointers (cpp/bridge.h, SetShimCallbacks).
 _U64, _U32, _PTR = ctypes.c_uint64, ctypes.c_uint32, ctypes.c_void_p
 _C_TYPES: dict[Callable[..., Any], Any] = {
     _fire: ctypes.CFUNCTYPE(None, _U64),
@@ -211,17 +230,16 @@ AFTER_DESTROY: list[Callable[[], Any]] = []
 def compile_extension(header: str, *,
                       callbacks: tuple[str, tuple[Callable[..., Any], ...]] | None = None,
                       after_destroy: tuple[str, ...] = ()) -> Any:
-    """Compile a C++ header of this package into the process once, after shims.h; returns
-    ``cppyy.gbl.imm``. Each protocol adapter names its own headers: ``callbacks`` is the
-    header's setter of its function-pointer globals and the trampolines above to give it
+    """Compile a C++ header of this package (by name, in ``adapter/cpp/``) into the process
+    once, after the bridge (:func:`shims`) and after the headers it requires (its
+    ``// requires:`` line, each compiled once); returns ``cppyy.gbl.imm``. Each protocol
+    adapter names its own headers: ``callbacks`` is the header's setter of its
+    function-pointer globals and the trampolines above to give it
     (``("SetMipCallbacks", (u32_trampoline, u32_trampoline))``), and ``after_destroy`` names
     functions of the header to call after every Simulator::Destroy."""
     shims()
     with _lock:
-        if header not in _compiled and not _in_pch(header):
-            with _filtered_stderr():
-                _cppyy.cppdef(_header_source(header))
-        _compiled.add(header)
+        _compile(header)
         imm = _cppyy.gbl.imm
         if callbacks is not None and (header, callbacks[0]) not in _bound:
             getattr(imm, callbacks[0])(*(c_pointer(t) for t in callbacks[1]))

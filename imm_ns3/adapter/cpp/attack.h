@@ -1,6 +1,6 @@
 // The attacker's node ([[attacks]], docs/security.md): whatever data reaches it is counted and
 // dropped in C++, never answered (no TCP reset, no ICMP port unreachable that would tell the
-// victim's correspondent something is wrong). Compiled once per process after shims.h.
+// victim's correspondent something is wrong). Compiled once per process after bridge.h.
 //
 // imm::Capture takes a transport protocol's place in the node's Ipv4L3Protocol, like
 // imm::MipHook: datagrams to a listed port (the attacker's own control sockets: MIP-LR, Mobile
@@ -12,6 +12,10 @@
 // only packets to an address it took over -- any address of the receiving interface but its
 // first, its own care-of address -- are recorded and dropped; the rest go on to the real
 // protocol.
+// requires: bridge.h
+
+#ifndef IMM_ATTACK_H
+#define IMM_ATTACK_H
 
 #include <cstdint>
 #include <set>
@@ -109,3 +113,5 @@ inline ns3::Ptr<Capture> InstallCapture(ns3::Ptr<ns3::Node> node, int protocol) 
 }
 
 }  // namespace imm
+
+#endif  // IMM_ATTACK_H

@@ -1,13 +1,17 @@
 // Traffic sources and sinks, all in C++: no Python per data packet. Compiled once per process
-// after shims.h. The adapters read their records after the run (imm_ns3/measure.py turns them
+// after bridge.h. The adapters read their records after the run (imm_ns3/measure.py turns them
 // into losses, gaps and delays).
-//   - the downlink probe (adapter/mmp.py) and the [[flows]] UDP kinds (adapter/flows.py):
+//   - the downlink probe (adapter/traffic.py) and the [[flows]] UDP kinds (adapter/flows.py):
 //     constant bit rate in on-windows, payload seq (u32) + send time;
-//   - RTP (adapter/sip.py): a voice-like sender, a receiver keeping seq, timestamp, SSRC;
-//   - TCP (adapter/miplr.py): a paced bulk sender and a sink that checks every byte;
+//   - RTP (adapter/traffic.py): a voice-like sender, a receiver keeping seq, timestamp, SSRC;
+//   - TCP (adapter/traffic.py): a paced bulk sender and a sink that checks every byte;
 //   - [[flows]] tcp_bulk (adapter/flows.py): the TCP pair above.
 // The UDP receivers share UdpSink (a bound socket, arrival time and bytes of every datagram
 // accepted); the UDP senders share UdpSource (a bound socket, closed before Simulator::Destroy).
+// requires: bridge.h
+
+#ifndef IMM_TRAFFIC_H
+#define IMM_TRAFFIC_H
 
 #include <cstdint>
 #include <vector>
@@ -392,3 +396,5 @@ inline bool SetTcpVariant(ns3::Ptr<ns3::Node> node, const char* type_name) {
 }
 
 }  // namespace imm
+
+#endif  // IMM_TRAFFIC_H

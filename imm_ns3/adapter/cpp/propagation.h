@@ -1,5 +1,5 @@
 // Log-normal shadowing for the WiFi channel (wifi.propagation.shadowing_db), compiled once per
-// process after shims.h when a scenario asks for it (adapter/builder.py).
+// process after bridge.h when a scenario asks for it (adapter/builder.py).
 //
 // ns-3 3.44 has per-packet random loss (Random, Nakagami) but no shadowing that stays put while
 // a radio stands still and changes as it moves. imm::ShadowingLossModel adds, to the loss of
@@ -13,6 +13,9 @@
 // Called for every frame and every radio on the channel: a map lookup and, only when one of the
 // two has moved, one normal draw (stream assigned through YansWifiChannelHelper::AssignStreams).
 // Pairs are keyed by their mobility models' addresses, which live as long as the channel.
+
+#ifndef IMM_PROPAGATION_H
+#define IMM_PROPAGATION_H
 
 #include <cmath>
 #include <cstdint>
@@ -98,3 +101,5 @@ class ShadowingLossModel : public ns3::PropagationLossModel {
 };
 
 }  // namespace imm
+
+#endif  // IMM_PROPAGATION_H

@@ -1,5 +1,5 @@
 // MMP forwarding in ns-3: the routing hook of gateways, intermediate nodes and base stations
-// (adapter/mmp.py). Compiled once per process after shims.h.
+// (adapter/mmp.py). Compiled once per process after bridge.h.
 //
 // imm::MmpRouting is an Ipv4RoutingProtocol inserted into each domain node's Ipv4ListRouting
 // above static routing. It forwards real packets:
@@ -29,6 +29,10 @@
 // Note: Ipv4ListRouting delivers packets addressed to the node itself before asking any
 // routing protocol, so the gateway applies its cache operation when the message arrives on
 // its socket (adapter/mmp.py), not here.
+// requires: bridge.h
+
+#ifndef IMM_MMP_ROUTING_H
+#define IMM_MMP_ROUTING_H
 
 #include <algorithm>
 #include <cstdint>
@@ -51,7 +55,7 @@ struct WifiForwardUp : ns3::WifiNetDevice {
 inline int (*g_mmp_control)(uint64_t, uint32_t, uint32_t, const uint8_t*, uint32_t) = nullptr;
 // Python: a data packet created a cache entry at a node that asked to be told (gateways).
 inline void (*g_cache_created)(uint64_t, uint32_t) = nullptr;
-// Both set by Python (C function pointers, see SetShimCallbacks in shims.h).
+// Both set by Python (C function pointers, see SetShimCallbacks in bridge.h).
 inline void SetMmpCallbacks(uintptr_t control, uintptr_t created) {
   g_mmp_control = reinterpret_cast<int (*)(uint64_t, uint32_t, uint32_t, const uint8_t*, uint32_t)>(control);
   g_cache_created = reinterpret_cast<void (*)(uint64_t, uint32_t)>(created);
@@ -325,3 +329,5 @@ inline ns3::Ptr<MmpRouting> InstallMmpRouting(ns3::Ptr<ns3::Node> node, int16_t 
 }
 
 }  // namespace imm
+
+#endif  // IMM_MMP_ROUTING_H

@@ -1,9 +1,13 @@
 // Classic Mobile IP ([0005]), the baseline MIP-LR is compared with (adapter/miplr.py). Compiled
-// once per process after shims.h.
+// once per process after bridge.h.
 //
 // imm::HomeAgentRouting intercepts packets for a mobile host's home address at the home agent
 // and tunnels them IP-in-IP (protocol 4) to the care-of address; imm::IpInIp at the mobile host
 // takes the inner packet out and hands it to its transport protocol.
+// requires: bridge.h records.h
+
+#ifndef IMM_MIP_TUNNEL_H
+#define IMM_MIP_TUNNEL_H
 
 #include <cstdint>
 #include <deque>
@@ -141,3 +145,5 @@ inline ns3::Ptr<IpInIp> InstallIpInIp(ns3::Ptr<ns3::Node> node) {
 }
 
 }  // namespace imm
+
+#endif  // IMM_MIP_TUNNEL_H

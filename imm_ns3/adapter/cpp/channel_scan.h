@@ -1,5 +1,5 @@
 // Stations that scan several channels: a channel plan for the base stations (builder.py).
-// Compiled once per process after shims.h, only for scenarios whose base stations use more than
+// Compiled once per process after bridge.h, only for scenarios whose base stations use more than
 // one channel (a base station's `channel`); single-channel scenarios keep ns-3's own
 // WifiDefaultAssocManager and are unchanged.
 //
@@ -23,6 +23,9 @@
 // points heard in the scan before (no new scan while one of them is left), but no longer once
 // the station has associated since: after an association the candidates heard before it are
 // stale and a new full scan is made (the default manager would reuse them, however old).
+
+#ifndef IMM_CHANNEL_SCAN_H
+#define IMM_CHANNEL_SCAN_H
 
 #include "ns3/wifi-assoc-manager.h"  // not among the wifi headers the loader parses
 
@@ -169,3 +172,5 @@ inline uint64_t ChannelSwitches() { return g_channel_switches; }
 inline void ResetChannelScanCounts() { g_channel_scans = g_channel_switches = 0; }
 
 }  // namespace imm
+
+#endif  // IMM_CHANNEL_SCAN_H

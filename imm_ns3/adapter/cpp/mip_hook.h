@@ -1,5 +1,5 @@
 // MIP-LR on the ns-3 packet path: the mangler of [0059]-[0060] and the mangler-demangler of
-// [0064]-[0066] (adapter/miplr.py). Compiled once per process after shims.h.
+// [0064]-[0066] (adapter/miplr.py). Compiled once per process after bridge.h.
 //
 // imm::MipHook sits between IPv4 and one transport protocol (TCP; UDP too when a scenario sends
 // real-time traffic through MIP-LR) of one node: it is that protocol's down target (packets
@@ -17,6 +17,10 @@
 // the policy sends real-time traffic through MIP-LR). SIP, MIP-LR, MMP and DRCP datagrams never
 // reach the hook's rewriting code. Data packets never call Python; only a miss at the
 // correspondent and a TCP peer not seen for a while at the mobile host do ([0068]).
+// requires: bridge.h records.h
+
+#ifndef IMM_MIP_HOOK_H
+#define IMM_MIP_HOOK_H
 
 #include <cstdint>
 #include <deque>
@@ -32,7 +36,7 @@ inline void (*g_mip_miss)(uint64_t, uint32_t) = nullptr;
 // Python: a captured packet (TCP, or RTP given to MIP-LR) arrived at a mobile host from a
 // correspondent not reported for a while ([0068]).
 inline void (*g_mip_peer)(uint64_t, uint32_t) = nullptr;
-// Both set by Python (C function pointers, see SetShimCallbacks in shims.h).
+// Both set by Python (C function pointers, see SetShimCallbacks in bridge.h).
 inline void SetMipCallbacks(uintptr_t miss, uintptr_t peer) {
   g_mip_miss = reinterpret_cast<void (*)(uint64_t, uint32_t)>(miss);
   g_mip_peer = reinterpret_cast<void (*)(uint64_t, uint32_t)>(peer);
@@ -264,3 +268,5 @@ inline ns3::Ptr<MipHook> InstallMipHook(ns3::Ptr<ns3::Node> node, int protocol,
 }
 
 }  // namespace imm
+
+#endif  // IMM_MIP_HOOK_H

@@ -1,6 +1,10 @@
 // The mobile host's side of MMP at the IP layer (adapter/mmp.py): when it last sent from its
 // own address (the idle route-update of [0051]) and the single receiver of [0035]/[0036] on a
-// two-radio host. Compiled once per process after shims.h.
+// two-radio host. Compiled once per process after bridge.h.
+// requires: bridge.h
+
+#ifndef IMM_MMP_HOST_H
+#define IMM_MMP_HOST_H
 
 #include <algorithm>
 #include <cstdint>
@@ -98,3 +102,5 @@ inline void ResetMmpState() {
 }
 
 }  // namespace imm
+
+#endif  // IMM_MMP_HOST_H

@@ -10,6 +10,10 @@
 // before Run). A second signal restores the default action and raises it again: the process
 // ends at once, even if one event never returns. The previous handlers (Python's) come back
 // with RestoreStopSignals(), and Python raises KeyboardInterrupt itself.
+
+#ifndef IMM_INTERRUPT_H
+#define IMM_INTERRUPT_H
+
 #include <csignal>
 
 namespace imm {
@@ -69,3 +73,5 @@ inline void RestoreStopSignals() {
 // The signal that stopped the run (0: none).
 inline int StopSignal() { return static_cast<int>(interrupt_state::stop_signal); }
 }  // namespace imm
+
+#endif  // IMM_INTERRUPT_H

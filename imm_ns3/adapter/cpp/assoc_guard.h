@@ -1,5 +1,5 @@
 // A guard in front of each station's MAC against a late (re)association response (radio.py).
-// Compiled once per process after shims.h.
+// Compiled once per process after bridge.h.
 //
 // Why: ns-3 3.44's StaWifiMac::ReceiveAssocResp accepts any (re)association response that
 // arrives while the station waits for one, then asserts that it came from the access point the
@@ -15,6 +15,9 @@
 // stale response and calls the MAC's Receive otherwise. The members involved are not public;
 // they are reached through explicit template instantiation, where C++ does not check access
 // ([temp.spec.general]/6), with the member types deduced so that no inaccessible name is spelt.
+
+#ifndef IMM_ASSOC_GUARD_H
+#define IMM_ASSOC_GUARD_H
 
 #include <cstdint>
 #include <vector>
@@ -85,3 +88,5 @@ inline uint64_t LateAssocResponsesDropped() {
 inline void ReleaseAssocGuards() { g_assoc_guards.clear(); }
 
 }  // namespace imm
+
+#endif  // IMM_ASSOC_GUARD_H
