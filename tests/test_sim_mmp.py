@@ -349,17 +349,17 @@ def test_cpp_forwarding_cache_conforms_to_the_reference_cache():
 
 
 def test_base_station_beacons_from_cpp_equal_the_python_reference(monkeypatch):
-    """The base-station beacons are sent by C++ (shims.h PeriodicDatagram), the core telling it
+    """The base-station beacons are sent by C++ (cpp/bridge.h PeriodicDatagram), the core telling it
     only what to send; imm_ns3.env.TimerPeriodic is the same series from Python timers. Both
     runs must be the same run (every table, the signalling count after the warm-up included),
     the C++ one with 10 Python events fewer per base station and simulated second."""
     import golden
-    from imm_ns3.adapter import mmp as mmp_adapter
+    from imm_ns3.adapter import mmp_env
     from imm_ns3.env import TimerPeriodic
 
     s = load_scenario("patent-walk", ["simulation.duration_s=12.0", "simulation.warmup_s=3.0"])
     cpp = run_scenario(s)
-    monkeypatch.setattr(mmp_adapter._DomainNodeEnv, "periodic",
+    monkeypatch.setattr(mmp_env.DomainNodeEnv, "periodic",
                         lambda env, iface, first_s, interval_s: TimerPeriodic(env, iface, first_s, interval_s))
     ref = run_scenario(s)
     assert golden.record(cpp) == golden.record(ref)

@@ -2,15 +2,18 @@
 
 Each host with role ``attacker`` gets :class:`imm::Capture` (``attack.h``) in place of its TCP
 and UDP: what reaches it (TCP the correspondent now sends there, RTP, the probe) is recorded in
-C++ and dropped without an answer; only its own control sockets (MIP-LR 4350, Mobile IP 434,
-SIP 5060) get datagrams. At each attack's ``at_s`` it sends forged messages from those sockets,
-with the protocol state an eavesdropper would know (the victim's next sequence number or
-identification, its first update for a replay), but none of the keys.
+C++ and dropped without an answer; only its own control sockets get datagrams (the ports the
+protocol adapters registered in ``ctx.attacker_ports``: MIP-LR 4350, Mobile IP 434, SIP 5060;
+the sockets are opened here by what they registered in ``ctx.attacker_sockets``).
 
-The same-cell kinds (``mmp_registration``, ``mmp_semisoft_copy``, ``drcp_exhaustion``) are sent
-from a station: another mobile host, whose forgers live in the MMP adapter (``adapter/mmp.py``).
-Its Capture is in steal mode: its own traffic goes on, what comes for an address it took over is
-recorded and dropped.
+This adapter schedules the attacks, captures and collects; it knows no protocol. Each kind is
+forged by the protocol adapter that knows it, registered in ``ctx.forgers`` at that adapter's
+set-up, with the protocol state an eavesdropper would know (the victim's next sequence number
+or identification, its first update for a replay, its dialog), but none of the keys: MIP-LR and
+Mobile IP kinds in ``adapter/miplr.py``, SIP kinds in ``adapter/sip.py``, and the same-cell
+kinds (``mmp_registration``, ``mmp_semisoft_copy``, ``drcp_exhaustion``) in ``adapter/mmp.py``.
+Those are sent from a station: another mobile host, whose Capture is in steal mode: its own
+traffic goes on, what comes for an address it took over is recorded and dropped.
 
 What it got is read afterwards from ``ctx.location_log`` (every binding a register,
 correspondent, home agent or SIP registrar applied) and the captures:
@@ -28,18 +31,13 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from ..miplr.messages import MIPLR_PORT, MipUpdate
-from ..miplr.mip import MIP_PORT, RegistrationRequest
+from ..scenario.schema import STATION_ATTACK_KINDS
+from ..schedule import spread_start
 from .context import Collector, RunContext
 from .env import Signalling
-from .miplr import MipEnv
 from .runtime import compile_extension
-from ..schedule import spread_start
-from ..scenario.schema import STATION_ATTACK_KINDS
 
 IPIP, TCP, UDP = 4, 6, 17
-SIP_PORT = 5060
-MAX_LIFETIME = 0xFFFFFFFF  # what a forger asks for; caps decide what it gets
 
 
 def _ip(a: int) -> str:
@@ -55,7 +53,6 @@ def setup_attacks(ctx: RunContext) -> Collector | None:
     perm = {mh.name: int(mh.permanent_address) for mh in ctx.topo.mobile_hosts}
     counts = Signalling(ctx.bridge.now, s.simulation.warmup_s)
     captures: dict[str, tuple[Any, ...]] = {}
-    envs: dict[tuple[str, int], MipEnv] = {}
     stations = sorted({a.attacker for a in s.attacks if a.kind in STATION_ATTACK_KINDS})
     for name in stations:
         captures[name] = tuple(c.InstallCapture(ctx.net.nodes[name], p) for p in (TCP, UDP))
@@ -64,52 +61,20 @@ def setup_attacks(ctx: RunContext) -> Collector | None:
     for name in sorted({a.attacker for a in s.attacks} - set(stations)):
         node = ctx.net.nodes[name]
         tcp, udp, ipip = (c.InstallCapture(node, p) for p in (TCP, UDP, IPIP))
-        for port in (MIPLR_PORT, MIP_PORT, SIP_PORT):
+        for port in ctx.attacker_ports:
             udp.PassPort(port)
         captures[name] = (tcp, udp, ipip)
-        for port in (MIPLR_PORT, MIP_PORT):
-            env = MipEnv(ctx, name, "attacker", counts, port)
-            env.attach(lambda msg, src: None)  # answers are counted as received, nothing more
-            envs[(name, port)] = env
+        for open_sockets in ctx.attacker_sockets:
+            open_sockets(name, counts)
 
-    # One row per message sent: (attack index, target node, target address, message name)
+    # One row per message sent: (attack index, target node, target address, message name[, key])
     sent: list[list[Any]] = []
-    nodes_by_ip = {a: h for h, a in addr.items()}
 
     def fire(i: int) -> None:
         a = s.attacks[i]
-        me = addr.get(a.attacker, 0)
-        victim = perm[a.victim]
-        cores = ctx.location_cores
-        if a.kind == "miplr_update":
-            mh = cores.get((a.victim, "miplr"))
-            env = envs[(a.attacker, MIPLR_PORT)]
-            targets = [n for (n, mech) in cores if mech == "miplr" and n not in perm]
-            for t in targets:
-                seq = (mh.seq_for(addr[t]) + 1) & 0xFFFFFFFF if mh is not None else 1
-                msg = MipUpdate(victim, me, seq, MAX_LIFETIME)
-                env.send(addr[t], msg)
-                sent.append([i, t, addr[t], msg.name])
-        elif a.kind == "mip_registration":
-            client = cores.get((a.victim, "mip"))
-            env = envs[(a.attacker, MIP_PORT)]
-            ha = client.home_agent if client is not None else next(
-                addr[n] for (n, mech) in cores if mech == "mip" and n not in perm)
-            ident = (client.ident + 1) if client is not None else 1
-            msg = RegistrationRequest(victim, ha, me, 0xFFFF, ident)
-            env.send(ha, msg)
-            sent.append([i, nodes_by_ip.get(ha, _ip(ha)), ha, msg.name])
-        elif a.kind == "replay":
-            for mech, port in (("miplr", MIPLR_PORT), ("mip", MIP_PORT)):
-                core = cores.get((a.victim, mech))
-                if core is None:
-                    continue
-                env = envs[(a.attacker, port)]
-                for dst, msg in core.env.sent:
-                    env.send(dst, msg)
-                    sent.append([i, nodes_by_ip.get(dst, _ip(dst)), dst, msg.name])
-        elif a.kind in ctx.forgers:  # SIP (its dialogs), MMP/DRCP (its stations) know best
-            for row in ctx.forgers[a.kind](a, _ip(me)):
+        forge = ctx.forgers.get(a.kind)
+        if forge is not None:
+            for row in forge(a, _ip(addr.get(a.attacker, 0))):
                 sent.append([i, *row])
         ctx.log.record(ctx.bridge.now_ns(), a.attacker, "attacker", "attack",
                        f"{a.kind} against {a.victim}")

@@ -8,7 +8,7 @@ by adapters after it, and only what an adapter's collector produces is read by l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple, Protocol
 
 import numpy as np
 
@@ -20,6 +20,23 @@ from ..scenario import Scenario
 from ..topology import Topology
 from .builder import Network
 from .runtime import Bridge
+
+
+class DomainPaths(Protocol):
+    """What the MMP adapter tells of its domains (``adapter/mmp.py`` MmpDomains)."""
+
+    def path_in_use(self, mh: str) -> list[str]:
+        """The nodes a mobile host's downlink traffic crosses now, border router first."""
+        ...
+
+
+class ProbeRecord(NamedTuple):
+    """One mobile host's probe after the run: sequence numbers and arrival times (s) of the
+    packets received, send times (s) of the packets sent."""
+
+    seqs: np.ndarray
+    arrivals: np.ndarray
+    sent_times: np.ndarray
 
 
 @dataclass
@@ -47,9 +64,16 @@ class RunContext:
     # creates the rows; MIP-LR and SIP add columns).
     handoff_extra: dict[str, list[dict]] = field(default_factory=dict)
     extra_summary: dict[str, Any] = field(default_factory=dict)
-    # Written by the MMP collector, read by the failures collector: arrival times (s) of each
-    # mobile host's probe packets.
+    # Written by the probe's collector (adapter/traffic.py), read by the MMP collector (the
+    # handoffs' losses) and the failures collector (delivery gaps, from the arrival times).
+    probe_records: dict[str, ProbeRecord] = field(default_factory=dict)
     probe_arrivals: dict[str, np.ndarray] = field(default_factory=dict)
+    # Written by the MIP-LR collector, read by the TCP transfer's collector (adapter/traffic.py):
+    # (time, care-of address) of every update applied at a correspondent or binding at the
+    # home agent, in time order; per mobile host, (address, time) of the first packet per
+    # address at the host (the demangler's record, or the decapsulator's).
+    macro_updates: list[tuple[float, str]] = field(default_factory=list)
+    first_arrivals: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     # Every binding a location server applied, written by the MIP-LR/Mobile IP and SIP
     # adapters, read by the attacks collector (who held a forged binding, for how long):
     # (t_s, node, what is bound: a permanent address or a SIP URL, to what: an address).
@@ -57,18 +81,25 @@ class RunContext:
     # The location-management cores by (node, mechanism), written by the MIP-LR/Mobile IP and
     # SIP adapters, read by the attacks adapter (the protocol state an eavesdropper would know).
     location_cores: dict[tuple[str, str], Any] = field(default_factory=dict)
-    # Forgers of [[attacks]] kinds a protocol adapter knows best (the SIP adapter: its
-    # dialogs and servers): kind -> fn(attack, attacker address) -> [(target node, target
-    # address, message)] of what was sent; read by the attacks adapter when an attack fires.
+    # [[attacks]]: what each protocol adapter lends the attacker, registered at its set-up
+    # (before it decides whether the scenario uses it), read by the attacks adapter.
+    # The forgers: kind -> fn(attack, attacker address as text) -> [(target node, target
+    # address, message name[, binding key])] of what was sent, called when an attack fires.
     forgers: dict[str, Callable[..., list]] = field(default_factory=dict)
+    # The UDP ports an attacker host's capture lets through to its control sockets, and who
+    # opens those sockets: fn(attacker node, the attacks' Signalling), at the attacks' set-up.
+    attacker_ports: list[int] = field(default_factory=list)
+    attacker_sockets: list[Callable[[str, Any], None]] = field(default_factory=list)
     # Who wants to hear that one of its interfaces lost or regained its carrier (the MMP
     # adapter's domain nodes, with mmp.failure_detection = "local"): node -> fn(iface, up);
     # called by the failures adapter.
     interface_watchers: dict[str, Callable[[int, bool], None]] = field(default_factory=dict)
-    # Set by the MMP adapter: the nodes a mobile host's traffic crosses now, from its base
-    # station up the primary up-links to the gateway; read by the failures adapter (did a
-    # failure hit the path in use?).
-    path_in_use: Callable[[str], list[str]] | None = None
+    # Set by the rtp step (adapter/traffic.py RtpCalls), driven by the SIP adapter: each mobile
+    # host's call media and the correspondent's sink.
+    rtp: Any = None
+    # Set by the MMP adapter: its domains, whose ``path_in_use(mh)`` the failures adapter
+    # reads (did a failure hit the path a host's traffic takes now?).
+    domains: DomainPaths | None = None
 
     def __post_init__(self) -> None:
         if not self.care_of:

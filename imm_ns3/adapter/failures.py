@@ -59,9 +59,9 @@ def setup_failures(ctx: RunContext) -> Collector | None:
         return f.node in path
 
     def set_state(f, up: bool, i: int | None = None) -> None:
-        if not up and i is not None and ctx.path_in_use is not None:
+        if not up and i is not None and ctx.domains is not None:
             # Whether the failure hits each host's path in use, judged just before it happens.
-            on_path[i] = {mh: hits(f, ctx.path_in_use(mh)) for mh in ctx.detectors}
+            on_path[i] = {mh: hits(f, ctx.domains.path_in_use(mh)) for mh in ctx.detectors}
         for node, iface in _interfaces(ctx, f):
             ipv4 = ctx.net.ipv4(node)
             if up:
@@ -95,7 +95,7 @@ def setup_failures(ctx: RunContext) -> Collector | None:
                 bridge.call_at(back + delay, tell, f, True, name=f"restore {i} noticed")
 
     def collect() -> None:
-        # Runs after the MMP collector, which fills ctx.probe_arrivals (order: adapter/run.py).
+        # Runs after the probe's collector, which fills ctx.probe_arrivals (adapter/run.py).
         rows = []
         for f, (at, back), hit in zip(s.failures, times, on_path):
             end = min([t for t, _ in times if t > at] + [s.simulation.duration_s])

@@ -28,8 +28,8 @@ import numpy as np
 from ..measure import probe_counts
 from ..scenario.checks import flow_port
 from .context import Collector, RunContext
-from .miplr import TCP_VARIANT_TYPES, tcp_flow_row
 from .runtime import compile_extension
+from .traffic import TCP_VARIANT_TYPES, set_tcp_variant, tcp_flow_row, udp_flow_row
 
 GREEDY_BYTES = 10**12  # a greedy tcp_bulk flow's budget: stop_s ends it long before
 FLOW_DRAIN_S = 1.0  # a flow without stop_s stops this long before the end of the run
@@ -70,8 +70,7 @@ def setup_flows(ctx: RunContext) -> Collector | None:
         if f.kind == "tcp_bulk":
             variant = TCP_VARIANT_TYPES[s.tcp.variant]
             for node in (src, dst):
-                if not c.SetTcpVariant(node, variant):
-                    raise RuntimeError(f"tcp.variant: ns-3 has no {variant}")
+                set_tcp_variant(c, node, variant)
             rate = f.rate_kbps * 1e3
             budget = int(rate / 8 * (stop - f.start_s)) if rate else GREEDY_BYTES
             sender = c.TcpBulkSender(src, max(budget, 1), rate, f.packet_bytes)
@@ -131,11 +130,7 @@ def _collect(ctx: RunContext, running) -> None:
         _, first = np.unique(seqs, return_index=True)  # delays of first copies only
         delays = (arrivals[first] - sent_ns[first]) * 1e-9
         ctx.flow_rows.append({
-            "name": f.name, "kind": f.kind, "src": f.src, "dst": dst,
-            "sent_packets": counts["sent_packets"], "received_packets": counts["received_packets"],
-            "lost_packets": counts["lost_packets"], "sent_bytes": counts["sent_packets"] * f.packet_bytes,
-            "received_bytes": counts["received_packets"] * f.packet_bytes, "resets": None,
-            "duplicates": counts["duplicates"],
+            **udp_flow_row(f.name, f.kind, f.src, dst, counts, f.packet_bytes),
             "delay_s": float(delays.mean()) if len(delays) else None,
             "delay_p95_s": float(np.percentile(delays, 95)) if len(delays) else None,
             "unsent_packets": int(sender.unsent),

@@ -1,4 +1,4 @@
-"""MIP-LR ([0054]-[0070]) and classic Mobile IP on ns-3, and the TCP transfer that measures them.
+"""MIP-LR ([0054]-[0070]) and classic Mobile IP on ns-3.
 
 Set up by ``adapter/run.py`` after MMP (whose care-of address channel drives it):
 
@@ -14,8 +14,12 @@ Set up by ``adapter/run.py`` after MMP (whose care-of address channel drives it)
   ``home_agent``) runs :class:`~imm_ns3.miplr.mip.HomeAgent` on UDP 434 and the C++ tunnel
   ``imm::HomeAgentRouting`` (``mip_tunnel.h``); mobile hosts register each care-of address with it and take the
   tunnelled packets out with ``imm::IpInIp``;
-- the TCP transfer (``[tcp]``, ``traffic.h``): a paced bulk sender at the first correspondent per mobile host,
-  to the host's permanent address, and a sink at the host that checks every byte.
+- the forgers of the MIP-LR and Mobile IP kinds of ``[[attacks]]`` (``ctx.forgers``) and the
+  attacker hosts' MIP-LR and Mobile IP sockets.
+
+The TCP transfer that measures them is the ``tcp`` step (``adapter/traffic.py``); its handoff
+columns use what this adapter's collector leaves on the context (``ctx.macro_updates``,
+``ctx.first_arrivals``).
 
 No Python runs per data packet: only a routing-cache miss at a correspondent and a TCP peer not
 reported for a second at a mobile host call into Python.
@@ -24,33 +28,25 @@ reported for a second at a mobile host call into Python.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import numpy as np
-
-from dataclasses import dataclass, field
-
 from ..careof import CoaChange
-from ..measure import handoff_tcp_components
 from ..miplr.daemons import PENDING, MipChDaemon, MipMhDaemon
 from ..miplr.hlr import HomeLocationRegister
-from ..miplr.messages import MIPLR_PORT, UPDATE_OK
-from ..miplr.mip import MIP_PORT, HomeAgent, MobileIpClient
+from ..miplr.messages import MIPLR_PORT, UPDATE_OK, MipUpdate
+from ..miplr.mip import MIP_PORT, HomeAgent, MobileIpClient, RegistrationRequest
 from ..scenario.checks import flow_port
-from ..schedule import spread_start
 from ..security import Keyring
 from .context import Collector, RunContext
 from .env import Signalling, WireEnv
 from .runtime import compile_extension, u32_trampoline
+from .traffic import RTP_PORT_CH, RTP_PORT_MH
 
 TCP, UDP = 6, 17
 HOME_AGENT_PRIORITY = 20  # above static routing (0) in the home agent's Ipv4ListRouting
-RTP_PORTS = (40000, 40002)  # captured by the manglers only when realtime = "miplr"
-TCP_VARIANT_TYPES = {
-    "newreno": "ns3::TcpNewReno", "cubic": "ns3::TcpCubic", "bic": "ns3::TcpBic",
-    "highspeed": "ns3::TcpHighSpeed", "htcp": "ns3::TcpHtcp", "vegas": "ns3::TcpVegas",
-    "westwood": "ns3::TcpWestwoodPlus", "bbr": "ns3::TcpBbr",
-}
+RTP_PORTS = (RTP_PORT_CH, RTP_PORT_MH)  # captured by the manglers only when realtime = "miplr"
+MAX_LIFETIME = 0xFFFFFFFF  # what a forger asks for; caps decide what it gets
 
 
 def _ip(a: int) -> str:
@@ -104,7 +100,6 @@ class _MipRun:
     home_agent: Any = None  # C++ HomeAgentRouting
     home_agent_core: HomeAgent | None = None
     bindings: list[tuple[float, int, int]] = field(default_factory=list)  # (t, home, coa) at the HA
-    flows: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # mobile host -> (sender, sink)
 
     def updates_applied(self) -> list[tuple[float, str]]:
         """(time, care-of address) of every update applied at a correspondent or binding at the
@@ -117,6 +112,8 @@ class _MipRun:
 
 def setup_miplr(ctx: RunContext) -> Collector | None:
     s, topo, net, bridge = ctx.scenario, ctx.topo, ctx.net, ctx.bridge
+    if s.attacks:
+        _register_forgers(ctx)
     mm = s.macro_mobility
     cors = [h for h, host in s.hosts.items() if host.role == "correspondent"]
     # Care-of addresses come from MMP and DRCP: without domains there is nothing to follow.
@@ -135,8 +132,7 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
              if (m == "miplr" and "home_location_register" in roles)
              or (m == "mip" and "home_agent" in roles)}
     if not (s.tcp.enabled or mechs):
-        return None
-    compile_extension("traffic.h")  # the TCP transfer
+        return None  # (with [tcp], the collector reports the policy: macro_mobility)
     compile_extension("mip_tunnel.h")
     c = compile_extension("mip_hook.h",
                           callbacks=("SetMipCallbacks", (u32_trampoline, u32_trampoline)))
@@ -249,64 +245,10 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
                 lambda change, client=client: None if change.lost
                 else client.on_coa_change(change.old, change.new))
 
-    # ---- the TCP transfer -----------------------------------------------------------------
-    if s.tcp.enabled:
-        t = s.tcp
-        variant = TCP_VARIANT_TYPES[t.variant]
-        src = cors[0]
-        if not c.SetTcpVariant(net.nodes[src], variant):
-            raise RuntimeError(f"tcp.variant: ns-3 has no {variant}")
-        for mh in topo.mobile_hosts:
-            c.SetTcpVariant(net.nodes[mh.name], variant)
-            sender = c.TcpBulkSender(net.nodes[src], t.size_bytes, t.rate_mbps * 1e6, t.segment_bytes)
-            sink = c.TcpSink(net.nodes[mh.name], t.port, s.simulation.timeline_bin_s)
-            run.flows[mh.name] = (sender, sink)
-            start_s = spread_start(ctx.seed, "tcp", mh.name, t.start_s, t.start_spread_s)
-            if tcp_mech in ("miplr", "mip"):
-                sender.Start(start_s, int(mh.permanent_address), t.port)
-            else:
-                # No macro-mobility for TCP: connect to the address the host has now.
-                def start_direct(mh=mh.name, sender=sender, start_s=start_s):
-                    coa = ctx.care_of[mh].current
-                    if coa:
-                        sender.Start(start_s, coa, t.port)
-                    else:
-                        ctx.log.record(bridge.now_ns(), src, "correspondent", "tcp_no_address", mh)
-
-                bridge.call_at(start_s, start_direct, name=f"TCP to {mh.name}")
-
-    def collect() -> None:
-        try:
-            _collect(ctx, run, cors[0] if cors else None)
-        finally:
-            for sender, sink in run.flows.values():  # drop the sockets before Simulator::Destroy
-                sender.Close()
-                sink.Close()
-
-    return collect
+    return lambda: _collect(ctx, run)
 
 
-def tcp_flow_row(name: str, kind: str, src: str | None, dst: str, sender, sink) -> dict:
-    """The flows-table row of a TCP transfer (imm::TcpBulkSender to imm::TcpSink): the built-in
-    transfer's and a [[flows]] tcp_bulk flow's."""
-    completed = int(sender.completedNs)
-    return {
-        "name": name, "kind": kind, "src": src, "dst": dst,
-        "sent_packets": None, "received_packets": None, "lost_packets": None,
-        "sent_bytes": int(sender.queued), "received_bytes": int(sink.received),
-        "resets": int(sender.errorCloses) + int(sink.errorCloses),
-        "acked_bytes": int(sender.acked), "bad_bytes": int(sink.badBytes),
-        "rtt_s": int(sender.rttSumNs) / int(sender.rttSamples) * 1e-9 if int(sender.rttSamples) else None,
-        "connections": int(sink.accepted),
-        "completion_s": (completed - int(sender.startNs)) * 1e-9 if completed >= 0 else None,
-        # Connect() to the connection established at the correspondent: the handshake's
-        # round trip, plus MIP-LR's register query the SYN waits for ([0058]-[0062]).
-        "setup_s": ((int(sender.connectedNs) - int(sender.startNs)) * 1e-9
-                    if int(sender.connectedNs) >= 0 else None),
-    }
-
-
-def _collect(ctx: RunContext, run: _MipRun, src: str | None) -> None:
+def _collect(ctx: RunContext, run: _MipRun) -> None:
     s = ctx.scenario
     ctx.signalling_rows.extend(run.counts.rows())
     states = run.states
@@ -335,23 +277,73 @@ def _collect(ctx: RunContext, run: _MipRun, src: str | None) -> None:
     summary["faults"] = run.counts.fault_summary()
     ctx.extra_summary["macro_mobility"] = summary
 
-    updates = run.updates_applied()
-    for mh, (sender, sink) in run.flows.items():
-        row = tcp_flow_row("tcp", "tcp", src, mh, sender, sink)
-        row["app_peer"] = (str(ipaddress.IPv4Address(int(sender.peerAddress)))
-                           if int(sender.peerAddress) else None)
-        row["app_local_at_dst"] = ",".join(str(ipaddress.IPv4Address(int(a))) for a in sink.locals)
-        ctx.flow_rows.append(row)
-        ctx.add_byte_timeline("tcp", src, mh, list(sink.bins))
-        reads = np.array(list(sink.readNs), dtype=np.int64) * 1e-9
+    # For the TCP transfer's handoff columns (adapter/traffic.py).
+    ctx.macro_updates = run.updates_applied()
+    for mh in ctx.topo.mobile_hosts:
         # The first packet per address at the host: the demangler's record (MIP-LR) or the
         # decapsulator's (Mobile IP).
-        state, decap = run.states.get(mh), run.decap.get(mh)
+        state, decap = run.states.get(mh.name), run.decap.get(mh.name)
         arrivals = state if state is not None and len(state.arrivalNs) else decap
-        firsts = [] if arrivals is None else [
+        ctx.first_arrivals[mh.name] = [] if arrivals is None else [
             (str(ipaddress.IPv4Address(int(a))), int(t) * 1e-9)
             for a, t in zip(list(arrivals.arrivalAddress), list(arrivals.arrivalNs))]
-        rows = ctx.handoff_rows(mh)
-        for row, extra in zip(rows, handoff_tcp_components(
-                ctx.handoff_times(mh), reads, ctx.care_of[mh].changes(), firsts, updates)):
-            row.update(extra)
+
+
+def _register_forgers(ctx: RunContext) -> None:
+    """The MIP-LR and Mobile IP kinds of [[attacks]] (docs/security.md): an attacker host's
+    MIP-LR and Mobile IP sockets, and forged updates and registrations with what an
+    eavesdropper knows of the victim (its next sequence number or identification, its first
+    updates for a replay) and no key."""
+    addr = {h: int(a) for h, a in ctx.topo.host_addresses().items()}
+    perm = {mh.name: int(mh.permanent_address) for mh in ctx.topo.mobile_hosts}
+    nodes_by_ip = {a: h for h, a in addr.items()}
+    envs: dict[tuple[str, int], MipEnv] = {}
+
+    def open_sockets(name: str, counts: Signalling) -> None:
+        for port in (MIPLR_PORT, MIP_PORT):
+            env = MipEnv(ctx, name, "attacker", counts, port)
+            env.attach(lambda msg, src: None)  # answers are counted as received, nothing more
+            envs[(name, port)] = env
+
+    def target(a: int) -> str:
+        return nodes_by_ip.get(a, str(ipaddress.IPv4Address(a)))
+
+    def miplr_update(a, me: str) -> list:
+        cores = ctx.location_cores
+        mh = cores.get((a.victim, "miplr"))
+        env = envs[(a.attacker, MIPLR_PORT)]
+        out = []
+        for t in [n for (n, mech) in cores if mech == "miplr" and n not in perm]:
+            seq = (mh.seq_for(addr[t]) + 1) & 0xFFFFFFFF if mh is not None else 1
+            msg = MipUpdate(perm[a.victim], int(ipaddress.IPv4Address(me)), seq, MAX_LIFETIME)
+            env.send(addr[t], msg)
+            out.append((t, addr[t], msg.name))
+        return out
+
+    def mip_registration(a, me: str) -> list:
+        cores = ctx.location_cores
+        client = cores.get((a.victim, "mip"))
+        env = envs[(a.attacker, MIP_PORT)]
+        ha = client.home_agent if client is not None else next(
+            addr[n] for (n, mech) in cores if mech == "mip" and n not in perm)
+        ident = (client.ident + 1) if client is not None else 1
+        msg = RegistrationRequest(perm[a.victim], ha, int(ipaddress.IPv4Address(me)), 0xFFFF, ident)
+        env.send(ha, msg)
+        return [(target(ha), ha, msg.name)]
+
+    def replay(a, me: str) -> list:
+        out = []
+        for mech, port in (("miplr", MIPLR_PORT), ("mip", MIP_PORT)):
+            core = ctx.location_cores.get((a.victim, mech))
+            if core is None:
+                continue
+            env = envs[(a.attacker, port)]
+            for dst, msg in core.env.sent:
+                env.send(dst, msg)
+                out.append((target(dst), dst, msg.name))
+        return out
+
+    ctx.attacker_ports.extend((MIPLR_PORT, MIP_PORT))
+    ctx.attacker_sockets.append(open_sockets)
+    ctx.forgers.update({"miplr_update": miplr_update, "mip_registration": mip_registration,
+                        "replay": replay})

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import pandas as pd
 import tomli_w
 
-from .. import __version__
+from .._version import __version__
 from ..events import EventLog
 from ..results import (
     HANDOFF_KINDS,
@@ -31,7 +31,7 @@ from ..results import (
 )
 from ..scenario import Scenario
 from ..topology import Topology, build_topology
-from . import attacks, failures, flows, miplr, mmp, sip
+from . import attacks, failures, flows, miplr, mmp, sip, traffic
 from .builder import build_network
 from .context import Collector, RunContext, Setup
 from .radio import attach_handoff_detectors, channel_scans, late_association_responses_dropped
@@ -43,20 +43,36 @@ RNG_SEED = 20021024  # ns-3 RngSeed; the run's ``seed`` is the RngRun (independe
 # which their collectors run after the simulation. Each ``setup(ctx)`` returns its collector (or
 # None when the scenario does not use it). What each needs from those before it:
 PROTOCOLS: tuple[tuple[str, Setup], ...] = (
-    # MMP and DRCP, the probe. Publishes every care-of address on ctx.care_of; its collector
-    # creates the handoff rows' MMP columns and fills ctx.probe_arrivals.
+    # The probe (adapter/traffic.py): its senders follow ctx.care_of, first of its subscribers;
+    # its C++ objects and first events come before the MMP cores' timers. Its collector fills
+    # ctx.probe_records and ctx.probe_arrivals.
+    ("probe", traffic.setup_probe),
+    # MMP and DRCP. Publishes every care-of address on ctx.care_of and sets ctx.domains; its
+    # collector creates the handoff rows' MMP columns (with the probe's losses).
     ("mmp", mmp.setup_mmp),
-    # Link and node failures. Its collector reads ctx.probe_arrivals (delivery gaps).
+    # Link and node failures. Reads ctx.domains when a failure happens; its collector reads
+    # ctx.probe_arrivals (delivery gaps).
     ("failures", failures.setup_failures),
-    # MIP-LR, Mobile IP, the TCP transfer. Subscribes to ctx.care_of.
+    # MIP-LR, Mobile IP. Subscribes to ctx.care_of; its collector writes ctx.macro_updates and
+    # ctx.first_arrivals.
     ("miplr", miplr.setup_miplr),
-    # SIP and RTP. Subscribes to ctx.care_of after MIP-LR, so at a care-of change the MIP-LR
-    # update leaves before the SIP REGISTER and re-INVITE (same simulated instant).
+    # The TCP transfer (adapter/traffic.py), through the manglers or the tunnel MIP-LR and Mobile
+    # IP installed; before SIP, so a transfer and a call that start at the same instant keep
+    # their order. Its collector reads what the MIP-LR collector wrote.
+    ("tcp", traffic.setup_tcp),
+    # RTP (adapter/traffic.py): each call's C++ pair (ctx.rtp), created before the SIP agents,
+    # nothing scheduled; the SIP adapter starts and redirects it. Its collector makes the RTP
+    # rows and the handoff rows' RTP columns (with the SIP agents' re-INVITEs).
+    ("rtp", traffic.setup_rtp),
+    # SIP, driving ctx.rtp. Subscribes to ctx.care_of after MIP-LR, so at a care-of
+    # change the MIP-LR update leaves before the SIP REGISTER and re-INVITE (same instant).
     ("sip", sip.setup_sip),
     # The scenario's own flows ([[flows]]); MIP-LR captured their UDP ports already.
     ("flows", flows.setup_flows),
-    # The attacker of [[attacks]]: reads ctx.location_cores when it fires, ctx.location_log
-    # when it collects (both written by MIP-LR, Mobile IP and SIP).
+    # The attacker of [[attacks]]: the forgers, ports and sockets the adapters before it
+    # registered (ctx.forgers, ctx.attacker_ports, ctx.attacker_sockets); reads
+    # ctx.location_cores when it fires, ctx.location_log when it collects (both written by
+    # MIP-LR, Mobile IP and SIP).
     ("attacks", attacks.setup_attacks),
 )
 

@@ -8,8 +8,12 @@ and of every mobile host, and a bidirectional voice-like RTP flow per call.
 - Each mobile host runs a UserAgent subscribed to its care-of address channel
   (``ctx.care_of``): REGISTER with every server on the first address, ``move_to`` (REGISTER +
   re-INVITE) on every change.
-- RTP is C++ (``traffic.h``): 20 ms packets both ways, no Python per packet; the statistics of
-  RFC 3550 are computed from the receivers' records after the run.
+- RTP is C++ (``traffic.h``): 20 ms packets both ways, no Python per packet, created by the
+  ``rtp`` step just before this one (``adapter/traffic.py``, ``ctx.rtp``), which also computes
+  the statistics of RFC 3550 from the receivers' records after the run; this adapter starts,
+  redirects and stops it as the calls go.
+- The SIP kinds of ``[[attacks]]`` (``ctx.forgers``): an attacker's user agent claiming the
+  victim's address of record.
 
 That is the policy's ``macro_mobility.realtime = "sip"``. With another mechanism there is no SIP
 signalling: the RTP flows start at ``sip.call_at_s`` addressed to the mobile host's permanent
@@ -20,26 +24,18 @@ the care-of address it has then ('none': nothing follows the host).
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
 
-import numpy as np
-
-from ..sip.agent import UserAgent
+from ..sip.agent import UserAgent, table_counts
 from ..sip.registrar import Registrar
-from ..sip.rtp import RtpPacket, RtpReceiver
 from ..careof import CoaChange
 from ..schedule import call_plan
 from ..security import Keyring
 from ..sip.agent import Session
-from ..sip.message import SipParseError, aor, name_addr, parse_message, uri_host_port
-from ..measure import handoff_rtp_components, one_way_delays
+from ..sip.message import SIP_PORT, SipParseError, aor, name_addr, parse_message, uri_host_port
 from .context import Collector, RunContext
 from .env import NodeEnv, Signalling
-from .runtime import compile_extension
+from .traffic import RTP_PORT_CH, RTP_PORT_MH, RtpMedia
 
-SIP_PORT = 5060
-RTP_PORT_CH = 40000
-RTP_PORT_MH = 40002
 DRAIN_S = 1.0
 
 
@@ -78,16 +74,17 @@ class _SipEnv(NodeEnv):
 
 
 def setup_sip(ctx: RunContext) -> Collector | None:
-    s, topo, net = ctx.scenario, ctx.topo, ctx.net
+    s, topo = ctx.scenario, ctx.topo
     servers = [h for h, host in s.hosts.items() if host.role == "sip_server"]
     cors = [h for h, host in s.hosts.items() if host.role == "correspondent"]
     mech = s.macro_mobility.realtime
+    if s.attacks:
+        ctx.attacker_ports.append(SIP_PORT)  # an attacker host's SIP socket (opened when it forges)
     # Care-of addresses come from MMP and DRCP: without domains there is nothing to follow.
     if not (s.sip.enabled and cors and s.domains):
         return None
     if mech == "sip" and not servers:
         return None
-    c = compile_extension("traffic.h")
     counts = Signalling(ctx.bridge.now, s.simulation.warmup_s)
     addr = {h: str(a) for h, a in topo.host_addresses().items()}
     server_addrs = [(addr[h], SIP_PORT) for h in servers]
@@ -131,19 +128,11 @@ def setup_sip(ctx: RunContext) -> Collector | None:
                           confirm_moves=keys is not None)
         ch_env.attach(ch_ua.receive)
         ctx.location_cores[(ch, "sip")] = ch_ua
-    step = int(round(s.sip.rtp_interval_s * 8000))
-    media: dict[str, dict[str, Any]] = {}
+    media: dict[str, RtpMedia] = ctx.rtp.media  # the rtp step's (adapter/traffic.py)
     call_of: dict[str, str] = {}  # call-id -> mobile host
 
     for mh in topo.mobile_hosts:
-        m = media[mh.name] = {
-            "to_mh": c.RtpSender(net.nodes[ch], 0, s.sip.rtp_interval_s, s.sip.rtp_payload_bytes,
-                                 0x1000 + mh.index, step),
-            "to_ch": c.RtpSender(net.nodes[mh.name], 0, s.sip.rtp_interval_s,
-                                 s.sip.rtp_payload_bytes, 0x2000 + mh.index, step),
-            "at_mh": c.RtpSink(net.nodes[mh.name], RTP_PORT_MH),
-            "ssrc_to_ch": 0x2000 + mh.index,
-        }
+        m = media[mh.name]
         if mech != "sip":
             continue
         mh_env = _SipEnv(ctx, mh.name, "mobile_host", counts)
@@ -152,7 +141,7 @@ def setup_sip(ctx: RunContext) -> Collector | None:
                        expires_s=s.sip.expires_s, media_port=RTP_PORT_MH,
                        credentials=(user, users[mh.sip_url]) if users else None)
         mh_env.attach(ua.receive)
-        m["ua"] = ua
+        m.ua = ua
         ctx.location_cores[(mh.name, "sip")] = ua
 
         def on_coa(change: CoaChange, ua=ua) -> None:
@@ -170,21 +159,21 @@ def setup_sip(ctx: RunContext) -> Collector | None:
             # The mobile host's application sends to the correspondent's media address.
             rm = sess.remote_media
             if rm is not None:
-                m["to_ch"].SetDestination(_ip(rm.address), rm.port)
-                m["to_ch"].Start(end_s)
+                m.to_ch.SetDestination(_ip(rm.address), rm.port)
+                m.to_ch.Start(end_s)
 
         ua.on_established = mh_established
         # The correspondent hung up (BYE): the host's application stops sending. (A re-INVITE
         # that times out also ends the agent's session; the media then goes on as before.)
-        ua.on_ended = lambda sess, m=m: m["to_ch"].Stop() if sess.ended_by == "bye" else None
+        ua.on_ended = lambda sess, m=m: m.to_ch.Stop() if sess.ended_by == "bye" else None
 
     def ch_established(sess):
         mh = call_of.get(sess.call_id)
         if mh is None or sess.remote_media is None:
             return
         m = media[mh]
-        m["to_mh"].SetDestination(_ip(sess.remote_media.address), sess.remote_media.port)
-        m["to_mh"].Start(plans[mh].end_s)
+        m.to_mh.SetDestination(_ip(sess.remote_media.address), sess.remote_media.port)
+        m.to_mh.Start(plans[mh].end_s)
         if plans[mh].end_s < s.simulation.duration_s - DRAIN_S:
             ctx.bridge.call_at(plans[mh].end_s, hang_up, sess, name=f"SIP hang-up {mh}")
 
@@ -196,13 +185,11 @@ def setup_sip(ctx: RunContext) -> Collector | None:
         # [0075]: the correspondent's application now sends to the new care-of address.
         mh = call_of.get(sess.call_id)
         if mh is not None and sess.remote_media is not None:
-            media[mh]["to_mh"].SetDestination(_ip(sess.remote_media.address), sess.remote_media.port)
+            media[mh].to_mh.SetDestination(_ip(sess.remote_media.address), sess.remote_media.port)
             if watch:
                 ctx.location_log.append((ctx.bridge.now(), ch, sess.remote_uri,
                                          sess.remote_media.address))
 
-    # Every mobile host sends to the correspondent's SDP port: one sink, streams told apart by SSRC.
-    ch_sink = c.RtpSink(net.nodes[ch], RTP_PORT_CH)
     if ch_ua is not None:
         ch_ua.on_established = ch_established
         ch_ua.on_media = ch_media
@@ -223,10 +210,10 @@ def setup_sip(ctx: RunContext) -> Collector | None:
                     ctx.log.record(ctx.bridge.now_ns(), ch, "correspondent", "rtp_no_address", mh.name)
                     continue
                 m = media[mh.name]
-                m["to_mh"].SetDestination(dst, RTP_PORT_MH)
-                m["to_mh"].Start(plans[mh.name].end_s)
-                m["to_ch"].SetDestination(_ip(addr[ch]), RTP_PORT_CH)
-                m["to_ch"].Start(plans[mh.name].end_s)
+                m.to_mh.SetDestination(dst, RTP_PORT_MH)
+                m.to_mh.Start(plans[mh.name].end_s)
+                m.to_ch.SetDestination(_ip(addr[ch]), RTP_PORT_CH)
+                m.to_ch.Start(plans[mh.name].end_s)
 
         start = start_media
     # One event per distinct start time, hosts in their order (one event when all start at once).
@@ -241,13 +228,10 @@ def setup_sip(ctx: RunContext) -> Collector | None:
         _forgers(ctx, counts, server_addrs, servers, ch, addr, call_of)
 
     def collect():
-        try:
-            _collect(ctx, counts, media, ch, ch_sink, s.sip.rtp_payload_bytes)
-        finally:
-            for m in media.values():  # close before Simulator::Destroy (see runtime.Bridge)
-                for k in ("to_mh", "to_ch", "at_mh"):
-                    m[k].Close()
-            ch_sink.Close()
+        # The agents' transition tables: pairs absent from them, and stale responses.
+        ctx.extra_summary["sip"] = table_counts(
+            (h, c) for (h, k), c in ctx.location_cores.items() if k == "sip")
+        ctx.signalling_rows.extend(counts.rows())
 
     return collect
 
@@ -333,55 +317,3 @@ def _forgers(ctx: RunContext, counts: Signalling, server_addrs, servers, ch: str
 
     ctx.forgers["sip_register"] = sip_register
     ctx.forgers["sip_reinvite"] = sip_reinvite
-
-
-def _receiver(sink, ssrc: int | None = None) -> RtpReceiver:
-    r = RtpReceiver()
-    for seq, ts, src, t in zip(list(sink.seqs), list(sink.timestamps), list(sink.ssrcs),
-                               list(sink.arrivals)):
-        if ssrc is None or int(src) == ssrc:
-            r.on_packet(RtpPacket(seq=int(seq), timestamp=int(ts), ssrc=int(src)), int(t) * 1e-9)
-    return r
-
-
-def _collect(ctx: RunContext, counts, media, ch: str, ch_sink, payload: int) -> None:
-    ctx.signalling_rows.extend(counts.rows())
-    for mh, m in media.items():
-        for direction, sender, rx, src, dst in (
-                ("to_mh", m["to_mh"], _receiver(m["at_mh"]), ch, mh),
-                ("to_ch", m["to_ch"], _receiver(ch_sink, m["ssrc_to_ch"]), mh, ch)):
-            sent = int(sender.sent)
-            delays = _one_way_delays(sender, m["at_mh"] if direction == "to_mh" else ch_sink,
-                                     None if direction == "to_mh" else m["ssrc_to_ch"])
-            ctx.flow_rows.append({
-                "name": "rtp", "kind": "rtp", "src": src, "dst": dst,
-                "sent_packets": sent, "received_packets": rx.received,
-                "lost_packets": sent - rx.received, "sent_bytes": int(sender.sentBytes),
-                "received_bytes": rx.received * (payload + 12), "resets": None,
-                "duplicates": rx.duplicates, "jitter_s": rx.jitter_s,
-                "delay_s": float(delays.mean()) if len(delays) else None,
-                "delay_p95_s": float(np.percentile(delays, 95)) if len(delays) else None,
-            })
-            m[f"rx_{direction}"] = rx
-            ctx.add_packet_timeline("rtp", src, dst, [t for t, _ in rx.arrivals], payload + 12)
-        _handoff_rtp(ctx, mh, m)
-
-
-def _one_way_delays(sender, sink, ssrc: int | None) -> np.ndarray:
-    return one_way_delays(int(sender.startNs), np.array(list(sink.timestamps), dtype=np.int64),
-                          np.array(list(sink.arrivals), dtype=np.int64),
-                          np.array(list(sink.ssrcs), dtype=np.int64) if ssrc is not None else None,
-                          ssrc)
-
-
-def _handoff_rtp(ctx: RunContext, mh: str, m) -> None:
-    """Per handoff: the RTP interruption at the mobile host and, for care-of changes, the time
-    from the new address to the first RTP packet on it, and the re-INVITE round trip."""
-    rx = m.get("rx_to_mh")
-    arrivals = np.array(sorted(t for t, _ in rx.arrivals)) if rx and rx.arrivals else np.array([])
-    ua = m.get("ua")
-    oks = [t for t, _ in ua.reinvites_done] if ua is not None else []
-    rows = ctx.handoff_rows(mh)
-    for row, extra in zip(rows, handoff_rtp_components(
-            ctx.handoff_times(mh), arrivals, [t for t, _ in ctx.care_of[mh].changes()], oks)):
-        row.update(extra)
