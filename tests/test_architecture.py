@@ -166,3 +166,21 @@ def test_every_import_of_the_package_names_a_module_that_exists():
     missing = [f"{m} line {line}: {t}" for m in MODULES for t, line in imports_of(m).items()
                if t.split(".")[0] == "imm_ns3" and t not in MODULES]
     assert missing == []
+
+
+def test_the_files_docs_architecture_names_exist():
+    """docs/architecture.md (the layers, the tree, 'How to add a protocol') names files by path;
+    each must exist, relative to the repository, to imm_ns3/ or to imm_ns3/adapter/ (the
+    hypothetical paging protocol of the recipe excepted)."""
+    import re
+
+    repo = ROOT.parent
+    text = (repo / "docs" / "architecture.md").read_text()
+    missing = []
+    for path in sorted(set(re.findall(r"`([\w./-]+\.(?:py|h|md|toml|json))[`:]", text))):
+        if "paging" in path or path.startswith("ns3/") or path == "summary.json":
+            continue  # the recipe's example, ns-3's own headers, a run's output
+        bases = (repo, ROOT, ROOT / "adapter", ROOT / "adapter" / "cpp", repo / "docs")
+        if not any((b / path).exists() for b in bases):
+            missing.append(path)
+    assert missing == []
