@@ -175,3 +175,35 @@ def test_rtp_receiver_loss_wrap_and_jitter():
     # Alternating 0/4 ms transit: |D| = 4 ms each time -> J converges towards 4 ms.
     assert 0.002 < r.jitter_s < 0.004
     assert r.longest_gap(0.0, 1.0) == pytest.approx(0.06, abs=0.005)
+
+
+def test_a_retransmitted_2xx_to_a_reinvite_is_acked_again_not_counted_again():
+    """The callee retransmits its 2xx until the ACK arrives (RFC 3261 13.3.1.4). A retransmission
+    that reaches the caller while its INVITE transaction still lingers (timer K) is a
+    retransmission: ACKed again (13.2.2.4), not a second re-INVITE done."""
+    loop, net, regs, mh, ch, mh_env, ch_env = _world()
+    mh.register()
+    loop.run(1.0)
+    s = ch.call("sip:mh1@imm.example")
+    loop.run(2.0)
+    assert s.state == "established"
+    acks_lost = []
+
+    def drop(src, dst, data):  # the mobile host's first ACK to the re-INVITE's 2xx is lost
+        if src == ("10.2.0.3", 5060) and data.startswith(b"ACK") and not acks_lost:
+            acks_lost.append(loop.now())
+            return True
+        return False
+
+    net.drop = drop
+    net.endpoints[("10.2.0.3", 5060)] = net.endpoints.pop(("10.1.0.4", 5060))
+    mh_env.addr = ("10.2.0.3", 5060)
+    mh.move_to("10.2.0.3")
+    loop.run(4.0)
+    ms = mh.sessions[s.call_id]
+    assert acks_lost and ms.state == "established"
+    assert [c for _, c in mh.reinvites_done] == [s.call_id]  # one re-INVITE, done once
+    assert mh_env.events().count("sip_reinvite_ok") == 1
+    acks = [d for _, src, _, d in net.sent if src == ("10.2.0.3", 5060) and d.startswith(b"ACK")]
+    assert len(acks) == 2  # the lost one and the one for the retransmitted 2xx
+    assert ch.sessions[s.call_id].remote_target == "sip:mh1@10.2.0.3:5060"
