@@ -241,3 +241,23 @@ def read_run(out_dir: str | Path) -> RunResult:
     toml_path = d / "scenario.toml"
     return RunResult(summary, tables, toml_path.read_text() if toml_path.exists() else "", d)
 
+
+def is_missing(v: Any) -> bool:
+    """Whether a table cell holds no value (None, NaN, pandas' NA or NaT); a list, tuple or dict
+    is a value."""
+    if v is None:
+        return True
+    if isinstance(v, (list, dict, tuple)):
+        return False
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def plain_value(v: Any) -> Any:
+    """A JSON-ready Python value from a pandas/numpy cell (no value -> None, numpy scalar ->
+    Python scalar)."""
+    if is_missing(v):
+        return None
+    return v.item() if hasattr(v, "item") else v

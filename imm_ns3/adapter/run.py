@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-import pandas as pd
 import tomli_w
 
 from .._version import __version__
@@ -22,6 +21,7 @@ from ..events import EventLog
 from ..results import (
     HANDOFF_KINDS,
     RunResult,
+    plain_value,
     refuse_foreign,
     remove_stale_staging,
     signalling_summary,
@@ -271,7 +271,7 @@ def _collect(scenario: Scenario, topo: Topology, ctx: RunContext, seed: int, sim
     counts = {k: 0 for k in HANDOFF_KINDS}
     for r in rows:
         counts[r["kind"]] += 1
-    flows = [{k: _plain(v) for k, v in rec.items()} for rec in tables["flows"].to_dict("records")]
+    flows = [{k: plain_value(v) for k, v in rec.items()} for rec in tables["flows"].to_dict("records")]
     summary = {
         "imm_ns3_version": __version__,
         "ns3_version": ns3_version(),
@@ -298,12 +298,6 @@ def _collect(scenario: Scenario, topo: Topology, ctx: RunContext, seed: int, sim
     scenario_toml = tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
     return RunResult(summary, tables, scenario_toml)
 
-
-def _plain(v: Any) -> Any:
-    """A JSON-ready Python value from a pandas/numpy cell (NA -> None)."""
-    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
-        return None
-    return v.item() if hasattr(v, "item") else v
 
 
 __all__ = ["run_scenario", "RunContext", "PROTOCOLS", "CallbackError"]

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..results import is_missing, plain_value
+
 REL_TOL = 1e-9
 # Summary fields that are costs or provenance, not results.
 SUMMARY_SKIP = frozenset({"wall_time_s", "speedup", "python_wall_s", "python_events",
@@ -211,22 +213,13 @@ def _show(v: Any) -> str:
     return s if len(s) <= 120 else s[:117] + "..."
 
 
-def _missing(v: Any) -> bool:
-    if v is None:
-        return True
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(v)) if not isinstance(v, (list, dict, tuple)) else False
-    except (TypeError, ValueError):
-        return False
 
 
 def same_value(a: Any, b: Any) -> bool:
     """Numbers to :data:`REL_TOL` (relative to the larger magnitude, absolute below 1), missing
     values equal to each other only, everything else exactly."""
-    if _missing(a) or _missing(b):
-        return _missing(a) and _missing(b)
+    if is_missing(a) or is_missing(b):
+        return is_missing(a) and is_missing(b)
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     num = (int, float)
@@ -237,10 +230,6 @@ def same_value(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _plain(v: Any) -> Any:
-    if _missing(v):
-        return None
-    return v.item() if hasattr(v, "item") else v
 
 
 def compare_tables(stored: dict[str, Any], now: dict[str, Any]) -> tuple[Difference | None,
@@ -262,7 +251,7 @@ def compare_tables(stored: dict[str, Any], now: dict[str, Any]) -> tuple[Differe
                 return Difference(f"{name}.{col}", "a column", "no such column"), notes
             sv, nv = s[col].tolist(), n[col].tolist()
             for i, (a, b) in enumerate(zip(sv, nv)):
-                a, b = _plain(a), _plain(b)
+                a, b = plain_value(a), plain_value(b)
                 if not same_value(a, b):
                     return Difference(f"{name}.{col} row {i}", a, b), notes
         extra = [c for c in n.columns if c not in s.columns and not n[c].isna().all()]
