@@ -205,7 +205,7 @@ def check(res) -> pd.DataFrame:
     return check_frame(rows)
 
 
-check_e9 = check  # the name tests/test_results_readme.py and older notebooks use
+check_e9 = check  # the name tests/package/test_results_readme.py and older notebooks use
 
 
 def _pool_size(sc, subnet: str) -> int:

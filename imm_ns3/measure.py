@@ -1,6 +1,6 @@
 """Measurements: raw records of a run in, handoff components, gaps and delivery gaps out.
 
-Pure (numpy, no ns-3), so every rule is unit-tested in milliseconds (tests/test_measure.py). The
+Pure (numpy, no ns-3), so every rule is unit-tested in milliseconds (tests/package/test_measure.py). The
 adapters only gather raw records after a run (arrival times, the MMP daemon's movement records,
 care-of address history, the times a correspondent or home agent applied an update) and call
 these functions.

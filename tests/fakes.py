@@ -15,7 +15,7 @@ every Env below reads its time and sets its timers there. One fake per Env Proto
 
 Every log is ``(time, event, detail)``; :meth:`FakeNodeEnv.events` lists the event names.
 ``rand()`` is a reproducible stream (``seed``) unless ``fixed_rand`` pins it to one value.
-``tests/test_fakes.py`` checks that each fake has every member of its Protocol, with the same
+``tests/cores/test_fakes.py`` checks that each fake has every member of its Protocol, with the same
 signature.
 """
 
@@ -259,7 +259,7 @@ class FakeSipEnv(FakeNodeEnv):
         self.net.send(self.addr, dst, data)
 
 
-# Which Protocol each fake implements (checked by tests/test_fakes.py).
+# Which Protocol each fake implements (checked by tests/cores/test_fakes.py).
 IMPLEMENTS: dict[type, str] = {
     FakeLoop: "Clock",
     FakeNodeEnv: "NodeEnv",

@@ -1,8 +1,8 @@
 """Golden fingerprints: what each built-in scenario and a handful of variants compute, pinned.
 
 Each case records the event log's fingerprint, a content hash of each results table (handoffs,
-flows, signalling, timeline) and a few readable numbers. ``tests/test_golden.py`` runs every case
-and compares. A change of behaviour therefore shows up as a failing test; when the change is
+flows, signalling, timeline) and a few readable numbers. ``tests/sim/test_golden.py`` runs every
+case and compares. A change of behaviour therefore shows up as a failing test; when the change is
 deliberate, regenerate the file in the same commit and say why in its message::
 
     .venv/bin/python tests/golden.py --write            # every case

@@ -16,7 +16,7 @@ once per code version, take most of it away:
   from Python lands in the library's code, and nothing is compiled at run time but cppyy's
   call wrappers.
 
-What this needs from the headers (``tests/test_precompiled.py`` checks it): every function and
+What this needs from the headers (``tests/package/test_precompiled.py`` checks it): every function and
 variable at namespace scope is ``inline`` (a non-inline one would exist twice, the library's
 and Cling's, with two states), and the headers of ``adapter/cpp/`` compile in the order
 :func:`package_headers` computes from their ``// requires:`` lines (:mod:`.cpp_headers`).

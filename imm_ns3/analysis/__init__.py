@@ -12,7 +12,7 @@
 
 The package sits outside the sweeps' code version by location
 (:data:`imm_ns3.sweep.store.OUTSIDE_CODE_VERSION`): nothing a run computes with imports it
-(tests/test_architecture.py), so changing it cannot change a stored result.
+(tests/package/test_architecture.py), so changing it cannot change a stored result.
 """
 
 from .reader import IncompleteSweepError, ResultsError, SweepResults, load

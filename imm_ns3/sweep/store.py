@@ -38,7 +38,7 @@ _CODE_VERSION: str | None = None
 
 # What a run computes is decided by the package minus the packages that only orchestrate runs or
 # read their results; the location is the rule, so a new module in one of these cannot change a
-# sweep's keys and a new module anywhere else does. tests/test_sweep.py checks that no module
+# sweep's keys and a new module anywhere else does. tests/package/test_architecture.py checks that no module
 # inside the code version imports one of these.
 OUTSIDE_CODE_VERSION = ("analysis",  # load, analytic models, statistics, reports, figures
                         "cli",       # imm-sim and the generated files' makers (docs, dissector)

@@ -10,7 +10,7 @@ from .walks import HandoffRates, _walk_rates
 # ---- the walks of a stored run, replayed without ns-3 ------------------------------------------
 # What imm-ns3's builder gives ns-3 (imm_ns3/adapter/run.py RNG_SEED, adapter/builder.py
 # _STREAM_MOBILITY): the run's seed is ns-3's RngRun, host i's mobility uses streams from
-# MOBILITY_STREAM_BASE + 10 i. tests/test_model.py checks the two stay equal.
+# MOBILITY_STREAM_BASE + 10 i. tests/package/test_model.py checks the two stay equal.
 NS3_RNG_SEED = 20021024
 MOBILITY_STREAM_BASE = 1_000_000
 _MRG_M1, _MRG_M2 = 4294967087, 4294944443
