@@ -276,16 +276,6 @@ class UserAgent:
             else:
                 self._stale("response")  # past its transaction's end, or never ours
             return
-        if tx.state == COMPLETED:
-            # A final answer again while the transaction lingers: a retransmission, never a
-            # second event of its session. An INVITE's non-2xx is ACKed again by the transaction
-            # (17.1.1.2), its 2xx by the agent (13.2.2.4); a non-INVITE's is absorbed (17.1.2.2).
-            if tx.invite and resp.status >= 300:
-                self.env.send(self._ack_for(tx.request, resp, same_branch=True).encode(), tx.dst)
-            elif tx.invite and resp.status >= 200:
-                self._ack_2xx_again(resp)
-            self._stale("final_again")
-            return
         if resp.status < 200:
             tx.state = PROCEEDING
             tx.on_response(resp)
