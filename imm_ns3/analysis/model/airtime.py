@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+
 # 802.11g (ERP-OFDM) timing, IEEE 802.11-2016 Table 18-17: short slot, SIFS, preamble+header.
 SLOT_S = 9e-6
 SIFS_S = 10e-6

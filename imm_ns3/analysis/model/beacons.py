@@ -6,6 +6,7 @@ import math
 
 from .walks import cell_reach_m
 
+
 # ---- hidden base stations whose beacons collide at every beacon --------------------------------
 def hidden_pairs(topo) -> list[tuple[str, str]]:
     """Pairs of base stations on one channel that cannot hear each other (farther apart than

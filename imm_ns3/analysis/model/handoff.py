@@ -10,6 +10,7 @@ from .airtime import (ACK_BYTES, CW_MIN, DIFS_S, MAC_OVERHEAD_BYTES, SIFS_S, SLO
 from .latency import Latency, fixed, uniform
 from .paths import _border_router, _gateway_of, hops_s, path_s, wired_path
 
+
 # ---- handoff latency per movement kind --------------------------------------------------------
 # Message sizes on the wire (IP + UDP + the codec's encoding), for serialisation delays.
 REGISTRATION_BYTES = 28 + 16

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+
 # ---- a latency made of fixed delays and uniform waits ------------------------------------------
 @dataclass(frozen=True)
 class Latency:

@@ -7,6 +7,7 @@ from .airtime import unicast_s
 from .handoff import arp_resolution, fresh_unicast_s, handoff_latency
 from .paths import hops_s, path_s
 
+
 # ---- loss, semi-soft, macro-mobility -----------------------------------------------------------
 def packets_lost(rate_pps: float, outage_s: float) -> float:
     """Expected packets of a constant-rate flow lost in an outage (rate x outage)."""

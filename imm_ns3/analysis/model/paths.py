@@ -8,6 +8,7 @@ import math
 
 from .airtime import unicast_s
 
+
 # ---- wired paths -----------------------------------------------------------------------------
 def _graph(topo) -> dict[str, dict[str, tuple[float, float]]]:
     """Wired neighbours: (one-way delay s, rate bit/s) per edge, the fastest of parallel links."""

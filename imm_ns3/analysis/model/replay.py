@@ -7,6 +7,7 @@ import math
 
 from .walks import HandoffRates, _walk_rates
 
+
 # ---- the walks of a stored run, replayed without ns-3 ------------------------------------------
 # What imm-ns3's builder gives ns-3 (imm_ns3/adapter/run.py RNG_SEED, adapter/builder.py
 # _STREAM_MOBILITY): the run's seed is ns-3's RngRun, host i's mobility uses streams from

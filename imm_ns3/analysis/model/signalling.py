@@ -9,6 +9,7 @@ from .handoff import mmp_latency, radio_latency
 from .paths import _border_router
 from .walks import HandoffRates
 
+
 # ---- what the first-order flows leave out -------------------------------------------------------
 def retransmissions(p_first: float, p_next: float | None = None, max_sends: int = 6) -> float:
     """Expected retransmissions of a message resent until answered, at most ``max_sends`` sends

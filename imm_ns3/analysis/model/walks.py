@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+
 # ---- signalling rate: the fluid-flow crossing model ------------------------------------------
 def boundary_crossing_rate(hosts: int, speed_mps: float, perimeter_m: float, area_m2: float) -> float:
     """Crossings per second of the boundary of a region (perimeter L, area A) by ``hosts`` moving
