@@ -6,7 +6,11 @@ The package is split so that nothing but :mod:`imm_ns3.adapter` imports ns-3 or 
 - :mod:`imm_ns3.topology` -- the network a scenario declares, as plain data (nodes, links,
   addresses, domains), and the ground truth of each kind of movement.
 - :mod:`imm_ns3.results` -- the results contract: tables and ``summary.json``.
-- :mod:`imm_ns3.adapter` -- the only code that touches ns-3: shims, builder, radio hooks, runner.
+- :mod:`imm_ns3.adapter` -- the only code that touches ns-3: the bridge, its C++ (adapter/cpp/), builder, radio hooks, runner.
+- the sans-I/O protocol cores: :mod:`imm_ns3.mmp`, :mod:`imm_ns3.miplr`, :mod:`imm_ns3.sip`.
+- :mod:`imm_ns3.analysis` -- what reads results: :func:`imm_ns3.analysis.load`, the analytic
+  models, statistics, figures. With :mod:`imm_ns3.cli` (imm-sim) and :mod:`imm_ns3.sweep` it is
+  outside the sweeps' code version: changing them cannot change what a run computes.
 """
 
 from ._version import __version__
