@@ -225,6 +225,32 @@ class FakeDatagramEnv(FakeNodeEnv):
         self.net.append((self.loop.now(), self.me, dst_ip, msg))
 
 
+
+def datagram_pump(loop: FakeLoop, net: list[tuple[float, int, int, Any]],
+                  nodes: dict[int, Callable[[Any, int], Any]], delay: float = 0.01,
+                  through: Callable[[Any], Any] | None = None) -> Callable[[], None]:
+    """Delivery for :class:`FakeDatagramEnv`'s shared ``net``: each call hands every datagram not
+    yet delivered to ``nodes[dst]`` (a function(msg, src) -> reply or None) ``delay`` later,
+    ``through(msg)`` first if given (e.g. the codec's encode and decode); a reply goes back on
+    ``net`` and is delivered in turn. Datagrams to addresses not in ``nodes`` are not delivered."""
+    done = 0
+
+    def pump() -> None:
+        nonlocal done
+        while done < len(net):
+            _, src, dst, msg = net[done]
+            done += 1
+            if dst in nodes:
+                loop.call_later(delay, handle, dst, src, through(msg) if through else msg)
+
+    def handle(dst: int, src: int, msg: Any) -> None:
+        reply = nodes[dst](msg, src)
+        if reply is not None:
+            net.append((loop.now(), dst, src, reply))
+        pump()
+
+    return pump
+
 # ---- SIP -------------------------------------------------------------------------------------
 class FakeSipNet:
     """Datagrams between (ip, port) endpoints with a fixed delay. ``endpoints``: address ->

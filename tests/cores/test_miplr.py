@@ -23,7 +23,7 @@ from imm_ns3.miplr.messages import (
 )
 from imm_ns3.wire import decode, ip_int
 
-from fakes import FakeDatagramEnv, FakeLoop
+from fakes import FakeDatagramEnv, FakeLoop, datagram_pump
 
 PERM = ip_int("10.0.0.10")
 COA1, COA2 = ip_int("10.1.0.4"), ip_int("10.2.0.3")
@@ -66,33 +66,12 @@ def _env(loop, net, me):
     return FakeDatagramEnv(loop, net, me, fixed_rand=0.25)
 
 
-def _deliver(loop, net, nodes, delay=0.01):
-    """Deliver everything in ``net`` to ``nodes[dst]`` (a function(msg, src) -> reply|None)."""
-    done = 0
-
-    def pump():
-        nonlocal done
-        while done < len(net):
-            t, src, dst, msg = net[done]
-            done += 1
-            if dst in nodes:
-                loop.call_later(delay, _handle, dst, src, msg)
-
-    def _handle(dst, src, msg):
-        reply = nodes[dst](msg, src)
-        if reply is not None:
-            net.append((loop.now(), dst, src, reply))
-        pump()
-
-    return pump
-
-
 def test_ch_queries_on_miss_caches_and_rewrites_only_mobile_hosts():
     loop, net = FakeLoop(), []
     hlr = HomeLocationRegister([ipaddress.IPv4Network("10.0.0.0/24")])
     hlr.receive(MipUpdate(PERM, COA1, 1, 120), 0.0)
     ch = MipChDaemon(_env(loop, net, CH), [HLR1])
-    pump = _deliver(loop, net, {HLR1: lambda m, s: hlr.receive(m, loop.now()),
+    pump = datagram_pump(loop, net, {HLR1: lambda m, s: hlr.receive(m, loop.now()),
                                 CH: lambda m, s: ch.receive(m, s)})
     assert ch_outgoing(TCP, PERM, ch.resolve) is PENDING
     assert ch_outgoing(17, PERM, ch.resolve) is None  # UDP (SIP, RTP) is never touched
@@ -116,7 +95,7 @@ def test_ch_falls_back_to_the_next_register_with_back_off():
     hlr2.receive(MipUpdate(PERM, COA2, 1, 120), 0.0)
     env = _env(loop, net, CH)
     ch = MipChDaemon(env, [HLR1, HLR2], query_timeout_s=0.5)
-    pump = _deliver(loop, net, {HLR2: lambda m, s: hlr2.receive(m, loop.now()),
+    pump = datagram_pump(loop, net, {HLR2: lambda m, s: hlr2.receive(m, loop.now()),
                                 CH: lambda m, s: ch.receive(m, s)})  # HLR1 is down
     ch.resolve(PERM)
     pump()
@@ -146,7 +125,7 @@ def test_mh_updates_every_register_and_its_tcp_correspondents():
     hlrs = {r: HomeLocationRegister([ipaddress.IPv4Network("10.0.0.0/24")]) for r in (HLR1, HLR2)}
     mh = MipMhDaemon(_env(loop, net, PERM), PERM, [HLR1, HLR2], lifetime_s=100)
     ch = MipChDaemon(_env(loop, net, CH), [HLR1])
-    pump = _deliver(loop, net, {**{r: (lambda m, s, r=r: hlrs[r].receive(m, loop.now())) for r in hlrs},
+    pump = datagram_pump(loop, net, {**{r: (lambda m, s, r=r: hlrs[r].receive(m, loop.now())) for r in hlrs},
                                 CH: lambda m, s: ch.receive(m, s),
                                 PERM: lambda m, s: mh.receive(m, s)})
     mh.on_coa_change(None, COA1)
@@ -295,7 +274,7 @@ def test_a_lost_update_to_a_correspondent_is_retransmitted_until_acknowledged():
             return None
         return mh.receive(m, s)
 
-    pump = _deliver(loop, net, {HLR1: lambda m, s: hlr.receive(m, loop.now()), CH: to_ch,
+    pump = datagram_pump(loop, net, {HLR1: lambda m, s: hlr.receive(m, loop.now()), CH: to_ch,
                                 PERM: to_mh})
     mh.on_coa_change(None, COA1)
     mh.on_tcp_from(CH)

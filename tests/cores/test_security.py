@@ -31,7 +31,7 @@ from imm_ns3.miplr.mip import (
 from imm_ns3.security import SEQ_WINDOW, Keyring, SeqWindow, seal, unwrap, verify, wrap
 from imm_ns3.wire import decode, ip_int
 
-from fakes import FakeBorderRouterEnv, FakeDatagramEnv, FakeLoop
+from fakes import FakeBorderRouterEnv, FakeDatagramEnv, FakeLoop, datagram_pump
 
 PERM = ip_int("10.0.0.10")
 COA1, COA2, EVIL = ip_int("10.1.0.4"), ip_int("10.2.0.3"), ip_int("192.0.2.66")
@@ -50,22 +50,7 @@ def _env(loop, net, me):
 def _pump(loop, net, nodes, until):
     """Deliver ``net`` to ``nodes`` (function(msg, src) -> reply) with 10 ms per hop, through
     the codec, until simulated time ``until``."""
-    done = 0
-
-    def step():
-        nonlocal done
-        while done < len(net):
-            _, src, dst, msg = net[done]
-            done += 1
-            if dst in nodes:
-                loop.call_later(0.01, handle, dst, src, decode(msg.encode()))
-
-    def handle(dst, src, msg):
-        reply = nodes[dst](msg, src)
-        if reply is not None:
-            net.append((loop.now(), dst, src, reply))
-        step()
-
+    step = datagram_pump(loop, net, nodes, 0.01, through=lambda msg: decode(msg.encode()))
     while loop.now() < until:  # in 1 ms slices, so timers' sends are delivered too
         step()
         loop.run(loop.now() + 0.001)
