@@ -15,6 +15,14 @@ The package sits outside the sweeps' code version by location
 (tests/package/test_architecture.py), so changing it cannot change a stored result.
 """
 
-from .reader import IncompleteSweepError, ResultsError, SweepResults, load
-
 __all__ = ["IncompleteSweepError", "ResultsError", "SweepResults", "load"]
+
+
+def __getattr__(name: str):
+    # load() and its types on first use: the command line imports analysis.report at start-up,
+    # which must not cost pandas' import (about 0.4 s) to every imm-sim invocation.
+    if name in __all__:
+        from . import reader
+
+        return getattr(reader, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -186,3 +186,15 @@ def test_the_files_docs_architecture_names_exist():
         if not any((b / path).exists() for b in bases):
             missing.append(path)
     assert missing == []
+
+
+def test_the_command_line_starts_without_pandas_or_ns3():
+    """imm-sim's start-up (every command, bad input included) imports neither pandas nor ns-3:
+    the commands that need them import them when they run."""
+    import subprocess
+    import sys
+
+    code = ("import sys, imm_ns3.cli; "
+            "print(sorted(m for m in ('pandas', 'ns', 'ns3', 'cppyy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
