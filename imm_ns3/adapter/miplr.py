@@ -34,7 +34,7 @@ from typing import Any, Callable
 from ..careof import CoaChange
 from ..miplr.daemons import PENDING, MipChDaemon, MipMhDaemon
 from ..miplr.hlr import HomeLocationRegister
-from ..miplr.messages import MIPLR_PORT, UPDATE_OK, MipUpdate
+from ..miplr.messages import MIPLR_PORT, UPDATE_OK, MipUpdate, MipUpdateAck, MipUpdateAckAuth
 from ..miplr.mip import MIP_PORT, HomeAgent, MobileIpClient, RegistrationRequest
 from ..scenario.checks import flow_port
 from ..security import Keyring
@@ -116,14 +116,18 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
         _register_forgers(ctx)
     mm = s.macro_mobility
     cors = [h for h, host in s.hosts.items() if host.role == "correspondent"]
+    mobile = {mh.name for mh in topo.mobile_hosts}
+    # Flows between two mobile hosts' permanent addresses, and the mobile hosts that open TCP
+    # connections (uploads and mobile-to-mobile transfers).
+    m2m = [f for f in s.flows if f.src in mobile and f.dst in mobile and f.dst_address == "permanent"]
+    tcp_openers = {f.src for f in s.flows if f.kind == "tcp_bulk" and f.src in mobile}
     # Care-of addresses come from MMP and DRCP: without domains there is nothing to follow.
-    if not (cors and topo.mobile_hosts and s.domains):
+    if not ((cors or m2m) and topo.mobile_hosts and s.domains):
         return None
     roles = {host.role for host in s.hosts.values()}
     # The daemons run whenever the policy names their mechanism and its servers exist, with or
     # without traffic: a mobile host registers every care-of address either way.
     tcp_mech = mm.tcp
-    mobile = {mh.name for mh in topo.mobile_hosts}
     # [[flows]] to a mobile host's permanent address: UDP ones are real-time traffic.
     udp_flow_ports = [flow_port(s, i) for i, f in enumerate(s.flows) if f.kind != "tcp_bulk"
                       and f.dst in mobile and f.dst_address == "permanent"]
@@ -170,36 +174,63 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
             run.cores[h] = core
             ctx.location_cores[(h, "miplr")] = core
         reg_ips = [addr[h] for h in registers]
-        for ch in cors:
-            state = c.NewMipState()
-            env = MipEnv(ctx, ch, "correspondent", run.counts, MIPLR_PORT)
-            def on_mapping(p, coa, lt, st=state, env=env, ch=ch):
-                st.SetMapping(p, coa, lt)
-                ctx.location_log.append((env.now(), ch, _ip(p), _ip(coa)))
+
+        def correspondent(name: str, state, env: MipEnv, prefixes=None) -> MipChDaemon:
+            """The MIP-CH daemon of ``name`` and its mangler's routing cache ([0058]-[0062])."""
+            def on_mapping(p, coa, lt):
+                state.SetMapping(p, coa, lt)
+                ctx.location_log.append((env.now(), name, _ip(p), _ip(coa)))
 
             daemon = MipChDaemon(env, reg_ips, query_timeout_s=mm.query_timeout_s,
                                  max_tries=mm.max_tries, max_lifetime_s=mm.register_max_lifetime_s,
-                                 keyring=keys, address=addr[ch], on_mapping=on_mapping,
-                                 on_unreachable=lambda p, st=state: st.Unreachable(p))
-            env.attach(lambda msg, src, daemon=daemon, env=env: env.reply(src, daemon.receive(msg, src)))
+                                 keyring=keys, address=addr.get(name, 0), on_mapping=on_mapping,
+                                 on_unreachable=lambda p: state.Unreachable(p),
+                                 mobile_prefixes=prefixes)
 
-            def on_miss(dst, daemon=daemon, state=state):
+            def on_miss(dst):
                 r = daemon.resolve(dst)
                 if r is not PENDING:  # the daemon knew it (its copy outlived the hook's)
                     state.SetMapping(dst, r or 0, daemon.remaining_s(dst))
 
-            state.ConfigureCorrespondent(bridge.register(f"{ch} MIP-CH mangler miss", on_miss))
+            state.ConfigureCorrespondent(bridge.register(f"{name} MIP-CH mangler miss", on_miss))
+            run.correspondents.append(daemon)
+            return daemon
+
+        for ch in cors:
+            state = c.NewMipState()
+            env = MipEnv(ctx, ch, "correspondent", run.counts, MIPLR_PORT)
+            daemon = correspondent(ch, state, env)
+            env.attach(lambda msg, src, daemon=daemon, env=env: env.reply(src, daemon.receive(msg, src)))
             hooks(net.nodes[ch], state, tcp_mech == "miplr", rt_mech == "miplr")
             run.states[ch] = state
             run.cores[ch] = daemon
             ctx.location_cores[(ch, "miplr")] = daemon
-            run.correspondents.append(daemon)
+        # Mobile hosts at either end of a mobile-to-mobile flow MIP-LR carries are correspondents
+        # too (beyond the specification, docs/miplr.md): the sender looks up its peer's care-of
+        # address, the receiver its peer's when it answers (TCP) or sends an update.
+        carried = {f.name for f in m2m if (tcp_mech if f.kind == "tcp_bulk" else rt_mech) == "miplr"}
+        both = {e for f in m2m if f.name in carried for e in (f.src, f.dst)}
+        prefix = [(int(perm_net.network_address), int(perm_net.netmask))]
         for mh in topo.mobile_hosts:
             state = c.NewMipState()
             env = MipEnv(ctx, mh.name, "mobile_host", run.counts, MIPLR_PORT, keep_sent=keep)
+            ch_daemon = None
+            if mh.name in both:
+                state.SetMobilePrefix(*prefix[0])
+                ch_daemon = correspondent(mh.name, state, env, prefix)
+                run.cores[f"{mh.name} (correspondent)"] = ch_daemon
             daemon = MipMhDaemon(env, int(mh.permanent_address), reg_ips, lifetime_s=mm.lifetime_s,
-                                 retry_s=mm.retry_s, max_tries=mm.max_tries, keyring=keys)
-            env.attach(daemon.receive)
+                                 retry_s=mm.retry_s, max_tries=mm.max_tries, keyring=keys,
+                                 locator=ch_daemon)
+            if ch_daemon is None:
+                env.attach(daemon.receive)
+            else:  # one socket, two daemons: acknowledgements are the MIP-MH daemon's
+                def on_both(msg, src, daemon=daemon, ch_daemon=ch_daemon, env=env):
+                    if isinstance(msg, (MipUpdateAck, MipUpdateAckAuth)):
+                        daemon.receive(msg, src)
+                    else:
+                        env.reply(src, ch_daemon.receive(msg, src))
+                env.attach(on_both)
             state.ConfigureMobile(bridge.register(f"{mh.name} MIP-MH TCP peer", daemon.on_tcp_from),
                                   int(mh.permanent_address))
 
@@ -235,6 +266,16 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
         ctx.location_cores[(ha, "mip")] = agent
         for mh in topo.mobile_hosts:
             run.decap[mh.name] = c.InstallIpInIp(net.nodes[mh.name])
+            if tcp_mech == "mip" and mh.name in tcp_openers:
+                # A connection the host opens leaves from its permanent address, straight to the
+                # peer; the answers come through the home agent's tunnel: triangular routing
+                # (no reverse tunnel, as RFC 5944 without its 'T' bit).
+                state = c.NewMipState()
+                state.ConfigureMobileSource(int(mh.permanent_address))
+                c.InstallMipHook(net.nodes[mh.name], TCP, state)
+                ctx.care_of[mh.name].subscribe(
+                    lambda change, state=state: None if change.lost else state.SetCoa(change.new))
+                run.states[mh.name] = state
             env = MipEnv(ctx, mh.name, "mobile_host", run.counts, MIP_PORT, keep_sent=keep)
             client = MobileIpClient(env, int(mh.permanent_address), addr[ha],
                                     lifetime_s=mm.lifetime_s, retry_s=mm.retry_s,

@@ -18,6 +18,13 @@ every register (retried with back-off until acknowledged, refreshed before the l
 and to every correspondent in its TCP connections cache: those that sent TCP to the host during
 the last registration lifetime.
 
+Beyond the specification, which assumes a stationary correspondent ([0054]): a mobile host can
+be a correspondent too (mobile-to-mobile traffic). It then runs both daemons on one socket; its
+MIP-CH daemon looks up only addresses in the permanent prefixes (``mobile_prefixes``), and its
+MIP-MH daemon sends the updates meant for a mobile peer to that peer's care-of address, found
+through the MIP-CH daemon (``locator``) and asked afresh from a register after a lost try, since
+both may have moved at once (docs/miplr.md).
+
 Hardening beyond the specification (docs/security.md): query ids start at a random number and
 a reply counts only from the register asked; an update from a host is applied only with a care-of
 address, a lifetime capped at ``max_lifetime_s`` and a sequence number inside the window of
@@ -64,8 +71,12 @@ class _Entry:
 class MipChDaemon:
     def __init__(self, env: DatagramEnv, registers: list[int], *, query_timeout_s: float = 0.5,
                  max_tries: int = 6, on_mapping: Any = None, on_unreachable: Any = None,
-                 max_lifetime_s: int = 300, keyring: Keyring | None = None, address: int = 0):
+                 max_lifetime_s: int = 300, keyring: Keyring | None = None, address: int = 0,
+                 mobile_prefixes: list[tuple[int, int]] | None = None):
         self.env = env
+        # (network, mask) pairs: only addresses inside are looked up (a daemon on a mobile host,
+        # whose own traffic goes mostly to fixed hosts); None: every address is.
+        self.mobile_prefixes = mobile_prefixes
         self.max_lifetime_s = max_lifetime_s
         self.keyring = keyring
         # Own key with the registers (security.auth): the one they wrap binding keys with.
@@ -82,6 +93,9 @@ class MipChDaemon:
         self._next_id = 1 + int(env.rand() * 0x7FFFFFFF)  # not guessable from the start
         self.rejected: dict[str, int] = {}
         self.queries_sent = 0
+        # Told (permanent, care-of address) of every mapping learnt, after on_mapping: a MIP-MH
+        # daemon on the same host resends an update that waits for it (MipMhDaemon.located).
+        self.on_learnt: list[Any] = []
         # Every update applied ([0068]): (time, permanent, care-of address), for measurements.
         self.updates: list[tuple[float, int, int]] = []
 
@@ -90,8 +104,14 @@ class MipChDaemon:
         e = self.cache.get(dst)
         return max(0.0, e.expires - self.env.now()) if e is not None else 0.0
 
+    def is_mobile(self, dst: int) -> bool:
+        """Could ``dst`` be a mobile host's permanent address (inside ``mobile_prefixes``)?"""
+        return self.mobile_prefixes is None or any(dst & m == n for n, m in self.mobile_prefixes)
+
     def resolve(self, dst: int) -> Any:
         """Care-of address to rewrite ``dst`` to, None to leave it, or PENDING ([0061])."""
+        if not self.is_mobile(dst):
+            return None
         now = self.env.now()
         e = self.cache.get(dst)
         if e is not None and e.expires > now:
@@ -99,6 +119,18 @@ class MipChDaemon:
         if dst not in self._querying:
             self._query(dst, 0)
         return PENDING
+
+    def locate(self, dst: int, fresh: bool = False) -> Any:
+        """Where a datagram for ``dst`` goes now: like :meth:`resolve`, and with ``fresh`` a
+        register is asked again even while an entry lives (unless a query is under way); the
+        entry in force is answered meanwhile. Beyond the specification: the MIP-MH daemon of a
+        mobile host that is also a correspondent uses it to reach a mobile peer's daemon
+        ([0068]'s updates), whose own move may have made the entry stale (docs/miplr.md)."""
+        if fresh and self.is_mobile(dst) and dst not in self._querying:
+            self._query(dst, 0)
+            e = self.cache.get(dst)
+            return e.coa or None if e is not None else PENDING
+        return self.resolve(dst)
 
     def _query(self, permanent: int, attempt: int) -> None:
         if attempt >= self.max_tries:
@@ -157,6 +189,8 @@ class MipChDaemon:
         self.env.log("mip_mapping", f"{ip_str(msg.permanent)} -> "
                      f"{ip_str(msg.coa) if msg.coa else 'null'} for {lifetime}s")
         self.on_mapping(msg.permanent, msg.coa, lifetime)
+        for f in self.on_learnt:
+            f(msg.permanent, msg.coa)
         return None
 
     def _ack(self, msg: Any, key: bytes | None, status: int, lifetime: int) -> Any:
@@ -194,6 +228,8 @@ class MipChDaemon:
         self.updates.append((now, msg.permanent, msg.coa))
         self.env.log("mip_update", f"{ip_str(msg.permanent)} -> {ip_str(msg.coa)}")
         self.on_mapping(msg.permanent, msg.coa, lifetime)
+        for f in self.on_learnt:
+            f(msg.permanent, msg.coa)
         return self._ack(msg, key, UPDATE_OK, lifetime)
 
     def _reject(self, kind: str) -> None:
@@ -202,8 +238,16 @@ class MipChDaemon:
 
 class MipMhDaemon:
     def __init__(self, env: DatagramEnv, permanent: int, registers: list[int], *, lifetime_s: int = 120,
-                 retry_s: float = 0.5, max_tries: int = 6, keyring: Keyring | None = None):
+                 retry_s: float = 0.5, max_tries: int = 6, keyring: Keyring | None = None,
+                 locator: MipChDaemon | None = None):
         self.env = env
+        # The host's own MIP-CH daemon, when it is a correspondent of other mobile hosts: their
+        # updates go to their care-of addresses, found through it (docs/miplr.md).
+        self.locator = locator
+        self._wire: dict[int, int] = {}  # address an update was sent to -> the peer it is for
+        self._sent_to: dict[int, int] = {}  # peer -> the address its last update went to
+        if locator is not None:
+            locator.on_learnt.append(self.located)
         self.permanent = permanent
         self._key = keyring.host_key(permanent) if keyring is not None else None
         self.registers = list(registers)
@@ -266,9 +310,29 @@ class MipMhDaemon:
             return
         if attempt:
             self.env.log(f"{kind}_update_retry", f"{ip_str(dst)} try {attempt + 1}")
-        self.env.send(dst, self._update_for(dst, kind))
+        wire = dst
+        if kind == "ch" and self.locator is not None and self.locator.is_mobile(dst):
+            # A mobile correspondent: its care-of address, and a register asked afresh at once:
+            # the peer may have moved at the same time (its update to us then went to our old
+            # address), and the answer sends this update again to where it is (located).
+            where = self.locator.locate(dst, fresh=True)
+            wire = dst if where is None else (0 if where is PENDING else where)
+            if not wire:
+                self.env.log("ch_update_waits", f"{ip_str(dst)}: asking a register where it is")
+        if wire:
+            self._wire[wire] = dst
+            self._sent_to[dst] = wire
+            self.env.send(wire, self._update_for(dst, kind))
         self._timers[dst] = self.env.call_later(self.retry_s * 2 ** attempt,
                                                 self._send_update, dst, attempt + 1, kind)
+
+    def located(self, peer: int, coa: int) -> None:
+        """The host's MIP-CH daemon learnt where ``peer`` is: an update to it still waiting for
+        its acknowledgement goes there at once (the retry timer keeps running)."""
+        if coa and peer in self._timers and peer in self.tcp_peers and self._sent_to.get(peer) != coa:
+            self._wire[coa] = peer
+            self._sent_to[peer] = coa
+            self.env.send(coa, self._update_for(peer, "ch"))
 
     def _key_for(self, dst: int, kind: str) -> bytes | None:
         if self._key is None:
@@ -287,6 +351,7 @@ class MipMhDaemon:
         return seal(key, MipUpdateAuth(self.permanent, self.coa, seq, self.lifetime_s, NO_AUTH))
 
     def receive(self, msg: Any, src: int) -> None:
+        src = self._wire.get(src, src)  # a mobile correspondent answers from its care-of address
         if not (isinstance(msg, (MipUpdateAck, MipUpdateAckAuth)) and msg.permanent == self.permanent
                 and msg.seq == self.seq_for(src)):
             return

@@ -306,18 +306,19 @@ def _flow_problems(s: "Scenario", mobile: list[str], roles: set[str]):
         if f.dst not in fixed and f.dst not in mobile:
             yield (f"{where}.dst: {shown(f.dst)} is neither a fixed host nor a mobile host; allowed:"
                    f" {', '.join(fixed + mobile)}")
-        elif f.src in mobile and f.kind == "tcp_bulk":
-            yield (f"{where}.src: a tcp_bulk flow from a mobile host is not supported (its"
-                   f" peer's answers would need macro-mobility to reach it); use udp_cbr or"
-                   f" onoff, or a fixed host as src")
-        elif f.src in mobile and f.dst in mobile:
-            yield f"{where}.dst: a flow from one mobile host to another is not supported"
         elif f.dst == f.src:
             yield f"{where}.dst: the flow's source and destination are the same host"
         elif f.dst in mobile and f.dst_address == "care_of" and f.kind == "tcp_bulk":
             yield (f"{where}.dst_address: TCP to the care-of address is not kept across"
                    f" sub-network changes (the connection is reset when the address goes); use"
                    f" \"permanent\" (carried by macro_mobility.tcp), or a UDP kind")
+        elif f.src in mobile and f.kind == "tcp_bulk" and f.dst not in mobile:
+            # An upload: the peer's answers go to the permanent address (the connection's).
+            # (A mechanism's servers are checked with macro_mobility.)
+            if mm.tcp == "miplr" and s.hosts[f.dst].role != "correspondent":
+                yield (f"{where}.dst: MIP-LR rewrites the answers' addresses at correspondents"
+                       f" ([0058]-[0062]): {shown(f.dst)} has role {shown(s.hosts[f.dst].role)};"
+                       f" use a correspondent")
         elif f.dst in mobile and f.dst_address == "permanent":
             cls, mech = (("tcp", mm.tcp) if f.kind == "tcp_bulk" else ("realtime", mm.realtime))
             if mech not in ("miplr", "mip"):
@@ -329,6 +330,10 @@ def _flow_problems(s: "Scenario", mobile: list[str], roles: set[str]):
                 yield f"{where}.dst_address: MIP-LR needs a host with role 'home_location_register'"
             elif mech == "mip" and "home_agent" not in roles:
                 yield f"{where}.dst_address: Mobile IP needs a host with role 'home_agent'"
+            elif mech == "miplr" and f.src in mobile and s.security.auth:
+                yield (f"{where}.src: between two mobile hosts MIP-LR's binding keys do not work"
+                       f" (a register ties a correspondent's key to its address, and a mobile"
+                       f" correspondent's changes); set security.auth = false, or mechanism \"mip\"")
             elif mech == "miplr" and f.src in s.hosts and s.hosts[f.src].role != "correspondent":
                 yield (f"{where}.src: MIP-LR rewrites addresses at correspondents ([0058]-[0062]):"
                        f" {shown(f.src)} has role {shown(s.hosts[f.src].role)}; use a correspondent")

@@ -17,7 +17,7 @@ from .errors import PROBLEM_SEPARATOR, ScenarioError, cut, shown
 from .files import FileProblem, read_regular_file
 from .schema import MOBILITY_MODELS, Scenario
 
-BUILTIN_SCENARIOS = ("patent-walk", "redundancy", "crowd")
+BUILTIN_SCENARIOS = ("patent-walk", "redundancy", "crowd", "mobile-pair")
 DEFAULT_SCENARIO = "patent-walk"
 
 

@@ -287,3 +287,71 @@ def test_a_lost_update_to_a_correspondent_is_retransmitted_until_acknowledged():
     # sent at 0, lost; again at 0.5 (applied, ack lost); again at 1.5 (ack arrives); no more.
     assert to_ch_updates == [0.0, 0.5, 1.5]
     assert ch.resolve(PERM) == COA2 and ch.rejected == {}  # the duplicate was acknowledged OK
+
+
+# ---- mobile-to-mobile (beyond the specification, docs/miplr.md) ------------------------------
+
+PREFIX = [(ip_int("10.0.0.0"), ip_int("255.255.255.0"))]
+
+
+class _Mobile:
+    """A mobile host that is also a correspondent: both daemons on one socket whose address is
+    the care-of address of the moment."""
+
+    def __init__(self, loop, net, perm: int, coa: int):
+        self.env = _env(loop, net, coa)
+        self.ch = MipChDaemon(self.env, [HLR1], mobile_prefixes=PREFIX)
+        self.mh = MipMhDaemon(self.env, perm, [HLR1], lifetime_s=100, retry_s=0.5,
+                              locator=self.ch)
+
+    def receive(self, m, s):
+        if isinstance(m, MipUpdateAck):
+            return self.mh.receive(m, s)
+        return self.ch.receive(m, s)
+
+
+def test_two_mobile_hosts_that_move_at_once_find_each_other_again():
+    # Each host's update to the other goes to the other's old care-of address and is lost;
+    # the retry asks the register afresh, and whichever update arrives first redirects the
+    # other's waiting update at once (MipMhDaemon.located).
+    loop, net = FakeLoop(), []
+    perm_a, perm_b = ip_int("10.0.0.10"), ip_int("10.0.0.11")
+    a1, a2, b1, b2 = (ip_int(x) for x in ("10.1.0.4", "10.2.0.4", "10.2.0.3", "10.1.0.5"))
+    hlr = HomeLocationRegister([ipaddress.IPv4Network("10.0.0.0/24")])
+    a, b = _Mobile(loop, net, perm_a, a1), _Mobile(loop, net, perm_b, b1)
+    at = {HLR1: lambda m, s: hlr.receive(m, loop.now(), s), a1: a.receive, b1: b.receive}
+    pump = datagram_pump(loop, net, at)
+    a.mh.on_coa_change(None, a1)
+    b.mh.on_coa_change(None, b1)
+    # a sends TCP to b (its mangler asks its daemon), b answers (and asks its own).
+    assert a.ch.resolve(perm_b) is PENDING and b.ch.resolve(perm_a) is PENDING
+    assert a.ch.resolve(ip_int("10.10.0.2")) is None  # a fixed host: never asked about
+    for t in (0.5, 1.0):
+        pump()
+        loop.run(t)
+    assert a.ch.resolve(perm_b) == b1 and b.ch.resolve(perm_a) == a1
+    assert a.ch.queries_sent == b.ch.queries_sent == 1
+    a.mh.on_tcp_from(perm_b)
+    b.mh.on_tcp_from(perm_a)
+
+    def move(host, old, new):
+        del at[old]
+        at[new] = host.receive
+        host.env.me = new
+        host.mh.on_coa_change(old, new)
+
+    loop.run(5.0)
+    move(a, a1, a2)
+    move(b, b1, b2)
+    for t in (5.2, 5.6, 6.0, 7.0, 9.0):
+        pump()
+        loop.run(t)
+    assert a.ch.resolve(perm_b) == b2 and b.ch.resolve(perm_a) == a2
+    assert perm_b not in a.mh._timers and perm_a not in b.mh._timers  # both acknowledged
+    # a's update to b: at the move to b's old address (the entry in force while the register is
+    # asked again), then once to the new one as soon as the register's answer told a where b
+    # is (or b's own update did): three hops later, no retry timer waited for.
+    to_b = [(round(t, 2), dst) for t, _, dst, m in net
+            if isinstance(m, MipUpdate) and m.permanent == perm_a and dst != HLR1]
+    assert to_b == [(5.0, b1), (5.03, b2)]
+    assert [s for t, s, d, m in net if isinstance(m, MipQuery) and t >= 5] == [a2, b2]

@@ -27,9 +27,9 @@ def test_udp_cbr_is_one_window_and_onoff_alternates_from_the_seed_and_name():
 
 @pytest.mark.parametrize("change,mm,expect", [
     ({"name": "tcp"}, {}, "flows.0.name: 'tcp' is a built-in flow's name; choose another"),
-    ({"src": "mh1"}, {"realtime": "miplr"}, "flows.0.dst: a flow from one mobile host to another"),
-    ({"src": "mh1", "dst": "ch", "kind": "tcp_bulk"}, {},
-     "flows.0.src: a tcp_bulk flow from a mobile host is not supported"),
+    ({"src": "mh1"}, {"realtime": "miplr"}, "flows.0.dst: the flow's source and destination are the same host"),
+    ({"src": "mh1", "dst": "sip", "kind": "tcp_bulk"}, {},
+     "flows.0.dst: MIP-LR rewrites the answers' addresses at correspondents ([0058]-[0062]): 'sip'"),
     ({"src": "eve"}, {"realtime": "miplr"},
      "flows.0.src: 'eve' is neither a fixed host nor a mobile host; allowed: ch, hlr, sip, ha, mh1"),
     ({"dst": "mh9"}, {"realtime": "miplr"}, "flows.0.dst: 'mh9' is neither a fixed host nor a mobile host"),
@@ -62,3 +62,17 @@ def test_flow_names_and_ports_are_unique_per_receiver():
 def test_care_of_addressing_needs_no_macro_mobility():
     s = validate_dict(with_flows([dict(VIDEO, dst_address="care_of")]))  # realtime stays "sip"
     assert s.flows[0].dst_address == "care_of"
+
+
+def test_uploads_and_mobile_to_mobile_flows_validate_and_auth_is_refused_between_mobiles():
+    up = dict(VIDEO, name="up", kind="tcp_bulk", src="mh1", dst="ch")
+    for tcp in ("miplr", "mip", "none"):
+        assert validate_dict(with_flows([up], tcp=tcp)).flows[0].src == "mh1"
+    d = with_flows([dict(VIDEO, src="mh2"), dict(up, name="m2m", dst="mh2")], realtime="miplr")
+    d["mobile_hosts"]["count"] = 2
+    assert len(validate_dict(d).flows) == 2
+    d["security"] = {"auth": True, "secret": "x" * 16}
+    with pytest.raises(ScenarioError) as e:
+        validate_dict(d)
+    assert [p.split(":")[0] for p in e.value.problems] == ["flows.0.src", "flows.1.src"]
+    assert "binding keys" in e.value.problems[0]

@@ -57,7 +57,7 @@ class MipState : public ns3::SimpleRefCount<MipState>, public ArrivalLog {
     ns3::IpL4Protocol::DownTargetCallback down;
   };
 
-  uint64_t token = 0;
+  uint64_t missToken = 0, peerToken = 0;  // the Python handlers (a host may be both)
   bool correspondent = false, mobile = false;
   uint32_t permanent = 0, coa = 0;
   int64_t peerNotifyNs = 1000000000LL;
@@ -65,8 +65,10 @@ class MipState : public ns3::SimpleRefCount<MipState>, public ArrivalLog {
 
   // Set through methods: Python holds this object by Ptr, and cppyy does not assign data
   // members through a smart pointer.
-  void ConfigureCorrespondent(uint64_t tok) { token = tok; correspondent = true; }
-  void ConfigureMobile(uint64_t tok, uint32_t perm) { token = tok; mobile = true; permanent = perm; }
+  void ConfigureCorrespondent(uint64_t tok) { missToken = tok; correspondent = true; }
+  void ConfigureMobile(uint64_t tok, uint32_t perm) { peerToken = tok; mobile = true; permanent = perm; }
+  // Classic Mobile IP: the source of the host's own connections only (no daemon to tell).
+  void ConfigureMobileSource(uint32_t perm) { mobile = true; permanent = perm; }
   void SetCoa(uint32_t a) { coa = a; }
 
   // ---- correspondent host: the routing cache of [0058]-[0062] --------------------------------
@@ -108,12 +110,24 @@ class MipState : public ns3::SimpleRefCount<MipState>, public ArrivalLog {
   bool Out(ns3::Ptr<ns3::Packet> p, uint32_t& src, uint32_t& dst, uint8_t proto,
            const ns3::IpL4Protocol::DownTargetCallback& down) {
     ++capturedOut;
-    // From the care-of address, or from no address at all (between two care-of addresses).
-    if (mobile && (src == coa || src == 0)) {
-      src = permanent;
-      ++sourceRewritten;
+    if (mobile) {
+      // A connection this host opened: ns-3's TCP fixes the socket's address at Connect to the
+      // route's source, the care-of address of that moment; its packets keep it after a move.
+      uint16_t sport = proto == 6 ? Port(p, 0) : 0;
+      auto own = sport ? m_endpointAddr.find(sport) : m_endpointAddr.end();
+      // From the care-of address, from no address at all (between two care-of addresses), or
+      // from the care-of address such a connection was opened with.
+      if (src == coa || src == 0 || (own != m_endpointAddr.end() && own->second == src)) {
+        if (sport && src && own == m_endpointAddr.end()) m_endpointAddr[sport] = src;
+        src = permanent;
+        ++sourceRewritten;
+      }
     }
     if (!correspondent) return false;
+    if (m_mobileMask && (dst & m_mobileMask) != m_mobileNet) {  // not a mobile host's address
+      ++passedOut;
+      return false;
+    }
     auto it = m_cache.find(dst);
     if (it != m_cache.end() && it->second.expires > NowNs()) {
       if (it->second.coa) {
@@ -131,15 +145,15 @@ class MipState : public ns3::SimpleRefCount<MipState>, public ArrivalLog {
       q.push_back({p, src, dst, proto, down});
       ++held;
     }
-    if (m_asking.insert(dst).second && g_mip_miss) g_mip_miss(token, dst);
+    if (m_asking.insert(dst).second && g_mip_miss) g_mip_miss(missToken, dst);
     return true;
   }
 
   void In(ns3::Ipv4Header& h, bool tcp) {
     ++capturedIn;
     uint32_t dst = h.GetDestination().Get();
-    if (mobile && tcp) Note(dst);
-    if (mobile) {
+    if (mobile && tcp && peerToken) Note(dst);
+    if (mobile && peerToken) {
       // The TCP connections cache of [0068]; when the policy hands RTP to MIP-LR, its
       // correspondents belong there too, or they would not hear of a new care-of address.
       uint32_t peer = h.GetSource().Get();
@@ -147,7 +161,7 @@ class MipState : public ns3::SimpleRefCount<MipState>, public ArrivalLog {
       auto it = m_peerSeen.find(peer);
       if ((it == m_peerSeen.end() || now - it->second >= peerNotifyNs) && g_mip_peer) {
         m_peerSeen[peer] = now;
-        g_mip_peer(token, peer);
+        g_mip_peer(peerToken, peer);
       }
     }
     if (mobile && coa && dst == coa) {
@@ -156,9 +170,29 @@ class MipState : public ns3::SimpleRefCount<MipState>, public ArrivalLog {
     }
   }
 
+  // After In and after the applications' addresses were noted: a packet for the permanent
+  // address that belongs to a connection this host opened goes up with the address its socket
+  // was given at Connect (see Out): ns-3 plumbing, not a rewrite the peer or the application
+  // sees. A host with its permanent address on a virtual interface would not need it.
+  void ToEndpoint(ns3::Ipv4Header& h, ns3::Ptr<const ns3::Packet> p) {
+    if (!mobile || m_endpointAddr.empty() || h.GetDestination().Get() != permanent) return;
+    auto it = m_endpointAddr.find(Port(p, 2));
+    if (it == m_endpointAddr.end()) return;
+    h.SetDestination(ns3::Ipv4Address(it->second));
+    ++endpointTranslated;
+  }
+  uint64_t endpointTranslated = 0;
+  // A mobile host that is also a correspondent (mobile-to-mobile traffic): only addresses in
+  // the permanent prefix are looked up; every other destination leaves as it is, unasked.
+  void SetMobilePrefix(uint32_t net, uint32_t mask) {
+    m_mobileNet = net & mask;
+    m_mobileMask = mask;
+  }
+
   void Clear() {
     m_held.clear();
     m_cache.clear();
+    m_endpointAddr.clear();
   }
 
  private:
@@ -166,6 +200,16 @@ class MipState : public ns3::SimpleRefCount<MipState>, public ArrivalLog {
   std::set<uint32_t> m_asking;
   std::unordered_map<uint32_t, std::deque<Held>> m_held;
   std::unordered_map<uint32_t, int64_t> m_peerSeen;
+  std::unordered_map<uint16_t, uint32_t> m_endpointAddr;  // local TCP port -> address at Connect
+  uint32_t m_mobileNet = 0, m_mobileMask = 0;
+
+  // The 16-bit port at byte ``at`` of the transport header, the first bytes of p.
+  static uint16_t Port(ns3::Ptr<const ns3::Packet> p, uint32_t at) {
+    if (p->GetSize() < at + 2) return 0;
+    uint8_t b[4];
+    p->CopyData(b, at + 2);
+    return (uint16_t)(b[at] << 8 | b[at + 1]);
+  }
 };
 
 // Created here, not by Python: C++ hooks hold it by Ptr, and an object Python created would be
@@ -206,6 +250,7 @@ class MipHook : public ns3::IpL4Protocol {
     if (captured) {
       m_state->appDestinations.insert(h.GetDestination().Get());
       m_state->appSources.insert(h.GetSource().Get());
+      if (m_inner->GetProtocolNumber() == 6) m_state->ToEndpoint(h, p);
     }
     return m_inner->Receive(p, h, iif);
   }

@@ -68,13 +68,16 @@ RESERVED_PORTS = {9: "the probe", 434: "Mobile IP", 4343: "MMP", 4344: "DRCP", 4
 
 class Flow(_Model):
     """A traffic flow of the researcher's own (``[[flows]]``), generated in C++ like the built-in
-    ones: from a fixed host to a fixed host or a mobile host, or (UDP kinds) from a mobile host
-    to a fixed host, sent from whatever care-of address the host has. To a mobile host it is addressed
-    by the host's permanent address and carried by the mechanism the policy gives its traffic
+    ones, in any direction between fixed and mobile hosts. To a mobile host it is addressed by
+    the host's permanent address and carried by the mechanism the policy gives its traffic
     class (``macro_mobility.tcp`` for tcp_bulk, ``macro_mobility.realtime`` for the UDP kinds;
     MIP-LR or Mobile IP), or sent to the care-of address the host has when it starts
     (``dst_address = "care_of"``: no macro-mobility, as an application that resolved the host
-    once). It appears in ``flows.parquet`` and ``timeline.parquet`` under its name.
+    once). From a mobile host: UDP leaves from the care-of address of the moment; a tcp_bulk
+    connection from the permanent address under MIP-LR or Mobile IP (an upload, kept across
+    sub-network changes), else from the care-of address of its start. Between two mobile hosts
+    under MIP-LR each is the other's correspondent (docs/miplr.md). It appears in
+    ``flows.parquet`` and ``timeline.parquet`` under its name.
 
     ``udp_cbr``: ``packet_bytes`` UDP payloads at ``rate_kbps`` from start_s to stop_s, each
     with a sequence number and its send time (losses, duplicates, one-way delays).
@@ -86,8 +89,8 @@ class Flow(_Model):
     name: str = Field(description="Unique among the flows; not probe, rtp or tcp (the built-in"
                       " flows). Letters, digits, '.', '_', '-'.")
     kind: Literal[FLOW_KINDS] = Field(description=", ".join(FLOW_KINDS) + ".")
-    src: str = Field(description="A fixed host (a name under [hosts]), or for the UDP kinds a"
-                     " mobile host mh1 .. mhN (to a fixed host).")
+    src: str = Field(description="A fixed host (a name under [hosts]), or a mobile host"
+                     " mh1 .. mhN.")
     dst: str = Field(description="A fixed host, or a mobile host mh1 .. mhN.")
     start_s: float = Field(ge=0, description="When the flow starts.")
     stop_s: float | None = Field(None, gt=0, description="When it stops sending (default: 1 s"
