@@ -143,7 +143,7 @@ def staging_dir(out_dir: Path) -> Path:
 
 
 # What write_run puts in a run directory: nothing else there is ours to replace or delete.
-RUN_FILES = frozenset({"summary.json", "scenario.toml", "manifest.json", "pcap"}
+RUN_FILES = frozenset({"summary.json", "scenario.toml", "manifest.json", "pcap", "flowmon.xml"}
                       | {f"{name}.parquet" for name in TABLES})
 _STAGING = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]{1,10})\.(?:partial|old)$")
 

@@ -134,3 +134,18 @@ def load(modules: tuple[str, ...]) -> Any:
     ns.Node.__del__ = lambda self: pending.append(self)
     setattr(ns, "LookupByNameFailSafe", g.LookupByNameFailSafe)
     return ns
+
+
+def load_more(modules: tuple[str, ...]) -> None:
+    """Load ns-3 modules beyond :data:`MODULES` into a process whose ns-3 is loaded already
+    (:func:`load` ran): their libraries, then their umbrella headers. Only the observers of
+    ``adapter/observe.py`` call it, when a run asks for them (``imm-sim run --netanim``,
+    ``--flowmon``): a normal run loads nothing more and is unchanged."""
+    import cppyy
+
+    root = wheel_root()
+    for lib in load_order(root / "lib64", modules):
+        cppyy.load_library(str(lib))
+    for m in modules:
+        for header in NS3_MODULE_HEADERS.get(m, (f"{m}-module.h",)):
+            cppyy.include(f"ns3/{header}")

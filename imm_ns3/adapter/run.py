@@ -150,12 +150,16 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
                  pcap: bool = False, progress: bool = False,
                  scenario_file: str | None = None,
                  setup: Callable[[RunContext], None] | None = None,
-                 manifest: dict[str, Any] | None = None) -> RunResult:
+                 manifest: dict[str, Any] | None = None,
+                 observers: tuple[Callable[[RunContext, Path | None], Collector | None], ...] = (),
+                 ) -> RunResult:
     """Simulate ``scenario`` once and return its results (written to ``out_dir`` if given).
 
     ``setup(ctx)`` is an optional extra hook (after the protocols of :data:`PROTOCOLS`), e.g.
     for tests that add a probe or a failing callback; it may return a collector too. ``manifest`` (sweeps) is written beside the
-    results as ``manifest.json``, inside the same atomic rename.
+    results as ``manifest.json``, inside the same atomic rename. ``observers``: ns-3's own tools
+    (``adapter/observe.py``: NetAnim, FlowMonitor), each ``observer(ctx, staging)`` set up after
+    everything else and returning a collector; none by default.
     """
     seed = scenario.simulation.seed if seed is None else int(seed)
     if pcap and out_dir is None:
@@ -192,6 +196,11 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
         collectors: list[Collector] = []
         for _name, setup_protocol in PROTOCOLS + ((("extra", setup),) if setup else ()):
             collect = setup_protocol(ctx)
+            if collect is not None:
+                collectors.append(collect)
+        # The observers asked for (adapter/observe.py), last: they watch, they change nothing.
+        for observe in observers:
+            collect = observe(ctx, staging)
             if collect is not None:
                 collectors.append(collect)
         duration = scenario.simulation.duration_s

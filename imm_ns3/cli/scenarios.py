@@ -24,8 +24,17 @@ from .outputs import default_run_dir, replaces_another_run, run_manifest
                    " the --set overrides). A directory holding another run is never replaced.")
 @click.option("--pcap", is_flag=True, help="Write pcap files of every device under OUT/pcap/.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+# ns-3's own observers (adapter/observe.py, docs/pictures.md): none unless asked.
+@click.option("--netanim", "netanim", type=click.Path(path_type=Path), default=None,
+              metavar="FILE.xml", help="Write a NetAnim trace (node names, roles as colours,"
+              " positions, wired links) to FILE.xml, outside the run directory.")
+@click.option("--netanim-packets", is_flag=True,
+              help="With --netanim: every packet too (large: see docs/pictures.md).")
+@click.option("--flowmon", is_flag=True,
+              help="Install ns-3's FlowMonitor on every node; writes OUT/flowmon.xml.")
 def run(scenario: str, overrides: tuple[str, ...], seed: int | None, out_dir: Path | None,
-        pcap: bool, quiet: bool) -> None:
+        pcap: bool, quiet: bool, netanim: Path | None = None, netanim_packets: bool = False,
+        flowmon: bool = False) -> None:
     """Run one simulation of SCENARIO (a file, or a built-in name; default: patent-walk)."""
     s, topo = _load(scenario, overrides)
     seed = seed if seed is not None else s.simulation.seed
@@ -33,6 +42,7 @@ def run(scenario: str, overrides: tuple[str, ...], seed: int | None, out_dir: Pa
     problem = replaces_another_run(out_dir, s, seed)
     if problem:
         raise _BadInput(problem)
+    observers = _observers(topo, out_dir, netanim, netanim_packets, flowmon)
     from ..adapter import CallbackError, run_scenario
 
     import signal
@@ -52,16 +62,56 @@ def run(scenario: str, overrides: tuple[str, ...], seed: int | None, out_dir: Pa
     try:
         result = run_scenario(s, seed=seed, out_dir=out_dir, pcap=pcap, progress=not quiet,
                               scenario_file=None if scenario in BUILTIN_SCENARIOS else scenario,
-                              manifest=run_manifest(scenario, overrides, seed))
+                              manifest=run_manifest(scenario, overrides, seed),
+                              **({"observers": observers} if observers else {}))
     except CallbackError as e:
+        _discard(observers)
         click.echo(f"error: {e}", err=True)
         click.echo(e.traceback_text.rstrip(), err=True)
         sys.exit(1)
     except KeyboardInterrupt:
+        _discard(observers)
         click.echo("interrupted: nothing was written", err=True)
         sys.exit(130)
+    except Exception:
+        _discard(observers)
+        raise
     if not quiet:
         click.echo(format_summary(result.summary, result.handoffs, out_dir))
+        for o in observers:
+            click.echo(f"{type(o).__name__.lower()}: {getattr(o, 'written', None) or out_dir / 'flowmon.xml'}")
+
+
+def _discard(observers: tuple) -> None:
+    """A failed run: remove a half-written NetAnim trace (nothing else is touched)."""
+    for o in observers:
+        getattr(o, "discard", lambda: None)()
+
+
+def _observers(topo, out_dir: Path, netanim: Path | None, packets: bool, flowmon: bool) -> tuple:
+    """The ns-3 observers asked for (--netanim, --flowmon), checked before ns-3 is loaded."""
+    if packets and netanim is None:
+        raise _BadInput("--netanim-packets: add --netanim FILE.xml (the trace it adds packets to)")
+    out = []
+    if netanim is not None:
+        from .draw import check_netanim_path
+
+        problem = check_netanim_path(netanim, out_dir)
+        if problem:
+            raise _BadInput(problem)
+        from ..adapter.observe import NetAnim
+        from ..analysis.netmap import layout
+
+        # NetAnim's y axis points down: the schematic above the cells is mirrored to stay above.
+        ys = [r.position_m[1] for r in topo.radios.values()] or [0.0]
+        pos = {n: (x, min(ys) - (y - max(ys))) for n, (x, y) in layout(topo).items()
+               if n not in topo.radios}
+        out.append(NetAnim(netanim, packets=packets, positions=pos))
+    if flowmon:
+        from ..adapter.observe import FlowMon
+
+        out.append(FlowMon())
+    return tuple(out)
 
 
 @main.command("list")
