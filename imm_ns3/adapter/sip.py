@@ -80,8 +80,10 @@ def setup_sip(ctx: RunContext) -> Collector | None:
     mech = s.macro_mobility.realtime
     if s.attacks:
         ctx.attacker_ports.append(SIP_PORT)  # an attacker host's SIP socket (opened when it forges)
+    ch_calls = bool(cors) and s.sip.correspondent_calls
+    mobile_calls = s.sip.calls if mech == "sip" else []
     # Care-of addresses come from MMP and DRCP: without domains there is nothing to follow.
-    if not (s.sip.enabled and cors and s.domains):
+    if not (s.sip.enabled and (ch_calls or mobile_calls) and s.domains):
         return None
     if mech == "sip" and not servers:
         return None
@@ -118,9 +120,9 @@ def setup_sip(ctx: RunContext) -> Collector | None:
         ctx.location_cores[(h, "sip")] = reg
 
     # The correspondent's agent and RTP (one sender/receiver pair per call).
-    ch = cors[0]
+    ch = cors[0] if cors else None
     ch_ua = None
-    if mech == "sip":
+    if mech == "sip" and ch_calls:
         ch_env = _SipEnv(ctx, ch, "correspondent", counts)
         ch_uri = s.hosts[ch].sip_url or f"sip:{ch}@{s.mobile_hosts.sip_domain}"
         ch_ua = UserAgent(ch_env, aor_uri=ch_uri, host=addr[ch], servers=server_addrs,
@@ -130,9 +132,19 @@ def setup_sip(ctx: RunContext) -> Collector | None:
         ctx.location_cores[(ch, "sip")] = ch_ua
     media: dict[str, RtpMedia] = ctx.rtp.media  # the rtp step's (adapter/traffic.py)
     call_of: dict[str, str] = {}  # call-id -> mobile host
+    # Calls between two mobile hosts: (host, the peer's address of record) -> (the host's
+    # sender to the peer, when it stops).
+    url = {mh.name: mh.sip_url for mh in topo.mobile_hosts}
+    run_end = s.simulation.duration_s - DRAIN_S
+    mobile_sender: dict[tuple[str, str], tuple] = {}
+    for k, cm in zip(mobile_calls, ctx.rtp.mobile):
+        stop = min(k.at_s + k.holding_s, run_end) if k.holding_s else run_end
+        for me in (k.caller, k.callee):
+            mobile_sender[(me, url[cm.peer(me)])] = (cm.senders[me], stop)
 
+    mh_uas: dict[str, UserAgent] = {}
     for mh in topo.mobile_hosts:
-        m = media[mh.name]
+        m = media.get(mh.name)
         if mech != "sip":
             continue
         mh_env = _SipEnv(ctx, mh.name, "mobile_host", counts)
@@ -141,7 +153,9 @@ def setup_sip(ctx: RunContext) -> Collector | None:
                        expires_s=s.sip.expires_s, media_port=RTP_PORT_MH,
                        credentials=(user, users[mh.sip_url]) if users else None)
         mh_env.attach(ua.receive)
-        m.ua = ua
+        if m is not None:
+            m.ua = ua
+        mh_uas[mh.name] = ua
         ctx.location_cores[(mh.name, "sip")] = ua
 
         def on_coa(change: CoaChange, ua=ua) -> None:
@@ -155,17 +169,38 @@ def setup_sip(ctx: RunContext) -> Collector | None:
 
         ctx.care_of[mh.name].subscribe(on_coa)
 
-        def mh_established(sess, m=m, end_s=plans[mh.name].end_s):
-            # The mobile host's application sends to the correspondent's media address.
+        def mh_established(sess, m=m, end_s=plans[mh.name].end_s, me=mh.name):
+            # The mobile host's application sends to the correspondent's media address (or, in
+            # a call with another mobile host, to that host's).
             rm = sess.remote_media
-            if rm is not None:
+            mine = mobile_sender.get((me, sess.remote_uri))
+            if rm is not None and mine is not None:
+                mine[0].SetDestination(_ip(rm.address), rm.port)
+                mine[0].Start(mine[1])
+            elif rm is not None and m is not None:
                 m.to_ch.SetDestination(_ip(rm.address), rm.port)
                 m.to_ch.Start(end_s)
 
+        def mh_ended(sess, m=m, me=mh.name):
+            # The peer hung up (BYE): the host's application stops sending. (A re-INVITE that
+            # times out also ends the agent's session; the media then goes on as before.)
+            if sess.ended_by != "bye":
+                return
+            mine = mobile_sender.get((me, sess.remote_uri))
+            if mine is not None:
+                mine[0].Stop()
+            elif m is not None:
+                m.to_ch.Stop()
+
+        def mh_media(sess, me=mh.name):
+            # [0075] with a mobile peer: it moved, and re-INVITEd this host.
+            mine = mobile_sender.get((me, sess.remote_uri))
+            if mine is not None and sess.remote_media is not None:
+                mine[0].SetDestination(_ip(sess.remote_media.address), sess.remote_media.port)
+
         ua.on_established = mh_established
-        # The correspondent hung up (BYE): the host's application stops sending. (A re-INVITE
-        # that times out also ends the agent's session; the media then goes on as before.)
-        ua.on_ended = lambda sess, m=m: m.to_ch.Stop() if sess.ended_by == "bye" else None
+        ua.on_ended = mh_ended
+        ua.on_media = mh_media
 
     def ch_established(sess):
         mh = call_of.get(sess.call_id)
@@ -221,19 +256,66 @@ def setup_sip(ctx: RunContext) -> Collector | None:
     for mh in topo.mobile_hosts:
         by_time.setdefault(plans[mh.name].start_s, []).append(mh)
     label = "SIP calls" if ch_ua is not None else "RTP flows"
-    for at in sorted(by_time):
+    for at in sorted(by_time) if ch_calls else ():
         ctx.bridge.call_at(at, start, by_time[at], name=label)
 
-    if mech == "sip":
+    if mech == "sip" and ch is not None:
         _forgers(ctx, counts, server_addrs, servers, ch, addr, call_of)
+    mobile_sessions = _mobile_calls(ctx, mobile_calls, mh_uas, url, run_end)
 
     def collect():
         # The agents' transition tables: pairs absent from them, and stale responses.
         ctx.extra_summary["sip"] = table_counts(
             (h, c) for (h, k), c in ctx.location_cores.items() if k == "sip")
+        if mobile_calls:
+            ctx.extra_summary["sip"]["mobile_calls"] = [
+                {"caller": k.caller, "callee": k.callee,
+                 "established": sess.get("s") is not None and sess["s"].remote_media is not None,
+                 "state": sess["s"].state if sess.get("s") is not None else "not placed",
+                 "reinvites_ok": {h: sum(1 for _, cid in mh_uas[h].reinvites_done
+                                         if sess.get("s") is not None and cid == sess["s"].call_id)
+                                  for h in (k.caller, k.callee)}}
+                for k, sess in zip(mobile_calls, mobile_sessions)]
+            ctx.extra_summary["sip"]["glare"] = {h: dict(ua.glare) for h, ua in mh_uas.items()
+                                                 if any(ua.glare.values())}
         ctx.signalling_rows.extend(counts.rows())
 
     return collect
+
+
+def _mobile_calls(ctx: RunContext, calls, uas: dict[str, UserAgent], url: dict[str, str],
+                  run_end: float) -> list[dict]:
+    """[[sip.calls]]: each callee answers its caller on the call's port, both re-INVITE each other
+    through the SIP server when a direct re-INVITE goes unanswered (both may have moved), and
+    the caller calls at at_s and hangs up after holding_s. One dict per call, holding its
+    session (``"s"``) once placed."""
+    from ..scenario.checks import mobile_call_port
+
+    placed: list[dict] = []
+    for i, k in enumerate(calls):
+        caller, callee = uas[k.caller], uas[k.callee]
+        callee.media_ports[url[k.caller]] = mobile_call_port(i)
+        caller.mobile_peers.add(url[k.callee])
+        callee.mobile_peers.add(url[k.caller])
+        slot: dict = {}
+        placed.append(slot)
+
+        def place(k=k, caller=caller, slot=slot, port=mobile_call_port(i)):
+            if caller.host == "0.0.0.0":  # no address yet: no call
+                ctx.log.record(ctx.bridge.now_ns(), k.caller, "mobile_host", "sip_no_address",
+                               f"call to {k.callee}")
+                return
+            slot["s"] = caller.call(url[k.callee], media_port=port)
+
+        def hang_up(caller=caller, slot=slot):
+            sess = slot.get("s")
+            if sess is not None and sess.state == "established" and caller.sessions.get(sess.call_id) is sess:
+                caller.hangup(sess)
+
+        ctx.bridge.call_at(k.at_s, place, name=f"SIP call {k.caller} -> {k.callee}")
+        if k.holding_s and k.at_s + k.holding_s < run_end:
+            ctx.bridge.call_at(k.at_s + k.holding_s, hang_up, name=f"SIP hang-up {k.caller}")
+    return placed
 
 
 def _contact_host(contact: str) -> str:

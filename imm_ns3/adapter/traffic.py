@@ -31,6 +31,7 @@ import numpy as np
 from ..measure import handoff_rtp_components, handoff_tcp_components, one_way_delays, probe_counts
 from ..scenario.schema import TCP_VARIANT_TYPES
 from ..schedule import spread_start
+from ..scenario.checks import mobile_call_port
 from ..sip.rtp import RtpPacket, RtpReceiver
 from .context import Collector, ProbeRecord, RunContext
 from .runtime import compile_extension
@@ -189,44 +190,91 @@ class RtpMedia:
 
 
 @dataclass
-class RtpCalls:
-    """The run's RTP (``ctx.rtp``): each mobile host's call, the correspondent's one sink."""
+class MobileCallMedia:
+    """The RTP of a call between two mobile hosts (``[[sip.calls]]``): a sender and a sink at
+    each end, on the call's own port at both."""
 
-    ch: str
+    caller: str
+    callee: str
+    port: int
+    senders: dict[str, Any]  # host -> its sender to the other
+    sinks: dict[str, Any]  # host -> its sink
+
+    @classmethod
+    def create(cls, c: Any, nodes: dict, caller: str, callee: str, index: int, port: int,
+               interval_s: float, payload_bytes: int) -> MobileCallMedia:
+        step = int(round(interval_s * 8000))
+        return cls(caller, callee, port,
+                   {h: c.RtpSender(nodes[h], 0, interval_s, payload_bytes, ssrc, step)
+                    for h, ssrc in ((caller, 0x3000 + 2 * index), (callee, 0x3001 + 2 * index))},
+                   {h: c.RtpSink(nodes[h], port) for h in (caller, callee)})
+
+    def peer(self, host: str) -> str:
+        return self.callee if host == self.caller else self.caller
+
+    def close(self) -> None:
+        for x in (*self.senders.values(), *self.sinks.values()):
+            x.Close()
+
+
+@dataclass
+class RtpCalls:
+    """The run's RTP (``ctx.rtp``): each mobile host's call with the correspondent (none when
+    ``sip.correspondent_calls`` is false), the correspondent's one sink, and the calls between
+    mobile hosts (``mobile``, in ``[[sip.calls]]`` order)."""
+
+    ch: str | None
     media: dict[str, RtpMedia]
     ch_sink: Any
+    mobile: list[MobileCallMedia] = field(default_factory=list)
 
 
 def setup_rtp(ctx: RunContext) -> Collector | None:
-    """A call's RTP pair per mobile host, with the first correspondent, whenever the SIP adapter
-    will run (it starts them); nothing is sent before it does."""
+    """A call's RTP pair per mobile host, with the first correspondent, and one per call between
+    two mobile hosts, whenever the SIP adapter will run (it starts them); nothing is sent before
+    it does."""
     s, topo, net = ctx.scenario, ctx.topo, ctx.net
     servers = [h for h, host in s.hosts.items() if host.role == "sip_server"]
     cors = _correspondents(ctx)
+    ch_calls = bool(cors) and s.sip.correspondent_calls
+    mobile_calls = s.sip.calls if s.macro_mobility.realtime == "sip" else []
     # The conditions of adapter/sip.py: care-of addresses come from MMP and DRCP.
-    if not (s.sip.enabled and cors and s.domains):
+    if not (s.sip.enabled and (ch_calls or mobile_calls) and s.domains):
         return None
     if s.macro_mobility.realtime == "sip" and not servers:
         return None
     c = compile_extension("traffic.h")
-    ch = cors[0]
+    ch = cors[0] if ch_calls else None
     media = {mh.name: RtpMedia.create(c, net.nodes[ch], net.nodes[mh.name], mh.index,
                                       s.sip.rtp_interval_s, s.sip.rtp_payload_bytes, RTP_PORT_MH)
-             for mh in topo.mobile_hosts}
-    calls = ctx.rtp = RtpCalls(ch, media, c.RtpSink(net.nodes[ch], RTP_PORT_CH))
+             for mh in topo.mobile_hosts} if ch_calls else {}
+    calls = ctx.rtp = RtpCalls(ch, media, c.RtpSink(net.nodes[ch], RTP_PORT_CH) if ch_calls else None)
+    calls.mobile = [MobileCallMedia.create(c, net.nodes, k.caller, k.callee, i, mobile_call_port(i),
+                                           s.sip.rtp_interval_s, s.sip.rtp_payload_bytes)
+                    for i, k in enumerate(mobile_calls)]
 
     def collect() -> None:
         try:
             _collect_rtp(ctx, calls, s.sip.rtp_payload_bytes)
         finally:
-            for m in media.values():  # close before Simulator::Destroy (see runtime.Bridge)
+            for m in (*media.values(), *calls.mobile):  # close before Simulator::Destroy
                 m.close()
-            calls.ch_sink.Close()
+            if calls.ch_sink is not None:
+                calls.ch_sink.Close()
 
     return collect
 
 
 def _collect_rtp(ctx: RunContext, calls: RtpCalls, payload: int) -> None:
+    for k in calls.mobile:
+        for src in (k.caller, k.callee):
+            dst = k.peer(src)
+            sender, sink = k.senders[src], k.sinks[dst]
+            rx = _rtp_receiver(sink)
+            ctx.flow_rows.append(rtp_flow_row(src, dst, sender, rx, payload,
+                                              _one_way_delays(sender, sink, None)))
+            ctx.add_packet_timeline("rtp", src, dst, [t for t, _ in rx.arrivals],
+                                    payload + RTP_HEADER_BYTES)
     ch, ch_sink = calls.ch, calls.ch_sink
     for mh, m in calls.media.items():
         for direction, sender, rx, src, dst in (

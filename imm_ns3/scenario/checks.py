@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from .radio import CHANNELS_5GHZ, CHANNELS_24GHZ, band_of
 from .schema.events import CACHE_ATTACK_KINDS, STATION_ATTACK_KINDS
+from .schema.protocols import MOBILE_CALL_PORT
 from .errors import cut, shown
 from .schema_names import check_name
 
@@ -217,6 +218,7 @@ def cross_problems(s: Scenario):
             yield (f"{where}.kind: {shown(a.kind)} needs {what} in use: macro_mobility.tcp (with"
                    f" tcp.enabled) or macro_mobility.realtime (with sip.enabled) = \"{mech}\"")
     yield from _flow_problems(s, mobile, roles)
+    yield from _call_problems(s, mobile, roles)
     yield from _trace_problems(s)
     if s.security.auth and s.wifi.mh_radios == 2:
         # Source address validation binds a care-of address to the one MAC that obtained it;
@@ -356,6 +358,44 @@ def _flow_problems(s: "Scenario", mobile: list[str], roles: set[str]):
         if other is not None:
             yield f"{where}.port: {port} at {cut(f.dst, 64)} is flow {shown(other)}'s too; choose another"
         ports[(f.dst, port)] = f.name
+
+
+def mobile_call_port(i: int) -> int:
+    """The RTP port of ``[[sip.calls]]`` entry ``i`` at both its hosts."""
+    return MOBILE_CALL_PORT + 2 * i
+
+
+def _call_problems(s: "Scenario", mobile: list[str], roles: set[str]):
+    """[[sip.calls]]: two different mobile hosts, SIP signalling, inside the run, one call per
+    pair, ports no flow listens on."""
+    pairs: dict[frozenset, int] = {}
+    for i, c in enumerate(s.sip.calls):
+        where = f"sip.calls.{i}"
+        for end in ("caller", "callee"):
+            if getattr(c, end) not in mobile:
+                yield (f"{where}.{end}: {shown(getattr(c, end))} is not a mobile host; allowed:"
+                       f" {', '.join(mobile[:8])}{' ...' if len(mobile) > 8 else ''}")
+        if c.caller == c.callee:
+            yield f"{where}.callee: a host does not call itself"
+        elif frozenset((c.caller, c.callee)) in pairs:
+            yield (f"{where}: {shown(c.caller)} and {shown(c.callee)} have a call already"
+                   f" (sip.calls.{pairs[frozenset((c.caller, c.callee))]}); one call per pair")
+        pairs.setdefault(frozenset((c.caller, c.callee)), i)
+        if not s.sip.enabled:
+            yield f"{where}: calls need sip.enabled = true"
+        elif s.macro_mobility.realtime != "sip":
+            yield (f"{where}: a call is SIP signalling: macro_mobility.realtime must be \"sip\""
+                   f" (it is {shown(s.macro_mobility.realtime)}); for a stream between two mobile"
+                   f" hosts under MIP-LR or Mobile IP use a [[flows]] UDP flow")
+        elif "sip_server" not in roles:
+            yield f"{where}: calls need a host with role 'sip_server' (the redirect server, [0074])"
+        if c.at_s >= s.simulation.duration_s - 1.0:
+            yield (f"{where}.at_s: {c.at_s:g} s leaves no time to talk; the run ends at"
+                   f" {s.simulation.duration_s:g} s (calls stop 1 s before)")
+        for j, f in enumerate(s.flows):
+            if f.dst in (c.caller, c.callee) and flow_port(s, j) in (mobile_call_port(i), mobile_call_port(i) + 1):
+                yield (f"flows.{j}.port: {flow_port(s, j)} at {f.dst} is sip.calls.{i}'s RTP port;"
+                       f" choose another")
 
 
 def _trace_problems(s: "Scenario"):

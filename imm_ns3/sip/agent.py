@@ -86,7 +86,9 @@ REQUEST_EVENT_OF = {"INVITE": INVITE, "ACK": ACK, "BYE": BYE, "OPTIONS": OPTIONS
 PROVISIONAL, REDIRECT, SUCCESS, FAILURE, TIMEOUT = (
     "provisional", "redirect", "success", "failure", "timeout")
 MOVE, RETRY, HANGUP = "move", "retry", "hangup"
-SESSION_EVENTS = (PROVISIONAL, REDIRECT, SUCCESS, FAILURE, TIMEOUT, MOVE, RETRY, HANGUP)
+# ... and a re-INVITE still unanswered REINVITE_VIA_SERVER_S after it was sent.
+UNANSWERED = "unanswered"
+SESSION_EVENTS = (PROVISIONAL, REDIRECT, SUCCESS, FAILURE, TIMEOUT, MOVE, RETRY, HANGUP, UNANSWERED)
 EXPECTED = "expected"  # nothing to do in that state
 
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -117,11 +119,23 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     **{(st, MOVE): EXPECTED for st in (CALLING, ENDED)},
     (ESTABLISHED, RETRY): "_reinvite_if_current",
     **{(st, RETRY): EXPECTED for st in (CALLING, ENDED)},
+    # Both ends moved at once: the re-INVITE went to the peer's old contact. Asked again through
+    # a SIP server, which redirects it to the peer's new one.
+    (ESTABLISHED, UNANSWERED): "_reinvite_via_server",
+    **{(st, UNANSWERED): EXPECTED for st in (CALLING, ENDED)},
     **{(st, HANGUP): "_hangup" for st in SESSION_STATES},
 }
 
 # Client transaction states (RFC 3261 17.1).
 TRYING, PROCEEDING, COMPLETED = "trying", "proceeding", "completed"
+
+# RFC 3261 14.1: after a 491 the owner of the Call-ID (the caller) waits 2.1-4 s, the other end
+# 0-2 s, in units of 10 ms, before it tries its re-INVITE again.
+GLARE_WAIT_S = {True: (2.1, 4.0), False: (0.0, 2.0)}
+GLARE_RETRIES = 4
+# Beyond RFC 3261: a re-INVITE to a mobile peer's contact unanswered this long (three tries,
+# timer A) is sent again through a SIP server: the peer has probably moved too (docs/sip.md).
+REINVITE_VIA_SERVER_S = 2.0
 
 
 @dataclass
@@ -141,6 +155,8 @@ class Session:
     remote_media: AudioSession | None = None
     reinvites: int = 0
     reinvite_retries: int = 0  # of the current move (RFC 3261 14.1)
+    owner: bool = False  # we chose the Call-ID (we called): RFC 3261 14.1's longer wait
+    invite_branch: str = ""  # the client transaction of our latest INVITE on this session
 
 
 @dataclass
@@ -201,6 +217,15 @@ class UserAgent:
         self.stale: dict[str, int] = {}  # responses that belong to no transaction of ours
         # (time, call-id) of every re-INVITE this agent sent that was answered 200 OK ([0075]).
         self.reinvites_done: list[tuple[float, str]] = []
+        # Both ends re-INVITing at once (RFC 3261 14.1-14.2): 491s sent and received, retries
+        # after a 491, re-INVITEs sent again through a SIP server.
+        self.glare = {"sent_491": 0, "got_491": 0, "retried": 0, "via_server": 0}
+        # Address of record of a peer -> the media port of calls with it (a host with several
+        # calls at once gives each its own); others use media_port.
+        self.media_ports: dict[str, int] = {}
+        # Addresses of record of peers that move too (mobile-to-mobile calls): a re-INVITE to
+        # one of them unanswered REINVITE_VIA_SERVER_S is sent again through a SIP server.
+        self.mobile_peers: set[str] = set()
 
     # ---- identifiers ---------------------------------------------------------------------
     def _token(self) -> str:
@@ -211,8 +236,8 @@ class UserAgent:
         user = self.aor.split(":", 1)[1].split("@", 1)[0]
         return f"sip:{user}@{self.host}:{self.port}"
 
-    def _media(self, version: int = 1) -> AudioSession:
-        return AudioSession(self.host, self.media_port, (0,), session_id=1, version=version)
+    def _media(self, version: int = 1, port: int | None = None) -> AudioSession:
+        return AudioSession(self.host, port or self.media_port, (0,), session_id=1, version=version)
 
     # ---- building requests ---------------------------------------------------------------
     def _request(self, method: str, uri: str, *, to: str, from_tag: str, call_id: str, cseq: int,
@@ -380,10 +405,12 @@ class UserAgent:
             self._session_event(s, MOVE)
 
     # ---- calls ([0074]) --------------------------------------------------------------------
-    def call(self, target_aor: str) -> Session:
-        """Start a session with ``target_aor``: INVITE via the SIP server, follow its 302."""
+    def call(self, target_aor: str, media_port: int | None = None) -> Session:
+        """Start a session with ``target_aor``: INVITE via the SIP server, follow its 302. The
+        media go to ``media_port`` (default: the agent's)."""
         s = Session(call_id=f"{self._token()}@{self.host}", local_tag=self._token(),
-                    remote_uri=target_aor, local_cseq=1, local_media=self._media())
+                    remote_uri=target_aor, local_cseq=1, local_media=self._media(port=media_port),
+                    owner=True)
         self.sessions[s.call_id] = s
         self._invite(s, target_aor, self.servers[0], server_index=0)
         return s
@@ -392,9 +419,15 @@ class UserAgent:
         req = self._request("INVITE", uri, to=s.remote_uri, from_tag=s.local_tag, call_id=s.call_id,
                             cseq=s.local_cseq, to_tag=s.remote_tag, body=s.local_media.encode())
         attempt = _InviteAttempt(req, uri, server_index)
-        self._send_request(req, dst,
-                           lambda resp: self._session_event(s, _answer_event(resp), attempt, resp),
-                           lambda: self._session_event(s, TIMEOUT, attempt))
+        tx = self._send_request(req, dst,
+                                lambda resp: self._session_event(s, _answer_event(resp), attempt, resp),
+                                lambda: self._session_event(s, TIMEOUT, attempt))
+        s.invite_branch = tx.branch
+
+    def _invite_pending(self, s: Session) -> bool:
+        """Is an INVITE of ours on this session still without its final answer?"""
+        tx = self._client.get(s.invite_branch)
+        return tx is not None and tx.state != COMPLETED
 
     # ---- the session state machine -------------------------------------------------------
     def _session_event(self, s: Session, event: str, *args: Any) -> None:
@@ -415,6 +448,8 @@ class UserAgent:
     def _redirected(self, s: Session, attempt: _InviteAttempt, resp: SipResponse) -> None:
         target = name_addr(resp.header("Contact"))[1]
         s.local_cseq += 1
+        if s.state == ESTABLISHED:  # the SIP server says where the peer is now: so do retries
+            s.remote_target = target
         self.env.log("sip_redirected", target)
         self._invite(s, target, uri_host_port(target), None)
 
@@ -423,6 +458,15 @@ class UserAgent:
         # request of the peer's in the way, or a CSeq someone else used) are tried again, with
         # the next CSeq, after Retry-After (or 1 s).
         self.env.log("sip_reinvite_failed", f"{resp.status} {resp.reason}")
+        if resp.status == 491 and s.reinvite_retries < GLARE_RETRIES:
+            # The peer re-INVITEs us at the same time (both moved): RFC 3261 14.1's random wait,
+            # longer for the owner of the Call-ID, so the two tries do not meet again.
+            self.glare["got_491"] += 1
+            s.reinvite_retries += 1
+            lo, hi = GLARE_WAIT_S[s.owner]
+            wait = lo + min(int(self.env.rand() * ((hi - lo) * 100 + 1)), round((hi - lo) * 100)) * 0.01
+            self.env.call_later(wait, self._reinvite_again, s)
+            return
         if resp.status in (491, 500) and s.reinvite_retries < 2:
             s.reinvite_retries += 1
             try:
@@ -473,12 +517,37 @@ class UserAgent:
     def _reinvite(self, s: Session) -> None:
         s.local_cseq += 1
         s.reinvites += 1
-        s.local_media = self._media(version=(s.local_media.version + 1) if s.local_media else 1)
+        old = s.local_media
+        s.local_media = self._media(version=old.version + 1 if old else 1,
+                                    port=old.port if old else None)
         self._invite(s, s.remote_target, uri_host_port(s.remote_target), None)
+        if self.servers and s.remote_uri in self.mobile_peers:
+            self.env.call_later(REINVITE_VIA_SERVER_S, self._reinvite_unanswered, s, s.local_cseq)
 
     def _reinvite_again(self, s: Session) -> None:
         """The retry timer of a refused re-INVITE."""
+        if s.reinvite_retries and self.sessions.get(s.call_id) is s:
+            self.glare["retried"] += 1
         self._session_event(s, RETRY)
+
+    def _reinvite_unanswered(self, s: Session, cseq: int) -> None:
+        """REINVITE_VIA_SERVER_S after the re-INVITE with ``cseq`` was sent."""
+        self._session_event(s, UNANSWERED, cseq)
+
+    def _reinvite_via_server(self, s: Session, cseq: int) -> None:
+        # Still that re-INVITE, still unanswered: end its transaction and send the next one to
+        # the peer's address of record through the first SIP server, whose 302 names the
+        # peer's current contact (followed by _redirected). Beyond RFC 3261, which would wait
+        # for timer B (32 s) and end the dialog.
+        if self.sessions.get(s.call_id) is not s or s.local_cseq != cseq or not self._invite_pending(s):
+            return
+        tx = self._client.pop(s.invite_branch)
+        for t in tx.timers:
+            self.env.cancel(t)
+        self.glare["via_server"] += 1
+        self.env.log("sip_reinvite_via_server", s.remote_uri)
+        s.local_cseq += 1
+        self._invite(s, s.remote_uri, self.servers[0], 0)
 
     def _reinvite_if_current(self, s: Session) -> None:
         if self.sessions.get(s.call_id) is s:
@@ -568,7 +637,8 @@ class UserAgent:
             self._answer(req, src, 481)
             return
         s = Session(call_id=req.call_id, local_tag=self._token(), remote_uri=aor(from_uri),
-                    remote_tag=fps.get("tag", ""), local_media=self._media())
+                    remote_tag=fps.get("tag", ""),
+                    local_media=self._media(port=self.media_ports.get(aor(from_uri))))
         self.sessions[req.call_id] = s
         self._answer(req, src, 100)
         self._answer(req, src, 180, to_tag=s.local_tag)
@@ -595,6 +665,13 @@ class UserAgent:
         if req.cseq[0] <= s.remote_cseq:
             self._fault("reinvite_old_cseq")
             self._answer(req, src, 500, extra=(("Retry-After", "1"),))
+            return
+        if s.state == ESTABLISHED and self._invite_pending(s):
+            # RFC 3261 14.2: our own re-INVITE on this dialog is in progress (both moved).
+            s.remote_cseq = req.cseq[0]
+            self.glare["sent_491"] += 1
+            self.env.log("sip_glare", s.call_id)
+            self._answer(req, src, 491)
             return
         if may_confirm and self.confirm_moves and remote is not None and remote != s.remote_media:
             # Nothing of the dialog changes until the SIP server confirms the move.

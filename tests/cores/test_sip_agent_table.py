@@ -32,6 +32,7 @@ from imm_ns3.sip.agent import (
     T1,
     TIMEOUT,
     TRANSITIONS,
+    UNANSWERED,
     Session,
     UserAgent,
     table_counts,
@@ -176,7 +177,12 @@ SESSION_OUTCOME = {
     (CALLING, RETRY): ([], CALLING, ""),
     (ENDED, RETRY): ([], ENDED, ""),
     **{(st, HANGUP): (["BYE"], ENDED, "hangup") for st in SESSION_STATES},
+    # A re-INVITE to a mobile peer unanswered for 2 s: again through the SIP server.
+    (ESTABLISHED, UNANSWERED): (["INVITE"], ESTABLISHED, ""),
+    (CALLING, UNANSWERED): ([], CALLING, ""),
+    (ENDED, UNANSWERED): ([], ENDED, ""),
 }
+SERVER = ("10.10.0.4", SIP_PORT)
 
 
 @pytest.mark.parametrize("state", SESSION_STATES)
@@ -191,6 +197,11 @@ def test_every_session_pair_does_what_the_table_says(state, event):
         n = len(net.sent)
         _invite_from(ua, net, s)
         loop.run(64 * T1 + 1)
+    elif event == UNANSWERED:
+        ua.servers, ua.mobile_peers = [SERVER], {s.remote_uri}
+        _invite_from(ua, net, s)  # a re-INVITE in progress, to the peer's contact
+        n = len(net.sent)
+        ua._reinvite_unanswered(s, s.local_cseq)
     else:
         n = len(net.sent)
         {MOVE: lambda: ua.move_to("10.2.0.3"), RETRY: lambda: ua._reinvite_again(s),
@@ -203,6 +214,11 @@ def test_every_session_pair_does_what_the_table_says(state, event):
         assert ua.reinvites_done == ([(0.0, "c1")] if state == ESTABLISHED else [])
     if event == REDIRECT:
         assert net.sent[-1][2] == ("10.20.0.9", SIP_PORT)
+    if (state, event) == (ESTABLISHED, UNANSWERED):
+        req = parse_message(net.sent[-1][3])
+        assert net.sent[-1][2] == SERVER and req.uri == s.remote_uri and ua.glare["via_server"] == 1
+        loop.run(10.0)  # the old transaction ended: only the new one repeats (timer A)
+        assert _sent(net, n) == ["INVITE"] * 5 and {d for _, _, d, _ in net.sent[n:]} == {SERVER}
     if event == HANGUP:
         assert "c1" not in ua.sessions and net.sent[-1][2] == PEER
     if (state, event) == (ESTABLISHED, FAILURE):

@@ -212,3 +212,94 @@ def test_a_retransmitted_2xx_to_a_reinvite_is_acked_again_not_counted_again():
     acks = [d for _, src, _, d in net.sent if src == ("10.2.0.3", 5060) and d.startswith(b"ACK")]
     assert len(acks) == 2  # the lost one and the one for the retransmitted 2xx
     assert ch.sessions[s.call_id].remote_target == "sip:mh1@10.2.0.3:5060"
+
+
+# ---- a call between two mobile hosts (beyond the specification, docs/sip.md) ------------------
+
+def _mobile_pair():
+    loop = FakeLoop()
+    net = FakeSipNet(loop)
+    reg = Registrar()
+    net.endpoints[SIP1] = lambda data, src: [net.send(SIP1, src, out)
+                                             for out in reg.receive(data, src, loop.now())]
+    hosts = {}
+    for i, (name, ip) in enumerate((("mh1", "10.1.0.4"), ("mh2", "10.2.0.3"))):
+        env = FakeSipEnv(loop, net, (ip, 5060), i + 1)
+        ua = UserAgent(env, aor_uri=f"sip:{name}@imm.example", host=ip, servers=[SIP1],
+                       media_port=40002)
+        net.endpoints[(ip, 5060)] = ua.receive
+        ua.register()
+        hosts[name] = (ua, env)
+    (a, a_env), (b, b_env) = hosts["mh1"], hosts["mh2"]
+    a.mobile_peers, b.mobile_peers = {b.aor}, {a.aor}
+    b.media_ports[a.aor] = 41000  # the callee answers this caller on the call's own port
+    loop.run(1.0)
+    s = a.call(b.aor, media_port=41000)
+    loop.run(2.0)
+    assert s.state == b.sessions[s.call_id].state == "established"
+    assert (s.remote_media.port, b.sessions[s.call_id].remote_media.port) == (41000, 41000)
+    return loop, net, reg, a, a_env, b, b_env, s
+
+
+def _move(net, ua, env, new_ip):
+    net.endpoints[(new_ip, 5060)] = net.endpoints.pop(env.addr)
+    env.addr = (new_ip, 5060)
+    ua.move_to(new_ip)
+
+
+def test_one_mobile_host_moving_re_invites_the_other_directly():
+    loop, net, reg, a, a_env, b, b_env, s = _mobile_pair()
+    _move(net, a, a_env, "10.2.0.4")
+    loop.run(3.0)
+    bs = b.sessions[s.call_id]
+    assert bs.remote_media.address == "10.2.0.4" and bs.remote_media.port == 41000
+    assert a.glare == b.glare == {"sent_491": 0, "got_491": 0, "retried": 0, "via_server": 0}
+
+
+def _waits_after_491(ua, net) -> list[float]:
+    """For each 491 the agent received: how long until it sent its next INVITE."""
+    got = [t for t, src, dst, d in net.sent if dst == ua.env.addr and d.startswith(b"SIP/2.0 491")]
+    out = []
+    for t in got:
+        nxt = [t2 for t2, src, _, d in net.sent if src == ua.env.addr and d.startswith(b"INVITE")
+               and t2 > t]
+        out.append(nxt[0] - t)
+    return out
+
+
+def test_a_re_invite_that_meets_the_peer_s_own_is_refused_491_and_retried_rfc_3261_way():
+    # Both move at 2 s. mh1's re-INVITE reaches mh2 while mh2's own is in progress: 491
+    # (RFC 3261 14.2); mh1, the owner of the Call-ID, tries again after 2.1-4 s (14.1). mh2's
+    # went to mh1's old contact and is lost: 2 s later it goes through the SIP server, whose
+    # 302 names mh1's new contact.
+    loop, net, reg, a, a_env, b, b_env, s = _mobile_pair()
+    _move(net, a, a_env, "10.2.0.4")
+    _move(net, b, b_env, "10.1.0.5")
+    loop.run(12.0)
+    b_s = b.sessions[s.call_id]
+    assert s.remote_media.address == "10.1.0.5" and b_s.remote_media.address == "10.2.0.4"
+    assert s.remote_target == "sip:mh2@10.1.0.5:5060" and b_s.remote_target == "sip:mh1@10.2.0.4:5060"
+    assert s.state == b_s.state == "established"
+    assert a.glare == {"sent_491": 0, "got_491": 1, "retried": 1, "via_server": 0}
+    assert b.glare == {"sent_491": 1, "got_491": 0, "retried": 0, "via_server": 1}
+    (wait,) = _waits_after_491(a, net)
+    assert 2.1 - 1e-9 <= wait <= 4.0 + 1e-9
+
+
+def test_two_mobile_hosts_whose_re_invites_are_both_lost_meet_through_the_server():
+    # Both re-INVITEs go to the other's old contact and are lost; 2 s later both go through the
+    # server, and the two redirected re-INVITEs cross: 491 both ways; mh2 tries again within
+    # 0-2 s, mh1 (the owner) within 2.1-4 s, so they do not meet again.
+    loop, net, reg, a, a_env, b, b_env, s = _mobile_pair()
+    old = {a_env.addr, b_env.addr}
+    net.drop = lambda src, dst, data: dst in old
+    _move(net, a, a_env, "10.2.0.4")
+    _move(net, b, b_env, "10.1.0.5")
+    loop.run(15.0)
+    b_s = b.sessions[s.call_id]
+    assert s.remote_media.address == "10.1.0.5" and b_s.remote_media.address == "10.2.0.4"
+    assert s.state == b_s.state == "established"
+    for ua in (a, b):
+        assert ua.glare == {"sent_491": 1, "got_491": 1, "retried": 1, "via_server": 1}
+    (wa,), (wb,) = _waits_after_491(a, net), _waits_after_491(b, net)
+    assert 2.1 - 1e-9 <= wa <= 4.0 + 1e-9 and 0.0 <= wb <= 2.0 + 1e-9

@@ -76,3 +76,46 @@ def test_uploads_and_mobile_to_mobile_flows_validate_and_auth_is_refused_between
         validate_dict(d)
     assert [p.split(":")[0] for p in e.value.problems] == ["flows.0.src", "flows.1.src"]
     assert "binding keys" in e.value.problems[0]
+
+
+# ---- [[sip.calls]]: calls between two mobile hosts -------------------------------------------
+def _calls(calls, **sip):
+    d = with_flows([])
+    d["mobile_hosts"]["count"] = 2
+    d["sip"] = {"calls": calls, **sip}
+    return d
+
+
+CALL = {"caller": "mh1", "callee": "mh2", "at_s": 3.0}
+
+
+@pytest.mark.parametrize("calls,mm,expect", [
+    ([dict(CALL, caller="ch")], {}, "sip.calls.0.caller: 'ch' is not a mobile host; allowed: mh1, mh2"),
+    ([dict(CALL, callee="mh1")], {}, "sip.calls.0.callee: a host does not call itself"),
+    ([CALL, dict(CALL, caller="mh2", callee="mh1")], {},
+     "sip.calls.1: 'mh2' and 'mh1' have a call already (sip.calls.0); one call per pair"),
+    ([CALL], {"realtime": "miplr"}, "sip.calls.0: a call is SIP signalling: macro_mobility.realtime must be \"sip\""),
+    ([dict(CALL, at_s=49.5)], {}, "sip.calls.0.at_s: 49.5 s leaves no time to talk"),
+    ([dict(CALL, at_s=-1)], {}, "sip.calls.0.at_s: Input should be greater than or equal to 0 (got -1)"),
+    ([dict(CALL, bogus=1)], {}, "sip.calls.0.bogus: unknown field"),
+])
+def test_bad_mobile_calls_are_one_line_errors(calls, mm, expect):
+    d = _calls(calls)
+    d["macro_mobility"].update(mm)
+    with pytest.raises(ScenarioError) as e:
+        validate_dict(d)
+    assert len(e.value.problems) == 1 and e.value.problems[0].startswith(expect), e.value.problems
+
+
+def test_a_mobile_call_needs_a_sip_server_and_its_port_is_its_own():
+    d = _calls([CALL], correspondent_calls=False)
+    assert validate_dict(d).sip.calls[0].callee == "mh2"
+    del d["hosts"]["sip"]
+    with pytest.raises(ScenarioError) as e:
+        validate_dict(d)
+    assert any(p.startswith("sip.calls.0: calls need a host with role 'sip_server'") for p in e.value.problems)
+    d = _calls([CALL])
+    d["flows"] = [dict(VIDEO, dst="mh2", dst_address="care_of", port=41000)]
+    with pytest.raises(ScenarioError) as e:
+        validate_dict(d)
+    assert e.value.problems == ["flows.0.port: 41000 at mh2 is sip.calls.0's RTP port; choose another"]

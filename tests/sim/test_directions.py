@@ -1,8 +1,10 @@
-"""Traffic in every direction on ns-3 (the mobile-pair scenario): an upload from a mobile host
-and two flows between two mobile hosts that change sub-network within a second of each other,
-carried by MIP-LR (each mobile host the other's correspondent, docs/miplr.md), by Mobile IP
-(triangular: out directly from the permanent address, back through the home agent), and an
-upload with no macro-mobility, which stalls at the change. One run per policy, shared."""
+"""Traffic in every direction on ns-3 (the mobile-pair scenario): an upload from a mobile host,
+a TCP transfer and a SIP call between two mobile hosts that change sub-network within a second
+of each other (the integrated policy: MIP-LR each mobile host the other's correspondent,
+docs/miplr.md; SIP re-INVITEs through the server and 491, docs/sip.md); the same flows and a UDP
+stream between them under MIP-LR for both classes and under Mobile IP (triangular: out directly
+from the permanent address, back through the home agent); an upload with no macro-mobility,
+which stalls at the change. One run per policy, shared."""
 
 from __future__ import annotations
 
@@ -12,16 +14,25 @@ import pytest
 
 from imm_ns3.scenario import read_scenario_dict, validate_dict
 
-END_S, STOP_S, START_S = 30.0, 28.0, 5.0
+END_S, STOP_S, START_S = 34.0, 28.0, 5.0  # RTP runs to 33 s: room for RFC 3261's waits
 RATE_BPS = 400e3
 PERM = {"mh1": "10.0.0.10", "mh2": "10.0.0.11"}
 
 
+M2M_UDP = {"name": "m2m-udp", "kind": "udp_cbr", "src": "mh2", "dst": "mh1", "start_s": START_S,
+           "stop_s": STOP_S, "rate_kbps": 80.0, "packet_bytes": 200}
+
+
 def _pair(tcp: str, realtime: str, flows: tuple[str, ...] | None = None) -> dict:
+    """mobile-pair, 34 s; with realtime other than SIP, the call becomes a UDP stream mh2 -> mh1."""
     d, _ = read_scenario_dict("mobile-pair")
     d["simulation"]["duration_s"] = END_S
     d["macro_mobility"].update(tcp=tcp, realtime=realtime)
     d["flows"] = [dict(f, stop_s=STOP_S) for f in d["flows"] if flows is None or f["name"] in flows]
+    if realtime != "sip":
+        d["sip"] = {"enabled": False}
+        if flows is None:
+            d["flows"].append(M2M_UDP)
     return d
 
 
@@ -29,6 +40,11 @@ def _run(tmp_path_factory, name: str, d: dict):
     from imm_ns3.adapter import run_scenario
 
     return run_scenario(validate_dict(d), out_dir=tmp_path_factory.mktemp(name) / "run")
+
+
+@pytest.fixture(scope="module")
+def integrated(ns3_ready, tmp_path_factory):
+    return _run(tmp_path_factory, "integrated", _pair("miplr", "sip"))
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +155,47 @@ def test_an_upload_without_macro_mobility_stalls_at_the_sub_network_change(ns3_r
     assert u[u.t_s < t - 1].bytes.sum() > 0 and u[u.t_s > t + 1].bytes.sum() == 0
     assert str(ipaddress.IPv4Address(PERM["mh2"])) not in r.summary.get("macro_mobility", {}).get(
         "application_addresses", {}).get("ch", {}).get("sources", [])
+
+
+# ---- the integrated policy: TCP by MIP-LR, the call by SIP --------------------------------------
+def test_integrated_tcp_both_ways_and_the_call_survive_the_simultaneous_move(integrated):
+    f = integrated.tables["flows"]
+    by = f.set_index("name")
+    _paced_transfer_complete(by.loc["upload"])
+    _paced_transfer_complete(by.loc["m2m-tcp"])
+    rtp = f[f.name == "rtp"].set_index(["src", "dst"])
+    assert set(rtp.index) == {("mh1", "mh2"), ("mh2", "mh1")}  # the correspondent calls nobody
+    sip = integrated.summary["sip"]
+    (call,) = sip["mobile_calls"]
+    assert call["caller"] == "mh1" and call["established"] and call["state"] == "established"
+    # Each host re-INVITEd the other after its moves, and every one was answered in the end.
+    assert call["reinvites_ok"]["mh1"] >= 1 and call["reinvites_ok"]["mh2"] >= 1
+    for d in (("mh1", "mh2"), ("mh2", "mh1")):
+        r = rtp.loc[d]
+        assert r.sent_packets > 0.9 * 50 * (END_S - 1.0 - 3.0) and r.duplicates == 0
+        assert r.received_packets > 0.6 * r.sent_packets, (d, r)
+    # Both directions flow again, to the new care-of addresses, within the worst case of the
+    # RFC 3261 way: 2 s to the re-INVITE through the server, then a 491 and up to 4 s (the
+    # owner's wait) before the retry.
+    ev = integrated.tables["events"]
+    later = ev[(ev.event == "coa") & (ev.t_s > 20)].t_s.max()
+    tl = integrated.tables["timeline"]
+    for src, dst in (("mh1", "mh2"), ("mh2", "mh1")):
+        x = tl[(tl.name == "rtp") & (tl.src == src) & (tl.dst == dst)]
+        back = x[(x.t_s > later + 6.2) & (x.t_s < END_S - 1.2)]
+        assert len(back) > 10 and back.packets.min() > 0, (src, dst)
+
+
+def test_integrated_the_crossed_re_invites_are_counted(integrated):
+    sip = integrated.summary["sip"]
+    ev = integrated.tables["events"]
+    glare = sip.get("glare", {})
+    sent = sum(g["sent_491"] for g in glare.values())
+    got = sum(g["got_491"] for g in glare.values())
+    via = sum(g["via_server"] for g in glare.values())
+    # Whatever the exact interleaving, it is told: every 491 sent was received and retried,
+    # every re-INVITE sent again through the server is in the log.
+    assert sent == got == sum(g["retried"] for g in glare.values())
+    assert via == (ev.event == "sip_reinvite_via_server").sum()
+    assert sent + via >= 1  # the two moves 51 ms apart do cross
+    assert not sip.get("unexpected_events")

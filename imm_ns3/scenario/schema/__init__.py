@@ -18,8 +18,8 @@ from .network import (Addressing, Backbone, BackboneLink, Domain, DomainNode, HO
 from .mobility import (ConstantVelocityMobility, MOBILITY_CLASSES, MOBILITY_MODELS,
                        MobileHostGroup, MobileHosts, Mobility, Ns2TraceMobility,
                        RandomWaypointMobility, WaypointMobility)
-from .protocols import (DrcpConfig, MacroMobility, MmpConfig, ProbeConfig, Security, SipConfig,
-                        TCP_VARIANTS, TCP_VARIANT_TYPES, TcpConfig)
+from .protocols import (MOBILE_CALL_PORT, DrcpConfig, MacroMobility, MmpConfig, ProbeConfig,
+                        Security, SipCall, SipConfig, TCP_VARIANTS, TCP_VARIANT_TYPES, TcpConfig)
 from .events import (ATTACK_KINDS, Attack, CACHE_ATTACK_KINDS, FLOW_KINDS, Failure, Flow,
                      RESERVED_PORTS, STATION_ATTACK_KINDS, Simulation)
 from .root import Scenario
@@ -31,7 +31,7 @@ __all__ = ["Addressing", "Backbone", "BackboneLink", "Domain", "DomainNode", "HO
            "WifiSpec", "ConstantVelocityMobility", "MOBILITY_CLASSES", "MOBILITY_MODELS",
            "MobileHostGroup", "MobileHosts", "Mobility", "Ns2TraceMobility",
            "RandomWaypointMobility", "WaypointMobility", "DrcpConfig", "MacroMobility",
-           "MmpConfig", "ProbeConfig", "Security", "SipConfig", "TCP_VARIANTS",
+           "MmpConfig", "ProbeConfig", "Security", "SipCall", "SipConfig", "MOBILE_CALL_PORT", "TCP_VARIANTS",
            "TCP_VARIANT_TYPES", "TcpConfig", "ATTACK_KINDS", "Attack", "CACHE_ATTACK_KINDS",
            "FLOW_KINDS", "Failure", "Flow", "RESERVED_PORTS", "STATION_ATTACK_KINDS",
            "Simulation", "Scenario", "MAX_COORDINATE_M", "MAX_DURATION_S", "MAX_TRACE_BYTES",

@@ -95,6 +95,25 @@ class ProbeConfig(_Model):
     source: str | None = Field(None, description="Sending host; default: the first correspondent.")
 
 
+MOBILE_CALL_PORT = 41000  # [[sip.calls]] entry i: RTP on port 41000 + 2 i at both hosts
+
+
+class SipCall(_Model):
+    """A call between two mobile hosts (``[[sip.calls]]``): the caller INVITEs the callee's SIP
+    URL at ``at_s`` (through the SIP server's redirect, [0074]), both send 20 ms RTP to each
+    other, and each re-INVITEs the other when it moves ([0075]). Beyond the specification,
+    whose correspondent is stationary: when both move at once, a re-INVITE unanswered for 2 s
+    goes again through the SIP server, and crossing re-INVITEs are resolved with 491 and
+    RFC 3261's random retry (docs/sip.md). Needs ``macro_mobility.realtime = "sip"`` (under
+    MIP-LR or Mobile IP a stream between two mobile hosts is a ``[[flows]]`` UDP flow)."""
+
+    caller: str = Field(description="The calling mobile host, mh1 .. mhN.")
+    callee: str = Field(description="The called mobile host.")
+    at_s: float = Field(ge=0, description="When the caller calls.")
+    holding_s: float = Field(0.0, ge=0, le=1e6, description="When the caller hangs up, after"
+                             " at_s (0: the call lasts until the end of the run).")
+
+
 class SipConfig(_Model):
     """SIP mobility for real-time traffic ([0071]-[0077]): active when the scenario has a host
     with role 'sip_server' and a correspondent."""
@@ -116,6 +135,10 @@ class SipConfig(_Model):
     rtp_interval_s: float = Field(0.02, gt=0, le=1, description="RTP packet interval (20 ms voice).")
     rtp_payload_bytes: int = Field(160, ge=1, le=1400, description="RTP payload (160 = 20 ms PCMU).")
     expires_s: int = Field(3600, ge=10, le=86400, description="REGISTER expiry asked for.")
+    correspondent_calls: bool = Field(True, strict=True, description="The first correspondent"
+                                      " calls every mobile host (false: only [[sip.calls]]).")
+    calls: list[SipCall] = Field(default_factory=list, max_length=500,
+                                 description="Calls between two mobile hosts (``[[sip.calls]]``).")
 
 
 # TCP congestion controls: the name a scenario uses -> the ns-3 TypeId the adapter installs.
