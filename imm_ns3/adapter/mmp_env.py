@@ -81,8 +81,11 @@ class DomainNodeEnv(WireEnv):
         super().__init__(ctx, name, role, stats)
         self.shim, self.peers, self.wireless = shim, peers, wireless
         self._cache = _CppCache(shim)
+        # A gateway's route-updates arrive on its socket: those that only refresh its cache
+        # stop in C++ (MmpRefreshGate) once the fast path is on (enable_fast_refresh).
+        gate = self.bridge.c.NewMmpRefreshGate(shim) if role == "gateway" else None
         self.sock = self.bridge.udp_socket(self.node, MMP_PORT, f"{name} MMP socket", self._on_datagram,
-                                           with_device=True)
+                                           with_device=True, gate=gate)
         self.air = None
         if wireless is not None:
             self.air = self.bridge.udp_socket(self.node, 0, f"{name} wireless socket",
@@ -106,15 +109,25 @@ class DomainNodeEnv(WireEnv):
         self.periodics.append(p)
         return p
 
+    def enable_fast_refresh(self) -> None:
+        """Route-updates that only refresh the cache are applied in C++ (mmp_routing.h's fast
+        path): the core would answer "refreshed" and do nothing else."""
+        self.shim.EnableFastRefresh(len(RouteUpdate(0, 0, 0)),
+                                    int(round(self.signalling.counts_from_s * 1e9)))
+
     def finish_periodics(self) -> None:
         """At the end of the run: stop the periodic senders (each drops its socket) and count
-        what they sent into the signalling table."""
+        what they sent into the signalling table, and the route-updates the fast path received."""
         for p in self.periodics:
             p.ptr.Stop()
             if p.name is not None and int(p.ptr.counted):
                 self.signalling.add_sent(self.name, self.role, p.name, int(p.ptr.counted),
                                          int(p.ptr.countedBytes))
         self.periodics.clear()
+        n = int(self.shim.fastRefreshed)
+        if n:
+            self.signalling.add_received(self.name, self.role, RouteUpdate.__name__, n,
+                                         int(self.shim.fastRefreshedBytes))
 
     def set_uplink(self, iface):
         self.shim.SetUplink(-1 if iface is None else iface, self.peers.get(iface, 0) if iface is not None else 0)

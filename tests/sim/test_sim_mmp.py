@@ -123,6 +123,15 @@ def test_mmp_signalling_is_counted_by_role_and_type(walk_run):
     assert sig["gateway"]["HostRoute"]["count"] == 2  # sn1's border router learns 502 then 503
     assert sig["mobile_host"]["Registration"]["bytes"] == 3 * (14 + 28)
     assert walk_run.summary["mmp"]["dropped_no_uplink"] == 0
+    # Route-updates that only refresh a cache never reach Python (mmp_routing.h's fast path),
+    # and are counted all the same: every one a host sent is received at each of the three
+    # hops of its tree (base station, intermediate node, gateway), the fast ones included.
+    t = walk_run.tables["signalling"]
+    ru = t[t.message == "RouteUpdate"].groupby("role")[["count", "received"]].sum()
+    fast = walk_run.summary["mmp"]["route_updates_fast"]
+    assert 0 < fast <= ru.loc[["base_station", "intermediate", "gateway"], "received"].sum()
+    for role in ("base_station", "intermediate", "gateway"):
+        assert ru.loc[role, "received"] == ru.loc["mobile_host", "count"], role
 
 
 def test_two_radios_semisoft_loses_fewer_packets_than_hard():

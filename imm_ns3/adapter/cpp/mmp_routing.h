@@ -29,6 +29,14 @@
 // Note: Ipv4ListRouting delivers packets addressed to the node itself before asking any
 // routing protocol, so the gateway applies its cache operation when the message arrives on
 // its socket (adapter/mmp.py), not here.
+//
+// Soft-state fast path (EnableFastRefresh): a well-formed RouteUpdate whose (care-of address,
+// interface) the cache holds already is a refresh and nothing else in the core (cache.py's
+// refresh answers "refreshed": no log, no message, no timer), so it is applied here without
+// calling Python, at every hop: in RouteInput, and at the gateway by the socket's gate
+// (MmpRefreshGate). The signalling table still counts it: FastRefreshed* are added to the
+// node's received RouteUpdates after the run. Not with source address validation or attacker
+// stations, whose checks are Python's.
 // requires: bridge.h
 
 #ifndef IMM_MMP_ROUTING_H
@@ -151,6 +159,32 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
   }
   uint32_t CacheSize() const { return m_cache.size(); }
 
+  // ---- the soft-state fast path --------------------------------------------------------------
+  // `size`: a RouteUpdate's encoded length (version 1, type 5); counted from `count_from_ns`.
+  void EnableFastRefresh(uint32_t size, int64_t count_from_ns) {
+    m_fastSize = size;
+    m_countFromNs = count_from_ns;
+  }
+  uint64_t fastRefreshed = 0, fastRefreshedBytes = 0;  // counted ones, and their payload bytes
+  // True if `d` (a UDP payload) is a RouteUpdate that only refreshes (coa, iif): applied here.
+  bool FastRefresh(const uint8_t* d, uint32_t n, uint32_t iif) {
+    if (!m_fastSize || n != m_fastSize || d[0] != 1 || d[1] != 5 || !m_below.count(iif)) return false;
+    uint32_t coa = (uint32_t)d[2] << 24 | (uint32_t)d[3] << 16 | (uint32_t)d[4] << 8 | d[5];
+    if (m_cache.find(coa) == m_cache.end()) return false;
+    int64_t now = ns3::Simulator::Now().GetNanoSeconds();
+    if (!Touch(Live(coa, now), iif, now)) return false;  // Python creates or replaces it
+    if (now >= m_countFromNs) {
+      ++fastRefreshed;
+      fastRefreshedBytes += n;
+    }
+    return true;
+  }
+  int32_t InterfaceOfDevice(uint32_t dev) {
+    if (dev == 0xffffffffu || !m_ipv4) return -1;
+    auto node = m_ipv4->GetObject<ns3::Node>();
+    return dev < node->GetNDevices() ? m_ipv4->GetInterfaceForDevice(node->GetDevice(dev)) : -1;
+  }
+
   // ---- counters ------------------------------------------------------------------------------
   uint64_t up = 0, down = 0, bicast = 0, noRoute = 0, noUplink = 0, controlSeen = 0,
            controlDropped = 0, saviDropped = 0;
@@ -266,6 +300,7 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
     uint32_t n = p->GetSize();
     std::vector<uint8_t> buf(n);
     p->CopyData(buf.data(), n);
+    if (FastRefresh(buf.data() + 8, n - 8, iif)) return false;
     return g_mmp_control(m_token, iif, src, buf.data() + 8, n - 8) != 0;
   }
   ns3::Ptr<ns3::Ipv4Route> MakeRoute(const ns3::Ipv4Header& h, uint32_t iface) {
@@ -307,6 +342,8 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
   uint32_t m_prefix = 0, m_mask = 0;
   int64_t m_timeout = 3000000000LL;
   uint16_t m_port = 0;
+  uint32_t m_fastSize = 0;
+  int64_t m_countFromNs = 0;
   std::set<uint32_t> m_below;
   std::unordered_map<uint32_t, uint32_t> m_peer;
   int32_t m_wireless = -1, m_uplink = -1;
@@ -319,6 +356,23 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
   uint64_t m_sender = 0;
   std::unordered_map<uint32_t, uint64_t> m_bound;
 };
+
+// The gateway's socket gate: a route-update delivered to the gateway from below that only
+// refreshes its cache is applied by the routing hook's fast path, and never reaches Python.
+struct MmpRefreshGate : public DatagramGate {
+  explicit MmpRefreshGate(ns3::Ptr<MmpRouting> r) : m_r(r) {}
+  bool Pass(const uint8_t* d, uint32_t n, uint32_t dev) override {
+    if (n < 2 || d[1] != 5) return true;
+    int32_t iif = m_r->InterfaceOfDevice(dev);
+    return iif < 0 || !m_r->FastRefresh(d, n, (uint32_t)iif);
+  }
+
+ private:
+  ns3::Ptr<MmpRouting> m_r;
+};
+inline ns3::Ptr<MmpRefreshGate> NewMmpRefreshGate(ns3::Ptr<MmpRouting> r) {
+  return ns3::Create<MmpRefreshGate>(r);
+}
 
 inline ns3::Ptr<MmpRouting> InstallMmpRouting(ns3::Ptr<ns3::Node> node, int16_t priority) {
   auto ipv4 = node->GetObject<ns3::Ipv4>();
