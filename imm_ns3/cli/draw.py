@@ -101,13 +101,17 @@ def _is_run_dir(source: str) -> bool:
               help="A run's timeline (cells, handoff components, delivery gaps per host) and one"
                    " handoff's sequence chart, instead of the map. SOURCE must be a run directory.")
 @click.option("--host", default=None, help="With --timeline: this mobile host only (e.g. mh1).")
-@click.option("--handoff", type=int, default=0, show_default=True,
+@click.option("--handoff", default="0", show_default=True,
               help="With --timeline: which of the host's handoffs the sequence chart shows (0-based).")
 def draw(source: str, overrides: tuple[str, ...], out: Path | None, timeline: bool,
-         host: str | None, handoff: int) -> None:
+         host: str | None, handoff: str) -> None:
     """Draw SOURCE: a scenario (file or built-in name) as a map of its network, or a run
     directory (imm-sim run --out) with its handoffs on the map, or with --timeline its timeline.
     See docs/pictures.md."""
+    try:  # read here, not by click, so that a bad value is one line like every other
+        handoff = int(handoff)
+    except ValueError:
+        raise _BadInput(f"--handoff {handoff!r}: a handoff number, 0 or more") from None
     run_dir = _is_run_dir(source)
     if run_dir and overrides:
         raise _BadInput(f"--set: {source} is a run directory, whose scenario is fixed; --set"

@@ -222,6 +222,7 @@ def test_draw_hostile_inputs_are_one_line_errors(tmp_path, run_dir):
         (["draw", run_dir, "--timeline", "--host", "mh7"], ["--host mh7", "mh1"]),
         (["draw", run_dir, "--timeline", "--handoff", "3"], ["--handoff 3", "0 to 2"]),
         (["draw", run_dir, "--timeline", "--handoff", "-1"], ["--handoff -1"]),
+        (["draw", run_dir, "--timeline", "--handoff", "two"], ["--handoff 'two'", "0 or more"]),
         (["draw", run_dir, "--host", "mh1"], ["add --timeline"]),
         (["draw", "patent-walk", "--timeline"], ["run directory"]),
         (["draw", run_dir, "--set", "simulation.seed=2"], ["--set"]),
