@@ -299,7 +299,8 @@ def _collect(ctx: RunContext, run: _MipRun) -> None:
         summary["manglers"] = {
             name: {k: int(getattr(st, k)) for k in (
                 "capturedOut", "capturedIn", "mangledOut", "passedOut", "held", "heldDropped",
-                "demangledIn", "sourceRewritten", "uncapturedOut", "uncapturedIn")}
+                "demangledIn", "sourceRewritten", "uncapturedOut", "uncapturedIn",
+                "endpointTranslated")}
             for name, st in states.items()}
         summary["application_addresses"] = {
             name: {"destinations": sorted(str(ipaddress.IPv4Address(a)) for a in st.appDestinations),

@@ -106,6 +106,10 @@ def test_miplr_applications_see_only_permanent_addresses(miplr):
     assert apps["mh2"] == {"destinations": [PERM["mh2"]], "sources": [PERM["mh1"], "10.10.0.2"]}
     for mh in ("mh1", "mh2"):  # each mobile host is the other's correspondent
         assert mm["manglers"][mh]["mangledOut"] > 1000 and mm["manglers"][mh]["heldDropped"] == 0
+    # The connections the hosts opened (mh2's upload, mh1's transfer) got their answers up to
+    # the address ns-3's sockets were given at Connect (MipState::ToEndpoint); nothing else did.
+    assert mm["manglers"]["mh1"]["endpointTranslated"] > 300  # delayed ACKs: one per two segments
+    assert mm["manglers"]["mh2"]["endpointTranslated"] > 300
     assert mm["rejected"] == {}
 
 

@@ -111,14 +111,21 @@ class MipState : public ns3::SimpleRefCount<MipState>, public ArrivalLog {
            const ns3::IpL4Protocol::DownTargetCallback& down) {
     ++capturedOut;
     if (mobile) {
-      // A connection this host opened: ns-3's TCP fixes the socket's address at Connect to the
-      // route's source, the care-of address of that moment; its packets keep it after a move.
-      uint16_t sport = proto == 6 ? Port(p, 0) : 0;
+      // A connection this host opens: ns-3's TCP fixes the socket's address at Connect to the
+      // route's source, the care-of address of that moment, and its packets keep it after a
+      // move. Its SYN (without ACK) says which local port has which address; a later
+      // connection on the same port replaces it.
+      uint16_t sport = 0;
+      if (proto == 6 && p->GetSize() >= 14) {
+        uint8_t b[14];
+        p->CopyData(b, 14);
+        sport = (uint16_t)(b[0] << 8 | b[1]);
+        if ((b[13] & 0x12) == 0x02 && src && src != permanent) m_endpointAddr[sport] = src;
+      }
       auto own = sport ? m_endpointAddr.find(sport) : m_endpointAddr.end();
       // From the care-of address, from no address at all (between two care-of addresses), or
       // from the care-of address such a connection was opened with.
       if (src == coa || src == 0 || (own != m_endpointAddr.end() && own->second == src)) {
-        if (sport && src && own == m_endpointAddr.end()) m_endpointAddr[sport] = src;
         src = permanent;
         ++sourceRewritten;
       }
