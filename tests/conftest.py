@@ -49,6 +49,29 @@ def walk_run(ns3_ready, tmp_path_factory):
     return run_scenario(load_scenario("patent-walk"), out_dir=out, pcap=True)
 
 
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto`` (pyproject's addopts): one worker per core, at most two. Each worker imports
+    ns-3 once; the sweep and reproduction tests start two worker processes of their own."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores))
+
+
+# Files whose tests take a minute or more: under xdist they are handed out first, so that
+# neither worker is left with one of them at the end while the other has finished. (A file not
+# listed runs in collection order after these; this only orders, it selects nothing.)
+LONG_FIRST = (
+    "tests/sim/test_experiments.py",          # the tiny sweeps, then every notebook on them
+    "tests/sim/test_artifact_reproduce.py",   # a stored run of every committed sweep, again
+    "tests/package/test_artifact.py",         # every figure from a clean clone
+    "tests/sim/test_precompiled_runs.py",     # builds the precompiled header in a fresh cache
+    "notebooks/e3-steady.ipynb",
+    "tests/package/test_results_readme.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
     # What runs ns-3 lives in tests/sim/ and is marked ns3 there, by its place: -m "not ns3" runs
     # everything else. A test elsewhere that asks for ns-3 (its fixture closure holds ns3_ready,
@@ -65,7 +88,17 @@ def pytest_collection_modifyitems(config, items):
             "these tests need ns-3 (the ns3_ready fixture or the ns3 marker) and belong in "
             f"{SIM.relative_to(ROOT)}/:\n  " + "\n  ".join(misplaced))
     # Pure-logic tests first: a failure there is found in seconds, before ns-3 is imported.
-    items.sort(key=lambda it: 1 if it.get_closest_marker("ns3") else 0)
+    # In xdist's worker processes (--dist loadscope: a file's tests go to one worker, so its
+    # module-scoped runs are made once), the long files first instead: the run lasts until its
+    # last test ends.
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        def where(it):
+            path = pathlib.Path(str(it.path)).resolve()
+            rel = path.relative_to(ROOT).as_posix() if ROOT in path.parents else ""
+            return LONG_FIRST.index(rel) if rel in LONG_FIRST else len(LONG_FIRST)
+        items.sort(key=where)
+    else:
+        items.sort(key=lambda it: 1 if it.get_closest_marker("ns3") else 0)
 
 
 os.environ.setdefault("HYPOTHESIS_PROFILE", "ci")

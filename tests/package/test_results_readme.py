@@ -4,6 +4,7 @@ written. A regeneration that moves a number fails this test until the README is 
 
 from __future__ import annotations
 
+import functools
 import sys
 import re
 
@@ -28,14 +29,22 @@ from e8 import summary_e8, summary_e8_channel  # noqa: E402
 from e9 import check_e9, e9_cost, summary_e9  # noqa: E402
 
 
+@pytest.fixture(scope="module")
+def results():
+    """``results(name)``: one load per results directory for the whole module (e6 and e7 serve
+    two tests each); the frames the experiments' code computes are cached on the loaded object,
+    each caller getting its own copy."""
+    return functools.cache(lambda name: load(ROOT / "results" / name))
+
+
 def _quoted(text: str) -> None:
     text = re.sub(r"\s+", " ", text)
     assert text in README, f"results/README.md should say {text!r} (recomputed from the tables)"
 
 
 @pytest.fixture(scope="module")
-def e1():
-    return load(ROOT / "results" / "e1-handoff-latency")
+def e1(results):
+    return results("e1-handoff-latency")
 
 
 def test_e1_numbers(e1):
@@ -53,15 +62,15 @@ def test_e1_numbers(e1):
             f" {len(gaps)} handoffs and 3.0 s in {after_backoff}")
 
 
-def test_e2_numbers():
-    s = summary_e2(load(ROOT / "results" / "e2-semisoft-loss"))
+def test_e2_numbers(results):
+    s = summary_e2(results("e2-semisoft-loss"))
     hard = s[s.case == "hard"].sort_values("delay_ms").lost_median
     _quoted("medians " + ", ".join(f"{v:g}" for v in hard.iloc[:-1]) + f" and {hard.iloc[-1]:g}"
             " packets")
 
 
-def test_e3_numbers():
-    res = load(ROOT / "results" / "e3-signalling-load")
+def test_e3_numbers(results):
+    res = results("e3-signalling-load")
     a = summary_e3(res).set_index(["role", "case", "speed_mps", "mobile_hosts"])["mean"]
     hlr = {(c, v): a[("home_location_register", c, v, 100)] for c in ("integrated", "flat")
            for v in (2.0, 10.0)}
@@ -74,8 +83,8 @@ def test_e3_numbers():
     _quoted(f"with the station's 0.51 s detection rule, {r.loc[('flat', 2.0), 'expected_handoffs_per_host_min']:.2f}")
 
 
-def test_e3_steady_numbers():
-    res = load(ROOT / "results" / "e3-steady")  # one load: the model's frame is cached on it
+def test_e3_steady_numbers(results):
+    res = results("e3-steady")
     s = summary_steady(res)
     hlr = s[s.role == "home_location_register"].set_index(["case", "speed_mps"])["mean"]
     _quoted(f"{hlr[('integrated', 1.0)]:.1f} vs {hlr[('flat', 1.0)]:.1f} messages per minute at 1 m/s,"
@@ -87,8 +96,8 @@ def test_e3_steady_numbers():
     _quoted(f"**The model holds in all {len(c)} rows** (within 10 %)")
 
 
-def test_e1_timers_and_radio_numbers():
-    t = summary_timers(load(ROOT / "results" / "e1-timers"))
+def test_e1_timers_and_radio_numbers(results):
+    t = summary_timers(results("e1-timers"))
     inside = (t.model_median_s >= t.ci_lo_s) & (t.model_median_s <= t.ci_hi_s)
     _quoted(f"**The model holds in all {len(t)} conditions**")
     assert inside.all()
@@ -96,26 +105,26 @@ def test_e1_timers_and_radio_numbers():
                                                        "drcp-adv-2s"])].sort_values("advertisement_s")
     _quoted("inter-subnet medians " + ", ".join(f"{v * 1e3:,.0f}" for v in sub.median_s.iloc[:-1])
             + f" and {sub.median_s.iloc[-1] * 1e3:,.0f} ms")
-    p = paired_radio(load(ROOT / "results" / "e1-radio")).set_index("kind")
+    p = paired_radio(results("e1-radio")).set_index("kind")
     for kind in ("intra_domain", "inter_domain", "inter_subnet"):
         r = p.loc[kind]
         _quoted(f"{r.diff_median_s * 1e3:.0f} ms (95 % CI {r.diff_lo_s * 1e3:.0f}-{r.diff_hi_s * 1e3:.0f} ms,"
                 f" slower in {int(r.slower)} of {int(r.pairs)})")
 
 
-def test_e2_probe_rate_and_e7_paired_numbers():
-    f = probe_rate_fit(load(ROOT / "results" / "e2-probe-rate")).set_index("delay_ms")
+def test_e2_probe_rate_and_e7_paired_numbers(results):
+    f = probe_rate_fit(results("e2-probe-rate")).set_index("delay_ms")
     _quoted(f"{f.loc[1.0, 'packets']:+.2f} packets {f.loc[1.0, 'seconds'] * 1e3:+.1f} ms x rate (1 ms links)"
             f" and {f.loc[20.0, 'packets']:+.2f} packets {f.loc[20.0, 'seconds'] * 1e3:+.1f} ms x rate")
-    p = paired_e7(load(ROOT / "results" / "e7-policy"))
+    p = paired_e7(results("e7-policy"))
     r = p[(p.quantity == "RTP resumes after the care-of change") & (p.a == "integrated")
           & (p.b == "miplr-only")].iloc[0]
     _quoted(f"median {r.diff_median_s * 1e3:.1f} ms, 95 % CI {r.diff_lo_s * 1e3:.1f}-{r.diff_hi_s * 1e3:.1f} ms,"
             f" later in {r.a_slower} of {r.pairs} seeds")
 
 
-def test_e4_numbers():
-    a = summary_e4(load(ROOT / "results" / "e4-mip-vs-miplr"))
+def test_e4_numbers(results):
+    a = summary_e4(results("e4-mip-vs-miplr"))
     setup = a[(a.metric == "setup_ms") & (a.ch_delay_ms == 2.0)].set_index(["case", "home_delay_ms"])
     miplr = [setup.loc[("miplr", h), "mean"] for h in (5.0, 20.0, 50.0)]
     mip = [setup.loc[("mip", h), "mean"] for h in (5.0, 20.0, 50.0)]
@@ -123,21 +132,21 @@ def test_e4_numbers():
             f" against Mobile IP's {mip[0]:.1f}, {mip[1]:.1f} and {mip[2]:.1f} ms")
 
 
-def test_e7_and_e8_numbers():
-    res7 = load(ROOT / "results" / "e7-policy")
+def test_e7_and_e8_numbers(results):
+    res7 = results("e7-policy")
     s = summary_e7(res7).set_index("case")
     d = e7_frame(res7)
     sip = d[d.case == "sip-only"]
     share = (sip.tcp_received_mb / sip.tcp_offered_mb).median()
     _quoted(f"{s.loc['sip-only', 'tcp_stalled']} of {s.loc['sip-only', 'runs']} runs"
             f" ({share * 100:.0f} % of the bytes")
-    e8 = summary_e8(load(ROOT / "results" / "e8-radio"))
+    e8 = summary_e8(results("e8-radio"))
     radio = e8[e8.monitor_s == 0].sort_values("missed").radio_median_s * 1e3
     _quoted(", ".join(f"{v:.1f}" for v in radio.iloc[:-1]) + f" and {radio.iloc[-1]:.1f} ms")
 
 
-def test_e8_channel_numbers():
-    res = load(ROOT / "results" / "e8-radio-channel")
+def test_e8_channel_numbers(results):
+    res = results("e8-radio-channel")
     s = summary_e8_channel(res).set_index("case")
     timers = ["beacon-51ms", "beacon-205ms", "probe-20ms", "probe-100ms"]
     _quoted("Measured medians " + ", ".join(f"{s.radio_median_s[c] * 1e3:.1f}" for c in timers[:3])
@@ -156,8 +165,8 @@ def test_e8_channel_numbers():
             f" {s.probe_gap_median_s['default'] * 1e3:.0f} ms without loss")
 
 
-def test_e6_numbers():
-    a = summary_e6(load(ROOT / "results" / "e6-redundancy"))
+def test_e6_numbers(results):
+    a = summary_e6(results("e6-redundancy"))
     cond = a.set_index(["failure", "case", "detection", "br_delay_s"])
     gw, link = "node gw274a", "link bs278a-in276a"
     b_gw, b_link = cond.loc[(gw, "redundant", "beacons", 0.0)], cond.loc[(link, "redundant", "beacons", 0.0)]
@@ -170,7 +179,7 @@ def test_e6_numbers():
     _quoted(f"{l_gw.gap_hit_median_s:.2f} s (gateway) and {l_link.gap_hit_median_s:.2f} s (up-link)")
     _quoted(f"{cond.loc[(gw, 'redundant', 'beacons', 1.0)].gap_hit_median_s:.2f} s (beacons) and"
             f" {cond.loc[(gw, 'redundant', 'local', 1.0)].gap_hit_median_s:.2f} s (local)")
-    d = e6_frame(load(ROOT / "results" / "e6-redundancy"))
+    d = e6_frame(results("e6-redundancy"))
     assert (d.failed_at_s - d.at_s).between(0, 1).all() and (d.failed_at_s - d.at_s).std() > 0.2
     single = cond.loc[(gw, "single-path", "beacons", 0.0)]
     _quoted(f"{single.gap_hit_median_s:.2f} s (median, CI {single.gap_hit_lo_s:.2f}-{single.gap_hit_hi_s:.2f};"
@@ -179,8 +188,8 @@ def test_e6_numbers():
     _quoted(f"nothing arrives until the end of the run in {lost.not_recovered:.0f} of {lost.n:.0f}")
 
 
-def test_e9_numbers():
-    res = load(ROOT / "results" / "e9-security")
+def test_e9_numbers(results):
+    res = results("e9-security")
     s = summary_e9(res).set_index(["kind", "auth"])
     off = s.xs(False, level="auth")
     forged = off.drop(index="replay")
