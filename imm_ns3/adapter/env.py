@@ -44,14 +44,15 @@ class Signalling:
     def add_sent(self, node: str, role: str, message: str, count: int, payload_bytes: int) -> None:
         """Messages sent without a call per message (a C++ periodic sender), counted by it from
         ``since_s`` on: ``payload_bytes`` is their payloads' total."""
-        c = self.sent[(node, role, message)]
-        c[0] += count
-        c[1] += payload_bytes + count * IP_UDP_HEADER
+        self._add_many(self.sent, node, role, message, count, payload_bytes)
 
     def add_received(self, node: str, role: str, message: str, count: int, payload_bytes: int) -> None:
-        """Messages received without a call per message (a C++ fast path), counted by it from
-        ``since_s`` on: ``payload_bytes`` is their payloads' total."""
-        c = self.received[(node, role, message)]
+        """Messages received without a call per message (a C++ fast path), as :meth:`add_sent`."""
+        self._add_many(self.received, node, role, message, count, payload_bytes)
+
+    @staticmethod
+    def _add_many(table, node: str, role: str, message: str, count: int, payload_bytes: int) -> None:
+        c = table[(node, role, message)]
         c[0] += count
         c[1] += payload_bytes + count * IP_UDP_HEADER
 

@@ -208,16 +208,16 @@ def setup_miplr(ctx: RunContext) -> Collector | None:
         # Mobile hosts at either end of a mobile-to-mobile flow MIP-LR carries are correspondents
         # too (beyond the specification, docs/miplr.md): the sender looks up its peer's care-of
         # address, the receiver its peer's when it answers (TCP) or sends an update.
-        carried = {f.name for f in m2m if (tcp_mech if f.kind == "tcp_bulk" else rt_mech) == "miplr"}
-        both = {e for f in m2m if f.name in carried for e in (f.src, f.dst)}
-        prefix = [(int(perm_net.network_address), int(perm_net.netmask))]
+        both = {e for f in m2m if (tcp_mech if f.kind == "tcp_bulk" else rt_mech) == "miplr"
+                for e in (f.src, f.dst)}
+        prefix = (int(perm_net.network_address), int(perm_net.netmask))
         for mh in topo.mobile_hosts:
             state = c.NewMipState()
             env = MipEnv(ctx, mh.name, "mobile_host", run.counts, MIPLR_PORT, keep_sent=keep)
             ch_daemon = None
             if mh.name in both:
-                state.SetMobilePrefix(*prefix[0])
-                ch_daemon = correspondent(mh.name, state, env, prefix)
+                state.SetMobilePrefix(*prefix)
+                ch_daemon = correspondent(mh.name, state, env, [prefix])
                 run.cores[f"{mh.name} (correspondent)"] = ch_daemon
             daemon = MipMhDaemon(env, int(mh.permanent_address), reg_ips, lifetime_s=mm.lifetime_s,
                                  retry_s=mm.retry_s, max_tries=mm.max_tries, keyring=keys,

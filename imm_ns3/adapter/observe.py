@@ -45,12 +45,17 @@ ROLE_COLOURS = {
 }
 
 
+_loaded: set[str] = set()  # the modules load_more loaded in this process
+
+
 def _load_modules(*modules: str) -> Any:
     ns = ns3()
     from . import ns3_loader  # noqa: PLC0415 (deliberately lazy)
 
-    if ns3_loader.requested_modules() is not None:  # IMM_NS3_MODULES=all has them already
-        ns3_loader.load_more(modules)
+    todo = tuple(m for m in modules if m not in _loaded)
+    if todo and ns3_loader.requested_modules() is not None:  # IMM_NS3_MODULES=all has them
+        ns3_loader.load_more(todo)
+    _loaded.update(todo)
     return ns
 
 
@@ -107,8 +112,7 @@ class NetAnim:
             ns.AnimationInterface.SetConstantPosition(net.nodes[name], float(x), float(y), 0.0)
         anim = ns.AnimationInterface(str(tmp))
         anim.SetMobilityPollInterval(ns.Seconds(self.poll_s))
-        if self.packets:
-            enable_packet_metadata(ns)
+        if self.packets:  # (metadata enabled above, before any packet of this run)
             anim.EnablePacketMetadata(True)
             anim.SetMaxPktsPerTraceFile(2**62)  # one file, however long the run
         else:

@@ -80,13 +80,12 @@ def setup_sip(ctx: RunContext) -> Collector | None:
     mech = s.macro_mobility.realtime
     if s.attacks:
         ctx.attacker_ports.append(SIP_PORT)  # an attacker host's SIP socket (opened when it forges)
-    ch_calls = bool(cors) and s.sip.correspondent_calls
+    # The rtp step made the calls' media exactly when there are calls to make (its conditions:
+    # SIP enabled, domains to give care-of addresses, a server when SIP signals).
+    if ctx.rtp is None:
+        return None
+    ch_calls = ctx.rtp.ch is not None
     mobile_calls = s.sip.calls if mech == "sip" else []
-    # Care-of addresses come from MMP and DRCP: without domains there is nothing to follow.
-    if not (s.sip.enabled and (ch_calls or mobile_calls) and s.domains):
-        return None
-    if mech == "sip" and not servers:
-        return None
     counts = Signalling(ctx.bridge.now, s.simulation.warmup_s)
     addr = {h: str(a) for h, a in topo.host_addresses().items()}
     server_addrs = [(addr[h], SIP_PORT) for h in servers]
@@ -261,7 +260,7 @@ def setup_sip(ctx: RunContext) -> Collector | None:
 
     if mech == "sip" and ch is not None:
         _forgers(ctx, counts, server_addrs, servers, ch, addr, call_of)
-    mobile_sessions = _mobile_calls(ctx, mobile_calls, mh_uas, url, run_end)
+    mobile_sessions = _mobile_calls(ctx, mobile_calls, ctx.rtp.mobile, mh_uas, url, run_end)
 
     def collect():
         # The agents' transition tables: pairs absent from them, and stale responses.
@@ -283,24 +282,22 @@ def setup_sip(ctx: RunContext) -> Collector | None:
     return collect
 
 
-def _mobile_calls(ctx: RunContext, calls, uas: dict[str, UserAgent], url: dict[str, str],
+def _mobile_calls(ctx: RunContext, calls, media, uas: dict[str, UserAgent], url: dict[str, str],
                   run_end: float) -> list[dict]:
-    """[[sip.calls]]: each callee answers its caller on the call's port, both re-INVITE each other
-    through the SIP server when a direct re-INVITE goes unanswered (both may have moved), and
-    the caller calls at at_s and hangs up after holding_s. One dict per call, holding its
-    session (``"s"``) once placed."""
-    from ..scenario.checks import mobile_call_port
-
+    """[[sip.calls]] (``media``: their RTP, the rtp step's): each callee answers its caller on
+    the call's port, both re-INVITE each other through the SIP server when a direct re-INVITE
+    goes unanswered (both may have moved), and the caller calls at at_s and hangs up after
+    holding_s. One dict per call, holding its session (``"s"``) once placed."""
     placed: list[dict] = []
-    for i, k in enumerate(calls):
+    for k, cm in zip(calls, media):
         caller, callee = uas[k.caller], uas[k.callee]
-        callee.media_ports[url[k.caller]] = mobile_call_port(i)
+        callee.media_ports[url[k.caller]] = cm.port
         caller.mobile_peers.add(url[k.callee])
         callee.mobile_peers.add(url[k.caller])
         slot: dict = {}
         placed.append(slot)
 
-        def place(k=k, caller=caller, slot=slot, port=mobile_call_port(i)):
+        def place(k=k, caller=caller, slot=slot, port=cm.port):
             if caller.host == "0.0.0.0":  # no address yet: no call
                 ctx.log.record(ctx.bridge.now_ns(), k.caller, "mobile_host", "sip_no_address",
                                f"call to {k.callee}")

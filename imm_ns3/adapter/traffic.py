@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from ..measure import handoff_rtp_components, handoff_tcp_components, one_way_delays, probe_counts
+from ..scenario.checks import mobile_call_port
 from ..scenario.schema import TCP_VARIANT_TYPES
 from ..schedule import spread_start
-from ..scenario.checks import mobile_call_port
 from ..sip.rtp import RtpPacket, RtpReceiver
 from .context import Collector, ProbeRecord, RunContext
 from .runtime import compile_extension

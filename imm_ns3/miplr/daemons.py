@@ -22,8 +22,9 @@ Beyond the specification, which assumes a stationary correspondent ([0054]): a m
 be a correspondent too (mobile-to-mobile traffic). It then runs both daemons on one socket; its
 MIP-CH daemon looks up only addresses in the permanent prefixes (``mobile_prefixes``), and its
 MIP-MH daemon sends the updates meant for a mobile peer to that peer's care-of address, found
-through the MIP-CH daemon (``locator``) and asked afresh from a register after a lost try, since
-both may have moved at once (docs/miplr.md).
+through the MIP-CH daemon (``locator``), which asks a register afresh at every update, since both
+may have moved at once; the answer, or the peer's own update, sends the waiting update again to
+where the peer is (``MipMhDaemon.located``; docs/miplr.md).
 
 Hardening beyond the specification (docs/security.md): query ids start at a random number and
 a reply counts only from the register asked; an update from a host is applied only with a care-of
@@ -120,17 +121,23 @@ class MipChDaemon:
             self._query(dst, 0)
         return PENDING
 
-    def locate(self, dst: int, fresh: bool = False) -> Any:
-        """Where a datagram for ``dst`` goes now: like :meth:`resolve`, and with ``fresh`` a
-        register is asked again even while an entry lives (unless a query is under way); the
-        entry in force is answered meanwhile. Beyond the specification: the MIP-MH daemon of a
-        mobile host that is also a correspondent uses it to reach a mobile peer's daemon
-        ([0068]'s updates), whose own move may have made the entry stale (docs/miplr.md)."""
-        if fresh and self.is_mobile(dst) and dst not in self._querying:
+    def locate(self, dst: int) -> Any:
+        """Where a datagram for ``dst`` goes now, asking a register again even while an entry
+        lives (unless a query is under way): the entry in force meanwhile, PENDING without one,
+        None for an address outside ``mobile_prefixes`` or a null mapping. Beyond the
+        specification: the MIP-MH daemon of a mobile host that is also a correspondent uses it to
+        reach a mobile peer's daemon ([0068]'s updates), whose own move may have made the entry
+        stale (docs/miplr.md)."""
+        if self.is_mobile(dst) and dst not in self._querying:
             self._query(dst, 0)
             e = self.cache.get(dst)
             return e.coa or None if e is not None else PENDING
         return self.resolve(dst)
+
+    def _learnt(self, permanent: int, coa: int, lifetime_s: int) -> None:
+        self.on_mapping(permanent, coa, lifetime_s)
+        for f in self.on_learnt:
+            f(permanent, coa)
 
     def _query(self, permanent: int, attempt: int) -> None:
         if attempt >= self.max_tries:
@@ -188,9 +195,7 @@ class MipChDaemon:
         self.cache[msg.permanent] = _Entry(msg.coa, now + lifetime, old.seq if old else 0, key)
         self.env.log("mip_mapping", f"{ip_str(msg.permanent)} -> "
                      f"{ip_str(msg.coa) if msg.coa else 'null'} for {lifetime}s")
-        self.on_mapping(msg.permanent, msg.coa, lifetime)
-        for f in self.on_learnt:
-            f(msg.permanent, msg.coa)
+        self._learnt(msg.permanent, msg.coa, lifetime)
         return None
 
     def _ack(self, msg: Any, key: bytes | None, status: int, lifetime: int) -> Any:
@@ -227,9 +232,7 @@ class MipChDaemon:
         self.cache[msg.permanent] = _Entry(msg.coa, now + lifetime, msg.seq, key)
         self.updates.append((now, msg.permanent, msg.coa))
         self.env.log("mip_update", f"{ip_str(msg.permanent)} -> {ip_str(msg.coa)}")
-        self.on_mapping(msg.permanent, msg.coa, lifetime)
-        for f in self.on_learnt:
-            f(msg.permanent, msg.coa)
+        self._learnt(msg.permanent, msg.coa, lifetime)
         return self._ack(msg, key, UPDATE_OK, lifetime)
 
     def _reject(self, kind: str) -> None:
@@ -315,7 +318,7 @@ class MipMhDaemon:
             # A mobile correspondent: its care-of address, and a register asked afresh at once:
             # the peer may have moved at the same time (its update to us then went to our old
             # address), and the answer sends this update again to where it is (located).
-            where = self.locator.locate(dst, fresh=True)
+            where = self.locator.locate(dst)
             wire = dst if where is None else (0 if where is PENDING else where)
             if not wire:
                 self.env.log("ch_update_waits", f"{ip_str(dst)}: asking a register where it is")

@@ -465,7 +465,7 @@ class UserAgent:
             s.reinvite_retries += 1
             lo, hi = GLARE_WAIT_S[s.owner]
             wait = lo + min(int(self.env.rand() * ((hi - lo) * 100 + 1)), round((hi - lo) * 100)) * 0.01
-            self.env.call_later(wait, self._reinvite_again, s)
+            self.env.call_later(wait, self._reinvite_after_491, s)
             return
         if resp.status in (491, 500) and s.reinvite_retries < 2:
             s.reinvite_retries += 1
@@ -526,9 +526,13 @@ class UserAgent:
 
     def _reinvite_again(self, s: Session) -> None:
         """The retry timer of a refused re-INVITE."""
-        if s.reinvite_retries and self.sessions.get(s.call_id) is s:
-            self.glare["retried"] += 1
         self._session_event(s, RETRY)
+
+    def _reinvite_after_491(self, s: Session) -> None:
+        """The retry timer of a re-INVITE refused 491 (counted: a 500's retry is not glare)."""
+        if self.sessions.get(s.call_id) is s:
+            self.glare["retried"] += 1
+        self._reinvite_again(s)
 
     def _reinvite_unanswered(self, s: Session, cseq: int) -> None:
         """REINVITE_VIA_SERVER_S after the re-INVITE with ``cseq`` was sent."""
