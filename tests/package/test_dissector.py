@@ -40,17 +40,26 @@ def _udp_ipv4(payload: bytes, sport: int, dport: int) -> bytes:
 def test_damaged_messages_are_flagged_and_a_good_one_is_not(tmp_path):
     good = BaseStationBeacon(7, ip_int("10.1.0.1"), ip_int("172.16.0.14"), 502).encode()
     packets = [good, good[:-3], b"\x01\x63" + good[2:], b"\x02" + good[1:]]
+
+    def write(pcap, packets):
+        with open(pcap, "wb") as f:  # LINKTYPE_RAW: bare IPv4
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
+            for i, p in enumerate(packets):
+                frame = _udp_ipv4(p, 4343, 4343)
+                f.write(struct.pack("<IIII", i, 0, len(frame), len(frame)) + frame)
+
     pcap = tmp_path / "t.pcap"
-    with open(pcap, "wb") as f:  # LINKTYPE_RAW: bare IPv4
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
-        for i, p in enumerate(packets):
-            frame = _udp_ipv4(p, 4343, 4343)
-            f.write(struct.pack("<IIII", i, 0, len(frame), len(frame)) + frame)
+    write(pcap, packets)
     assert tshark(pcap, "-Y", "imm.basestationbeacon.bs_ip == 10.1.0.1", "-T", "fields",
                    "-e", "frame.number") == ["1"]
     assert tshark(pcap, "-Y", MALFORMED, "-T", "fields", "-e", "frame.number") == ["2", "3", "4"]
     # The one-pass reading the run tests use flags the same frames.
     seen, bad = types_and_faults(tmp_path)
     assert bad == ["t.pcap:2", "t.pcap:3", "t.pcap:4"] and seen == {2, 99}
+    # It merges a run's pcaps into one capture: a flagged frame is still named by its file.
+    write(tmp_path / "a.pcap", [good, good])
+    write(tmp_path / "z.pcap", [good, good[:-3]])
+    seen, bad = types_and_faults(tmp_path)
+    assert sorted(b.split(":")[0] for b in bad) == ["t.pcap"] * 3 + ["z.pcap"], bad
 
 

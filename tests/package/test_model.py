@@ -354,8 +354,11 @@ def test_handoffs_along_keeps_a_cell_until_detection_and_counts_reassociations()
     c = M.handoffs_along(cells, reach, t, path(np.minimum(10 * t, 100.0)))
     assert c.counts == {(0, 1): 1} and c.reassociations == 0 and c.detached_s == 0
     assert c.events[0][0] == pytest.approx(6.1)
-    # Out of reach for 0.3 s (less than the detection delay) and back: the cell is kept.
+    # Out of reach for 0.3 s (less than the detection delay) and back: the cell is kept; and
+    # again later: the delay counts from the second time out, not the first.
     xs = np.where((t > 5) & (t < 5.35), 65.0, 30.0)
+    assert M.handoffs_along(cells, reach, t, path(xs), detection_s=0.5).counts == {}
+    xs = np.where(((t > 5) & (t < 5.35)) | ((t > 9) & (t < 9.35)), 65.0, 30.0)
     assert M.handoffs_along(cells, reach, t, path(xs), detection_s=0.5).counts == {}
     # Into a hole (beyond both cells' reach, y = 70) for 3 s, back to the same cell: a
     # re-association, and 3 s less the detection delay detached.
@@ -367,6 +370,97 @@ def test_handoffs_along_keeps_a_cell_until_detection_and_counts_reassociations()
     assert M.handoffs_along(cells, reach, t, path(np.minimum(10 * t, 100.0)),
                             window_s=(7.0, 20.0)).counts == {}
 
+
+def _random_walks(rng, stations, steps, step_s, cells, reach):
+    """Stations wandering among and beyond the cells, some parked in a hole or at a cell's
+    edge: every branch of the rule (keep, give up, re-associate, hand off, detached)."""
+    lo, hi = cells.min(axis=0) - reach.max(), cells.max(axis=0) + reach.max()
+    here = rng.uniform(lo, hi, (stations, 2))
+    dest = rng.uniform(lo, hi, (stations, 2))
+    speed = rng.uniform(0.0, 25.0, stations)
+    out = []
+    for _ in range(steps):
+        out.append(here.copy())
+        gap = dest - here
+        dist = np.hypot(*gap.T)
+        move = np.minimum(dist, speed * step_s)
+        here = here + gap * (move / np.maximum(dist, 1e-9))[:, None]
+        arrived = dist <= speed * step_s
+        dest[arrived] = rng.uniform(lo, hi, (int(arrived.sum()), 2))
+    return out
+
+
+@pytest.mark.parametrize("stations,detection_s,window", [
+    (1, 0.0, None), (3, 0.3, (5.0, 40.0)), (10, 0.5, (10.0, 30.0)), (40, 0.25, None),
+    (700, 0.3, (2.0, 45.0)),  # more than one block of times
+])
+def test_handoffs_along_equals_the_step_by_step_rule(stations, detection_s, window):
+    rng = np.random.default_rng(stations + 2)
+    cells = np.array([(0.0, 0.0), (90.0, 0.0), (180.0, 10.0), (60.0, 120.0)])
+    reach = np.array([60.0, 55.0, 70.0, 40.0])
+    t = np.arange(0.0, 50.0, 0.1)
+    walks = _random_walks(rng, stations, len(t), 0.1, cells, reach)
+    want = _stepwise_handoffs_along(cells, reach, t, walks, detection_s=detection_s, window_s=window)
+    # positions given lazily, as rwp_window_handoff_rates gives them
+    got = M.handoffs_along(cells, reach, t, iter(walks), detection_s=detection_s, window_s=window)
+    assert sum(want.counts.values()) > 0 and want.joins
+    assert (got.counts, got.reassociations, got.events, got.joins) == (
+        want.counts, want.reassociations, want.events, want.joins)
+    assert got.station_s == pytest.approx(want.station_s, rel=1e-12)
+    assert got.detached_s == pytest.approx(want.detached_s, rel=1e-12, abs=1e-12)
+
+
+def _stepwise_handoffs_along(cells_xy, reach_m, times, positions, *, detection_s=0.0,
+                             window_s=None):
+    """The station's rule applied at every time, nothing skipped: the reference
+    M.handoffs_along is kept equal to (it skips the times at which nothing can change)."""
+    import numpy as np
+
+    cells = np.asarray(cells_xy, dtype=float)
+    reach = np.asarray(reach_m, dtype=float)
+    w0, w1 = window_s if window_s is not None else (-math.inf, math.inf)
+    counts: dict = {}
+    events, all_joins = [], []
+    reassoc = 0
+    detached_s = station_s = 0.0
+    cur = gave = out_since = None
+    prev_t = None
+    for t, pos in zip(times, positions):
+        n = len(pos)
+        if cur is None:
+            cur = np.full(n, -1)  # the cell associated with; -1: none
+            gave = np.full(n, -1)  # the cell last given up (-1: never associated)
+            out_since = np.full(n, np.nan)
+        if prev_t is not None:  # the state held over (prev_t, t]
+            span = max(0.0, min(t, w1) - max(prev_t, w0))
+            station_s += n * span
+            detached_s += span * int((cur < 0).sum())
+        d = np.hypot(pos[:, None, 0] - cells[None, :, 0], pos[:, None, 1] - cells[None, :, 1])
+        inside = d <= reach[None, :]
+        has = cur >= 0
+        in_cur = has & inside[np.arange(n), np.maximum(cur, 0)]
+        out_since = np.where(in_cur | ~has, np.nan, np.where(np.isnan(out_since), t, out_since))
+        give_up = has & ~in_cur & (t - out_since >= detection_s - 1e-9)
+        gave = np.where(give_up, cur, gave)
+        cur = np.where(give_up, -1, cur)
+        out_since = np.where(give_up, np.nan, out_since)
+        joins = np.flatnonzero((cur < 0) & inside.any(axis=1))
+        if len(joins):
+            nearest = np.argmin(np.where(inside[joins], d[joins], np.inf), axis=1)
+            all_joins.extend((float(t), int(i), int(gave[i]), int(new)) for i, new in zip(joins, nearest))
+            if w0 <= t < w1:
+                for i, new in zip(joins, nearest):
+                    old = int(gave[i])
+                    if old < 0:
+                        continue
+                    events.append((float(t), int(i), old, int(new)))
+                    if old == new:
+                        reassoc += 1
+                    else:
+                        counts[(old, int(new))] = counts.get((old, int(new)), 0) + 1
+            cur[joins] = nearest
+        prev_t = t
+    return M.WalkCount(counts, reassoc, detached_s, station_s, events, all_joins)
 
 def test_window_rate_sees_the_transient_of_a_uniform_start():
     """E3 counts 30-90 s after hosts start spread uniformly: at 2 m/s the walk is still in its
