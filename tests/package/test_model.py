@@ -462,6 +462,28 @@ def _stepwise_handoffs_along(cells_xy, reach_m, times, positions, *, detection_s
         prev_t = t
     return M.WalkCount(counts, reassoc, detached_s, station_s, events, all_joins)
 
+def test_a_walk_count_serves_only_the_same_walks_among_the_same_cells():
+    """E3's cases share their cells and walks, so a count is kept and reused; a topology with
+    other reaches, other walks or another window is counted anew."""
+    from imm_ns3.analysis.model import walks as W
+
+    flat, integrated = _e3("flat", "mobility.speed_mps=10"), _e3("integrated", "mobility.speed_mps=10")
+    weak = _e3("flat", "mobility.speed_mps=10", "wifi.tx_power_dbm=8")
+    mob = flat.scenario.mobility
+    W._COUNTS.clear()
+    a = M.realised_handoff_rates(flat, mob, 1, 3, (10.0, 60.0))
+    assert len(W._COUNTS) == 1
+    M.realised_handoff_rates(integrated, mob, 1, 3, (10.0, 60.0))  # the same cells: reused
+    assert len(W._COUNTS) == 1
+    b = M.realised_handoff_rates(weak, mob, 1, 3, (10.0, 60.0))
+    c = M.realised_handoff_rates(flat, mob, 2, 3, (10.0, 60.0))
+    d = M.realised_handoff_rates(flat, mob, 1, 3, (20.0, 60.0))
+    assert len(W._COUNTS) == 4 and a != b and a != c and a != d
+    W._COUNTS.clear()  # counted afresh: the same rates
+    assert [M.realised_handoff_rates(*x) for x in ((flat, mob, 1, 3, (10.0, 60.0)),
+                                                  (weak, mob, 1, 3, (10.0, 60.0)))] == [a, b]
+
+
 def test_window_rate_sees_the_transient_of_a_uniform_start():
     """E3 counts 30-90 s after hosts start spread uniformly: at 2 m/s the walk is still in its
     transient and hands off about 4 % more often than in the stationary regime."""

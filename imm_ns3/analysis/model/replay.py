@@ -129,4 +129,5 @@ def realised_handoff_rates(topo, mobility, run: int, hosts: int, window_s: tuple
     protocol effect, and is shared by the runs of one seed, whose first hosts walk alike
     whatever the number of hosts)."""
     return _walk_rates(topo, window_s, step_s, detection_s, timers_s,
-                       lambda times: ns3_rwp_positions(mobility, run, hosts, times))
+                       lambda times: ns3_rwp_positions(mobility, run, hosts, times),
+                       walks=("ns3_rwp_positions", repr(mobility), int(run), int(hosts)))

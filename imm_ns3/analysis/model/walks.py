@@ -358,13 +358,23 @@ def rwp_window_handoff_rates(topo, mobility, window_s: tuple[float, float], *, h
         raise ValueError(f"window_s: 0 <= start < end, got {window_s!r}")
     rng = np.random.default_rng(seed)
     return _walk_rates(topo, window_s, step_s, detection_s, timers_s,
-                       lambda times: rwp_positions(mobility, hosts, times, rng))
+                       lambda times: rwp_positions(mobility, hosts, times, rng),
+                       walks=("rwp_positions", repr(mobility), int(hosts), seed))
 
 
-def _walk_rates(topo, window_s, step_s, detection_s, timers_s, positions_at):
+# The walks counted lately, by what decides the count (the walks, the cells' places and reaches,
+# the sampling, the detection delay, the window): E3's integrated and flat cases share their cells
+# and their hosts' walks, so each count serves both. Counts are read, never changed.
+_COUNTS: dict = {}
+_COUNTS_KEPT = 64
+
+
+def _walk_rates(topo, window_s, step_s, detection_s, timers_s, positions_at, walks=None):
     """Handoff rates of the walks ``positions_at(times)`` gives, sampled every ``step_s`` up to
     the window's end, under the station's rule (:func:`handoffs_along`; detection by default
-    ``max_missed_beacons`` beacon intervals)."""
+    ``max_missed_beacons`` beacon intervals). ``walks``: a hashable name of exactly those walks
+    (their generator and its inputs), under which the count is kept for another topology with
+    the same cells; None: not kept."""
     import numpy as np
 
     if detection_s is None:
@@ -373,7 +383,15 @@ def _walk_rates(topo, window_s, step_s, detection_s, timers_s, positions_at):
     names = list(topo.radios)
     cells = np.array([topo.radios[b].position_m[:2] for b in names], dtype=float)
     reach = np.array([cell_reach_m(topo, b) for b in names])
-    times = np.arange(0.0, window_s[1] + step_s / 2, step_s)
-    c = handoffs_along(cells, reach, times, positions_at(times), detection_s=detection_s,
-                       window_s=window_s)
+    key = None if walks is None else (walks, cells.tobytes(), reach.tobytes(), tuple(window_s),
+                                      float(step_s), float(detection_s))
+    c = _COUNTS.get(key) if key is not None else None
+    if c is None:
+        times = np.arange(0.0, window_s[1] + step_s / 2, step_s)
+        c = handoffs_along(cells, reach, times, positions_at(times), detection_s=detection_s,
+                           window_s=window_s)
+        if key is not None:
+            while len(_COUNTS) >= _COUNTS_KEPT:
+                _COUNTS.pop(next(iter(_COUNTS)))
+            _COUNTS[key] = c
     return _rates_from(topo, names, c, window_s, timers_s)
