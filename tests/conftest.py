@@ -51,7 +51,8 @@ def walk_run(ns3_ready, tmp_path_factory):
 
 def pytest_xdist_auto_num_workers(config):
     """``-n auto`` (pyproject's addopts): one worker per core, at most two. Each worker imports
-    ns-3 once; the sweep and reproduction tests start two worker processes of their own."""
+    ns-3 once; the tiny sweeps start two worker processes of their own (the reproduction check
+    reruns its runs in its test worker)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
