@@ -35,7 +35,7 @@ class Gap:
     where: tuple[float, float]
 
 
-def _loss_db(topo, d: float) -> float:
+def path_loss_db(topo, d: float) -> float:
     """Path loss at distance ``d`` by the scenario's model, as the builder configures ns-3."""
     p = topo.scenario.wifi.propagation
     d = max(d, 1.0)
@@ -52,13 +52,16 @@ def covered(topo, x: float, y: float, z: float = 0.0, tx_dbm: float | None = Non
     if tx_dbm is None:
         tx_dbm = topo.mobile_hosts[0].tx_power_dbm
     for radio in topo.radios.values():
-        loss = _loss_db(topo, math.dist((x, y, z), radio.position_m))
+        loss = path_loss_db(topo, math.dist((x, y, z), radio.position_m))
         if min(radio.tx_power_dbm, tx_dbm) - loss >= REACH_DBM:
             return True
     return False
 
 
-def _position(mh, t: float) -> tuple[float, float, float]:
+def host_position(mh, t: float) -> tuple[float, float, float]:
+    """Where mobile host ``mh`` (a topology's host) is at time ``t`` by its scenario's mobility:
+    an ns-2 trace, waypoints, or a constant velocity (not random waypoint: its walks are drawn
+    by ns-3, :func:`imm_ns3.analysis.model.ns3_rwp_positions` replays them)."""
     m, start_s = mh.mobility, mh.start_s
     if mh.path is not None:
         return ns2trace.position(mh.path, t)
@@ -87,7 +90,7 @@ def path_gaps(topo) -> list[Gap]:
         start = None
         for k in range(steps + 1):
             t = min(k * STEP_S, s.simulation.duration_s)
-            x, y, z = _position(mh, t)
+            x, y, z = host_position(mh, t)
             inside = covered(topo, x, y, z, mh.tx_power_dbm)
             if not inside and start is None:
                 start = (t, (x, y))

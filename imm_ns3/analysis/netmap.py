@@ -27,7 +27,7 @@ from ..results import HANDOFF_KINDS
 from ..scenario import Scenario, ScenarioError, load_scenario
 from ..scenario.schema import ConstantVelocityMobility, RandomWaypointMobility, WaypointMobility
 from ..topology import Topology, build_topology
-from .coverage import REACH_DBM, STEP_S, _loss_db, _position, path_gaps
+from .coverage import REACH_DBM, STEP_S, host_position, path_gaps, path_loss_db
 
 KIND_COLOURS = {"intra_domain": "#2ca02c", "inter_domain": "#ff7f0e", "inter_subnet": "#d62728"}
 ROLE_STYLE = {  # marker, colour, size
@@ -58,7 +58,7 @@ def cell_radius_m(topo: Topology, bs: str, margin_db: float = 0.0) -> float:
     tx = min(radio.tx_power_dbm, *(mh.tx_power_dbm for mh in topo.mobile_hosts[:1]))
 
     def hears(d: float) -> bool:
-        return tx - _loss_db(topo, d) - margin_db >= REACH_DBM
+        return tx - path_loss_db(topo, d) - margin_db >= REACH_DBM
 
     if not hears(1.0):
         return 0.0
@@ -73,7 +73,7 @@ def cell_radius_m(topo: Topology, bs: str, margin_db: float = 0.0) -> float:
 
 def _hears(topo: Topology, bs: str, pos, tx_dbm: float) -> bool:
     radio = topo.radios[bs]
-    return min(radio.tx_power_dbm, tx_dbm) - _loss_db(topo, math.dist(pos, radio.position_m)) >= REACH_DBM
+    return min(radio.tx_power_dbm, tx_dbm) - path_loss_db(topo, math.dist(pos, radio.position_m)) >= REACH_DBM
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ def _handoff_points(topo: Topology, handoffs: pd.DataFrame) -> list[dict[str, An
     for r in handoffs.itertuples(index=False):
         mh = by_name.get(r.mh)
         if mh is not None and _deterministic(mh):
-            x, y, _ = _position(mh, float(r.t_s))
+            x, y, _ = host_position(mh, float(r.t_s))
             placed = "position"
         else:  # random waypoint: where it was is not recorded; between the two cells
             (x0, y0, _), (x1, y1, _) = (topo.radios[r.old_bs].position_m, topo.radios[r.new_bs].position_m)
@@ -341,7 +341,7 @@ def draw_network(ax, source: Scenario | Topology | str | Path, *, handoffs: pd.D
         pts, inside = [], set()
         for k in range(steps + 1):
             t = min(k * STEP_S, dur)
-            p = _position(mh, t)
+            p = host_position(mh, t)
             pts.append(p[:2])
             now = {bs for bs in topo.radios if _hears(topo, bs, p, mh.tx_power_dbm)}
             for bs in sorted(inside - now):
@@ -366,7 +366,7 @@ def draw_network(ax, source: Scenario | Topology | str | Path, *, handoffs: pd.D
         if g.host not in walked:
             continue
         mh = next(h for h in topo.mobile_hosts if h.name == g.host)
-        seg = [_position(mh, g.start_s + k * STEP_S)[:2] for k in range(int(g.length_s / STEP_S) + 1)]
+        seg = [host_position(mh, g.start_s + k * STEP_S)[:2] for k in range(int(g.length_s / STEP_S) + 1)]
         ax.plot([p[0] for p in seg], [p[1] for p in seg], color="#d62728", lw=3, alpha=0.6, zorder=3)
         m.gaps.append((g.host, g.start_s, g.length_s))
     areas = {id(mh.mobility): mh.mobility for mh in topo.mobile_hosts

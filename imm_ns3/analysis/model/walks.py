@@ -32,17 +32,17 @@ def cell_reach_m(topo, bs: str) -> float:
     """How far from base station ``bs`` a mobile host and it still hear each other (both ways,
     at ns-3's preamble detection threshold, no fading): the distance at which the station loses
     its base station and hands off."""
-    from ..coverage import REACH_DBM, _loss_db
+    from ..coverage import REACH_DBM, path_loss_db
 
     budget = min(topo.radios[bs].tx_power_dbm, topo.mobile_hosts[0].tx_power_dbm) - REACH_DBM
     lo, hi = 1.0, 1.0
-    while _loss_db(topo, hi) <= budget and hi < 1e6:
+    while path_loss_db(topo, hi) <= budget and hi < 1e6:
         hi *= 2
     if hi >= 1e6:
         return math.inf
     for _ in range(60):
         mid = (lo + hi) / 2
-        if _loss_db(topo, mid) <= budget:
+        if path_loss_db(topo, mid) <= budget:
             lo = mid
         else:
             hi = mid
@@ -215,7 +215,8 @@ def handoffs_along(cells_xy, reach_m, times, positions, *, detection_s: float = 
             break
         n = len(first[0][1])
         # A block of times: distances (times x stations x cells) of about 2 M numbers.
-        block = first + list(itertools.islice(steps, max(0, min(511, 2_000_000 // max(1, n * len(cells)) - 1))))
+        rows = min(512, 2_000_000 // max(1, n * len(cells)))
+        block = first + list(itertools.islice(steps, max(0, rows - 1)))
         ts = [float(t) for t, _ in block]
         pos = np.asarray([p for _, p in block], dtype=float).reshape(len(block), n, 2)
         D = np.hypot(pos[:, :, None, 0] - cells[None, None, :, 0],
