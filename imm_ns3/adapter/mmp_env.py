@@ -112,7 +112,8 @@ class DomainNodeEnv(WireEnv):
     def enable_fast_refresh(self) -> None:
         """Route-updates that only refresh the cache are applied in C++ (mmp_routing.h's fast
         path): the core would answer "refreshed" and do nothing else."""
-        self.shim.EnableFastRefresh(len(RouteUpdate(0, 0, 0)),
+        probe = RouteUpdate(0, 0, 0).encode()
+        self.shim.EnableFastRefresh(len(probe), probe[0], probe[1],
                                     int(round(self.signalling.counts_from_s * 1e9)))
 
     def finish_periodics(self) -> None:

@@ -17,6 +17,7 @@ from imm_ns3.scenario import read_scenario_dict, validate_dict
 END_S, STOP_S, START_S = 34.0, 28.0, 5.0  # RTP runs to 33 s: room for RFC 3261's waits
 RATE_BPS = 400e3
 PERM = {"mh1": "10.0.0.10", "mh2": "10.0.0.11"}
+SEGMENTS = RATE_BPS / 8 * (STOP_S - START_S) / 1400  # a paced transfer's whole segments: 821
 
 
 M2M_UDP = {"name": "m2m-udp", "kind": "udp_cbr", "src": "mh2", "dst": "mh1", "start_s": START_S,
@@ -79,8 +80,11 @@ def test_miplr_carries_the_upload_and_both_mobile_to_mobile_flows_across_the_cha
     f = miplr.tables["flows"].set_index("name")
     _paced_transfer_complete(f.loc["upload"])
     _paced_transfer_complete(f.loc["m2m-tcp"])
-    # Direct paths: a round trip of a few tens of milliseconds (no home agent on the way).
-    assert f.loc["upload", "rtt_s"] < 0.04 and f.loc["m2m-tcp", "rtt_s"] < 0.04
+    # Direct paths: a round trip of a few tens of milliseconds (no home agent on the way), most
+    # of it the receiver's delayed ACK: 400 kbit/s of 1400-byte segments is one every 28 ms, and
+    # the timestamp echoed is the first unacknowledged segment's (RFC 7323 4.3). The detour of
+    # Mobile IP is tested against these below.
+    assert f.loc["upload", "rtt_s"] < 0.06 and f.loc["m2m-tcp", "rtt_s"] < 0.06
     u = f.loc["m2m-udp"]
     assert u.sent_packets == 50 * (STOP_S - START_S) and u.duplicates == 0
     # Lost only while a host has no cell or no address (the two sub-network changes and the
@@ -104,8 +108,9 @@ def test_miplr_applications_see_only_permanent_addresses(miplr):
     assert apps["ch"]["sources"] == [PERM["mh2"]]  # the upload: never a care-of address
     assert apps["mh1"] == {"destinations": [PERM["mh1"]], "sources": [PERM["mh2"]]}
     assert apps["mh2"] == {"destinations": [PERM["mh2"]], "sources": [PERM["mh1"], "10.10.0.2"]}
-    for mh in ("mh1", "mh2"):  # each mobile host is the other's correspondent
-        assert mm["manglers"][mh]["mangledOut"] > 1000 and mm["manglers"][mh]["heldDropped"] == 0
+    for mh in ("mh1", "mh2"):  # each mobile host is the other's correspondent: at least its
+        # transfer's segments (mh1's to mh2, mh2's upload to ch) left it rewritten
+        assert mm["manglers"][mh]["mangledOut"] > SEGMENTS and mm["manglers"][mh]["heldDropped"] == 0
     # The connections the hosts opened (mh2's upload, mh1's transfer) got their answers up to
     # the address ns-3's sockets were given at Connect (MipState::ToEndpoint); nothing else did.
     assert mm["manglers"]["mh1"]["endpointTranslated"] > 300  # delayed ACKs: one per two segments
@@ -138,9 +143,12 @@ def test_mobile_ip_carries_them_triangularly_through_the_home_agent(mip, miplr):
     assert m.sent_bytes == m.received_bytes and m.bad_bytes == 0 and m.resets == 0
     assert m.sent_bytes > 0.9 * RATE_BPS / 8 * (STOP_S - START_S)
     mm = mip.summary["macro_mobility"]
-    assert mm["home_agent"]["tunnelled_packets"] > 3000
+    # Tunnelled to the hosts' care-of addresses: mh1's segments to mh2, the ACKs of both
+    # transfers (one per two segments: mh2's to mh1, ch's to mh2), and the UDP stream to mh1
+    # (50 a second) but for what the moves lose.
+    assert mm["home_agent"]["tunnelled_packets"] > 2 * SEGMENTS + 0.8 * 50 * (STOP_S - START_S)
     # The upload leaves from the permanent address (the host's TCP hook), straight to ch.
-    assert mm["manglers"]["mh2"]["sourceRewritten"] > 1000
+    assert mm["manglers"]["mh2"]["sourceRewritten"] > SEGMENTS
     ours = miplr.tables["flows"].set_index("name")
     for name in ("upload", "m2m-tcp"):
         assert f.loc[name, "rtt_s"] > ours.loc[name, "rtt_s"] + 0.03  # the detour

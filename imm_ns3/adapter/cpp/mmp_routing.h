@@ -160,15 +160,21 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
   uint32_t CacheSize() const { return m_cache.size(); }
 
   // ---- the soft-state fast path --------------------------------------------------------------
-  // `size`: a RouteUpdate's encoded length (version 1, type 5); counted from `count_from_ns`.
-  void EnableFastRefresh(uint32_t size, int64_t count_from_ns) {
+  // A RouteUpdate as Python encodes it (messages.py): its length, the header's version and type
+  // bytes (wire.VERSION, RouteUpdate.TYPE); counted from `count_from_ns`.
+  void EnableFastRefresh(uint32_t size, uint8_t version, uint8_t type, int64_t count_from_ns) {
     m_fastSize = size;
+    m_fastVersion = version;
+    m_fastType = type;
     m_countFromNs = count_from_ns;
+  }
+  bool MayBeRouteUpdate(const uint8_t* d, uint32_t n) const {
+    return m_fastSize && n == m_fastSize && d[0] == m_fastVersion && d[1] == m_fastType;
   }
   uint64_t fastRefreshed = 0, fastRefreshedBytes = 0;  // counted ones, and their payload bytes
   // True if `d` (a UDP payload) is a RouteUpdate that only refreshes (coa, iif): applied here.
   bool FastRefresh(const uint8_t* d, uint32_t n, uint32_t iif) {
-    if (!m_fastSize || n != m_fastSize || d[0] != 1 || d[1] != 5 || !m_below.count(iif)) return false;
+    if (!MayBeRouteUpdate(d, n) || !m_below.count(iif)) return false;
     uint32_t coa = (uint32_t)d[2] << 24 | (uint32_t)d[3] << 16 | (uint32_t)d[4] << 8 | d[5];
     if (m_cache.find(coa) == m_cache.end()) return false;
     int64_t now = ns3::Simulator::Now().GetNanoSeconds();
@@ -343,6 +349,7 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
   int64_t m_timeout = 3000000000LL;
   uint16_t m_port = 0;
   uint32_t m_fastSize = 0;
+  uint8_t m_fastVersion = 0, m_fastType = 0;
   int64_t m_countFromNs = 0;
   std::set<uint32_t> m_below;
   std::unordered_map<uint32_t, uint32_t> m_peer;
@@ -362,7 +369,7 @@ class MmpRouting : public ns3::Ipv4RoutingProtocol {
 struct MmpRefreshGate : public DatagramGate {
   explicit MmpRefreshGate(ns3::Ptr<MmpRouting> r) : m_r(r) {}
   bool Pass(const uint8_t* d, uint32_t n, uint32_t dev) override {
-    if (n < 2 || d[1] != 5) return true;
+    if (!m_r->MayBeRouteUpdate(d, n)) return true;
     int32_t iif = m_r->InterfaceOfDevice(dev);
     return iif < 0 || !m_r->FastRefresh(d, n, (uint32_t)iif);
   }

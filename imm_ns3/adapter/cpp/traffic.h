@@ -193,6 +193,9 @@ class RtpSink : public ns3::SimpleRefCount<RtpSink, UdpSink> {
 };
 
 // ---- The TCP transfer: a paced bulk sender and a verifying sink ------------------------------
+// The sender is paced by an allowance (rate x time since connected, plus one segment) that it
+// writes every 10 ms and whenever TCP frees buffer space, in whole segments: the segments on the
+// air are segment_bytes long, whatever the rate (only the last one may be shorter).
 // Byte k of the stream is PatternByte(k): the sink checks every byte, so a loss, duplicate or
 // reordering that reached the application would show as a bad byte.
 inline uint8_t PatternByte(uint64_t k) { return (uint8_t)(((uint32_t)k * 2654435761u) >> 24); }
@@ -284,12 +287,15 @@ class TcpBulkSender : public ns3::SimpleRefCount<TcpBulkSender> {
       allowed = std::min<uint64_t>(m_total, (uint64_t)(m_rate / 8.0 * t) + m_segment);
     }
     while (queued < allowed) {
-      uint32_t room = m_sock->GetTxAvailable();
-      uint32_t n = (uint32_t)std::min<uint64_t>({allowed - queued, (uint64_t)room, 65536});
+      uint64_t room = m_sock->GetTxAvailable();
+      uint64_t n = std::min<uint64_t>({allowed - queued, room, 65536});
+      // Whole segments only, but for the transfer's last bytes: ns-3's TCP (TcpNoDelay) sends
+      // each write at once, so a partial allowance would go out as a short segment of its own.
+      if (queued + n < m_total) n -= n % m_segment;
       if (n == 0) break;
       std::vector<uint8_t> b(n);
       for (uint32_t i = 0; i < n; ++i) b[i] = PatternByte(queued + i);
-      int sent = m_sock->Send(ns3::Create<ns3::Packet>(b.data(), n), 0);
+      int sent = m_sock->Send(ns3::Create<ns3::Packet>(b.data(), (uint32_t)n), 0);
       if (sent <= 0) break;
       queued += (uint64_t)sent;
     }
