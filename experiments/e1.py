@@ -70,6 +70,38 @@ def e1_models(res) -> dict:
     return out
 
 
+def e1_tcp_windows(res) -> pd.DataFrame:
+    """Per handoff, TCP's window model (:func:`imm_ns3.analysis.model.tcp_windows_along`) beside
+    what the run measured: the paced NewReno sender's window (segments) when the outage began,
+    what the outage needed (``rate (outage + rtt)``: in flight plus sent during it), the silence
+    the model predicts and whether TCP resumes with the path, and the simulated ``tcp_gap_s``.
+    Inputs from each run: its handoffs' outages (the probe's silence), the connection's mean
+    smoothed RTT, the transfer's start, rate and segment size; across sub-networks the window
+    runs out whatever it holds (segments to the old care-of address are lost)."""
+    from imm_ns3.analysis import model as M
+
+    rows = []
+    for key, h in res.handoffs.groupby("key", sort=False):
+        sc = res.scenario(key)
+        f = res.flows[(res.flows.key == key) & (res.flows.name == "tcp")]
+        if not sc.tcp.enabled or not len(f) or not sc.tcp.rate_mbps:
+            continue
+        rate = sc.tcp.rate_mbps * 1e6 / 8 / sc.tcp.segment_bytes
+        rtt = float(pd.to_numeric(f.rtt_s, errors="coerce").iloc[0])
+        h = h.sort_values("t_s")
+        h = h[pd.to_numeric(h.probe_gap_s, errors="coerce").notna()]
+        along = M.tcp_windows_along(list(zip(h.t_s, h.probe_gap_s.astype(float))), sc.tcp.start_s, rate,
+                                    rtt, rwnd=M.NS3_RCV_BUF_BYTES / sc.tcp.segment_bytes,
+                                    timeouts_at=tuple(h[h.kind == "inter_subnet"].t_s))
+        for (_, x), m in zip(h.iterrows(), along):
+            rows.append({"key": key, "kind": x.kind, "t_s": x.t_s, "outage_s": x.probe_gap_s,
+                         "window": m.window, "needed": rate * (x.probe_gap_s + rtt),
+                         "model_silence_s": m.silence_s, "model_with_path": m.with_path,
+                         "tcp_gap_s": x.tcp_gap_s})
+    return pd.DataFrame(rows, columns=["key", "kind", "t_s", "outage_s", "window", "needed",
+                                       "model_silence_s", "model_with_path", "tcp_gap_s"])
+
+
 def summary_e1(res) -> pd.DataFrame:
     """One row per movement kind and quantity: median with its 95 % CI (order statistics), mean, n and
     the model's median and mean. Quantities: the radio part, MMP's part, their sum, and each
@@ -78,6 +110,7 @@ def summary_e1(res) -> pd.DataFrame:
     h = res.handoffs.copy()
     h["handoff_s"] = h.l2_s + h.mmp_s
     models = e1_models(res)
+    tcp = e1_tcp_windows(res)
     rows = []
 
     def add(kind, quantity, mechanism, values, model_median=math.nan, model_mean=math.nan):
@@ -102,17 +135,13 @@ def summary_e1(res) -> pd.DataFrame:
         for traffic, col, labels in TRAFFIC:
             lat = mod.get("handoff")
             med, mean = (lat.median, lat.mean) if lat else (math.nan, math.nan)
-            if traffic == "TCP" and kind == "inter_subnet":
-                # Across sub-networks the segments sent to the old address are lost and the
-                # sender's window runs out: TCP resumes at its retransmission timer (1, 3, 7 s
-                # after the last delivery), whatever MIP-LR does. The model takes each
-                # handoff's outage (the probe's silence) through that ladder.
-                from imm_ns3.analysis.model import tcp_resume_after_outage_s
-
-                ladder = [tcp_resume_after_outage_s(g) for g in
-                          pd.to_numeric(k.probe_gap_s, errors="coerce").dropna()]
-                med, mean = (float(np.median(ladder)), float(np.mean(ladder))) if ladder \
-                    else (math.nan, math.nan)
+            if traffic == "TCP":
+                # TCP's silence is set by its window against the outage (e1_tcp_windows):
+                # with the path if the window holds the outage's segments, else at the
+                # retransmission timer; each handoff's outage (the probe's silence) taken
+                # through the model.
+                w = tcp[tcp.kind == kind].model_silence_s.dropna()
+                med, mean = (float(w.median()), float(w.mean())) if len(w) else (math.nan, math.nan)
             # The other interruptions are compared with radio + MMP: the model of what MMP
             # alone costs.
             add(kind, f"{traffic} interruption", mechanism(labels, kind),

@@ -653,3 +653,49 @@ def test_a_fresh_stations_care_of_burst_against_the_capture():
     wired, fresh = M.arp_resolution(), M.arp_resolution("ARP", "802.11g")
     assert wired.mean == pytest.approx(0.005 + M.arp_exchange_s())
     assert fresh.mean - 0.005 > 3 * M.arp_exchange_s()
+
+
+# ---- TCP's window against an outage ------------------------------------------------------------
+def _window_by_acks(w0: float, acks: int, ssthresh: float) -> float:
+    """ns-3 TcpNewReno ACK by ACK: a segment per ACK below ssthresh, segment^2/cwnd above it."""
+    w = w0
+    for _ in range(acks):
+        w = w + 1 if w < ssthresh else w + 1 / w
+    return w
+
+
+@pytest.mark.parametrize("w0,ssthresh,t", [(1.0, math.inf, 3.0), (2.0, 2.0, 13.0), (1.0, 15.0, 12.0),
+                                           (20.0, 10.0, 5.0)])
+def test_newreno_window_follows_the_ack_by_ack_rule(w0, ssthresh, t):
+    rate = 0.5e6 / 8 / 1400  # the walk's transfer: 44.6 segments a second, an ACK per two
+    acks = int(rate * t / 2)
+    assert M.newreno_window(w0, rate, acks * 2 / rate, ssthresh) == pytest.approx(
+        _window_by_acks(w0, acks, ssthresh), rel=0.02, abs=1.0)
+
+
+def test_tcp_silence_with_the_path_only_when_the_window_holds_the_outage_within_the_timer():
+    rate, rtt = 44.6, 0.036
+    need = rate * (0.6 + rtt)  # 28.4 segments
+    assert M.tcp_handoff_silence_s(0.6, need + 0.1, rate, rtt) == pytest.approx(0.636)
+    assert M.tcp_handoff_silence_s(0.6, need - 0.1, rate, rtt) == 1.0  # the first timeout
+    assert M.tcp_handoff_silence_s(1.2, 1e6, rate, rtt) == 3.0  # the timer fired in the outage
+
+
+def test_tcp_windows_along_the_walk():
+    rate, rtt = 44.6, 0.036
+    walk = [(11.0, 0.85), (24.0, 0.83), (37.0, 0.6)]
+    a = M.tcp_windows_along(walk, 4.0, rate, rtt, rwnd=93.6, timeouts_at=(24.0,))
+    # Slow start since 4 s to the receiver's window: the first outage is ridden out.
+    assert a[0].window == pytest.approx(93.6) and a[0].with_path and a[0].silence_s == pytest.approx(0.886)
+    # From half that outage's flight, 13 s of congestion avoidance; the sub-network change
+    # times out whatever the window.
+    w1 = math.sqrt((rate * 0.886 / 2) ** 2 + rate * (24.0 - 11.886))
+    assert a[1].window == pytest.approx(w1) and not a[1].with_path and a[1].silence_s == 1.0
+    # One timeout: slow start from one segment to half the window, then avoidance.
+    w2 = M.newreno_window(1.0, rate, 37.0 - 25.0, w1 / 2)
+    assert a[2].window == pytest.approx(w2)
+    assert a[2].with_path == (w2 >= rate * (0.6 + rtt))
+    # After two timeouts (3 s) the threshold is two segments: a smaller window 13 s later.
+    b = M.tcp_windows_along([(11.0, 0.85), (24.0, 1.2), (37.0, 0.6)], 4.0, rate, rtt, rwnd=93.6,
+                            timeouts_at=(24.0,))
+    assert b[1].silence_s == 3.0 and b[2].window == pytest.approx(M.newreno_window(1.0, rate, 10.0, 2.0))

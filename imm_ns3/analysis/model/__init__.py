@@ -37,8 +37,10 @@ from .handoff import (ACK_BYTES_IP, ARP_BYTES, ARP_REQUEST_JITTER_S, CAREOF_BURS
                       PROBE_DELAY_MEAN_S, REGISTRATION_BYTES, arp_exchange_s, arp_resolution, careof_burst_s,
                       drcp_rtt, fresh_unicast_s, handoff_latency, lowest_rate_mbps, mmp_latency, radio_latency,
                       registration_rtt)
-from .loss import (CACHE_UPDATE_BYTES, NS3_MIN_RTO_S, handoff_loss, hard_switch_window_s,
-                   in_flight_s, packets_lost, semisoft_saving, single_radio_loss, tcp_resume_after_outage_s)
+from .loss import (CACHE_UPDATE_BYTES, NS3_DELACK_COUNT, NS3_MIN_RTO_S, NS3_RCV_BUF_BYTES, TcpAtHandoff,
+                   handoff_loss, hard_switch_window_s, in_flight_s, newreno_window, packets_lost,
+                   semisoft_saving, single_radio_loss, tcp_handoff_silence_s, tcp_resume_after_outage_s,
+                   tcp_windows_along)
 from .walks import (HandoffRates, WalkCount, boundary_crossing_rate, cell_reach_m, handoffs_along,
                     rectangle_crossings, rwp_handoff_rates, rwp_positions, rwp_window_handoff_rates,
                     timer_expiries_along)

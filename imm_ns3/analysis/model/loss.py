@@ -1,7 +1,10 @@
-"""Packets lost at a handoff (hard, semi-soft [0051], a single radio) and TCP's resume after an
-outage (RFC 6298's back-off ladder)."""
+"""Packets lost at a handoff (hard, semi-soft [0051], a single radio) and TCP's silence across an
+outage (a paced NewReno sender's window against the outage, RFC 6298's back-off ladder)."""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 from .airtime import unicast_s
 from .handoff import arp_resolution, fresh_unicast_s, handoff_latency
@@ -92,3 +95,82 @@ def tcp_resume_after_outage_s(outage_s: float, rto_s: float = NS3_MIN_RTO_S,
         k += 1
         t = rto_s * (2 ** k - 1)
     return t + rtt_s
+
+
+# ns-3 TcpSocket defaults the window model takes: one ACK per two segments (DelAckCount), a
+# 128 KiB receive buffer (RcvBufSize: the advertised window caps the congestion window).
+NS3_DELACK_COUNT = 2
+NS3_RCV_BUF_BYTES = 131072
+
+
+def newreno_window(w0: float, rate_sps: float, t_s: float, ssthresh: float = math.inf,
+                   ack_every: int = NS3_DELACK_COUNT) -> float:
+    """ns-3 TcpNewReno's congestion window, in segments, ``t_s`` after it stood at ``w0``, for a
+    sender paced at ``rate_sps`` segments a second that loses nothing meanwhile. Its ACKs come at
+    rate/ack_every; below ``ssthresh`` each adds a segment (TcpNewReno::SlowStart), above it
+    segment^2/cwnd (::CongestionAvoidance: one segment per window of ACKs), so there w^2 grows by
+    two per ACK: w = sqrt(w0^2 + 2 rate t / ack_every). The window grows whether or not the
+    paced sender fills it (NewReno does not check)."""
+    if rate_sps < 0 or t_s < 0 or w0 <= 0:
+        raise ValueError(f"newreno_window: w0 > 0, rate and t >= 0, got {w0!r}, {rate_sps!r}, {t_s!r}")
+    acks = rate_sps * t_s / ack_every
+    w = w0
+    if w < ssthresh:
+        grow = min(acks, ssthresh - w)
+        w, acks = w + grow, acks - grow
+    return math.sqrt(w * w + 2 * acks)
+
+
+def tcp_handoff_silence_s(outage_s: float, window: float, rate_sps: float, rtt_s: float,
+                          rto_s: float = NS3_MIN_RTO_S) -> float:
+    """A paced TCP's silence at the receiver across an outage of ``outage_s``. If the window (in
+    segments) holds what the sender had in flight when the outage began and what it sends during
+    it, ``rate (outage + rtt)``, and the outage ends before the retransmission timer fires, the
+    sender still has new segments to send when the path is back: they arrive, their duplicate
+    ACKs repair the loss, and the silence is the outage plus a round trip. Otherwise the window
+    runs out and TCP resumes at its retransmission timer (:func:`tcp_resume_after_outage_s`)."""
+    if window >= rate_sps * (outage_s + rtt_s) and outage_s < rto_s:
+        return outage_s + rtt_s
+    return tcp_resume_after_outage_s(outage_s, rto_s)
+
+
+@dataclass(frozen=True)
+class TcpAtHandoff:
+    """The window model at one handoff: the window (segments) when the outage began, the silence
+    it predicts, and whether TCP resumed with the path (False: at its retransmission timer)."""
+
+    t_s: float
+    window: float
+    silence_s: float
+    with_path: bool
+
+
+def tcp_windows_along(handoffs, start_s: float, rate_sps: float, rtt_s: float,
+                      initial_window: float = 1.0, rwnd: float = math.inf,
+                      timeouts_at: tuple[float, ...] = (), rto_s: float = NS3_MIN_RTO_S) -> list[TcpAtHandoff]:
+    """The window model along one run: ``handoffs`` are (t_s, outage_s) in time order, the
+    transfer starts at ``start_s`` in slow start (ssthresh unbounded) and its window never exceeds
+    ``rwnd``. Handoffs at the times in ``timeouts_at`` run out of window whatever it holds (across
+    sub-networks the segments sent to the old care-of address are lost until the correspondent's
+    update). After a silence repaired by duplicate ACKs, NewReno's recovery leaves the window at
+    ssthresh = half the flight, rate (outage + rtt) / 2; after retransmission timeouts it starts
+    again from one segment in slow start, with ssthresh half the window at the first timeout, or
+    two segments after a second (ns-3's GetSsThresh: max(2, flight / 2), one segment in flight
+    at a back-off)."""
+    out = []
+    w, ssthresh, since = initial_window, math.inf, start_s
+    for t, outage in handoffs:
+        w = min(rwnd, newreno_window(w, rate_sps, max(0.0, t - since), ssthresh))
+        forced = any(abs(t - x) < 1e-9 for x in timeouts_at)
+        silence = (tcp_resume_after_outage_s(outage, rto_s) if forced
+                   else tcp_handoff_silence_s(outage, w, rate_sps, rtt_s, rto_s))
+        with_path = not forced and silence < rto_s
+        out.append(TcpAtHandoff(t, w, silence, with_path))
+        if with_path:
+            ssthresh = max(2.0, rate_sps * (outage + rtt_s) / 2)
+            w = ssthresh
+        else:
+            ssthresh = max(2.0, w / 2) if silence <= rto_s + rtt_s else 2.0
+            w = 1.0
+        since = t + silence
+    return out
