@@ -250,12 +250,14 @@ def draw(res):
             lat = models[kind]["handoff"]
             ax2.hlines(lat.median * 1e3, x0[i] - 1.5 * width, x0[i] + 1.5 * width, color="black",
                        ls="--", lw=1, label="model: radio + MMP (median)" if i == 0 else None)
-    tcp = s[(s.kind == "inter_subnet") & (s.quantity == "TCP interruption")]
-    if len(tcp) and not math.isnan(tcp.model_median_s.iloc[0]):
-        x = x0[KINDS.index("inter_subnet")]
-        ax2.hlines(tcp.model_median_s.iloc[0] * 1e3, x - 0.5 * width / 1.0 + 0.0, x + 0.5 * width,
-                   color="C1", ls=":", lw=1.5,
-                   label="model: TCP retransmission timer (1 s, then 3 s)")
+    labelled = False
+    for i, kind in enumerate(KINDS):  # TCP: its window against the outage (e1_tcp_windows)
+        tcp = s[(s.kind == kind) & (s.quantity == "TCP interruption")]
+        if len(tcp) and not math.isnan(tcp.model_median_s.iloc[0]):
+            ax2.hlines(tcp.model_median_s.iloc[0] * 1e3, x0[i] - 0.5 * width, x0[i] + 0.5 * width,
+                       color="C1", ls=":", lw=1.5, label=None if labelled else
+                       "model: TCP's window vs the outage, else its retransmission timer (median)")
+            labelled = True
     ax2.set_xticks(x0, [KIND_LABEL[k] for k in KINDS])
     ax2.set_ylabel("interruption: longest silence of the flow (ms)")
     ax2.set_yscale("log")
