@@ -94,9 +94,26 @@ class ChannelScanAssocManager : public ns3::WifiAssocManager {
       m_watching = true;
       m_mac->TraceConnectWithoutContext(
           "Assoc", ns3::MakeCallback(&ChannelScanAssocManager::Associated, this));
+      m_mac->GetWifiPhy(0)->TraceConnectWithoutContext(
+          "PhyRxEnd", ns3::MakeCallback(&ChannelScanAssocManager::RxEnd, this));
     }
     m_event.Cancel();
     m_probe.Cancel();
+    // A frame that asks this station for a response (an ACK) ended less than SIFS ago: the
+    // response leaves SIFS after it, and ns-3 3.44's frame exchange manager does not cancel it
+    // when the PHY switches channel meanwhile (WifiPhy::Send asserts: not while switching). The
+    // scan starts right after the response has gone to the PHY (an event at the same time,
+    // scheduled later), which then postpones the switch to the end of that transmission.
+    ns3::Time due = m_respondingAt + m_mac->GetWifiPhy(0)->GetSifs();
+    if (m_respondingAt.IsPositive() && due >= ns3::Simulator::Now()) {
+      m_event = ns3::Simulator::Schedule(due - ns3::Simulator::Now(),
+                                         &ChannelScanAssocManager::StartScanning, this);
+      return;
+    }
+    StartScanning();
+  }
+
+  void StartScanning() {
     if (BestFresh()) {  // candidates left from the scan before a failed attempt
       m_event = ns3::Simulator::ScheduleNow(&ChannelScanAssocManager::EndScanning, this);
       return;
@@ -145,6 +162,13 @@ class ChannelScanAssocManager : public ns3::WifiAssocManager {
   }
 
   void Associated(ns3::Mac48Address) { ++m_generation; }
+  // A frame received whole: remember when, if it is addressed to this station and asks for a
+  // response (a data or management frame, an RTS or a block-ack request).
+  void RxEnd(ns3::Ptr<const ns3::Packet> p) {
+    ns3::WifiMacHeader h;
+    if (p->GetSize() < 10 || !p->PeekHeader(h) || h.GetAddr1() != m_mac->GetAddress()) return;
+    if (!h.IsCtl() || h.IsRts() || h.IsBlockAckReq()) m_respondingAt = ns3::Simulator::Now();
+  }
   bool Fresh(const ns3::StaWifiMac::ApInfo& ap) const {
     auto it = m_heard.find(ap.m_bssid);
     return it != m_heard.end() && it->second == m_generation;
@@ -160,6 +184,7 @@ class ChannelScanAssocManager : public ns3::WifiAssocManager {
   size_t m_next = 0;
   ns3::EventId m_event, m_probe;
   bool m_watching = false;
+  ns3::Time m_respondingAt = ns3::NanoSeconds(-1);  // when a frame asking this station to respond ended
   uint64_t m_generation = 0;  // associations so far
   mutable std::unordered_map<ns3::Mac48Address, uint64_t, ns3::WifiAddressHash> m_heard;
 };
