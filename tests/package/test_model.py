@@ -699,3 +699,14 @@ def test_tcp_windows_along_the_walk():
     b = M.tcp_windows_along([(11.0, 0.85), (24.0, 1.2), (37.0, 0.6)], 4.0, rate, rtt, rwnd=93.6,
                             timeouts_at=(24.0,))
     assert b[1].silence_s == 3.0 and b[2].window == pytest.approx(M.newreno_window(1.0, rate, 10.0, 2.0))
+
+
+def test_an_outage_ridden_out_past_the_timer_by_its_round_trip_counts_as_ridden_out():
+    # 0.98 s of outage plus a 40 ms round trip ends after the 1 s timer would, but the timer never
+    # fired (the outage ended first): the silence is the path's and recovery, not a timeout,
+    # sets the window that follows.
+    rate, rtt = 44.6, 0.04
+    a = M.tcp_windows_along([(11.0, 0.98), (24.0, 0.6)], 4.0, rate, rtt, rwnd=93.6)
+    assert a[0].with_path and a[0].silence_s == pytest.approx(1.02)
+    half = rate * (0.98 + rtt) / 2
+    assert a[1].window == pytest.approx(M.newreno_window(half, rate, 24.0 - 12.02, half))

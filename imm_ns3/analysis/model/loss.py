@@ -129,9 +129,15 @@ def tcp_handoff_silence_s(outage_s: float, window: float, rate_sps: float, rtt_s
     sender still has new segments to send when the path is back: they arrive, their duplicate
     ACKs repair the loss, and the silence is the outage plus a round trip. Otherwise the window
     runs out and TCP resumes at its retransmission timer (:func:`tcp_resume_after_outage_s`)."""
-    if window >= rate_sps * (outage_s + rtt_s) and outage_s < rto_s:
+    if _rides_out(outage_s, window, rate_sps, rtt_s, rto_s):
         return outage_s + rtt_s
     return tcp_resume_after_outage_s(outage_s, rto_s)
+
+
+def _rides_out(outage_s: float, window: float, rate_sps: float, rtt_s: float, rto_s: float) -> bool:
+    """Whether the sender still has new segments to send when the path is back, and its timer
+    has not fired meanwhile (:func:`tcp_handoff_silence_s`)."""
+    return window >= rate_sps * (outage_s + rtt_s) and outage_s < rto_s
 
 
 @dataclass(frozen=True)
@@ -162,15 +168,14 @@ def tcp_windows_along(handoffs, start_s: float, rate_sps: float, rtt_s: float,
     for t, outage in handoffs:
         w = min(rwnd, newreno_window(w, rate_sps, max(0.0, t - since), ssthresh))
         forced = any(abs(t - x) < 1e-9 for x in timeouts_at)
-        silence = (tcp_resume_after_outage_s(outage, rto_s) if forced
-                   else tcp_handoff_silence_s(outage, w, rate_sps, rtt_s, rto_s))
-        with_path = not forced and silence < rto_s
+        with_path = not forced and _rides_out(outage, w, rate_sps, rtt_s, rto_s)
+        silence = outage + rtt_s if with_path else tcp_resume_after_outage_s(outage, rto_s)
         out.append(TcpAtHandoff(t, w, silence, with_path))
         if with_path:
             ssthresh = max(2.0, rate_sps * (outage + rtt_s) / 2)
             w = ssthresh
-        else:
-            ssthresh = max(2.0, w / 2) if silence <= rto_s + rtt_s else 2.0
+        else:  # one timeout if the outage ended before it fired, else a back-off too
+            ssthresh = max(2.0, w / 2) if outage <= rto_s else 2.0
             w = 1.0
         since = t + silence
     return out
