@@ -98,7 +98,12 @@ def _run_until_simulating(tmp_path, out="runs/long"):
     import time
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "imm_ns3", "run", "--out", out,
+    # As from a terminal: Ctrl-C's default action. A child inherits an ignored SIGINT (the
+    # test process's, whatever set it), and a run that starts with SIGINT ignored rightly
+    # goes on (a sweep worker's runs do); this test is about the user who presses Ctrl-C.
+    start = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler);"
+             " sys.argv = ['imm-sim'] + sys.argv[1:]; runpy.run_module('imm_ns3', run_name='__main__')")
+    proc = subprocess.Popen([sys.executable, "-c", start, "run", "--out", out,
                              "--set", "simulation.duration_s=300"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     seen = bytearray()
@@ -116,15 +121,33 @@ def _run_until_simulating(tmp_path, out="runs/long"):
     return proc, seen
 
 
+def _signal_status(pid: int) -> str:
+    """The signals a process ignores and catches (its /proc status masks), for a failure."""
+    try:
+        lines = open(f"/proc/{pid}/status").read().splitlines()
+    except OSError as e:
+        return f"signal masks unreadable ({e})"
+    return ", ".join(ln.replace("\t", " ") for ln in lines if ln.startswith(("SigIgn", "SigCgt")))
+
+
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
 def test_a_real_signal_stops_a_real_run_within_seconds(tmp_path, sig):
     import signal
+    import subprocess
     import time
 
     proc, seen = _run_until_simulating(tmp_path)
     t0 = time.monotonic()
     proc.send_signal(getattr(signal, sig))
-    rc = proc.wait(timeout=30)
+    try:
+        rc = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        status = _signal_status(proc.pid)
+        proc.kill()
+        proc.wait()
+        pytest.fail(f"{sig} did not stop the run in 30 s; the child's {status}; this test"
+                    f" process's {_signal_status(os.getpid())}; its stderr:\n"
+                    + seen.decode(errors="replace")[-2000:])
     took = time.monotonic() - t0
     text = seen.decode(errors="replace")
     assert rc == 130, text
