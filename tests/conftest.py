@@ -32,6 +32,39 @@ def ns3_ready():
     return True
 
 
+_PRECOMPILED: dict = {}
+
+
+def precompiled_ready() -> None:
+    """The precompiled ns-3 header and the shims library of this code version
+    (imm_ns3/adapter/precompiled.py), built before the first test that runs ns-3 imports it or
+    starts a process that does (pytest_runtest_setup below): every test process, sweep worker
+    and CLI run of the suite then reaches its first simulated event in seconds, not after
+    Cling has compiled the shims again. A fresh machine (CI) builds them once, the two test
+    workers sharing the work (one artefact each, precompiled.build_all); a machine that has them
+    builds nothing. (Otherwise the first process would build them in the background at low
+    priority while the suite keeps both cores busy, and every process started meanwhile would
+    go without.) A failed build is reported and changes nothing else: Cling compiles instead,
+    and test_precompiled_runs fails with the error. IMM_NS3_PRECOMPILED=off: nothing is built."""
+    if _PRECOMPILED:
+        return
+    _PRECOMPILED["asked"] = True
+    from imm_ns3.adapter import precompiled
+
+    if precompiled.mode() == "off" or precompiled.compiler() is None:
+        return
+    try:
+        precompiled.build_all()
+    except (RuntimeError, OSError) as e:
+        print(f"imm-ns3 tests: building the precompiled artefacts failed: {e}", file=sys.stderr)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("ns3"):  # before its fixtures (ns3_ready, a sweep's workers)
+        precompiled_ready()
+
+
 @pytest.fixture
 def walk_dict():
     """A fresh, mutable copy of the built-in patent-walk scenario."""
@@ -67,7 +100,6 @@ LONG_FIRST = (
     "tests/sim/test_experiments.py",          # the tiny sweeps, then every notebook on them
     "tests/sim/test_artifact_reproduce.py",   # a stored run of every committed sweep, again
     "tests/package/test_artifact.py",         # every figure from a clean clone
-    "tests/sim/test_precompiled_runs.py",     # builds the precompiled header in a fresh cache
     "notebooks/e3-steady.ipynb",
     "tests/package/test_results_readme.py",
 )

@@ -301,9 +301,44 @@ def build(cxx: str | None = None) -> Path:
     return dest
 
 
+def build_once(dest: Path, make: Any, *, wait: bool) -> bool:
+    """``make()`` unless ``dest`` exists, by one process at a time: a lock file beside ``dest``
+    (``flock``: released when its holder ends, however it ends). Returns False, having done
+    nothing, if another process holds it and ``wait`` is False; else True once ``dest`` is
+    there (built here or by the process waited for; if that one failed, built here, raising
+    its error)."""
+    import fcntl
+
+    if dest.exists():
+        return True
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(dest.parent / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return False
+        if not dest.exists():
+            make()
+        return True
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def build_all() -> list[Path]:
-    """Both artefacts (what is missing of them), the precompiled header first."""
-    return [build_pch(), build()]
+    """Both artefacts (what is missing of them), the precompiled header first. Processes that
+    ask at once share the work (a test suite's workers, a sweep's workers with ``build``):
+    each builds what no other is building, then waits for the rest."""
+    texts = header_texts()
+    cxx = compiler()
+    lib = library_path(cxx, texts) if cxx is not None else None
+    targets = [(pch_path(texts), build_pch)] + ([(lib, build)] if lib is not None else [])
+    left = [(dest, make) for dest, make in targets if not build_once(dest, make, wait=False)]
+    for dest, make in left:
+        build_once(dest, make, wait=True)
+    if lib is None:
+        raise RuntimeError("no C++ compiler found (set CXX, or install g++)")
+    return [dest for dest, _ in targets]
 
 
 def current_dirs() -> set[Path]:
@@ -429,7 +464,7 @@ def _background() -> int:
             if dest is None or dest.exists() or _failed(dest):
                 continue
             try:
-                make()
+                build_once(dest, make, wait=True)  # a process with ``build`` may be at it
             except (RuntimeError, OSError, subprocess.SubprocessError) as e:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 (dest.parent / "build-error.txt").write_text(str(e))

@@ -37,7 +37,11 @@ def prepare(prune: bool) -> None:
             continue
         t = time.perf_counter()
         try:
-            path = make()
+            if existing is None:
+                path = make()  # the library without a compiler: says so
+            else:  # a process already building it (in the background) is waited for
+                precompiled.build_once(existing, make, wait=True)
+                path = existing
         except (RuntimeError, OSError) as e:
             click.echo(f"error: {e}", err=True)
             sys.exit(1)

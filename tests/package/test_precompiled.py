@@ -213,3 +213,39 @@ def test_a_parents_precompiled_header_is_not_taken_for_the_users(tmp_path):
     env["IMM_NS3_PCH_IN_USE"] = "/another/ns3.pch"  # the user's own choice: kept
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.split() == ["/elsewhere/ns3.pch", "False"], out.stderr
+
+
+_FAKE_BUILD = """
+import os, sys, time
+from pathlib import Path
+from imm_ns3.adapter import precompiled as P
+
+def fake(name, dest_of):
+    def make(*_):
+        with open(sys.argv[1], "a") as f:
+            f.write(f"{os.getpid()} {name}\\n")
+        time.sleep(1.5)  # long enough for the other process to ask meanwhile
+        dest = dest_of()
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(name)
+        return dest
+    return make
+
+P.build_pch = fake("pch", P.pch_path)
+P.build = fake("library", P.library_path)
+print(" ".join(p.read_text() for p in P.build_all()))
+"""
+
+
+def test_processes_building_at_once_build_each_artefact_once(tmp_path):
+    """Two processes that need the artefacts at once (a suite's two workers, a sweep's workers
+    with ``build``): each artefact is built by one of them, the other waits for it."""
+    env = dict(os.environ, IMM_NS3_CACHE_DIR=str(tmp_path / "cache"), CXX="/bin/false")
+    log = tmp_path / "built.txt"
+    procs = [subprocess.Popen([sys.executable, "-c", _FAKE_BUILD, str(log)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert [o.split() for o, _ in outs] == [["pch", "library"]] * 2
+    assert sorted(line.split()[1] for line in log.read_text().splitlines()) == ["library", "pch"]
