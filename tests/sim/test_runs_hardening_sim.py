@@ -98,9 +98,11 @@ def _run_until_simulating(tmp_path, out="runs/long"):
     import time
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    # As from a terminal: Ctrl-C's default action. A child inherits an ignored SIGINT (the
-    # test process's, whatever set it), and a run that starts with SIGINT ignored rightly
-    # goes on (a sweep worker's runs do); this test is about the user who presses Ctrl-C.
+    # As from a terminal: Ctrl-C's default action. A child inherits an ignored SIGINT, and a
+    # run that starts with SIGINT ignored rightly goes on (a sweep worker's runs do). The test
+    # processes ignore it when the suite is started as a background job of a script (such a
+    # job ignores SIGINT and SIGQUIT; a notebook test's event loop happens to reset SIGINT);
+    # this test is about the user who presses Ctrl-C.
     start = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler);"
              " sys.argv = ['imm-sim'] + sys.argv[1:]; runpy.run_module('imm_ns3', run_name='__main__')")
     proc = subprocess.Popen([sys.executable, "-c", start, "run", "--out", out,
