@@ -95,13 +95,16 @@ def pytest_xdist_auto_num_workers(config):
 
 # Files whose tests take a minute or more: under xdist they are handed out first, so that
 # neither worker is left with one of them at the end while the other has finished. (A file not
-# listed runs in collection order after these; this only orders, it selects nothing.)
+# listed runs in collection order after these; this only orders, it selects nothing.) The first
+# two go one to each worker: a file that needs no ns-3 beside the first that does, so that on a
+# fresh machine one worker draws figures while the other builds the precompiled artefacts
+# (precompiled_ready), instead of waiting for them.
 LONG_FIRST = (
-    "tests/sim/test_experiments.py",          # the tiny sweeps, then every notebook on them
+    "tests/package/test_artifact.py",         # every figure from a clean clone (no ns-3)
     "tests/sim/test_artifact_reproduce.py",   # a stored run of every committed sweep, again
-    "tests/package/test_artifact.py",         # every figure from a clean clone
+    "tests/package/test_results_readme.py",   # no ns-3
+    "tests/sim/test_experiments.py",          # the tiny sweeps, then every notebook on them
     "notebooks/e3-steady.ipynb",
-    "tests/package/test_results_readme.py",
 )
 
 
