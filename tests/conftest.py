@@ -22,13 +22,20 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 
+# What this process's ns-3 import and first shims did with the precompiled artefacts
+# (precompiled.status then: tests of precompiled.py's functions may change it later).
+IMPORT_STATUS: dict = {}
+
+
 @pytest.fixture(scope="session")
 def ns3_ready():
     """Import ns-3 and compile the shims once for the whole session."""
+    from imm_ns3.adapter import precompiled
     from imm_ns3.adapter.runtime import ns3, shims
 
     ns3()
-    shims()
+    shims()  # the library is loaded (or not) here
+    IMPORT_STATUS.update(precompiled.status)
     return True
 
 
@@ -104,7 +111,7 @@ LONG_FIRST = (
     "tests/sim/test_artifact_reproduce.py",   # a stored run of every committed sweep, again
     "tests/package/test_results_readme.py",   # no ns-3
     "tests/sim/test_experiments.py",          # the tiny sweeps, then every notebook on them
-    "notebooks/e3-steady.ipynb",
+    "tests/package/test_notebooks.py",        # every notebook on the committed results
 )
 
 

@@ -17,6 +17,13 @@ from imm_ns3.adapter import cpp_headers, precompiled
 from conftest import ROOT
 
 
+@pytest.fixture(autouse=True)
+def _own_status(monkeypatch):
+    """attach() records what it did in the module's status: these tests' calls leave this
+    process's record (what its own ns-3 import did) as it was."""
+    monkeypatch.setattr(precompiled, "status", dict(precompiled.status))
+
+
 # At namespace scope (column 0 in these headers) only these may start a line: anything else is
 # a non-inline function or variable, which would exist twice (library and Cling) with two states.
 _ALLOWED = re.compile(r"(class |struct |template|namespace|using |enum |inline |static_assert|typedef)")
