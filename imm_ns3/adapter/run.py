@@ -123,10 +123,12 @@ def _reset_simulator(ns: Any) -> None:
     ns.RngSeedManager.ResetNextStreamIndex()
 
 
-def _run_interruptible(ns: Any, bridge: Bridge) -> None:
+def _run_interruptible(ns: Any, bridge: Bridge, what: str = "the run") -> None:
     """``Simulator::Run`` with SIGINT and SIGTERM stopping it at the next event (interrupt.h):
     Python's handlers would wait for a Python callback, which may never come. A signal that
-    arrives marks the run interrupted; the caller raises KeyboardInterrupt, as Python would."""
+    arrives marks the run interrupted; the caller raises KeyboardInterrupt, as Python would.
+    An ns-3 assertion or fatal error (SIGABRT) ends the process with a line naming ``what``
+    instead of cppyy's stack dump of every thread."""
     import signal
     import threading
 
@@ -134,6 +136,9 @@ def _run_interruptible(ns: Any, bridge: Bridge) -> None:
         ns.Simulator.Run()  # signals go to the main thread, whose handlers stay as they are
         return
     c = compile_extension("interrupt.h")
+    c.InstallAbortMessage(
+        f"imm-ns3: ns-3 ended {what} at an assertion or a fatal error in its C++ (its message"
+        " is above): a bug to report with the scenario and the seed.\n")
     c.InstallStopSignals()
     try:
         if not c.StopSignal():
@@ -207,7 +212,9 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, out_dir: str | 
         bar = _Progress(bridge, duration, progress)
         wall0 = time.perf_counter()
         ns.Simulator.Stop(ns.Seconds(duration))
-        _run_interruptible(ns, bridge)
+        _run_interruptible(ns, bridge, f"run {scenario.name} seed {seed}" + (
+            f" (nothing was written to {out_dir}; the next run there removes the partial"
+            " directory beside it)" if out_dir is not None else ""))
         wall = time.perf_counter() - wall0
         bar.close()
         if bridge.interrupted:

@@ -92,6 +92,17 @@ def run_one(spec: RunSpec, out: Path, worker: str = "", run_hook: str | None = N
         return RunOutcome("failed", spec.key, time.perf_counter() - t0, err)
 
 
+def _signal_name(number: int) -> str:
+    """How a worker's death by signal ``number`` is told in its failure record."""
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+    if number == signal.SIGABRT:  # interrupt.h wrote the line saying so on the worker's stderr
+        return f"{name}: an ns-3 assertion or fatal error, its message on the sweep's stderr"
+    return name
+
+
 def _worker_main(conn, name: str, run_hook: str | None, work: str) -> None:
     """A long-lived worker: a clean working directory (``work``, made and finally removed by
     the parent, so a killed worker leaves nothing behind), ns-3 imported once, runs one after
@@ -278,7 +289,7 @@ def _run_local(tasks: list[Task], n: int, finished: Callable[[Task, RunOutcome],
                 if outcome is None and (w.conn in ready or w.proc.sentinel in ready):
                     w.proc.join(timeout=5)
                     code = w.proc.exitcode
-                    why = (f"killed by signal {-code}" if code is not None and code < 0
+                    why = (f"killed by {_signal_name(-code)}" if code is not None and code < 0
                            else f"exit code {code}")
                     err = f"worker died during the run ({why})"
                     record_failure(task.out, task.spec, err, "", w.name)

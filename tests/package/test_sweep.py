@@ -305,3 +305,13 @@ def test_hostile_sweep_files_are_one_line_and_write_nothing(tmp_path, text, msg)
         r = CliRunner().invoke(main, ["sweep", str(f), "--out", str(tmp_path / "o"), *extra])
         assert r.exit_code == 2 and r.output.count("\n") == 1 and msg in r.output, r.output
         assert not (tmp_path / "o").exists()
+
+
+def test_a_worker_killed_by_a_signal_is_told_by_the_signal_s_name():
+    import signal
+
+    from imm_ns3.sweep.executors import _signal_name
+
+    assert _signal_name(signal.SIGKILL) == "SIGKILL"
+    assert _signal_name(signal.SIGABRT).startswith("SIGABRT: an ns-3 assertion or fatal error")
+    assert _signal_name(200) == "signal 200"

@@ -9,6 +9,8 @@ import pytest
 
 from imm_ns3.scenario import load_scenario
 
+from conftest import ROOT
+
 
 def test_ctrl_c_inside_a_simulation_is_an_interruption(ns3_ready, tmp_path):
     from imm_ns3.adapter import run_scenario
@@ -157,3 +159,42 @@ def test_a_real_signal_stops_a_real_run_within_seconds(tmp_path, sig):
     assert "interrupted: nothing was written" in text and "Exception ignored" not in text
     assert not (tmp_path / "runs" / "long").exists()
     assert [p.name for p in (tmp_path / "runs").iterdir()] == []  # no staging directory left
+
+
+_ABORT = r"""
+import sys
+sys.path.insert(0, {tests!r})
+from imm_ns3.adapter import run_scenario, runtime
+from imm_ns3.scenario import load_scenario
+
+runtime.ns3()
+runtime._cppyy.cppdef('''
+namespace immtest {{
+inline void Nothing() {{}}
+// What an ns-3 assertion does (NS_ASSERT in DefaultSimulatorImpl::Schedule: a negative delay).
+inline void ScheduleInThePast() {{ ns3::Simulator::Schedule(ns3::Seconds(-5.0), &Nothing); }}
+}}''')
+
+
+def setup(ctx):
+    ctx.bridge.call_at(0.5, runtime._cppyy.gbl.immtest.ScheduleInThePast, name="assert")
+
+
+run_scenario(load_scenario("patent-walk", ["simulation.duration_s=3", "tcp.enabled=false"]),
+             out_dir="runs/r", setup=setup)
+"""
+
+
+def test_an_ns3_assertion_ends_the_run_with_a_line_saying_so_not_a_stack_dump(tmp_path):
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-c", _ABORT.format(tests=str(ROOT / "tests"))],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert res.returncode == -6, (res.returncode, res.stderr[-3000:])  # SIGABRT, as ns-3 ends
+    assert "NS_ASSERT failed" in res.stderr and "Negative delay" in res.stderr  # ns-3's line
+    assert ("imm-ns3: ns-3 ended run patent-walk seed 1 (nothing was written to runs/r; the next"
+            " run there removes the partial directory beside it) at an assertion or a fatal"
+            " error in its C++") in res.stderr
+    assert "Thread 1" not in res.stderr and "#0 " not in res.stderr, res.stderr[-3000:]
+    assert not (tmp_path / "runs" / "r").exists()

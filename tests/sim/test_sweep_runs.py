@@ -29,7 +29,7 @@ def test_sweep_caches_records_a_killed_worker_resumes_and_reuses_workers(tmp_pat
     r1 = run_sweep(s, out, workers=1, progress=False, run_hook="sweep_faults:kill_seed_3")
     assert (r1.ran, r1.cached) == (2, 0) and len(r1.failed) == 1
     (key3,) = r1.failed
-    assert "worker died during the run (killed by signal 9)" in r1.failed[key3]
+    assert "worker died during the run (killed by SIGKILL)" in r1.failed[key3]
     rec = json.loads((out / "failed" / f"{key3}.json").read_text())
     assert rec["seed"] == 3 and rec["params"] == {}
     assert not any(p.name.startswith(".") for p in (out / "runs").iterdir())  # no half-written run

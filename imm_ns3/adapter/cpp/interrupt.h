@@ -11,10 +11,19 @@
 // ends at once, even if one event never returns. The previous handlers (Python's) come back
 // with RestoreStopSignals(), and Python raises KeyboardInterrupt itself.
 
+//
+// And an ns-3 assertion or fatal error during Run (NS_ASSERT, NS_FATAL_ERROR: std::terminate,
+// then abort) would otherwise end in cppyy's crash handler, which attaches a debugger and
+// prints every thread's stack (about 150 lines, exit 133) after ns-3's own one-line message.
+// For the length of Run, SIGABRT writes a line saying what happened instead (prepared before
+// Run: nothing is formatted in the handler), then takes its default action (exit 134).
+
 #ifndef IMM_INTERRUPT_H
 #define IMM_INTERRUPT_H
 
 #include <csignal>
+#include <cstring>
+#include <unistd.h>
 
 namespace imm {
 namespace interrupt_state {
@@ -23,7 +32,32 @@ inline struct sigaction old_int {};
 inline struct sigaction old_term {};
 inline bool have_int = false;
 inline bool have_term = false;
+inline struct sigaction old_abrt {};
+inline bool have_abrt = false;
+inline char abort_message[1024] = {0};
 }  // namespace interrupt_state
+
+inline void OnAbort(int sig) {
+  namespace st = interrupt_state;
+  ssize_t ignored = write(STDERR_FILENO, st::abort_message, std::strlen(st::abort_message));
+  (void)ignored;
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(sig, &dfl, nullptr);
+  raise(sig);
+}
+
+// What SIGABRT says during Run (the caller's words: the run, where nothing was written).
+inline void InstallAbortMessage(const char* message) {
+  namespace st = interrupt_state;
+  std::strncpy(st::abort_message, message, sizeof(st::abort_message) - 1);
+  st::abort_message[sizeof(st::abort_message) - 1] = 0;
+  struct sigaction sa {};
+  sa.sa_handler = OnAbort;
+  sigemptyset(&sa.sa_mask);
+  st::have_abrt = sigaction(SIGABRT, &sa, &st::old_abrt) == 0;
+}
 
 inline void OnStopSignal(int sig) {
   namespace st = interrupt_state;
@@ -67,7 +101,8 @@ inline void RestoreStopSignals() {
   namespace st = interrupt_state;
   if (st::have_int) sigaction(SIGINT, &st::old_int, nullptr);
   if (st::have_term) sigaction(SIGTERM, &st::old_term, nullptr);
-  st::have_int = st::have_term = false;
+  if (st::have_abrt) sigaction(SIGABRT, &st::old_abrt, nullptr);
+  st::have_int = st::have_term = st::have_abrt = false;
 }
 
 // The signal that stopped the run (0: none).
