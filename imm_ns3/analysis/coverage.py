@@ -46,16 +46,49 @@ def path_loss_db(topo, d: float) -> float:
     return reference_loss_db(topo) + 10 * p.exponent * math.log10(d)
 
 
+def _link_dbm(topo, bs: str, tx_dbm: float | None) -> float:
+    """The weaker transmit power of base station ``bs`` and a mobile host (``tx_dbm``; default:
+    the hosts' power, or the station's alone in a network without hosts)."""
+    radio = topo.radios[bs]
+    if tx_dbm is None:
+        tx_dbm = topo.mobile_hosts[0].tx_power_dbm if topo.mobile_hosts else radio.tx_power_dbm
+    return min(radio.tx_power_dbm, tx_dbm)
+
+
+def hears(topo, bs: str, pos, tx_dbm: float | None = None, margin_db: float = 0.0) -> bool:
+    """True if a mobile host at ``pos`` (x, y, z) transmitting at ``tx_dbm`` and base station
+    ``bs`` hear each other (:data:`REACH_DBM` both ways) with ``margin_db`` more loss than the
+    model's mean (the shadowing band: -sigma and +sigma)."""
+    loss = path_loss_db(topo, math.dist(pos, topo.radios[bs].position_m))
+    return _link_dbm(topo, bs, tx_dbm) - loss - margin_db >= REACH_DBM
+
+
 def covered(topo, x: float, y: float, z: float = 0.0, tx_dbm: float | None = None) -> bool:
     """True if a mobile host at (x, y, z) transmitting at ``tx_dbm`` (default: the hosts'
     power) and some base station hear each other."""
-    if tx_dbm is None:
-        tx_dbm = topo.mobile_hosts[0].tx_power_dbm
-    for radio in topo.radios.values():
-        loss = path_loss_db(topo, math.dist((x, y, z), radio.position_m))
-        if min(radio.tx_power_dbm, tx_dbm) - loss >= REACH_DBM:
-            return True
-    return False
+    return any(hears(topo, bs, (x, y, z), tx_dbm) for bs in topo.radios)
+
+
+def reach_m(topo, bs: str, margin_db: float = 0.0) -> float:
+    """How far from base station ``bs`` a mobile host and it still hear each other (both ways,
+    at :data:`REACH_DBM`, no fading) with ``margin_db`` more loss than the model's mean: the
+    distance at which a station loses its base station and hands off, and a cell's radius on
+    the network map. 0 if they do not hear each other even 1 m apart; inf beyond 1,000 km."""
+    budget = _link_dbm(topo, bs, None) - REACH_DBM - margin_db
+    if path_loss_db(topo, 1.0) > budget:
+        return 0.0
+    lo, hi = 1.0, 1.0
+    while path_loss_db(topo, hi) <= budget and hi < 1e6:
+        hi *= 2
+    if hi >= 1e6:
+        return math.inf
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if path_loss_db(topo, mid) <= budget:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def host_position(mh, t: float) -> tuple[float, float, float]:

@@ -16,7 +16,6 @@ fixed hosts. After a run, the handoffs where they happened, coloured by kind, wi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from ..results import HANDOFF_KINDS
 from ..scenario import Scenario, ScenarioError, load_scenario
 from ..scenario.schema import ConstantVelocityMobility, RandomWaypointMobility, WaypointMobility
 from ..topology import Topology, build_topology
-from .coverage import REACH_DBM, STEP_S, host_position, path_gaps, path_loss_db
+from .coverage import REACH_DBM, STEP_S, hears, host_position, path_gaps, reach_m
 
 KIND_COLOURS = {"intra_domain": "#2ca02c", "inter_domain": "#ff7f0e", "inter_subnet": "#d62728"}
 ROLE_STYLE = {  # marker, colour, size
@@ -51,29 +50,10 @@ class NotARun(ValueError):
 
 
 def cell_radius_m(topo: Topology, bs: str, margin_db: float = 0.0) -> float:
-    """Distance up to which a mobile host and base station ``bs`` hear each other (received
-    power >= :data:`~.coverage.REACH_DBM` both ways) with ``margin_db`` more loss than the
-    model's mean (the shadowing band: -sigma and +sigma)."""
-    radio = topo.radios[bs]
-    tx = min(radio.tx_power_dbm, *(mh.tx_power_dbm for mh in topo.mobile_hosts[:1]))
-
-    def hears(d: float) -> bool:
-        return tx - path_loss_db(topo, d) - margin_db >= REACH_DBM
-
-    if not hears(1.0):
-        return 0.0
-    lo, hi = 1.0, 1.0
-    while hears(hi) and hi < 1e6:
-        lo, hi = hi, hi * 2
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if hears(mid) else (lo, mid)
-    return lo
-
-
-def _hears(topo: Topology, bs: str, pos, tx_dbm: float) -> bool:
-    radio = topo.radios[bs]
-    return min(radio.tx_power_dbm, tx_dbm) - path_loss_db(topo, math.dist(pos, radio.position_m)) >= REACH_DBM
+    """The radius drawn for base station ``bs``'s cell: :func:`~.coverage.reach_m` with
+    ``margin_db`` more loss than the model's mean (the shadowing band: -sigma and +sigma),
+    at most 1,000 km."""
+    return min(reach_m(topo, bs, margin_db), 1e6)
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,7 +323,7 @@ def draw_network(ax, source: Scenario | Topology | str | Path, *, handoffs: pd.D
             t = min(k * STEP_S, dur)
             p = host_position(mh, t)
             pts.append(p[:2])
-            now = {bs for bs in topo.radios if _hears(topo, bs, p, mh.tx_power_dbm)}
+            now = {bs for bs in topo.radios if hears(topo, bs, p, mh.tx_power_dbm)}
             for bs in sorted(inside - now):
                 m.exits.append((mh.name, bs, t, p[0], p[1]))
             inside = now

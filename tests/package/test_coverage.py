@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from imm_ns3 import cli
-from imm_ns3.analysis.coverage import REACH_DBM, area_uncovered, covered, path_gaps
+from imm_ns3.analysis.coverage import REACH_DBM, area_uncovered, covered, hears, path_gaps, reach_m
 from imm_ns3.scenario import load_scenario
 from imm_ns3.topology import build_topology
 
@@ -31,6 +31,21 @@ def test_a_moved_cell_leaves_a_hole_where_and_for_as_long_as_the_geometry_says()
     assert gap.where[0] == pytest.approx(reach, abs=1.0)  # walk starts at 2 s from x = 0
     assert gap.start_s == pytest.approx(2 + reach / 10, abs=0.11)
     assert gap.length_s == pytest.approx((200 - 2 * reach) / 10, abs=0.21)
+
+
+def test_a_cells_reach_is_where_hearing_stops_one_solution_for_the_models_and_the_map():
+    t = _topo("patent-walk")
+    r = reach_m(t, "bs502a")
+    assert r == pytest.approx(10 ** ((16 - REACH_DBM - 40.0953) / 30), abs=0.1)
+    pos = t.radios["bs502a"].position_m
+    assert hears(t, "bs502a", (pos[0] + r - 0.01, pos[1], pos[2]))
+    assert not hears(t, "bs502a", (pos[0] + r + 0.01, pos[1], pos[2]))
+    # 3 dB more loss than the mean: 10 ** (3 / 30) shorter
+    assert reach_m(t, "bs502a", 3.0) == pytest.approx(r / 10 ** 0.1, rel=1e-6)
+    near = _topo("patent-walk", "wifi.propagation.model=range", "wifi.propagation.range_m=0.5")
+    assert reach_m(near, "bs502a") == 0.0  # not even 1 m apart (the loss model starts there)
+    far = _topo("patent-walk", "wifi.propagation.model=range", "wifi.propagation.range_m=70")
+    assert reach_m(far, "bs502a") == pytest.approx(70.0, abs=1e-6)
 
 
 def test_lower_power_shrinks_the_cells():

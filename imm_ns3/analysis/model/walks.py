@@ -31,22 +31,10 @@ def rectangle_crossings(hosts: int, speed_mps: float, width_m: float, height_m: 
 def cell_reach_m(topo, bs: str) -> float:
     """How far from base station ``bs`` a mobile host and it still hear each other (both ways,
     at ns-3's preamble detection threshold, no fading): the distance at which the station loses
-    its base station and hands off."""
-    from ..coverage import REACH_DBM, path_loss_db
+    its base station and hands off (:func:`imm_ns3.analysis.coverage.reach_m`)."""
+    from ..coverage import reach_m
 
-    budget = min(topo.radios[bs].tx_power_dbm, topo.mobile_hosts[0].tx_power_dbm) - REACH_DBM
-    lo, hi = 1.0, 1.0
-    while path_loss_db(topo, hi) <= budget and hi < 1e6:
-        hi *= 2
-    if hi >= 1e6:
-        return math.inf
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        if path_loss_db(topo, mid) <= budget:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    return reach_m(topo, bs)
 
 
 @dataclass(frozen=True)
