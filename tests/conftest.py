@@ -52,7 +52,8 @@ def precompiled_ready() -> None:
     builds nothing. (Otherwise the first process would build them in the background at low
     priority while the suite keeps both cores busy, and every process started meanwhile would
     go without.) A failed build is reported and changes nothing else: Cling compiles instead,
-    and test_precompiled_runs fails with the error. IMM_NS3_PRECOMPILED=off: nothing is built."""
+    and test_precompiled_runs.py's check of the workers' library fails with the reason.
+    IMM_NS3_PRECOMPILED=off: nothing is built."""
     if _PRECOMPILED:
         return
     _PRECOMPILED["asked"] = True
