@@ -22,3 +22,25 @@ def raise_seed_2(spec):
     if spec.seed == 2:
         raise RuntimeError("injected fault for seed 2")
     return None
+
+
+def assert_seed_1(spec):
+    """The worker running seed 1 makes ns-3 assert half a simulated second into the run (a
+    negative delay to Simulator::Schedule: NS_ASSERT in DefaultSimulatorImpl::Schedule)."""
+    if spec.seed != 1:
+        return None
+    from imm_ns3.adapter import runtime
+
+    runtime.ns3()  # imported once per worker process; the run would import it next
+    cppyy = runtime._cppyy
+    if not hasattr(cppyy.gbl, "sweepfaults"):
+        cppyy.cppdef("""
+namespace sweepfaults {
+inline void Nothing() {}
+inline void ScheduleInThePast() { ns3::Simulator::Schedule(ns3::Seconds(-5.0), &Nothing); }
+}""")
+
+    def hook(ctx):
+        ctx.bridge.call_at(0.5, cppyy.gbl.sweepfaults.ScheduleInThePast, name="injected assert")
+
+    return hook

@@ -92,6 +92,9 @@ def run_one(spec: RunSpec, out: Path, worker: str = "", run_hook: str | None = N
         return RunOutcome("failed", spec.key, time.perf_counter() - t0, err)
 
 
+_STDERR = "stderr.log"  # a local worker's stderr, in its working directory
+
+
 def _signal_name(number: int) -> str:
     """How a worker's death by signal ``number`` is told in its failure record."""
     try:
@@ -99,7 +102,7 @@ def _signal_name(number: int) -> str:
     except ValueError:
         return f"signal {number}"
     if number == signal.SIGABRT:  # interrupt.h wrote the line saying so on the worker's stderr
-        return f"{name}: an ns-3 assertion or fatal error, its message on the sweep's stderr"
+        return f"{name}: an ns-3 assertion or fatal error"
     return name
 
 
@@ -111,6 +114,12 @@ def _worker_main(conn, name: str, run_hook: str | None, work: str) -> None:
     # Ctrl-C is the parent's business: it stops handing out runs and ends the workers; a run
     # cut short leaves only a staging directory, removed when the sweep resumes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # What the worker and ns-3 write to stderr goes to a file the parent passes on to its own
+    # stderr and reads when the worker dies (ns-3's message before an abort is lost otherwise).
+    # A file, not a pipe: written at once, nothing left in a buffer when the process ends.
+    fd = os.open(os.path.join(work, _STDERR), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
     os.chdir(work)  # the ns-3 wheel globs the working directory for libraries
     try:
         while True:
@@ -239,6 +248,30 @@ class _Worker:
     name: str
     work: str  # its working directory, removed by the parent when the worker has ended
     task: Task | None = None
+    err_read: int = 0  # how much of its stderr has been passed on
+    err_tail: str = ""  # the last lines of it
+
+    def forward_stderr(self) -> None:
+        """Pass on to this process's stderr what the worker wrote to its own since last time."""
+        try:
+            with open(os.path.join(self.work, _STDERR), "rb") as f:
+                f.seek(self.err_read)
+                new = f.read()
+        except OSError:
+            return
+        if new:
+            self.err_read += len(new)
+            text = new.decode(errors="replace")
+            self.err_tail = "\n".join((self.err_tail + text).splitlines()[-30:])
+            sys.stderr.write(text)
+            sys.stderr.flush()
+
+    def death_message(self) -> str:
+        """ns-3's own line before an abort (NS_ASSERT, NS_FATAL_ERROR, abort), if it wrote one."""
+        for line in reversed(self.err_tail.splitlines()):
+            if line.startswith(("NS_ASSERT failed", "NS_FATAL", "msg=")) and "terminating" not in line:
+                return line.strip()
+        return ""
 
     def end(self) -> None:
         self.conn.close()
@@ -246,6 +279,7 @@ class _Worker:
         if self.proc.is_alive():
             self.proc.kill()
             self.proc.join(timeout=5)
+        self.forward_stderr()
         shutil.rmtree(self.work, ignore_errors=True)
 
 
@@ -278,6 +312,8 @@ def _run_local(tasks: list[Task], n: int, finished: Callable[[Task, RunOutcome],
                     w.conn.send((asdict(w.task.spec), str(w.task.out)))
             busy = [w for w in workers if w.task is not None]
             ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=1.0)
+            for w in workers:
+                w.forward_stderr()
             for w in busy:
                 outcome = None
                 if w.conn in ready:
@@ -288,11 +324,13 @@ def _run_local(tasks: list[Task], n: int, finished: Callable[[Task, RunOutcome],
                 task = w.task
                 if outcome is None and (w.conn in ready or w.proc.sentinel in ready):
                     w.proc.join(timeout=5)
+                    w.forward_stderr()
                     code = w.proc.exitcode
                     why = (f"killed by {_signal_name(-code)}" if code is not None and code < 0
                            else f"exit code {code}")
-                    err = f"worker died during the run ({why})"
-                    record_failure(task.out, task.spec, err, "", w.name)
+                    said = w.death_message()
+                    err = f"worker died during the run ({why})" + (f": {said}" if said else "")
+                    record_failure(task.out, task.spec, err, w.err_tail, w.name)
                     outcome = RunOutcome("failed", task.spec.key, 0.0, err)
                 if outcome is None:
                     continue

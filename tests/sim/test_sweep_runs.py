@@ -64,6 +64,21 @@ def test_sweep_caches_records_a_killed_worker_resumes_and_reuses_workers(tmp_pat
             (fresh / "runs" / b.key / f"{name}.parquet").read_bytes()
 
 
+def test_a_worker_ns3_ends_with_an_assertion_is_recorded_with_ns3s_message(tmp_path, capfd):
+    out = tmp_path / "a"
+    r = run_sweep(load_sweep(write_sweep(tmp_path, BASE.format(seeds=1))), out, workers=1,
+                  progress=False, run_hook="sweep_faults:assert_seed_1")
+    (key,) = r.failed
+    assert r.failed[key].startswith("worker died during the run (killed by SIGABRT: an ns-3"
+                                    " assertion or fatal error): NS_ASSERT failed, cond=")
+    assert "Negative delay" in r.failed[key]
+    rec = json.loads((out / "failed" / f"{key}.json").read_text())
+    assert "imm-ns3: ns-3 ended run" in rec["traceback"]  # the worker's last stderr lines
+    err = capfd.readouterr().err  # and the sweep passed them on to its own stderr
+    assert "NS_ASSERT failed" in err and "imm-ns3: ns-3 ended run" in err
+    assert "Thread 1" not in err
+
+
 def test_extending_the_grid_runs_only_the_new_points_from_a_relative_directory(tmp_path, monkeypatch):
     # As a user types it: the CLI, run from the project directory, with a relative --out (the
     # local workers run in temporary working directories of their own).
