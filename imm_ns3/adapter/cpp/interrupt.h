@@ -37,15 +37,20 @@ inline bool have_abrt = false;
 inline char abort_message[1024] = {0};
 }  // namespace interrupt_state
 
-inline void OnAbort(int sig) {
-  namespace st = interrupt_state;
-  ssize_t ignored = write(STDERR_FILENO, st::abort_message, std::strlen(st::abort_message));
-  (void)ignored;
+// The signal's default action, now (from a handler of it).
+inline void RaiseWithDefaultAction(int sig) {
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);
   sigaction(sig, &dfl, nullptr);
   raise(sig);
+}
+
+inline void OnAbort(int sig) {
+  namespace st = interrupt_state;
+  ssize_t ignored = write(STDERR_FILENO, st::abort_message, std::strlen(st::abort_message));
+  (void)ignored;
+  RaiseWithDefaultAction(sig);
 }
 
 // What SIGABRT says during Run (the caller's words: the run, where nothing was written).
@@ -62,11 +67,7 @@ inline void InstallAbortMessage(const char* message) {
 inline void OnStopSignal(int sig) {
   namespace st = interrupt_state;
   if (st::stop_signal != 0) {  // the second one: the default action, now
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    sigaction(sig, &dfl, nullptr);
-    raise(sig);
+    RaiseWithDefaultAction(sig);
     return;
   }
   st::stop_signal = sig;
