@@ -24,14 +24,12 @@ def raise_seed_2(spec):
     return None
 
 
-def assert_seed_1(spec):
-    """The worker running seed 1 makes ns-3 assert half a simulated second into the run (a
-    negative delay to Simulator::Schedule: NS_ASSERT in DefaultSimulatorImpl::Schedule)."""
-    if spec.seed != 1:
-        return None
+def ns3_assertion():
+    """A C++ function that makes ns-3 assert when called during a run (a negative delay to
+    Simulator::Schedule: NS_ASSERT in DefaultSimulatorImpl::Schedule), as ns-3 ends on a bug."""
     from imm_ns3.adapter import runtime
 
-    runtime.ns3()  # imported once per worker process; the run would import it next
+    runtime.ns3()  # imported once per process; a run would import it next
     cppyy = runtime._cppyy
     if not hasattr(cppyy.gbl, "sweepfaults"):
         cppyy.cppdef("""
@@ -39,8 +37,16 @@ namespace sweepfaults {
 inline void Nothing() {}
 inline void ScheduleInThePast() { ns3::Simulator::Schedule(ns3::Seconds(-5.0), &Nothing); }
 }""")
+    return cppyy.gbl.sweepfaults.ScheduleInThePast
+
+
+def assert_seed_1(spec):
+    """The worker running seed 1 makes ns-3 assert half a simulated second into the run."""
+    if spec.seed != 1:
+        return None
+    schedule_in_the_past = ns3_assertion()
 
     def hook(ctx):
-        ctx.bridge.call_at(0.5, cppyy.gbl.sweepfaults.ScheduleInThePast, name="injected assert")
+        ctx.bridge.call_at(0.5, schedule_in_the_past, name="injected assert")
 
     return hook

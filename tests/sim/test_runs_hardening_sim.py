@@ -164,20 +164,15 @@ def test_a_real_signal_stops_a_real_run_within_seconds(tmp_path, sig):
 _ABORT = r"""
 import sys
 sys.path.insert(0, {tests!r})
-from imm_ns3.adapter import run_scenario, runtime
+from imm_ns3.adapter import run_scenario
 from imm_ns3.scenario import load_scenario
+from sweep_faults import ns3_assertion
 
-runtime.ns3()
-runtime._cppyy.cppdef('''
-namespace immtest {{
-inline void Nothing() {{}}
-// What an ns-3 assertion does (NS_ASSERT in DefaultSimulatorImpl::Schedule: a negative delay).
-inline void ScheduleInThePast() {{ ns3::Simulator::Schedule(ns3::Seconds(-5.0), &Nothing); }}
-}}''')
+schedule_in_the_past = ns3_assertion()
 
 
 def setup(ctx):
-    ctx.bridge.call_at(0.5, runtime._cppyy.gbl.immtest.ScheduleInThePast, name="assert")
+    ctx.bridge.call_at(0.5, schedule_in_the_past, name="assert")
 
 
 run_scenario(load_scenario("patent-walk", ["simulation.duration_s=3", "tcp.enabled=false"]),
